@@ -1,0 +1,77 @@
+/* enforce — the sandbox: the single entry point through which every delegate
+ * (interactive or one-shot) is started, and the supervisor that enforces the
+ * policy on it and on every process it starts.
+ *
+ * Contract with shell/: the shell builds an enforce_session once per agentsh
+ * session, then calls enforce_spawn() for the delegate.  Everything the delegate
+ * starts inherits the sandbox.  enforce_session_free() kills the whole session
+ * (cgroup.kill) and releases every kernel object.
+ *
+ * Errors: functions return 0 or -errno; a human-readable explanation of the last
+ * failure is available from enforce_strerror(s) (what failed, on what, what to do).
+ */
+#ifndef AGENTSH_ENFORCE_H
+#define AGENTSH_ENFORCE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+struct policy;              /* policy/policy.h */
+struct enforce_session;
+
+/* The account the commands run as (resolved by the shell from passwd/group). */
+struct enforce_account {
+	uid_t uid;
+	gid_t gid;
+	const gid_t *groups;
+	size_t ngroups;
+	const char *name;
+	const char *home;
+};
+
+/* Hooks the session calls from its supervisor thread(s).  All optional. */
+struct enforce_hooks {
+	void *ctx;
+	/* A denied/redirected/approved operation, one line for the human:
+	 * printed by the shell on the outer terminal or stderr. */
+	void (*notice)(void *ctx, const char *line);
+};
+
+struct enforce_config {
+	const struct policy *policy;        /* NULL: no policy decisions (not allowed outside tests) */
+	struct enforce_account account;
+	const char *session_id;             /* used for the cgroup name and audit */
+	const char *workspace;              /* the session's workspace (cwd at start) */
+	bool allow_degraded;                /* from the root-owned configuration only */
+	struct enforce_hooks hooks;
+};
+
+int enforce_session_new(const struct enforce_config *cfg, struct enforce_session **out);
+
+struct enforce_spawn_req {
+	char *const *argv;                  /* argv[0] is the program (absolute path) */
+	char *const *envp;
+	const char *cwd;                    /* NULL: the workspace */
+	int stdio[3];                       /* installed as fds 0, 1, 2 in the child */
+	int ctty;                           /* >= 0: setsid() and make this the controlling tty */
+	/* extra fds passed through: child fd extra[i].to gets parent fd extra[i].from */
+	struct { int from, to; } extra[4];
+	size_t nextra;
+};
+
+/* Start a process inside the session's sandbox: own cgroup (v2), no_new_privs,
+ * the account's uid/gid/groups, seccomp + Landlock as the policy requires.
+ * On success *pid is the child's pid and *pidfd a pidfd for it. */
+int enforce_spawn(struct enforce_session *s, const struct enforce_spawn_req *req,
+		  pid_t *pid, int *pidfd);
+
+/* Send sig to every process of the session (SIGKILL uses cgroup.kill). */
+int enforce_session_signal(struct enforce_session *s, int sig);
+
+/* Kill everything, detach every hook, remove the cgroup, free. NULL is a no-op. */
+void enforce_session_free(struct enforce_session *s);
+
+const char *enforce_strerror(const struct enforce_session *s);
+
+#endif

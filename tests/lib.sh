@@ -1,0 +1,41 @@
+# Shared helpers for the shell-script tests (sourced).  TAP-ish output; the script's
+# exit status is what tests/run.sh reads: 0 pass, 77 skip, other fail.
+set -u
+: "${AGENTSH_SRC:=$(cd "$(dirname "$0")/../.." && pwd)}"
+: "${AGENTSH_BUILD:=build}"
+: "${AGENTSH:=$AGENTSH_SRC/$AGENTSH_BUILD/agentsh}"
+T_N=0 T_FAIL=0
+TMPD=$(mktemp -d /tmp/agentsh-test.XXXXXX)
+chmod 755 "$TMPD"
+trap 't_cleanup' EXIT
+t_cleanup() { rm -rf "$TMPD"; }
+
+ok()   { T_N=$((T_N+1)); echo "ok $T_N - $*"; }
+nok()  { T_N=$((T_N+1)); T_FAIL=$((T_FAIL+1)); echo "not ok $T_N - $*"; }
+# check DESC CMD... : passes when CMD succeeds
+check() { d=$1; shift; if "$@"; then ok "$d"; else nok "$d"; fi; }
+# eq DESC EXPECTED ACTUAL
+eq() { if [ "$2" = "$3" ]; then ok "$1"; else nok "$1"; printf '#   expected: %s\n#   actual:   %s\n' "$2" "$3"; fi; }
+skip_all() { echo "SKIP: $*"; exit 77; }
+need_root() { [ "$(id -u)" = 0 ] || skip_all "needs root (this suite creates accounts, cgroups and sandboxes)"; }
+need_cmd() { for c; do command -v "$c" >/dev/null 2>&1 || skip_all "needs '$c' (run: make deps)"; done; }
+done_testing() { echo "1..$T_N"; [ "$T_N" -gt 0 ] || { echo "no assertions"; exit 1; }; [ "$T_FAIL" -eq 0 ] || exit 1; exit 0; }
+
+# A real unprivileged account for a test, removed on exit.
+t_user() { # name -> creates it if missing
+	id "$1" >/dev/null 2>&1 || useradd -m -s /bin/bash "$1" >/dev/null 2>&1 || return 1
+}
+
+# --- tmux PTY driving: a person at a terminal ---
+TMUX_SOCK="$TMPD/tmux.sock"
+tm() { tmux -S "$TMUX_SOCK" "$@"; }
+# tm_start COLS ROWS CMD... : start CMD in a fresh detached session "t"
+tm_start() { c=$1 r=$2; shift 2; tm new-session -d -s t -x "$c" -y "$r" "$@"; tm set-option -t t remain-on-exit on >/dev/null; }
+tm_screen() { tm capture-pane -p -t t; }
+tm_keys() { tm send-keys -t t "$@"; }
+tm_type() { tm send-keys -t t -l "$1"; }
+# tm_wait REGEX [SECONDS]: wait until the screen matches (grep -E)
+tm_wait() { i=0; n=$(( ${2:-5} * 20 )); while [ $i -lt $n ]; do tm_screen | grep -Eq -- "$1" && return 0; sleep 0.05; i=$((i+1)); done; echo "# timeout waiting for /$1/; screen:"; tm_screen | sed 's/^/#  | /'; return 1; }
+tm_dead() { tm display -p -t t '#{pane_dead}' 2>/dev/null; }
+tm_status() { tm display -p -t t '#{pane_dead_status}' 2>/dev/null; }
+tm_kill() { tm kill-server 2>/dev/null || true; }
