@@ -1,0 +1,233 @@
+/* audit — the tamper-evident audit store (sqlite, WAL, HMAC-SHA256 chain),
+ * the per-command event collector behind `--json`, and the read-back tools
+ * (verify, export, query, tail, report, policy generation).
+ *
+ * Writing: open one `struct audit` per process, emit events from any thread.
+ * audit_emit() copies the event into an in-memory queue and returns; a writer
+ * thread batches the queue into sqlite transactions and extends the chain.
+ * audit_flush() returns once everything emitted before it is durable
+ * (committed with synchronous=FULL) — call it before a command's end is
+ * reported to anyone.  See docs/audit.md for the exact guarantee.
+ *
+ * Errors: functions return 0 or -errno.  audit_strerror() gives the last
+ * failure of a handle as a sentence (what failed, on what, what to do).
+ */
+#ifndef AGENTSH_AUDIT_H
+#define AGENTSH_AUDIT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include <jansson.h>
+
+enum audit_type {
+	AUDIT_SESSION_START = 1,
+	AUDIT_SESSION_END,
+	AUDIT_POLICY_LOADED,
+	AUDIT_COMMAND_START,
+	AUDIT_COMMAND_END,
+	AUDIT_EXEC,
+	AUDIT_FILE,
+	AUDIT_UNIX_SOCKET,
+	AUDIT_NETWORK,
+	AUDIT_DNS,
+	AUDIT_SIGNAL,
+	AUDIT_APPROVAL_REQUESTED,
+	AUDIT_APPROVAL_RESOLVED,
+	AUDIT_REDIRECT,
+	AUDIT_SOFT_DELETE,
+	AUDIT_LIMIT_HIT,
+	AUDIT_DEGRADED,
+	AUDIT_SURFACE_DENIED,   /* seccomp-kernel refusal of a forbidden syscall/ABI */
+	AUDIT_PTY,              /* PTY activity (resize, approval prompt shown, ...) */
+	AUDIT_TYPE_MAX
+};
+
+/* Policy vocabulary (policy/ decides; audit only records). */
+enum audit_decision {
+	AUDIT_DEC_NONE = 0,     /* no decision involved (e.g. session_start) */
+	AUDIT_DEC_ALLOW,
+	AUDIT_DEC_DENY,
+	AUDIT_DEC_APPROVE,
+	AUDIT_DEC_REDIRECT,
+	AUDIT_DEC_AUDIT,
+	AUDIT_DEC_SOFT_DELETE,
+	AUDIT_DEC_MAX
+};
+
+enum audit_layer {
+	AUDIT_LAYER_NONE = 0,
+	AUDIT_LAYER_SECCOMP_KERNEL,
+	AUDIT_LAYER_SECCOMP_NOTIFY,
+	AUDIT_LAYER_LANDLOCK,
+	AUDIT_LAYER_BPF,
+	AUDIT_LAYER_CGROUP,
+	AUDIT_LAYER_SUPERVISOR,
+	AUDIT_LAYER_SHELL,
+	AUDIT_LAYER_APPROVE,
+	AUDIT_LAYER_MAX
+};
+
+/* One event.  Every pointer is borrowed: audit_emit() copies what it needs.
+ * Numeric fields use -1 for "not applicable"; start from AUDIT_EVENT_INIT so
+ * that pid 0 / uid 0 are never recorded by accident.
+ * NULL strings are stored as NULL. */
+struct audit_event {
+	enum audit_type type;
+	const char *operation;      /* "open", "write", "unlink", "rename", "connect", "execve", ... */
+
+	/* target */
+	const char *path;           /* file, exec'd binary, unix socket path */
+	const char *path2;          /* rename/link destination, redirect target binary */
+	const char *argv;           /* argv joined by single spaces (shell-quoted by the caller if it wants) */
+	const char *address;        /* remote IP address (text) */
+	int64_t port;
+	const char *dns_name;       /* the name that resolved to address, or the queried name */
+	int64_t signal;
+	int64_t target_pid;
+
+	/* subject */
+	int64_t pid, ppid, uid;
+
+	/* decision */
+	enum audit_decision decision;   /* what the policy said */
+	enum audit_decision effective;  /* what happened (approve -> allow/deny after the human) */
+	const char *rule;           /* name of the rule that matched ("default-deny-files", ...) */
+	const char *message;        /* human-readable reason / note */
+	int64_t err;                /* errno returned to the process (positive), 0 none, -1 n/a */
+	enum audit_layer layer;
+
+	/* context; NULL/0: filled from the handle (its session, current command) */
+	const char *session_id;
+	int64_t command_id;         /* per-session command number; 0 = the current one */
+	const char *command;        /* the command line (command_start; optional elsewhere) */
+	int64_t ts_ns;              /* wall clock, ns since epoch; 0 = now */
+
+	/* command_end */
+	int64_t exit_status;        /* exit code, or 128+signal */
+	int64_t duration_us, cpu_user_us, cpu_sys_us, peak_rss_kb;
+
+	/* approvals, soft delete, redirect */
+	const char *approval_id;
+	const char *approver;       /* who answered (user name), approval_resolved */
+	const char *details;        /* optional JSON object text with anything else (trash token, ...) */
+};
+
+#define AUDIT_EVENT_INIT(t) ((struct audit_event){ .type = (t), .port = -1, .signal = -1, \
+	.target_pid = -1, .pid = -1, .ppid = -1, .uid = -1, .err = -1, .exit_status = -1, \
+	.duration_us = -1, .cpu_user_us = -1, .cpu_sys_us = -1, .peak_rss_kb = -1 })
+
+const char *audit_type_name(enum audit_type t);          /* "file", "command_end", ... */
+int audit_type_parse(const char *name, enum audit_type *out);
+const char *audit_decision_name(enum audit_decision d);  /* "allow", "deny", ..., "" for NONE */
+int audit_decision_parse(const char *name, enum audit_decision *out);
+const char *audit_layer_name(enum audit_layer l);        /* "seccomp-kernel", ... */
+
+struct audit_opts {
+	const char *session_id;     /* default session of emitted events; NULL: generated */
+	bool readonly;              /* open an existing store for reading only (verify/query/report) */
+	bool no_owner_check;        /* tests only: skip "root-owned 0700 dir / 0600 file" checks */
+	const char *key_path;       /* NULL: <db>.key next to the db */
+	size_t queue_max;           /* events held in memory before audit_emit fails; 0: default (1M) */
+	int busy_timeout_ms;        /* waiting for another writer; 0: default 10000 */
+};
+
+struct audit;
+
+/* Default store path: /var/lib/agentsh/audit.db as root; as another user
+ * $XDG_STATE_HOME/agentsh/audit.db (reduced mode, not tamper-resistant
+ * against that user; reported by doctor). Returns a static string. */
+const char *audit_default_path(void);
+
+/* Open (creating if needed) the store.  Creates the directory 0700 and the db
+ * 0600 owned by the caller; refuses a directory or db writable by anyone else.
+ * Sets WAL, runs schema migrations, loads (or creates, 0600) the HMAC key and
+ * starts the writer thread (not for readonly). */
+int audit_open(const char *db_path, const struct audit_opts *opts, struct audit **out);
+
+/* Queue an event.  Thread-safe, O(1), never touches the disk.  Returns
+ * -ENOBUFS when the queue is full (writer stuck): the caller decides (the
+ * enforcer fails closed), -EIO once the writer has failed. */
+int audit_emit(struct audit *a, const struct audit_event *ev);
+
+/* Wait until everything emitted so far (by this handle) is committed. */
+int audit_flush(struct audit *a);
+
+/* Flush, stop the writer, close.  NULL is a no-op. */
+void audit_close(struct audit *a);
+
+const char *audit_strerror(const struct audit *a);
+const char *audit_session_id(const struct audit *a);
+
+/* Command bracketing for the shell: emits command_start (line) and makes it
+ * the current command of the handle (events with command_id 0 attach to it).
+ * audit_command_end emits command_end with the result and flushes. */
+int audit_command_begin(struct audit *a, const char *line, int64_t *command_id);
+struct audit_command_result {
+	int64_t exit_status;
+	int64_t duration_us, cpu_user_us, cpu_sys_us, peak_rss_kb;
+	const char *message;        /* e.g. "timed out", NULL */
+};
+int audit_command_end(struct audit *a, int64_t command_id, const struct audit_command_result *r);
+
+/* ---- per-command collector (fills the JSON result's events/guidance) ---- */
+
+enum audit_events_mode { AUDIT_EVENTS_NONE, AUDIT_EVENTS_BLOCKED, AUDIT_EVENTS_SUMMARY, AUDIT_EVENTS_ALL };
+int audit_events_mode_parse(const char *s, enum audit_events_mode *out);
+
+struct audit_blocked {              /* the first blocked/redirected operation */
+	char *type, *operation, *target, *rule, *message;
+	enum audit_decision decision, effective;
+	enum audit_layer layer;
+};
+
+struct audit_summary {
+	size_t file, network, blocked, other;   /* counts by bucket (blocked also counted in its bucket) */
+	size_t approvals_denied, approvals_timed_out, soft_deletes, redirects, limits_hit;
+	bool has_blocked;
+	struct audit_blocked first_blocked;
+	bool has_redirect;
+	char *redirect_from, *redirect_to, *redirect_reason;
+	bool has_soft_delete;
+	char *soft_delete_path, *soft_delete_token;
+	bool approval_required;                 /* a blocked op was an approve rule */
+};
+
+struct audit_collector;
+/* Start collecting every event this handle emits for command_id (0: current). */
+int audit_collect_begin(struct audit *a, int64_t command_id, struct audit_collector **out);
+/* Stop collecting (keeps what was collected).  Safe to call twice. */
+void audit_collect_end(struct audit *a, struct audit_collector *c);
+const struct audit_summary *audit_collect_summary(const struct audit_collector *c);
+/* The JSON result's "events" object for mode (new reference). */
+json_t *audit_collect_events_json(const struct audit_collector *c, enum audit_events_mode mode);
+void audit_collector_free(struct audit_collector *c);
+
+/* One event as a JSON object (the export / events query format). */
+json_t *audit_event_json(const struct audit_event *ev, int64_t seq);
+
+/* ---- verification ---- */
+struct audit_verify_result {
+	bool ok;
+	int64_t events;             /* rows checked */
+	int64_t first_bad_seq;      /* -1 when ok */
+	char reason[256];           /* "link mismatch", "missing sequence", "tail truncated", ... */
+	int64_t anchor_seq;         /* tail recorded in the root-only anchor, -1 none */
+};
+int audit_verify(struct audit *a, struct audit_verify_result *r);
+
+/* ---- command-line entry points (argv[0] is the subcommand name) ---- */
+struct audit_cli_env {
+	const char *db_path;        /* NULL: audit_default_path() */
+	FILE *out, *err;            /* NULL: stdout / stderr */
+	bool no_owner_check;        /* tests */
+};
+int audit_cli(int argc, char **argv, const struct audit_cli_env *env);          /* audit verify|export */
+int events_cli(int argc, char **argv, const struct audit_cli_env *env);         /* events query|tail */
+int report_cli(int argc, char **argv, const struct audit_cli_env *env);         /* report */
+int policy_generate_cli(int argc, char **argv, const struct audit_cli_env *env);/* policy generate */
+
+#endif
