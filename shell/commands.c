@@ -1,0 +1,151 @@
+/* The registry of agentsh's own commands: built-ins of the interactive shell
+ * (recognised by the first word of a line, run by agentsh, never sent to the
+ * delegate) and subcommands (`agentsh NAME ...`).
+ *
+ * TO ADD A COMMAND: add ONE line to shell_commands[] below, with a handler
+ * declared in the "handlers" block (or in your own shell/<name>.c):
+ *     { "name", handler, "name ARGS - one line of help", SHELL_CMD_BOTH },
+ * kind: SHELL_CMD_BUILTIN (interactive only), SHELL_CMD_SUBCOMMAND
+ * (`agentsh name` only) or SHELL_CMD_BOTH.  The handler gets argv[0] == name,
+ * prints on ctx->out / ctx->err and returns the exit status. */
+#include "shell/shell_int.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- handlers (declare yours here; define it in your own file) ---- */
+static int cmd_help(int argc, char **argv, struct shell_ctx *ctx);
+static int cmd_exit(int argc, char **argv, struct shell_ctx *ctx);
+
+const struct shell_command shell_commands[] = {
+	{ "help", cmd_help, "help [NAME] - list agentsh's commands, or show one", SHELL_CMD_BOTH },
+	{ "exit", cmd_exit, "exit [N] - leave the shell with status N (bash warns once about stopped jobs)", SHELL_CMD_BUILTIN },
+	{ "logout", cmd_exit, "logout [N] - same as exit", SHELL_CMD_BUILTIN },
+	/* add new commands above this line, one line each */
+};
+const size_t shell_ncommands = sizeof(shell_commands) / sizeof(shell_commands[0]);
+
+const struct shell_command *shell_command_find(const char *name, enum shell_cmd_kind kind)
+{
+	for (size_t i = 0; i < shell_ncommands; i++)
+		if (!strcmp(shell_commands[i].name, name) && (shell_commands[i].kind & kind))
+			return &shell_commands[i];
+	return NULL;
+}
+
+bool shell_is_subcommand(const char *name)
+{
+	return shell_command_find(name, SHELL_CMD_SUBCOMMAND) != NULL;
+}
+
+bool shell_is_builtin(const char *name)
+{
+	return shell_command_find(name, SHELL_CMD_BUILTIN) != NULL;
+}
+
+static int cmd_help(int argc, char **argv, struct shell_ctx *ctx)
+{
+	FILE *f = ctx->out ? ctx->out : stdout;
+	if (argc > 1) {
+		const struct shell_command *c = shell_command_find(argv[1], SHELL_CMD_BOTH);
+		if (!c) {
+			fprintf(ctx->err ? ctx->err : stderr, "help: %s: not an agentsh command "
+				"(bash's own help: `builtin help %s`)\n", argv[1], argv[1]);
+			return 1;
+		}
+		fprintf(f, "%s\n", c->help);
+		return 0;
+	}
+	fputs("agentsh commands (the rest of the line language is bash's; `builtin help` "
+	      "for bash's built-ins):\n", f);
+	for (size_t i = 0; i < shell_ncommands; i++) {
+		const struct shell_command *c = &shell_commands[i];
+		const char *where = c->kind == SHELL_CMD_BOTH ? "" :
+				    c->kind == SHELL_CMD_BUILTIN ? " (in the shell)" : " (agentsh NAME)";
+		fprintf(f, "  %s%s\n", c->help, where);
+	}
+	fflush(f);
+	return 0;
+}
+
+/* `exit [N]`: the REPL hands the line to the delegate so bash applies its own
+ * rules (stopped-jobs warning, `exit` = last status, numeric check). */
+static int cmd_exit(int argc, char **argv, struct shell_ctx *ctx)
+{
+	(void)argv;
+	if (argc > 2) {
+		fprintf(ctx->err ? ctx->err : stderr, "%s: too many arguments\n", argv[0]);
+		return 1;
+	}
+	ctx->exit_requested = true;
+	return 0;
+}
+
+/* Word splitting with '...', "..." and backslash, enough for built-in
+ * arguments.  A parser is fine here: it only reads agentsh's own commands. */
+static int split_words(const char *line, char ***out)
+{
+	size_t cap = 8, n = 0, len = strlen(line);
+	char **v = calloc(cap, sizeof(char *));
+	char *buf = malloc(len + 1);
+	const char *p = line;
+	if (!v || !buf)
+		goto nomem;
+	while (*p) {
+		while (isspace((unsigned char)*p))
+			p++;
+		if (!*p || *p == '#')
+			break;
+		char *w = buf, *start = buf;
+		char q = 0;
+		while (*p && (q || !isspace((unsigned char)*p))) {
+			if (!q && (*p == '\'' || *p == '"'))
+				q = *p++;
+			else if (q && *p == q)
+				q = 0, p++;
+			else if (*p == '\\' && q != '\'' && p[1])
+				*w++ = p[1], p += 2;
+			else
+				*w++ = *p++;
+		}
+		*w = 0;
+		if (n + 2 > cap) {
+			char **nv = realloc(v, (cap *= 2) * sizeof(char *));
+			if (!nv)
+				goto nomem;
+			v = nv;
+		}
+		if (!(v[n++] = strdup(start)))
+			goto nomem;
+	}
+	v[n] = NULL;
+	free(buf);
+	*out = v;
+	return (int)n;
+nomem:
+	for (size_t i = 0; v && i < n; i++)
+		free(v[i]);
+	free(v);
+	free(buf);
+	return -ENOMEM;
+}
+
+int shell_run_builtin_line(struct shell_ctx *ctx, const char *line)
+{
+	char **av = NULL;
+	int ac = split_words(line, &av), r = -1;
+	if (ac <= 0) {
+		free(av);
+		return -1;
+	}
+	const struct shell_command *c = shell_command_find(av[0], SHELL_CMD_BUILTIN);
+	if (c)
+		r = c->handler(ac, av, ctx);
+	for (int i = 0; i < ac; i++)
+		free(av[i]);
+	free(av);
+	return r;
+}

@@ -1,0 +1,88 @@
+/* agentsh entry point: parse the command line like sh does, pick the mode,
+ * and run it.  Only this file (the top level) prints usage and exits. */
+#include "shell/shell_int.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#ifndef AGENTSH_VERSION
+#define AGENTSH_VERSION "0.1.0"
+#endif
+
+/* Replaced by shell/jsonmode.c (a strong definition) when it exists. */
+__attribute__((weak)) int shell_json_main(struct shell_ctx *ctx)
+{
+	(void)ctx;
+	fputs("agentsh: --json is not available in this build (shell/jsonmode.c is missing)\n",
+	      stderr);
+	return 2;
+}
+
+static int run_subcommand(struct shell_ctx *ctx)
+{
+	const struct shell_command *c = shell_command_find(ctx->opts.args[0], SHELL_CMD_SUBCOMMAND);
+	if (!c) /* parse_args only picks SUBCOMMAND for registered names */
+		return 2;
+	int r = c->handler(ctx->opts.nargs, ctx->opts.args, ctx);
+	fflush(stdout);
+	return r;
+}
+
+static int run_noninteractive(struct shell_ctx *ctx)
+{
+	static const int stdio[3] = { 0, 1, 2 };
+	int ws = 0;
+	if (shell_run_oneshot(ctx, stdio, &ws) < 0)
+		return 126;
+	return shell_status_from_wait(ws);
+}
+
+int main(int argc, char **argv)
+{
+	struct shell_opts o;
+	struct shell_ctx ctx;
+	char err[512];
+	int r;
+
+	r = shell_parse_args(argc, argv, &o, shell_is_subcommand, err, sizeof(err));
+	if (r) {
+		fprintf(stderr, "%s\n", err);
+		return r;
+	}
+	if (o.mode == SHELL_MODE_HELP) {
+		shell_usage(stdout);
+		return 0;
+	}
+	if (o.mode == SHELL_MODE_VERSION) {
+		printf("agentsh %s\n", AGENTSH_VERSION);
+		return 0;
+	}
+	if (o.mode == SHELL_MODE_DEFAULT)
+		o.mode = isatty(STDIN_FILENO) && isatty(STDERR_FILENO) ? SHELL_MODE_INTERACTIVE
+								       : SHELL_MODE_STDIN;
+	if (o.mode == SHELL_MODE_STDIN && o.interactive)
+		o.mode = SHELL_MODE_INTERACTIVE;
+
+	r = shell_ctx_init(&ctx, &o);
+	if (r) {
+		shell_ctx_free(&ctx);
+		return r;
+	}
+	switch (ctx.opts.mode) {
+	case SHELL_MODE_SUBCOMMAND:
+		r = run_subcommand(&ctx);
+		break;
+	case SHELL_MODE_INTERACTIVE:
+		r = shell_interactive(&ctx);
+		break;
+	default:
+		r = ctx.opts.json ? shell_json_main(&ctx) : run_noninteractive(&ctx);
+		break;
+	}
+	fflush(stdout);
+	shell_ctx_free(&ctx);
+	return r;
+}

@@ -1,0 +1,174 @@
+/* Non-interactive invocations (-c, script, stdin): one delegate started
+ * through enforce_spawn() with the caller's stdio untouched, waited for, and
+ * its status returned the way sh reports it. */
+#include "shell/shell_int.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "enforce/enforce.h"
+
+int shell_status_from_wait(int ws)
+{
+	if (WIFEXITED(ws))
+		return WEXITSTATUS(ws);
+	if (WIFSIGNALED(ws))
+		return 128 + WTERMSIG(ws);
+	return 1;
+}
+
+char **shell_oneshot_argv(const struct shell_ctx *ctx)
+{
+	const struct shell_opts *o = &ctx->opts;
+	size_t n = 0, cap = (size_t)o->nsetflags + (size_t)o->nargs + 8;
+	char **av = calloc(cap, sizeof(char *));
+	if (!av)
+		return NULL;
+	av[n++] = (char *)ctx->delegate_path;
+	for (int i = 0; i < o->nsetflags; i++)
+		av[n++] = (char *)o->setflags[i];
+	if (o->login)
+		av[n++] = "-l";
+	switch (o->mode) {
+	case SHELL_MODE_COMMAND:
+		av[n++] = "-c";
+		av[n++] = (char *)o->command;
+		/* sh -c: $0 is NAME when given, else the shell's own name (as invoked). */
+		av[n++] = o->nargs > 0 ? o->args[0] : (char *)o->argv0;
+		for (int i = 1; i < o->nargs; i++)
+			av[n++] = o->args[i];
+		break;
+	case SHELL_MODE_SCRIPT:
+		av[n++] = "--";
+		for (int i = 0; i < o->nargs; i++)
+			av[n++] = o->args[i];
+		break;
+	default: /* stdin */
+		av[n++] = "-s";
+		for (int i = 0; i < o->nargs; i++)
+			av[n++] = o->args[i];
+		break;
+	}
+	av[n] = NULL;
+	return av;
+}
+
+static volatile sig_atomic_t pending[NSIG];
+
+static void on_signal(int sig)
+{
+	pending[sig] = 1;
+}
+
+static const int fwd_sigs[] = { SIGTERM, SIGHUP, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2 };
+#define NFWD (sizeof(fwd_sigs) / sizeof(fwd_sigs[0]))
+
+/* Forward what we received.  SIGINT/SIGQUIT from a terminal already reached
+ * the delegate through the process group; only forward them when they were
+ * sent to agentsh alone (kill -INT <agentsh>), i.e. when the delegate is not
+ * in our foreground process group. */
+static void forward(struct shell_ctx *ctx, pid_t pid, bool same_pgrp)
+{
+	for (size_t i = 0; i < NFWD; i++) {
+		int s = fwd_sigs[i];
+		if (!pending[s])
+			continue;
+		pending[s] = 0;
+		if ((s == SIGINT || s == SIGQUIT) && same_pgrp)
+			continue;
+		if (s == SIGHUP)
+			enforce_session_signal(ctx->enf, SIGHUP);
+		else
+			kill(pid, s);
+	}
+}
+
+static int wait_child(struct shell_ctx *ctx, pid_t pid, int pidfd, int *wstatus)
+{
+	struct sigaction sa = {0}, old[NFWD];
+	sigset_t block, orig;
+	siginfo_t si;
+	int r = 0;
+	bool same_pgrp = getpgid(pid) == getpgrp();
+
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigemptyset(&block);
+	for (size_t i = 0; i < NFWD; i++) {
+		sigaddset(&block, fwd_sigs[i]);
+		sigaction(fwd_sigs[i], &sa, &old[i]);
+	}
+	sigprocmask(SIG_BLOCK, &block, &orig);
+	for (;;) {
+		struct pollfd p = { .fd = pidfd, .events = POLLIN };
+		memset(&si, 0, sizeof(si));
+		if (waitid(P_PIDFD, (id_t)pidfd, &si, WEXITED | WNOHANG) < 0) {
+			r = -errno;
+			break;
+		}
+		if (si.si_pid == pid)
+			break;
+		if (ppoll(&p, 1, NULL, &orig) < 0 && errno != EINTR) {
+			r = -errno;
+			break;
+		}
+		forward(ctx, pid, same_pgrp);
+	}
+	sigprocmask(SIG_SETMASK, &orig, NULL);
+	for (size_t i = 0; i < NFWD; i++)
+		sigaction(fwd_sigs[i], &old[i], NULL);
+	if (r < 0)
+		return r;
+	if (si.si_code == CLD_EXITED)
+		*wstatus = (si.si_status & 0xff) << 8;
+	else
+		*wstatus = si.si_status & 0x7f; /* killed or dumped: a signal status */
+	return 0;
+}
+
+int shell_run_argv(struct shell_ctx *ctx, char *const *argv, const int stdio[3], int *wstatus)
+{
+	struct enforce_spawn_req req = {0};
+	pid_t pid = -1;
+	int pidfd = -1, r;
+
+	if ((r = shell_session_open(ctx)) < 0)
+		return r;
+	req.argv = argv;
+	req.envp = ctx->envp;
+	req.cwd = NULL;
+	req.stdio[0] = stdio[0];
+	req.stdio[1] = stdio[1];
+	req.stdio[2] = stdio[2];
+	req.ctty = -1;
+	r = enforce_spawn(ctx->enf, &req, &pid, &pidfd);
+	if (r < 0) {
+		const char *why = enforce_strerror(ctx->enf);
+		fprintf(ctx->err, "agentsh: cannot start %s in the sandbox: %s\n", argv[0],
+			why && *why ? why : strerror(-r));
+		return r;
+	}
+	r = wait_child(ctx, pid, pidfd, wstatus);
+	close(pidfd);
+	if (r < 0)
+		fprintf(ctx->err, "agentsh: waiting for %s (pid %d) failed: %s\n", argv[0],
+			(int)pid, strerror(-r));
+	return r;
+}
+
+int shell_run_oneshot(struct shell_ctx *ctx, const int stdio[3], int *wstatus)
+{
+	char **av = shell_oneshot_argv(ctx);
+	int r;
+	if (!av)
+		return -ENOMEM;
+	r = shell_run_argv(ctx, av, stdio, wstatus);
+	free(av);
+	return r;
+}

@@ -1,0 +1,355 @@
+/* The session context: which account the commands run as, the root-owned
+ * configuration, the policy, the delegate's environment, and the
+ * enforcement session every delegate is started in. */
+#include "shell/shell_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "enforce/enforce.h"
+#include "policy/policy.h"
+
+extern char **environ;
+
+#define DEFAULT_DELEGATE "/bin/bash"
+#define DEFAULT_PATH "/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin"
+
+static char *xstrdup(const char *s)
+{
+	char *d = strdup(s ? s : "");
+	if (!d) {
+		fputs("agentsh: out of memory\n", stderr);
+		exit(1);
+	}
+	return d;
+}
+
+static int resolve_account(struct shell_ctx *ctx, const char *name)
+{
+	struct passwd *pw;
+	errno = 0;
+	pw = name ? getpwnam(name) : getpwuid(getuid());
+	if (!pw) {
+		if (name)
+			fprintf(stderr, "agentsh: --user %s: no such account in the passwd database "
+				"(check the name with `getent passwd %s`)\n", name, name);
+		else
+			fprintf(stderr, "agentsh: uid %u has no passwd entry (%s); agentsh needs one "
+				"for HOME and the policy\n", (unsigned)getuid(),
+				errno ? strerror(errno) : "not found");
+		return 1;
+	}
+	ctx->acct.uid = pw->pw_uid;
+	ctx->acct.gid = pw->pw_gid;
+	ctx->acct.name = xstrdup(pw->pw_name);
+	ctx->acct.home = xstrdup(pw->pw_dir);
+	ctx->acct.shell = xstrdup(pw->pw_shell);
+
+	int n = 64;
+	for (;;) {
+		gid_t *g = calloc((size_t)n, sizeof(gid_t));
+		int want = n;
+		if (!g)
+			return 1;
+		if (getgrouplist(ctx->acct.name, ctx->acct.gid, g, &want) >= 0) {
+			ctx->acct.groups = g;
+			ctx->acct.ngroups = (size_t)want;
+			return 0;
+		}
+		free(g);
+		if (want <= n || want > 65536) {
+			fprintf(stderr, "agentsh: cannot list the groups of %s\n", ctx->acct.name);
+			return 1;
+		}
+		n = want;
+	}
+}
+
+/* The git root above the workspace, for ${GIT_ROOT}/${PROJECT_ROOT}. */
+static char *find_git_root(const char *start)
+{
+	char buf[PATH_MAX];
+	struct stat st;
+	snprintf(buf, sizeof(buf), "%s", start);
+	for (;;) {
+		char probe[PATH_MAX + 8];
+		snprintf(probe, sizeof(probe), "%s/.git", buf);
+		if (lstat(probe, &st) == 0)
+			return xstrdup(buf[0] ? buf : "/");
+		char *slash = strrchr(buf, '/');
+		if (!slash || buf[0] == 0)
+			return NULL;
+		if (slash == buf) {
+			if (buf[1] == 0)
+				return NULL;
+			buf[1] = 0;
+		} else {
+			*slash = 0;
+		}
+	}
+}
+
+static int load_policy(struct shell_ctx *ctx, bool quiet)
+{
+	struct policy_diags d;
+	struct policy_vars v = {0};
+	char *git = find_git_root(ctx->workspace);
+	int r;
+
+	v.home = ctx->acct.home;
+	v.workspace = ctx->workspace;
+	v.git_root = git;
+	v.project_root = git ? git : ctx->workspace;
+	v.tmpdir = "/tmp";
+	v.user = ctx->acct.name;
+	policy_diags_init(&d);
+
+	if (ctx->opts.no_config) {
+		if (ctx->opts.policy)
+			r = policy_select(NULL, ctx->acct.uid, ctx->acct.groups, ctx->acct.ngroups,
+					  ctx->opts.policy, ctx->is_root, &v, &ctx->policy, &d);
+		else
+			r = policy_load_embedded(&v, &ctx->policy, &d);
+	} else {
+		r = policy_config_load(AGENTSH_CONFIG_PATH, &ctx->cfg, &d);
+		if (r < 0 && quiet)
+			goto out;
+		if (r < 0) {
+			policy_diags_print(&d, stderr);
+			fprintf(stderr, "agentsh: cannot load %s: %s (it must be owned by root and "
+				"not writable by others; fix it, or as root use --no-config)\n",
+				AGENTSH_CONFIG_PATH, strerror(-r));
+			goto out;
+		}
+		r = policy_select(ctx->cfg, ctx->acct.uid, ctx->acct.groups, ctx->acct.ngroups,
+				  ctx->opts.policy, ctx->is_root, &v, &ctx->policy, &d);
+	}
+	if ((r < 0 || !ctx->policy) && quiet) {
+		r = r < 0 ? r : -EINVAL;
+	} else if (r < 0 || !ctx->policy) {
+		policy_diags_print(&d, stderr);
+		fprintf(stderr, "agentsh: no policy for %s: %s; refusing to run commands "
+			"unconfined (check `agentsh policy validate`)\n", ctx->acct.name,
+			strerror(r < 0 ? -r : EINVAL));
+		r = r < 0 ? r : -EINVAL;
+	}
+out:
+	policy_diags_free(&d);
+	free(git);
+	return r;
+}
+
+int shell_env_set(struct shell_ctx *ctx, const char *name, const char *value)
+{
+	size_t nl = strlen(name), n = 0;
+	char *kv = malloc(nl + strlen(value) + 2);
+	if (!kv)
+		return -ENOMEM;
+	sprintf(kv, "%s=%s", name, value);
+	for (; ctx->envp && ctx->envp[n]; n++) {
+		if (!strncmp(ctx->envp[n], name, nl) && ctx->envp[n][nl] == '=') {
+			free(ctx->envp[n]);
+			ctx->envp[n] = kv;
+			return 0;
+		}
+	}
+	char **e = realloc(ctx->envp, (n + 2) * sizeof(char *));
+	if (!e) {
+		free(kv);
+		return -ENOMEM;
+	}
+	e[n] = kv;
+	e[n + 1] = NULL;
+	ctx->envp = e;
+	return 0;
+}
+
+const char *shell_env_get(const struct shell_ctx *ctx, const char *name)
+{
+	size_t nl = strlen(name);
+	for (size_t i = 0; ctx->envp && ctx->envp[i]; i++)
+		if (!strncmp(ctx->envp[i], name, nl) && ctx->envp[i][nl] == '=')
+			return ctx->envp[i] + nl + 1;
+	return NULL;
+}
+
+/* Names kept when root runs the session for another account: the terminal
+ * and the locale, never root's secrets or paths. */
+static bool keep_for_other(const char *kv)
+{
+	static const char *const keep[] = { "TERM=", "COLORTERM=", "LANG=", "LC_", "TZ=",
+					    "NO_COLOR=", "COLUMNS=", "LINES=", NULL };
+	for (int i = 0; keep[i]; i++)
+		if (!strncmp(kv, keep[i], strlen(keep[i])))
+			return true;
+	return false;
+}
+
+static int build_env(struct shell_ctx *ctx)
+{
+	bool other = ctx->acct.uid != getuid();
+	size_t n = 0;
+	for (char **e = environ; *e; e++)
+		n++;
+	ctx->envp = calloc(n + 1, sizeof(char *));
+	if (!ctx->envp)
+		return -ENOMEM;
+	n = 0;
+	for (char **e = environ; *e; e++) {
+		/* The control protocol owns these in the interactive delegate. */
+		if (!strncmp(*e, "PROMPT_COMMAND=", 15) || !strncmp(*e, "PS0=", 4))
+			continue;
+		if (other && !keep_for_other(*e))
+			continue;
+		ctx->envp[n++] = xstrdup(*e);
+	}
+	if (shell_env_set(ctx, "HOME", ctx->acct.home) || shell_env_set(ctx, "USER", ctx->acct.name) ||
+	    shell_env_set(ctx, "LOGNAME", ctx->acct.name) ||
+	    shell_env_set(ctx, "SHELL", ctx->self_path))
+		return -ENOMEM;
+	if (!shell_env_get(ctx, "PATH") && shell_env_set(ctx, "PATH", DEFAULT_PATH))
+		return -ENOMEM;
+	return 0;
+}
+
+static void make_session_id(struct shell_ctx *ctx)
+{
+	unsigned char r[8] = {0};
+	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r)) {
+		/* Not a secret, only a name: pid+time keeps it unique enough. */
+		snprintf(ctx->session_id, sizeof(ctx->session_id), "s%ld-%ld", (long)getpid(),
+			 (long)time(NULL));
+		return;
+	}
+	for (int i = 0; i < 8; i++)
+		sprintf(ctx->session_id + 2 * i, "%02x", r[i]);
+}
+
+int shell_ctx_init(struct shell_ctx *ctx, const struct shell_opts *o)
+{
+	ssize_t l;
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->opts = *o;
+	/* setflags point into opts.flagbuf: re-point them at our copy. */
+	for (int i = 0; i < ctx->opts.nsetflags; i++)
+		if (o->setflags[i] >= o->flagbuf[0] &&
+		    o->setflags[i] < o->flagbuf[0] + sizeof(o->flagbuf))
+			ctx->opts.setflags[i] = ctx->opts.flagbuf[0] + (o->setflags[i] - o->flagbuf[0]);
+	ctx->out = stdout;
+	ctx->err = stderr;
+	ctx->is_root = getuid() == 0;
+
+	if (o->user && !ctx->is_root) {
+		fputs("agentsh: --user is for root only (sshd or su start agentsh as the account "
+		      "itself)\n", stderr);
+		return 2;
+	}
+	if (o->no_config && !ctx->is_root) {
+		fputs("agentsh: --no-config is for root only (the configuration in /etc/agentsh "
+		      "decides the policy of other accounts)\n", stderr);
+		return 2;
+	}
+	if (o->delegate && !ctx->is_root) {
+		fputs("agentsh: --delegate is for root only (set session.shell in "
+		      "/etc/agentsh/config.yaml)\n", stderr);
+		return 2;
+	}
+	l = readlink("/proc/self/exe", ctx->self_path, sizeof(ctx->self_path) - 1);
+	if (l <= 0)
+		snprintf(ctx->self_path, sizeof(ctx->self_path), "/usr/bin/agentsh");
+	else
+		ctx->self_path[l] = 0;
+	if (!getcwd(ctx->workspace, sizeof(ctx->workspace)))
+		snprintf(ctx->workspace, sizeof(ctx->workspace), "/");
+	make_session_id(ctx);
+	if (resolve_account(ctx, o->user))
+		return 1;
+	/* Subcommands (`agentsh policy validate`, `doctor`, ...) must work even
+	 * when the policy does not load: they get ctx->policy == NULL. */
+	if (load_policy(ctx, o->mode == SHELL_MODE_SUBCOMMAND) < 0 &&
+	    o->mode != SHELL_MODE_SUBCOMMAND)
+		return 1;
+	ctx->delegate_path = DEFAULT_DELEGATE;
+	if (ctx->cfg && ctx->cfg->session.shell)
+		ctx->delegate_path = ctx->cfg->session.shell;
+	if (o->delegate)
+		ctx->delegate_path = o->delegate;
+	if (ctx->delegate_path[0] != '/') {
+		fprintf(stderr, "agentsh: delegate shell '%s' is not an absolute path\n",
+			ctx->delegate_path);
+		return 1;
+	}
+	if (build_env(ctx) < 0) {
+		fputs("agentsh: out of memory\n", stderr);
+		return 1;
+	}
+	return 0;
+}
+
+static void notice_to_stderr(void *c, const char *line)
+{
+	(void)c;
+	/* One write: lines from the supervisor thread must not interleave. */
+	char buf[1024];
+	int n = snprintf(buf, sizeof(buf), "agentsh: %s\r\n", line);
+	if (n > 0)
+		(void)!write(STDERR_FILENO, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
+}
+
+int shell_session_open(struct shell_ctx *ctx)
+{
+	struct enforce_config c = {0};
+	int r;
+	if (ctx->enf)
+		return 0;
+	c.policy = ctx->policy;
+	c.account.uid = ctx->acct.uid;
+	c.account.gid = ctx->acct.gid;
+	c.account.groups = ctx->acct.groups;
+	c.account.ngroups = ctx->acct.ngroups;
+	c.account.name = ctx->acct.name;
+	c.account.home = ctx->acct.home;
+	c.session_id = ctx->session_id;
+	c.workspace = ctx->workspace;
+	c.allow_degraded = ctx->cfg ? ctx->cfg->session.allow_degraded : false;
+	c.hooks.notice = notice_to_stderr;
+	c.hooks.ctx = ctx;
+	r = enforce_session_new(&c, &ctx->enf);
+	if (r < 0) {
+		const char *why = ctx->enf ? enforce_strerror(ctx->enf) : NULL;
+		fprintf(stderr, "agentsh: cannot set up the sandbox: %s\n",
+			why && *why ? why : strerror(-r));
+		enforce_session_free(ctx->enf);
+		ctx->enf = NULL;
+	}
+	return r;
+}
+
+void shell_ctx_free(struct shell_ctx *ctx)
+{
+	enforce_session_free(ctx->enf);
+	ctx->enf = NULL;
+	policy_free(ctx->policy);
+	ctx->policy = NULL;
+	policy_config_free(ctx->cfg);
+	ctx->cfg = NULL;
+	for (size_t i = 0; ctx->envp && ctx->envp[i]; i++)
+		free(ctx->envp[i]);
+	free(ctx->envp);
+	free(ctx->acct.groups);
+	free(ctx->acct.name);
+	free(ctx->acct.home);
+	free(ctx->acct.shell);
+	memset(&ctx->acct, 0, sizeof(ctx->acct));
+	ctx->envp = NULL;
+}

@@ -1,0 +1,154 @@
+/* shell/ private interface: shared between the files of the shell module
+ * (main, options, session, oneshot, commands, interactive, jsonmode, ...).
+ * shell/ is the top of the dependency graph; nothing else includes this. */
+#ifndef AGENTSH_SHELL_INT_H
+#define AGENTSH_SHELL_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+struct policy;
+struct agentsh_config;
+struct enforce_session;
+
+/* ------------------------------------------------------------------ options */
+
+enum shell_mode {
+	SHELL_MODE_DEFAULT,     /* no -c, no script: interactive on a tty, else stdin */
+	SHELL_MODE_COMMAND,     /* -c STRING [name [args...]] */
+	SHELL_MODE_SCRIPT,      /* FILE [args...] */
+	SHELL_MODE_STDIN,       /* -s [args...], or DEFAULT with stdin not a tty */
+	SHELL_MODE_INTERACTIVE, /* resolved DEFAULT, or -i */
+	SHELL_MODE_SUBCOMMAND,  /* agentsh NAME ... where NAME is in the registry */
+	SHELL_MODE_VERSION,
+	SHELL_MODE_HELP,
+};
+
+#define SHELL_MAX_SETFLAGS 32
+
+struct shell_opts {
+	enum shell_mode mode;
+	const char *argv0;              /* as invoked */
+	bool login;                     /* -l, --login, argv[0] starting with '-' */
+	bool interactive;               /* -i */
+	bool read_stdin;                /* -s */
+	bool no_config;                 /* --no-config */
+	bool json;                      /* --json or --output json */
+	const char *command;            /* -c STRING */
+	const char *policy;             /* --policy NAME|FILE */
+	const char *user;               /* --user NAME */
+	const char *events;             /* --events all|summary|blocked|none */
+	const char *delegate;           /* --delegate PATH (root only) */
+	/* Options bash understands (-e, +x, -o pipefail, ...), forwarded in order. */
+	const char *setflags[SHELL_MAX_SETFLAGS];
+	char flagbuf[SHELL_MAX_SETFLAGS][3];    /* storage for "-e", "+x", ... */
+	int nsetflags;
+	/* Operands: for COMMAND name+args, SCRIPT script+args, STDIN args,
+	 * SUBCOMMAND name+args.  Points into the caller's argv. */
+	char **args;
+	int nargs;
+};
+
+/* Parse argv like bash/sh do.  is_subcommand(name) tells whether a first
+ * operand names a registry subcommand (may be NULL).  Returns 0, or 2 (usage
+ * error) with a message in err. */
+int shell_parse_args(int argc, char **argv, struct shell_opts *o,
+		     bool (*is_subcommand)(const char *name), char *err, size_t errlen);
+void shell_usage(FILE *f);
+
+/* ------------------------------------------------------------------ context */
+
+struct shell_account {
+	uid_t uid;
+	gid_t gid;
+	gid_t *groups;
+	size_t ngroups;
+	char *name;
+	char *home;
+	char *shell;                    /* passwd shell (informational) */
+};
+
+struct shell_ctx {
+	struct shell_opts opts;
+	struct shell_account acct;
+	bool is_root;                   /* the real uid is 0 */
+	char self_path[4096];           /* agentsh's own path: $SHELL for the delegate */
+	char workspace[4096];           /* cwd at start */
+	char session_id[40];
+	const char *delegate_path;      /* /bin/bash by default */
+	struct agentsh_config *cfg;     /* NULL when --no-config */
+	struct policy *policy;
+	struct enforce_session *enf;    /* created lazily by shell_session_open() */
+	char **envp;                    /* environment for the delegate (owned) */
+	int last_status;                /* $? of the last command */
+	bool exit_requested;            /* a built-in asked the REPL to end */
+	int exit_status;
+	FILE *out, *err;                /* where built-ins print */
+};
+
+/* session.c: account, config, policy, environment.  Returns 0 or an exit
+ * status (having printed the error). */
+int shell_ctx_init(struct shell_ctx *ctx, const struct shell_opts *o);
+/* Create the enforcement session (once).  0 or -errno, message printed. */
+int shell_session_open(struct shell_ctx *ctx);
+void shell_ctx_free(struct shell_ctx *ctx);
+/* Set (or replace) NAME=VALUE in ctx->envp. */
+int shell_env_set(struct shell_ctx *ctx, const char *name, const char *value);
+const char *shell_env_get(const struct shell_ctx *ctx, const char *name);
+
+/* ------------------------------------------------------------------ one-shot */
+
+/* Build the delegate's argv for a non-interactive invocation (-c, script,
+ * stdin) from ctx->opts.  Returns a NULL-terminated malloc'd array whose
+ * strings point into opts/static storage (free only the array). */
+char **shell_oneshot_argv(const struct shell_ctx *ctx);
+
+/* Run the one-shot delegate for the invocation in ctx->opts, with stdio[0..2]
+ * as its fds 0,1,2 (the caller's own fds for plain -c, pipes for --json).
+ * Waits for it; *wstatus gets its wait status (as from waitpid).  Signals
+ * SIGINT/SIGQUIT/SIGTERM/SIGHUP received meanwhile are forwarded to the
+ * session.  Returns 0 or -errno (message printed on ctx->err). */
+int shell_run_oneshot(struct shell_ctx *ctx, const int stdio[3], int *wstatus);
+
+/* Same, with an explicit delegate argv (argv[0] = absolute path). */
+int shell_run_argv(struct shell_ctx *ctx, char *const *argv, const int stdio[3],
+		   int *wstatus);
+
+/* wait status -> shell exit status (128+n on a signal). */
+int shell_status_from_wait(int wstatus);
+
+/* jsonmode.c (audit helper): `agentsh --json -c ...`.  Returns the exit status.
+ * main.c holds a weak fallback that refuses with a clear message. */
+int shell_json_main(struct shell_ctx *ctx);
+
+/* ------------------------------------------------------------------ registry */
+
+enum shell_cmd_kind {
+	SHELL_CMD_BUILTIN = 1,          /* a built-in of the interactive shell */
+	SHELL_CMD_SUBCOMMAND = 2,       /* `agentsh NAME ...` */
+	SHELL_CMD_BOTH = 3,
+};
+
+struct shell_command {
+	const char *name;
+	int (*handler)(int argc, char **argv, struct shell_ctx *ctx);
+	const char *help;               /* one line: "NAME ARGS - what it does" */
+	enum shell_cmd_kind kind;
+};
+
+const struct shell_command *shell_command_find(const char *name, enum shell_cmd_kind kind);
+bool shell_is_subcommand(const char *name);
+bool shell_is_builtin(const char *name);
+/* Split line into words (shell-like quotes), run the built-in; returns its
+ * status, or -1 when the first word is not a built-in. */
+int shell_run_builtin_line(struct shell_ctx *ctx, const char *line);
+extern const struct shell_command shell_commands[];
+extern const size_t shell_ncommands;
+
+/* ------------------------------------------------------------------ interactive */
+
+int shell_interactive(struct shell_ctx *ctx);
+
+#endif
