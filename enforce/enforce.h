@@ -47,6 +47,9 @@ struct enforce_config {
 	struct enforce_hooks hooks;
 };
 
+/* On failure *out may still hold a session that only carries the message for
+ * enforce_strerror(); free it with enforce_session_free() either way.  Must be
+ * called before the caller starts threads that could fork (it forks the watchdog). */
 int enforce_session_new(const struct enforce_config *cfg, struct enforce_session **out);
 
 struct enforce_spawn_req {
@@ -73,5 +76,14 @@ int enforce_session_signal(struct enforce_session *s, int sig);
 void enforce_session_free(struct enforce_session *s);
 
 const char *enforce_strerror(const struct enforce_session *s);
+
+/* True when the session runs with a layer missing (only possible with
+ * allow_degraded); *why (may be NULL) gets a one-line reason to show in the
+ * prompt, in doctor and in every JSON result. */
+bool enforce_session_degraded(const struct enforce_session *s, const char **why);
+
+/* True once a timeout (command/session/idle) killed the session's processes:
+ * the shell reports exit status 124 for the command. */
+bool enforce_session_timed_out(const struct enforce_session *s);
 
 #endif

@@ -1,0 +1,106 @@
+/* enforce_int.h — private to the enforce module (enforce-core and enforce-notify).
+ * enforce-notify adds its own declarations in notify_int.h; this header is owned by
+ * enforce-core.  Nothing outside enforce/ may include it. */
+#ifndef AGENTSH_ENFORCE_INT_H
+#define AGENTSH_ENFORCE_INT_H
+
+#include <limits.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "enforce/enforce.h"
+
+#define ENF_ERRLEN 1024
+#define ENF_V1_MAX 2            /* v1 hierarchies we may join: pids, memory */
+
+/* One v1 controller hierarchy the session joins for its limits. */
+struct enf_v1cg {
+	char ctrl[16];              /* "pids", "memory" */
+	char path[PATH_MAX];        /* the session's directory in that hierarchy */
+	int procs_fd;               /* O_WRONLY on <path>/cgroup.procs, written by the child */
+};
+
+struct enf_cgroup {
+	char root[PATH_MAX];        /* the cgroup2 mount point, found in mountinfo */
+	char path[PATH_MAX];        /* <root>/agentsh/<session-id> */
+	int dirfd;                  /* O_DIRECTORY fd on path (clone3 CLONE_INTO_CGROUP) */
+	bool created;
+	struct enf_v1cg v1[ENF_V1_MAX];
+	size_t nv1;
+};
+
+/* Precompiled per-session artefacts, built once in the parent so that the child
+ * (forked from a possibly multithreaded supervisor) makes only raw syscalls. */
+struct enf_filter {
+	void *prog;                 /* struct sock_filter[], from libseccomp export */
+	unsigned short len;         /* number of instructions */
+	bool notify;                /* the filter contains SCMP_ACT_NOTIFY rules */
+	unsigned long flags;        /* seccomp(2) flags */
+};
+
+struct enforce_session {
+	struct enforce_config cfg;   /* strings below are owned copies */
+	char *session_id, *workspace, *acct_name, *acct_home;
+	gid_t *groups;
+
+	struct enf_cgroup cg;
+	struct enf_filter filter;
+	int landlock_fd;            /* ruleset fd or -1 */
+	int landlock_abi;
+
+	int watch_fd;               /* write end; the watchdog kills the tree on EOF */
+	pid_t watch_pid;
+
+	void *notify;               /* enforce-notify's supervisor state (notify_int.h) */
+	int listener_fd;            /* seccomp notify listener of the last spawn, or -1 */
+
+	pthread_mutex_t lock;
+	char degraded[ENF_ERRLEN];  /* non-empty: the session runs degraded, and why */
+	char err[ENF_ERRLEN];
+	bool timed_out;
+	bool privileged;            /* euid 0: we can switch to the account */
+};
+
+/* session.c */
+int enf_fail(struct enforce_session *s, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* A missing layer: refuses (returns -err) unless degraded operation is allowed,
+ * in which case it records why and returns 0. */
+int enf_degrade(struct enforce_session *s, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+void enf_session_teardown(struct enforce_session *s);
+
+/* layers.c: build the per-session layers (seccomp program, Landlock ruleset) in
+ * the parent; apply them in the child with raw syscalls only. */
+int enf_layers_prepare(struct enforce_session *s);
+void enf_layers_release(struct enforce_session *s);
+
+/* Child-side appliers: raw syscalls only; return 0 or a positive errno. */
+int enf_landlock_apply_child(struct enforce_session *s);
+int enf_seccomp_apply_child(struct enforce_session *s, int *listener);
+/* Parent: the child's listener fd number; take it (pidfd_getfd) and start the
+ * notify supervisor on it.  Returns 0 or -errno with the session's message set. */
+int enf_notify_attach(struct enforce_session *s, int pidfd, pid_t pid, int child_fd);
+
+/* env.c: the delegate's environment after env_policy/env_inject. */
+int enf_env_build(struct enforce_session *s, char *const *envp, char ***out);
+void enf_env_free(char **env);
+
+/* cgroup.c */
+int enf_cg2_root(char *out, size_t n);
+int enf_cg_valid_id(const char *id);
+int enf_cg_create(struct enforce_session *s);
+int enf_cg_kill(const struct enf_cgroup *cg);
+int enf_cg_wait_empty(const struct enf_cgroup *cg, int timeout_ms);
+void enf_cg_destroy(struct enf_cgroup *cg);
+int enf_cg_signal(const struct enf_cgroup *cg, int sig);
+
+/* watchdog.c: a process outside the session that kills it when we die. */
+int enf_watchdog_start(struct enforce_session *s);
+void enf_watchdog_stop(struct enforce_session *s);
+
+#endif

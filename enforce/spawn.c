@@ -1,0 +1,348 @@
+/* spawn.c — the single entry point through which every delegate starts.
+ *
+ * The supervisor may be multithreaded (notify supervisor threads), so the child
+ * made by clone3 must not take any lock another thread might hold: no malloc, no
+ * stdio, and raw syscalls for the credential changes (glibc's setresuid would try
+ * to broadcast to threads that do not exist in the child and hang).  Everything
+ * the child needs is prepared in the parent; the child reports a failure as one
+ * message on a socketpair (stage + errno) and the parent turns it into text. */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "enforce/enforce_int.h"
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+enum stage {
+	ST_PDEATHSIG = 1, ST_SIGNALS, ST_SETSID, ST_CTTY, ST_CGROUP, ST_FDS, ST_GROUPS, ST_GID,
+	ST_UID, ST_VERIFY, ST_CHDIR, ST_NNP, ST_LANDLOCK, ST_SECCOMP, ST_LISTENER, ST_EXEC,
+};
+
+static const char *stage_name(int st)
+{
+	static const char *const n[] = {
+		[ST_PDEATHSIG] = "setting the parent-death signal", [ST_SIGNALS] = "resetting signals",
+		[ST_SETSID] = "creating a new session (setsid)", [ST_CTTY] = "acquiring the controlling terminal",
+		[ST_CGROUP] = "joining the session's cgroups", [ST_FDS] = "installing stdio and passed fds",
+		[ST_GROUPS] = "setting supplementary groups", [ST_GID] = "setting the group id",
+		[ST_UID] = "setting the user id", [ST_VERIFY] = "verifying the credential switch",
+		[ST_CHDIR] = "changing to the working directory", [ST_NNP] = "setting no_new_privs",
+		[ST_LANDLOCK] = "applying the Landlock ruleset", [ST_SECCOMP] = "loading the seccomp filter",
+		[ST_LISTENER] = "handing the seccomp listener to the supervisor", [ST_EXEC] = "executing",
+	};
+	return st > 0 && st <= ST_EXEC && n[st] ? n[st] : "starting";
+}
+
+enum msg_kind { MSG_ERROR = 1, MSG_LISTENER };
+struct child_msg {
+	int kind, stage, err, fd;
+};
+
+/* Everything the child reads: a snapshot on the parent's stack (the child has its
+ * own copy of the address space). */
+struct child_ctx {
+	struct enforce_session *s;
+	const struct enforce_spawn_req *req;
+	char *const *envp;
+	const char *cwd;
+	int sock;                   /* child's end of the status socketpair */
+	pid_t parent;
+	bool in_cgroup;             /* clone3 put us there already */
+};
+
+static __attribute__((noreturn)) void child_fail(struct child_ctx *c, int stage, int err)
+{
+	struct child_msg m = { .kind = MSG_ERROR, .stage = stage, .err = err };
+	ssize_t r = send(c->sock, &m, sizeof m, MSG_NOSIGNAL);
+	(void)r;
+	_exit(127);
+}
+
+static void child_signals(struct child_ctx *c)
+{
+	sigset_t all;
+	sigemptyset(&all);
+	if (sigprocmask(SIG_SETMASK, &all, NULL) < 0)
+		child_fail(c, ST_SIGNALS, errno);
+	/* ignored signals survive exec; the delegate must start with defaults */
+	struct sigaction dfl = { .sa_handler = SIG_DFL };
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			sigaction(sig, &dfl, NULL); /* EINVAL for glibc-internal signals: fine */
+}
+
+static void child_cgroups(struct child_ctx *c)
+{
+	struct enf_cgroup *cg = &c->s->cg;
+	/* "0" means the writing task, in v1 and v2 alike */
+	if (!c->in_cgroup && cg->dirfd >= 0) {
+		int fd = openat(cg->dirfd, "cgroup.procs", O_WRONLY | O_CLOEXEC);
+		if (fd < 0 || write(fd, "0", 1) != 1)
+			child_fail(c, ST_CGROUP, errno);
+		close(fd);
+	}
+	for (size_t i = 0; i < cg->nv1; i++)
+		if (write(cg->v1[i].procs_fd, "0", 1) != 1)
+			child_fail(c, ST_CGROUP, errno);
+}
+
+/* Move an internal fd above every target so the dup2 pass cannot clobber it. */
+static int lift(struct child_ctx *c, int fd, int base)
+{
+	if (fd < 0)
+		return fd;
+	int n = fcntl(fd, F_DUPFD_CLOEXEC, base);
+	if (n < 0)
+		child_fail(c, ST_FDS, errno);
+	return n;
+}
+
+static void child_fds(struct child_ctx *c)
+{
+	const struct enforce_spawn_req *r = c->req;
+	int from[3 + 4], to[3 + 4], n = 0, base = 3;
+	for (int i = 0; i < 3; i++, n++) {
+		from[n] = r->stdio[i];
+		to[n] = i;
+	}
+	for (size_t i = 0; i < r->nextra; i++, n++) {
+		from[n] = r->extra[i].from;
+		to[n] = r->extra[i].to;
+		if (to[n] + 1 > base)
+			base = to[n] + 1;
+	}
+	int null = -1;
+	for (int i = 0; i < n; i++) {
+		if (from[i] < 0) {     /* no stream given: /dev/null, never a leaked fd */
+			if (null < 0 && (null = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0)
+				child_fail(c, ST_FDS, errno);
+			from[i] = null;
+		}
+		from[i] = lift(c, from[i], base);
+	}
+	c->sock = lift(c, c->sock, base);
+	c->s->landlock_fd = lift(c, c->s->landlock_fd, base);
+	for (size_t i = 0; i < c->s->cg.nv1; i++)
+		c->s->cg.v1[i].procs_fd = lift(c, c->s->cg.v1[i].procs_fd, base);
+	if (c->s->cg.dirfd >= 0)
+		c->s->cg.dirfd = lift(c, c->s->cg.dirfd, base);
+	for (int i = 0; i < n; i++)
+		if (dup2(from[i], to[i]) < 0)   /* clears FD_CLOEXEC on the target */
+			child_fail(c, ST_FDS, errno);
+	/* every fd that is not a target closes at exec */
+	bool keep[3 + 4 + 64] = { false };
+	for (int i = 0; i < n; i++)
+		if (to[i] >= 0 && to[i] < (int)(sizeof keep / sizeof keep[0]))
+			keep[to[i]] = true;
+	for (int fd = 0; fd < base; fd++)
+		if (!keep[fd])
+			fcntl(fd, F_SETFD, FD_CLOEXEC);
+	if (syscall(SYS_close_range, base, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+		child_fail(c, ST_FDS, errno);
+}
+
+static void child_creds(struct child_ctx *c)
+{
+	const struct enforce_account *a = &c->s->cfg.account;
+	if (c->s->privileged) {
+		if (syscall(SYS_setgroups, a->ngroups, a->groups) < 0)
+			child_fail(c, ST_GROUPS, errno);
+		if (syscall(SYS_setresgid, a->gid, a->gid, a->gid) < 0)
+			child_fail(c, ST_GID, errno);
+		if (syscall(SYS_setresuid, a->uid, a->uid, a->uid) < 0)
+			child_fail(c, ST_UID, errno);
+	}
+	uid_t ru, eu, su;
+	gid_t rg, eg, sg;
+	if (syscall(SYS_getresuid, &ru, &eu, &su) < 0 || syscall(SYS_getresgid, &rg, &eg, &sg) < 0)
+		child_fail(c, ST_VERIFY, errno);
+	if (ru != a->uid || eu != a->uid || su != a->uid || rg != a->gid || eg != a->gid || sg != a->gid)
+		child_fail(c, ST_VERIFY, EPERM);
+	/* a way back to root must not exist */
+	if (a->uid != 0 && (syscall(SYS_setresuid, 0, 0, 0) == 0 || syscall(SYS_setuid, 0) == 0))
+		child_fail(c, ST_VERIFY, EPERM);
+	if (c->s->privileged) {
+		gid_t g[64];
+		long ng = syscall(SYS_getgroups, 64, g);
+		if (a->ngroups <= 64 && (ng != (long)a->ngroups ||
+					 memcmp(g, a->groups, a->ngroups * sizeof *g) != 0))
+			child_fail(c, ST_VERIFY, EPERM);
+	}
+}
+
+static __attribute__((noreturn)) void child_main(struct child_ctx *c)
+{
+	const struct enforce_spawn_req *r = c->req;
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+		child_fail(c, ST_PDEATHSIG, errno);
+	if (getppid() != c->parent)       /* the supervisor died before the line above */
+		_exit(127);
+	child_signals(c);
+	if (r->ctty >= 0) {
+		if (setsid() < 0)
+			child_fail(c, ST_SETSID, errno);
+		if (ioctl(r->ctty, TIOCSCTTY, 0) < 0)
+			child_fail(c, ST_CTTY, errno);
+	}
+	child_cgroups(c);
+	child_fds(c);
+	child_creds(c);
+	if (chdir(c->cwd) < 0)
+		child_fail(c, ST_CHDIR, errno);
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1)
+		child_fail(c, ST_NNP, errno ? errno : EPERM);
+	int e = enf_landlock_apply_child(c->s);
+	if (e)
+		child_fail(c, ST_LANDLOCK, e);
+	int lfd = -1;
+	e = enf_seccomp_apply_child(c->s, &lfd);
+	if (e)
+		child_fail(c, ST_SECCOMP, e);
+	if (lfd >= 0) {
+		/* the parent takes the listener with pidfd_getfd (a sendmsg here could
+		 * itself be a notified syscall nobody is listening to yet), then acks */
+		struct child_msg m = { .kind = MSG_LISTENER, .fd = lfd };
+		char ack;
+		if (send(c->sock, &m, sizeof m, MSG_NOSIGNAL) != sizeof m || recv(c->sock, &ack, 1, 0) != 1)
+			child_fail(c, ST_LISTENER, EPIPE);
+		close(lfd);
+	}
+	execve(r->argv[0], r->argv, c->envp);
+	child_fail(c, ST_EXEC, errno);
+}
+
+static pid_t spawn_clone(struct child_ctx *c, int *pidfd)
+{
+	struct enf_cgroup *cg = &c->s->cg;
+	struct clone_args ca = {
+		.flags = CLONE_PIDFD | (cg->dirfd >= 0 ? CLONE_INTO_CGROUP : 0),
+		.pidfd = (uint64_t)(uintptr_t)pidfd,
+		.exit_signal = SIGCHLD,
+		.cgroup = cg->dirfd >= 0 ? (uint64_t)cg->dirfd : 0,
+	};
+	c->in_cgroup = cg->dirfd >= 0;
+	long pid = syscall(SYS_clone3, &ca, sizeof ca);
+	if (pid == 0)
+		child_main(c);
+	if (pid > 0 || (errno != ENOSYS && errno != E2BIG))
+		return (pid_t)pid;
+	/* kernels before 5.7: fork, and the child joins its cgroup itself */
+	c->in_cgroup = false;
+	pid = fork();
+	if (pid == 0)
+		child_main(c);
+	if (pid > 0 && (*pidfd = (int)syscall(SYS_pidfd_open, pid, 0)) < 0) {
+		int e = errno;
+		kill((pid_t)pid, SIGKILL);
+		waitpid((pid_t)pid, NULL, 0);
+		errno = e;
+		return -1;
+	}
+	return (pid_t)pid;
+}
+
+static int check_req(struct enforce_session *s, const struct enforce_spawn_req *r)
+{
+	if (!r || !r->argv || !r->argv[0])
+		return enf_fail(s, -EINVAL, "spawn request without a program");
+	if (r->argv[0][0] != '/')
+		return enf_fail(s, -EINVAL, "spawn: program '%s' is not an absolute path", r->argv[0]);
+	if (r->nextra > 4)
+		return enf_fail(s, -EINVAL, "spawn: at most 4 extra fds can be passed");
+	for (size_t i = 0; i < r->nextra; i++)
+		if (r->extra[i].to < 3 || r->extra[i].to > 63 || r->extra[i].from < 0)
+			return enf_fail(s, -EINVAL, "spawn: extra fd %d -> %d is out of range (targets 3..63)",
+					r->extra[i].from, r->extra[i].to);
+	if (!r->cwd && !s->workspace)
+		return enf_fail(s, -EINVAL, "spawn: no working directory and no workspace");
+	return 0;
+}
+
+/* Parent side of the handshake: listener hand-over, then EOF (exec done) or an
+ * error message.  Returns 0 when the program is running. */
+static int parent_handshake(struct enforce_session *s, const struct enforce_spawn_req *r, int sock,
+			    pid_t pid, int pidfd)
+{
+	struct child_msg m;
+	for (;;) {
+		ssize_t n = recv(sock, &m, sizeof m, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n == 0)
+			return 0;        /* CLOEXEC closed the socket: execve succeeded */
+		if (n != sizeof m)
+			return enf_fail(s, n < 0 ? -errno : -EIO, "spawn of %s: broken status channel",
+					r->argv[0]);
+		if (m.kind == MSG_ERROR)
+			return enf_fail(s, -m.err, "cannot start %s as %s (uid %u): %s failed: %s", r->argv[0],
+					s->acct_name ? s->acct_name : "the account", (unsigned)s->cfg.account.uid,
+					stage_name(m.stage), strerror(m.err));
+		if (m.kind != MSG_LISTENER)
+			return enf_fail(s, -EPROTO, "spawn of %s: unexpected status message", r->argv[0]);
+		int rc = enf_notify_attach(s, pidfd, pid, m.fd);
+		if (rc < 0)
+			return rc;
+		if (send(sock, "g", 1, MSG_NOSIGNAL) != 1)
+			return enf_fail(s, -errno, "spawn of %s: child vanished during set-up", r->argv[0]);
+	}
+}
+
+int enforce_spawn(struct enforce_session *s, const struct enforce_spawn_req *req, pid_t *pid,
+		  int *pidfd)
+{
+	if (!s)
+		return -EINVAL;
+	*pid = -1;
+	*pidfd = -1;
+	int rc = check_req(s, req);
+	if (rc < 0)
+		return rc;
+	char **env = NULL;
+	if ((rc = enf_env_build(s, req->envp, &env)) < 0)
+		return rc;
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		rc = enf_fail(s, -errno, "spawn: socketpair: %s", strerror(errno));
+		goto out;
+	}
+	struct child_ctx c = {
+		.s = s, .req = req, .envp = env, .sock = sv[1], .parent = getpid(),
+		.cwd = req->cwd ? req->cwd : s->workspace,
+	};
+	pid_t p = spawn_clone(&c, pidfd);
+	int e = errno;
+	close(sv[1]);
+	if (p < 0) {
+		close(sv[0]);
+		rc = enf_fail(s, -e, "cannot create a process for %s: %s", req->argv[0], strerror(e));
+		goto out;
+	}
+	rc = parent_handshake(s, req, sv[0], p, *pidfd);
+	close(sv[0]);
+	if (rc < 0) {
+		syscall(SYS_pidfd_send_signal, *pidfd, SIGKILL, NULL, 0);
+		while (waitpid(p, NULL, 0) < 0 && errno == EINTR)
+			;
+		close(*pidfd);
+		*pidfd = -1;
+		goto out;
+	}
+	*pid = p;
+out:
+	enf_env_free(env);
+	return rc;
+}

@@ -1,0 +1,188 @@
+/* enforce_spawn — the spawn entry point against the real kernel: cgroup v2
+ * placement, credential switch, fd hygiene, no_new_privs, kill-on-free. */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "enforce/enforce.h"
+
+#define NOBODY 65534
+
+static char sid[64];
+
+static struct enforce_session *mk(void)
+{
+	static const gid_t groups[] = { NOBODY };
+	struct enforce_config cfg = {
+		.account = { .uid = NOBODY, .gid = NOBODY, .groups = groups, .ngroups = 1, .name = "nobody",
+			     .home = "/" },
+		.session_id = sid,
+		.workspace = "/tmp",
+	};
+	static int n;
+	snprintf(sid, sizeof sid, "t-spawn-%d-%d", (int)getpid(), n++);
+	struct enforce_session *s = NULL;
+	int rc = enforce_session_new(&cfg, &s);
+	if (rc < 0)
+		fail_msg("enforce_session_new: %s", enforce_strerror(s));
+	return s;
+}
+
+/* Run sh -c SCRIPT in the session, collect stdout and the wait status. */
+static int run(struct enforce_session *s, const char *script, char *out, size_t n, int *status)
+{
+	int p[2];
+	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+	char *argv[] = { "/bin/sh", "-c", (char *)script, NULL };
+	char *envp[] = { "PATH=/usr/bin:/bin", NULL };
+	struct enforce_spawn_req r = { .argv = argv, .envp = envp, .stdio = { -1, p[1], 2 }, .ctty = -1 };
+	pid_t pid;
+	int pidfd;
+	int rc = enforce_spawn(s, &r, &pid, &pidfd);
+	close(p[1]);
+	if (rc < 0) {
+		close(p[0]);
+		print_error("spawn: %s\n", enforce_strerror(s));
+		return rc;
+	}
+	size_t got = 0;
+	ssize_t k;
+	while (got + 1 < n && (k = read(p[0], out + got, n - 1 - got)) > 0)
+		got += (size_t)k;
+	out[got] = 0;
+	close(p[0]);
+	assert_int_equal(waitpid(pid, status, 0), pid);
+	close(pidfd);
+	return 0;
+}
+
+static void t_runs_as_account_in_cgroup(void **st)
+{
+	(void)st;
+	struct enforce_session *s = mk();
+	char out[4096];
+	int status;
+	assert_int_equal(run(s, "id -u; id -g; id -G; grep NoNewPrivs /proc/self/status; "
+			     "grep '^0::' /proc/self/cgroup; pwd", out, sizeof out, &status), 0);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	char want[512];
+	snprintf(want, sizeof want, "65534\n65534\n65534\nNoNewPrivs:\t1\n0::/agentsh/%s\n/tmp\n", sid);
+	assert_string_equal(out, want);
+	enforce_session_free(s);
+}
+
+static void t_fds_closed(void **st)
+{
+	(void)st;
+	struct enforce_session *s = mk();
+	int leak = open("/etc/hostname", O_RDONLY);   /* not CLOEXEC on purpose */
+	assert_true(leak >= 3);
+	char out[4096];
+	int status;
+	assert_int_equal(run(s, "ls /proc/self/fd | sort -n | tr '\\n' ' '", out, sizeof out, &status), 0);
+	/* 0 1 2 and the fd of ls's own directory listing */
+	assert_string_equal(out, "0 1 2 3 ");
+	close(leak);
+	enforce_session_free(s);
+}
+
+static void t_exit_status_and_exec_error(void **st)
+{
+	(void)st;
+	struct enforce_session *s = mk();
+	char out[64];
+	int status;
+	assert_int_equal(run(s, "exit 7", out, sizeof out, &status), 0);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 7);
+	char *argv[] = { "/nonexistent/prog", NULL };
+	struct enforce_spawn_req r = { .argv = argv, .stdio = { -1, -1, -1 }, .ctty = -1 };
+	pid_t pid;
+	int pidfd;
+	assert_int_equal(enforce_spawn(s, &r, &pid, &pidfd), -ENOENT);
+	assert_non_null(strstr(enforce_strerror(s), "/nonexistent/prog"));
+	char *rel[] = { "sh", NULL };
+	r.argv = rel;
+	assert_int_equal(enforce_spawn(s, &r, &pid, &pidfd), -EINVAL);
+	enforce_session_free(s);
+}
+
+static void t_free_kills_tree_and_removes_cgroup(void **st)
+{
+	(void)st;
+	struct enforce_session *s = mk();
+	char *argv[] = { "/bin/sh", "-c", "sleep 1000 & sleep 1000 & (sleep 1000 &) ; sleep 1000", NULL };
+	struct enforce_spawn_req r = { .argv = argv, .stdio = { -1, -1, -1 }, .ctty = -1 };
+	pid_t pid;
+	int pidfd;
+	assert_int_equal(enforce_spawn(s, &r, &pid, &pidfd), 0);
+	char path[256];
+	snprintf(path, sizeof path, "/sys/fs/cgroup/unified/agentsh/%s", sid);
+	usleep(200000);
+	struct stat sb;
+	assert_int_equal(stat(path, &sb), 0);
+	enforce_session_free(s);
+	assert_int_equal(stat(path, &sb), -1);
+	int status;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	close(pidfd);
+}
+
+static void t_refuses_root_and_bad_id(void **st)
+{
+	(void)st;
+	struct enforce_config cfg = { .account = { .uid = 0, .gid = 0 }, .session_id = "x", .workspace = "/" };
+	struct enforce_session *s = NULL;
+	assert_int_equal(enforce_session_new(&cfg, &s), -EPERM);
+	assert_non_null(strstr(enforce_strerror(s), "root"));
+	enforce_session_free(s);
+	cfg.account.uid = cfg.account.gid = NOBODY;
+	cfg.session_id = "../escape";
+	assert_int_equal(enforce_session_new(&cfg, &s), -EINVAL);
+	enforce_session_free(s);
+}
+
+static void t_signal(void **st)
+{
+	(void)st;
+	struct enforce_session *s = mk();
+	char *argv[] = { "/bin/sleep", "1000", NULL };
+	struct enforce_spawn_req r = { .argv = argv, .stdio = { -1, -1, -1 }, .ctty = -1 };
+	pid_t pid;
+	int pidfd;
+	assert_int_equal(enforce_spawn(s, &r, &pid, &pidfd), 0);
+	assert_int_equal(enforce_session_signal(s, SIGTERM), 0);
+	int status;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM);
+	close(pidfd);
+	enforce_session_free(s);
+}
+
+int main(void)
+{
+	if (geteuid() != 0) {
+		printf("SKIP: enforce_spawn needs root (it creates cgroups and switches uid)\n");
+		return 77;
+	}
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(t_runs_as_account_in_cgroup),
+		cmocka_unit_test(t_fds_closed),
+		cmocka_unit_test(t_exit_status_and_exec_error),
+		cmocka_unit_test(t_free_kills_tree_and_removes_cgroup),
+		cmocka_unit_test(t_refuses_root_and_bad_id),
+		cmocka_unit_test(t_signal),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
