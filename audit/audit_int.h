@@ -1,0 +1,112 @@
+/* audit — private declarations shared by the module's files. */
+#ifndef AGENTSH_AUDIT_INT_H
+#define AGENTSH_AUDIT_INT_H
+
+#include "audit/audit.h"
+
+#include <pthread.h>
+#include <sqlite3.h>
+
+#define AUDIT_LINK_LEN 32               /* HMAC-SHA256 */
+#define AUDIT_KEY_LEN 32
+#define AUDIT_SCHEMA_VERSION 1
+#define AUDIT_BATCH_MAX 16384           /* events per transaction: bounds lock hold time */
+
+/* A queued event: a struct audit_event whose strings live in buf[]. */
+struct audit_rec {
+	struct audit_rec *next;
+	struct audit_event ev;
+	int64_t seq;                    /* assigned by the writer */
+	char buf[];
+};
+
+struct audit_collector {
+	struct audit_collector *next;   /* in the handle's list while active */
+	int64_t command_id;
+	bool active;
+	struct audit_summary sum;
+	struct audit_rec *kept_head, **kept_tail;
+	size_t kept, kept_blocked;
+};
+
+struct audit_hmac;                      /* keyed HMAC context, reusable */
+
+struct audit {
+	char *db_path, *key_path, *anchor_path;
+	char session_id[64];
+	bool readonly;
+	sqlite3 *db;                    /* caller's connection (verify, queries) */
+	sqlite3 *wdb;                   /* the writer thread's own connection */
+	sqlite3_stmt *wst[8];           /* writer's cached statements */
+	struct audit_hmac *mac;         /* writer thread only */
+	unsigned char key[AUDIT_KEY_LEN];
+	bool have_key;
+	char err[512];
+
+	/* queue, guarded by mu */
+	pthread_mutex_t mu;
+	pthread_cond_t cv_work, cv_done;
+	struct audit_rec *q_head, **q_tail;
+	size_t q_len, q_max;
+	uint64_t emitted, committed;    /* counts of events this handle queued / made durable */
+	int writer_err;                 /* sticky: first write failure (-errno) */
+	bool stop, writer_started;
+	pthread_t writer;
+	int64_t current_command, next_command;
+	struct audit_collector *collectors;
+	int busy_timeout_ms;
+};
+
+/* names.c */
+int audit_layer_parse(const char *name, enum audit_layer *out);
+const char *audit_str_or_null(const char *s);
+
+/* event.c */
+struct audit_rec *audit_rec_new(const struct audit_event *ev);
+struct audit_rec *audit_rec_clone(const struct audit_rec *r);
+/* canonical, unambiguous byte serialisation of an event and its sequence
+ * number; *buf grown with realloc.  Returns the length or -ENOMEM. */
+ssize_t audit_canon(const struct audit_event *ev, int64_t seq, unsigned char **buf, size_t *cap);
+bool audit_event_blocked(const struct audit_event *ev);
+
+/* crypto.c */
+int audit_key_load(const char *path, bool create, unsigned char key[AUDIT_KEY_LEN], char *err, size_t errlen);
+int audit_hmac_new(const unsigned char key[AUDIT_KEY_LEN], struct audit_hmac **out);
+void audit_hmac_free(struct audit_hmac *h);
+/* out = HMAC(key, a || b) */
+int audit_hmac2(struct audit_hmac *h, const void *a, size_t alen, const void *b, size_t blen,
+		unsigned char out[AUDIT_LINK_LEN]);
+void audit_genesis(struct audit_hmac *h, unsigned char out[AUDIT_LINK_LEN]);
+
+/* anchor.c: the root-only tail record that makes truncation detectable */
+int audit_anchor_advance(struct audit *a, struct audit_hmac *h, int64_t seq, const unsigned char link[AUDIT_LINK_LEN]);
+/* 0 and *seq=-1 when there is no anchor; -EBADMSG when it fails its MAC */
+int audit_anchor_read(struct audit *a, struct audit_hmac *h, int64_t *seq, unsigned char link[AUDIT_LINK_LEN]);
+
+/* store.c */
+int audit_seterr(struct audit *a, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int audit_schema(struct audit *a);
+/* a fresh HMAC context keyed with the store's key (loads it if needed) */
+int audit_hmac_for(struct audit *a, struct audit_hmac **out);
+int audit_row_event(sqlite3_stmt *st, struct audit_event *ev, int64_t *seq, const void **link);
+#define AUDIT_ROW_COLUMNS \
+	"seq, ts_ns, session_id, command_id, type, operation, path, path2, argv, address, port, " \
+	"dns_name, signal, target_pid, pid, ppid, uid, decision, effective, rule, message, err, layer, " \
+	"command, exit_status, duration_us, cpu_user_us, cpu_sys_us, peak_rss_kb, approval_id, approver, " \
+	"details, link"
+
+/* writer.c */
+int audit_writer_start(struct audit *a);
+void audit_writer_stop(struct audit *a);
+int audit_commit_batch(struct audit *a, struct audit_rec *batch);
+
+/* collect.c */
+void audit_collect_event(struct audit *a, const struct audit_rec *r);   /* under a->mu */
+
+/* cli_util.c */
+int audit_cli_open(const struct audit_cli_env *env, struct audit **out, FILE *err);
+int audit_parse_time(const char *s, int64_t *ns);
+int audit_resolve_session(struct audit *a, const char *arg, char *out, size_t outlen);
+void audit_fmt_time(int64_t ns, char *buf, size_t len);
+
+#endif

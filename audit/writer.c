@@ -1,0 +1,445 @@
+/* The write path: audit_emit() queues, one writer thread per handle turns the
+ * queue into sqlite transactions that extend the HMAC chain.
+ *
+ * Several agentsh processes share one store, so the chain tail is read inside
+ * the write transaction (BEGIN IMMEDIATE takes sqlite's write lock): appends
+ * from different processes serialise and each batch links onto whatever tail
+ * is current.  A batch is everything queued when the writer wakes (capped by
+ * AUDIT_BATCH_MAX), so under load one fsync covers many events. */
+#include "audit/audit_int.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+enum { ST_TAIL, ST_INSERT, ST_SESSION, ST_SESSION_END, ST_CMD, ST_CMD_END, ST_APPR, ST_APPR_END, ST_N };
+static const char *const wsql[ST_N] = {
+	[ST_TAIL] = "SELECT seq, link FROM events ORDER BY seq DESC LIMIT 1",
+	[ST_INSERT] = "INSERT INTO events(" AUDIT_ROW_COLUMNS ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
+		      "?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+	[ST_SESSION] = "INSERT OR IGNORE INTO sessions(session_id, started_ns, uid, pid, first_seq) "
+		       "VALUES(?,?,?,?,?)",
+	[ST_SESSION_END] = "UPDATE sessions SET ended_ns = ?2, last_seq = ?3 WHERE session_id = ?1",
+	[ST_CMD] = "INSERT OR REPLACE INTO commands(session_id, command_id, line, started_ns, start_seq) "
+		   "VALUES(?,?,?,?,?)",
+	[ST_CMD_END] = "UPDATE commands SET ended_ns = ?3, exit_status = ?4, duration_us = ?5, "
+		       "cpu_user_us = ?6, cpu_sys_us = ?7, peak_rss_kb = ?8 "
+		       "WHERE session_id = ?1 AND command_id = ?2",
+	[ST_APPR] = "INSERT OR REPLACE INTO approvals(approval_id, session_id, command_id, requested_ns, "
+		    "operation, target, rule, request_seq) VALUES(?,?,?,?,?,?,?,?)",
+	[ST_APPR_END] = "UPDATE approvals SET resolved_ns = ?2, outcome = ?3, approver = ?4, resolve_seq = ?5 "
+			"WHERE approval_id = ?1",
+};
+
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int audit_emit(struct audit *a, const struct audit_event *ev)
+{
+	if (!a || !ev)
+		return -EINVAL;
+	if (a->readonly)
+		return -EROFS;
+	struct audit_rec *r = audit_rec_new(ev);
+	if (!r)
+		return -ENOMEM;
+	if (!r->ev.ts_ns)
+		r->ev.ts_ns = now_ns();
+	if (!r->ev.session_id)
+		r->ev.session_id = a->session_id;   /* lives as long as the handle */
+	int rc = 0;
+	pthread_mutex_lock(&a->mu);
+	if (a->writer_err)
+		rc = -EIO;
+	else if (a->q_len >= a->q_max)
+		rc = -ENOBUFS;
+	if (!rc) {
+		if (r->ev.command_id == 0)
+			r->ev.command_id = a->current_command ? a->current_command : -1;
+		*a->q_tail = r;
+		a->q_tail = &r->next;
+		a->q_len++;
+		a->emitted++;
+		audit_collect_event(a, r);
+		pthread_cond_signal(&a->cv_work);
+	}
+	pthread_mutex_unlock(&a->mu);
+	if (rc)
+		free(r);
+	return rc;
+}
+
+int audit_flush(struct audit *a)
+{
+	if (!a)
+		return -EINVAL;
+	if (a->readonly)
+		return 0;
+	pthread_mutex_lock(&a->mu);
+	uint64_t target = a->emitted;
+	while (a->committed < target && !a->writer_err) {
+		pthread_cond_signal(&a->cv_work);
+		pthread_cond_wait(&a->cv_done, &a->mu);
+	}
+	int rc = a->writer_err;
+	pthread_mutex_unlock(&a->mu);
+	return rc;
+}
+
+static void bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+	if (s)
+		sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+static void bind_int(sqlite3_stmt *st, int i, int64_t v)
+{
+	if (v >= 0)
+		sqlite3_bind_int64(st, i, v);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+static void bind_name(sqlite3_stmt *st, int i, const char *name)
+{
+	bind_text(st, i, name && *name ? name : NULL);
+}
+
+static void bind_event(sqlite3_stmt *st, const struct audit_event *e, int64_t seq, const unsigned char *link)
+{
+	int i = 1;
+	sqlite3_bind_int64(st, i++, seq);
+	sqlite3_bind_int64(st, i++, e->ts_ns);
+	bind_text(st, i++, e->session_id);
+	bind_int(st, i++, e->command_id);
+	bind_text(st, i++, audit_type_name(e->type));
+	bind_text(st, i++, e->operation);
+	bind_text(st, i++, e->path);
+	bind_text(st, i++, e->path2);
+	bind_text(st, i++, e->argv);
+	bind_text(st, i++, e->address);
+	bind_int(st, i++, e->port);
+	bind_text(st, i++, e->dns_name);
+	bind_int(st, i++, e->signal);
+	bind_int(st, i++, e->target_pid);
+	bind_int(st, i++, e->pid);
+	bind_int(st, i++, e->ppid);
+	bind_int(st, i++, e->uid);
+	bind_name(st, i++, audit_decision_name(e->decision));
+	bind_name(st, i++, audit_decision_name(e->effective));
+	bind_text(st, i++, e->rule);
+	bind_text(st, i++, e->message);
+	bind_int(st, i++, e->err);
+	bind_name(st, i++, audit_layer_name(e->layer));
+	bind_text(st, i++, e->command);
+	bind_int(st, i++, e->exit_status);
+	bind_int(st, i++, e->duration_us);
+	bind_int(st, i++, e->cpu_user_us);
+	bind_int(st, i++, e->cpu_sys_us);
+	bind_int(st, i++, e->peak_rss_kb);
+	bind_text(st, i++, e->approval_id);
+	bind_text(st, i++, e->approver);
+	bind_text(st, i++, e->details);
+	sqlite3_bind_blob(st, i++, link, AUDIT_LINK_LEN, SQLITE_STATIC);
+}
+
+static int step(struct audit *a, sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return audit_seterr(a, -EIO, "audit store %s: write failed: %s", a->db_path, sqlite3_errmsg(a->wdb));
+	return 0;
+}
+
+static const char *target_of(const struct audit_event *e)
+{
+	return e->path ? e->path : e->dns_name ? e->dns_name : e->address ? e->address : e->argv;
+}
+
+/* The sessions/commands/approvals tables are indexes derived from the events;
+ * the chained events table stays the authority. */
+static int side_tables(struct audit *a, const struct audit_event *e, int64_t seq)
+{
+	sqlite3_stmt *st = NULL;
+	switch (e->type) {
+	case AUDIT_SESSION_START:
+		st = a->wst[ST_SESSION];
+		bind_text(st, 1, e->session_id);
+		sqlite3_bind_int64(st, 2, e->ts_ns);
+		bind_int(st, 3, e->uid);
+		bind_int(st, 4, e->pid);
+		sqlite3_bind_int64(st, 5, seq);
+		break;
+	case AUDIT_SESSION_END:
+		st = a->wst[ST_SESSION_END];
+		bind_text(st, 1, e->session_id);
+		sqlite3_bind_int64(st, 2, e->ts_ns);
+		sqlite3_bind_int64(st, 3, seq);
+		break;
+	case AUDIT_COMMAND_START:
+		st = a->wst[ST_CMD];
+		bind_text(st, 1, e->session_id);
+		bind_int(st, 2, e->command_id);
+		bind_text(st, 3, e->command);
+		sqlite3_bind_int64(st, 4, e->ts_ns);
+		sqlite3_bind_int64(st, 5, seq);
+		break;
+	case AUDIT_COMMAND_END:
+		st = a->wst[ST_CMD_END];
+		bind_text(st, 1, e->session_id);
+		bind_int(st, 2, e->command_id);
+		sqlite3_bind_int64(st, 3, e->ts_ns);
+		bind_int(st, 4, e->exit_status);
+		bind_int(st, 5, e->duration_us);
+		bind_int(st, 6, e->cpu_user_us);
+		bind_int(st, 7, e->cpu_sys_us);
+		bind_int(st, 8, e->peak_rss_kb);
+		break;
+	case AUDIT_APPROVAL_REQUESTED:
+		if (!e->approval_id)
+			return 0;
+		st = a->wst[ST_APPR];
+		bind_text(st, 1, e->approval_id);
+		bind_text(st, 2, e->session_id);
+		bind_int(st, 3, e->command_id);
+		sqlite3_bind_int64(st, 4, e->ts_ns);
+		bind_text(st, 5, e->operation);
+		bind_text(st, 6, target_of(e));
+		bind_text(st, 7, e->rule);
+		sqlite3_bind_int64(st, 8, seq);
+		break;
+	case AUDIT_APPROVAL_RESOLVED:
+		if (!e->approval_id)
+			return 0;
+		st = a->wst[ST_APPR_END];
+		bind_text(st, 1, e->approval_id);
+		sqlite3_bind_int64(st, 2, e->ts_ns);
+		bind_name(st, 3, audit_decision_name(e->effective));
+		bind_text(st, 4, e->approver);
+		sqlite3_bind_int64(st, 5, seq);
+		break;
+	default:
+		return 0;
+	}
+	return step(a, st);
+}
+
+static int read_tail(struct audit *a, int64_t *seq, unsigned char link[AUDIT_LINK_LEN])
+{
+	sqlite3_stmt *st = a->wst[ST_TAIL];
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*seq = sqlite3_column_int64(st, 0);
+		if (sqlite3_column_bytes(st, 1) != AUDIT_LINK_LEN)
+			rc = SQLITE_CORRUPT;
+		else
+			memcpy(link, sqlite3_column_blob(st, 1), AUDIT_LINK_LEN);
+	} else if (rc == SQLITE_DONE) {
+		*seq = 0;
+		audit_genesis(a->mac, link);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return audit_seterr(a, -EIO, "audit store %s: cannot read the chain tail: %s", a->db_path,
+				    rc == SQLITE_CORRUPT ? "the last row has no valid link (run: agentsh audit verify)" :
+				    sqlite3_errmsg(a->wdb));
+	return 0;
+}
+
+static int wexec(struct audit *a, const char *sql)
+{
+	int rc = sqlite3_exec(a->wdb, sql, NULL, NULL, NULL);
+	if (rc == SQLITE_OK)
+		return 0;
+	return audit_seterr(a, rc == SQLITE_BUSY ? -EBUSY : -EIO, "audit store %s: %s failed: %s",
+			    a->db_path, sql, sqlite3_errmsg(a->wdb));
+}
+
+static int append(struct audit *a, struct audit_rec *batch, int64_t *last, unsigned char link[AUDIT_LINK_LEN])
+{
+	static __thread unsigned char *cbuf;
+	static __thread size_t ccap;
+	int64_t seq = 0;
+	int rc = read_tail(a, &seq, link);
+	for (struct audit_rec *r = batch; !rc && r; r = r->next) {
+		r->seq = ++seq;
+		ssize_t n = audit_canon(&r->ev, r->seq, &cbuf, &ccap);
+		if (n < 0)
+			return (int)n;
+		if ((rc = audit_hmac2(a->mac, link, AUDIT_LINK_LEN, cbuf, (size_t)n, link)))
+			return audit_seterr(a, rc, "audit: HMAC computation failed (OpenSSL)");
+		bind_event(a->wst[ST_INSERT], &r->ev, r->seq, link);
+		rc = step(a, a->wst[ST_INSERT]);
+		rc = rc ? rc : side_tables(a, &r->ev, r->seq);
+	}
+	*last = seq;
+	return rc;
+}
+
+int audit_commit_batch(struct audit *a, struct audit_rec *batch)
+{
+	unsigned char link[AUDIT_LINK_LEN];
+	int64_t last = 0;
+	int rc = wexec(a, "BEGIN IMMEDIATE");
+	if (rc)
+		return rc;
+	rc = append(a, batch, &last, link);
+	rc = rc ? rc : wexec(a, "COMMIT");
+	if (rc) {
+		sqlite3_exec(a->wdb, "ROLLBACK", NULL, NULL, NULL);
+		return rc;
+	}
+	rc = audit_anchor_advance(a, a->mac, last, link);
+	if (rc)
+		audit_seterr(a, rc, "audit: cannot update the chain anchor %s: %s", a->anchor_path, strerror(-rc));
+	return rc;
+}
+
+/* Another writer holding the lock past the busy timeout is not a reason to
+ * lose events: retry, the queue holds them meanwhile. */
+static int commit_retrying(struct audit *a, struct audit_rec *batch)
+{
+	int rc;
+	for (int i = 0; i < 30; i++) {
+		rc = audit_commit_batch(a, batch);
+		if (rc != -EBUSY)
+			return rc;
+		usleep(100000);
+	}
+	return rc;
+}
+
+static void free_list(struct audit_rec *r)
+{
+	while (r) {
+		struct audit_rec *n = r->next;
+		free(r);
+		r = n;
+	}
+}
+
+static struct audit_rec *take_batch(struct audit *a, size_t *n)
+{
+	struct audit_rec *head = a->q_head, **pp = &a->q_head;
+	size_t k = 0;
+	while (*pp && k < AUDIT_BATCH_MAX) {
+		pp = &(*pp)->next;
+		k++;
+	}
+	a->q_head = *pp;
+	*pp = NULL;
+	if (!a->q_head)
+		a->q_tail = &a->q_head;
+	a->q_len -= k;
+	*n = k;
+	return head;
+}
+
+static void *writer_main(void *arg)
+{
+	struct audit *a = arg;
+	pthread_mutex_lock(&a->mu);
+	for (;;) {
+		while (!a->q_head && !a->stop)
+			pthread_cond_wait(&a->cv_work, &a->mu);
+		if (!a->q_head && a->stop)
+			break;
+		size_t n;
+		struct audit_rec *batch = take_batch(a, &n);
+		int err = a->writer_err;
+		pthread_mutex_unlock(&a->mu);
+		int rc = err ? err : commit_retrying(a, batch);
+		free_list(batch);
+		pthread_mutex_lock(&a->mu);
+		if (rc && !a->writer_err)
+			a->writer_err = rc;
+		a->committed += n;
+		pthread_cond_broadcast(&a->cv_done);
+	}
+	pthread_mutex_unlock(&a->mu);
+	return NULL;
+}
+
+int audit_writer_start(struct audit *a)
+{
+	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW;
+	if (sqlite3_open_v2(a->db_path, &a->wdb, flags, NULL) != SQLITE_OK)
+		return audit_seterr(a, -EIO, "cannot open the audit store %s for writing: %s", a->db_path,
+				    a->wdb ? sqlite3_errmsg(a->wdb) : "out of memory");
+	sqlite3_busy_timeout(a->wdb, a->busy_timeout_ms);
+	int rc = wexec(a, "PRAGMA synchronous=FULL");
+	for (int i = 0; !rc && i < ST_N; i++)
+		if (sqlite3_prepare_v3(a->wdb, wsql[i], -1, SQLITE_PREPARE_PERSISTENT, &a->wst[i], NULL) != SQLITE_OK)
+			rc = audit_seterr(a, -EIO, "audit store %s: %s", a->db_path, sqlite3_errmsg(a->wdb));
+	if (!rc && (rc = -pthread_create(&a->writer, NULL, writer_main, a)))
+		audit_seterr(a, rc, "audit: cannot start the writer thread: %s", strerror(-rc));
+	a->writer_started = rc == 0;
+	return rc;
+}
+
+void audit_writer_stop(struct audit *a)
+{
+	if (a->writer_started) {
+		pthread_mutex_lock(&a->mu);
+		a->stop = true;
+		pthread_cond_signal(&a->cv_work);
+		pthread_mutex_unlock(&a->mu);
+		pthread_join(a->writer, NULL);
+		a->writer_started = false;
+	}
+	for (int i = 0; i < ST_N; i++) {
+		sqlite3_finalize(a->wst[i]);
+		a->wst[i] = NULL;
+	}
+	sqlite3_close(a->wdb);
+	a->wdb = NULL;
+	free_list(a->q_head);
+	a->q_head = NULL;
+	a->q_tail = &a->q_head;
+}
+
+int audit_command_begin(struct audit *a, const char *line, int64_t *command_id)
+{
+	pthread_mutex_lock(&a->mu);
+	int64_t id = a->next_command++;
+	a->current_command = id;
+	pthread_mutex_unlock(&a->mu);
+	struct audit_event ev = AUDIT_EVENT_INIT(AUDIT_COMMAND_START);
+	ev.command_id = id;
+	ev.command = line;
+	ev.pid = getpid();
+	ev.uid = getuid();
+	ev.layer = AUDIT_LAYER_SHELL;
+	*command_id = id;
+	return audit_emit(a, &ev);
+}
+
+int audit_command_end(struct audit *a, int64_t command_id, const struct audit_command_result *r)
+{
+	struct audit_event ev = AUDIT_EVENT_INIT(AUDIT_COMMAND_END);
+	ev.command_id = command_id;
+	ev.exit_status = r->exit_status;
+	ev.duration_us = r->duration_us;
+	ev.cpu_user_us = r->cpu_user_us;
+	ev.cpu_sys_us = r->cpu_sys_us;
+	ev.peak_rss_kb = r->peak_rss_kb;
+	ev.message = r->message;
+	ev.layer = AUDIT_LAYER_SHELL;
+	int rc = audit_emit(a, &ev);
+	pthread_mutex_lock(&a->mu);
+	if (a->current_command == command_id)
+		a->current_command = 0;
+	pthread_mutex_unlock(&a->mu);
+	int frc = audit_flush(a);
+	return rc ? rc : frc;
+}

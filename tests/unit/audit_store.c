@@ -1,0 +1,196 @@
+/* audit store: write, flush, verify, reopen, concurrent handles, collectors. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "audit/audit.h"
+
+static char dir[64];
+static char db[128];
+
+static int setup(void **state)
+{
+	(void)state;
+	snprintf(dir, sizeof dir, "/tmp/audit-unit.XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	chmod(dir, 0700);
+	snprintf(db, sizeof db, "%s/audit.db", dir);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	char cmd[160];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static struct audit *open_rw(const char *sid)
+{
+	struct audit *a = NULL;
+	struct audit_opts o = { .session_id = sid };
+	int rc = audit_open(db, &o, &a);
+	if (rc)
+		fprintf(stderr, "audit_open: %s\n", audit_strerror(a));
+	assert_int_equal(rc, 0);
+	return a;
+}
+
+static void emit_file(struct audit *a, int i, enum audit_decision d)
+{
+	char path[64];
+	snprintf(path, sizeof path, "/work/f%d", i);
+	struct audit_event ev = AUDIT_EVENT_INIT(AUDIT_FILE);
+	ev.operation = "open";
+	ev.path = path;
+	ev.pid = 100 + i;
+	ev.uid = 1000;
+	ev.decision = ev.effective = d;
+	ev.rule = d == AUDIT_DEC_DENY ? "deny-secrets" : "allow-work";
+	ev.layer = AUDIT_LAYER_SECCOMP_NOTIFY;
+	assert_int_equal(audit_emit(a, &ev), 0);
+}
+
+static void verify_ok(int64_t events)
+{
+	struct audit *r = NULL;
+	struct audit_opts o = { .readonly = true };
+	assert_int_equal(audit_open(db, &o, &r), 0);
+	struct audit_verify_result vr;
+	assert_int_equal(audit_verify(r, &vr), 0);
+	if (!vr.ok)
+		fprintf(stderr, "verify: seq %lld: %s\n", (long long)vr.first_bad_seq, vr.reason);
+	assert_true(vr.ok);
+	assert_int_equal(vr.events, events);
+	assert_int_equal(vr.anchor_seq, events);
+	audit_close(r);
+}
+
+static void test_write_verify(void **state)
+{
+	(void)state;
+	struct audit *a = open_rw("s-one");
+	int64_t cmd;
+	assert_int_equal(audit_command_begin(a, "cat /work/f1", &cmd), 0);
+	assert_int_equal(cmd, 1);
+	for (int i = 0; i < 100; i++)
+		emit_file(a, i, AUDIT_DEC_ALLOW);
+	struct audit_command_result res = { .exit_status = 0, .duration_us = 5, .cpu_user_us = 1,
+					    .cpu_sys_us = 1, .peak_rss_kb = 900 };
+	assert_int_equal(audit_command_end(a, cmd, &res), 0);
+	audit_close(a);
+	verify_ok(102);
+	/* a second session appends to the same chain */
+	a = open_rw("s-two");
+	emit_file(a, 1, AUDIT_DEC_DENY);
+	audit_close(a);
+	verify_ok(103);
+	struct stat st;
+	char key[160];
+	snprintf(key, sizeof key, "%s.key", db);
+	assert_int_equal(stat(key, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_int_equal(stat(db, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+}
+
+static void test_collector(void **state)
+{
+	(void)state;
+	struct audit *a = open_rw("s-coll");
+	int64_t cmd;
+	assert_int_equal(audit_command_begin(a, "cat secret | wc", &cmd), 0);
+	struct audit_collector *c;
+	assert_int_equal(audit_collect_begin(a, cmd, &c), 0);
+	emit_file(a, 1, AUDIT_DEC_ALLOW);
+	emit_file(a, 2, AUDIT_DEC_DENY);
+	struct audit_event n = AUDIT_EVENT_INIT(AUDIT_NETWORK);
+	n.operation = "connect";
+	n.address = "93.184.216.34";
+	n.port = 443;
+	n.dns_name = "example.com";
+	n.decision = n.effective = AUDIT_DEC_ALLOW;
+	assert_int_equal(audit_emit(a, &n), 0);
+	audit_collect_end(a, c);
+	emit_file(a, 3, AUDIT_DEC_DENY);      /* after the end: not collected */
+	const struct audit_summary *s = audit_collect_summary(c);
+	assert_int_equal(s->file, 2);
+	assert_int_equal(s->network, 1);
+	assert_int_equal(s->blocked, 1);
+	assert_true(s->has_blocked);
+	assert_string_equal(s->first_blocked.target, "/work/f2");
+	assert_string_equal(s->first_blocked.rule, "deny-secrets");
+	json_t *ev = audit_collect_events_json(c, AUDIT_EVENTS_ALL);
+	assert_int_equal(json_array_size(json_object_get(ev, "file_operations")), 2);
+	assert_int_equal(json_array_size(json_object_get(ev, "blocked_operations")), 1);
+	assert_int_equal(json_integer_value(json_object_get(ev, "network_operations_count")), 1);
+	json_decref(ev);
+	ev = audit_collect_events_json(c, AUDIT_EVENTS_SUMMARY);
+	assert_int_equal(json_array_size(json_object_get(ev, "file_operations")), 0);
+	assert_int_equal(json_array_size(json_object_get(ev, "blocked_operations")), 1);
+	json_decref(ev);
+	audit_collector_free(c);
+	audit_close(a);
+}
+
+struct thr { int n; char sid[32]; };
+
+static void *writer(void *arg)
+{
+	struct thr *t = arg;
+	struct audit *a = open_rw(t->sid);
+	for (int i = 0; i < t->n; i++)
+		emit_file(a, i, AUDIT_DEC_ALLOW);
+	assert_int_equal(audit_flush(a), 0);
+	audit_close(a);
+	return NULL;
+}
+
+static void test_concurrent_handles(void **state)
+{
+	(void)state;
+	enum { T = 8, N = 3000 };
+	pthread_t th[T];
+	struct thr t[T];
+	for (int i = 0; i < T; i++) {
+		t[i].n = N;
+		snprintf(t[i].sid, sizeof t[i].sid, "s-thr-%d", i);
+		pthread_create(&th[i], NULL, writer, &t[i]);
+	}
+	for (int i = 0; i < T; i++)
+		pthread_join(th[i], NULL);
+	verify_ok(T * N);
+}
+
+static void test_rejects_open_dir(void **state)
+{
+	(void)state;
+	chmod(dir, 0777);
+	struct audit *a = NULL;
+	int rc = audit_open(db, NULL, &a);
+	assert_int_equal(rc, -EPERM);
+	assert_non_null(strstr(audit_strerror(a), "chmod 700"));
+	audit_close(a);
+	chmod(dir, 0700);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_write_verify, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_collector, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_concurrent_handles, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rejects_open_dir, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
