@@ -1,0 +1,93 @@
+/* pty — pseudo-terminal plumbing for agentsh: PTY pairs, the outer
+ * terminal's raw mode (saved and restored on every exit path), window size
+ * propagation, a byte relay, and a libvterm model of the inner screen so a
+ * prompt drawn over it (approvals) can be undone.  Depends on no other
+ * agentsh module.
+ *
+ * Errors: 0 / -errno. */
+#ifndef AGENTSH_PTY_H
+#define AGENTSH_PTY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/ioctl.h>
+#include <sys/types.h>
+#include <termios.h>
+
+/* ------------------------------------------------------------ PTY pairs */
+
+struct pty_pair {
+	int master;             /* O_RDWR|O_NOCTTY|O_CLOEXEC */
+	int slave;              /* O_RDWR|O_NOCTTY|O_CLOEXEC; -1 once closed */
+	char name[64];          /* /dev/pts/N */
+};
+
+/* Open a pair; tio/ws may be NULL (kernel defaults; 24x80).  The slave is
+ * opened too, so its termios can be set before any process uses it. */
+int pty_open(struct pty_pair *p, const struct termios *tio, const struct winsize *ws);
+void pty_close(struct pty_pair *p);
+
+int pty_get_winsize(int fd, struct winsize *ws);
+/* On a master: the kernel sends SIGWINCH to the slave's foreground group. */
+int pty_set_winsize(int fd, const struct winsize *ws);
+/* Copy the window size of from (the outer terminal) to to (a master). */
+int pty_copy_winsize(int from, int to);
+
+/* Write all of buf (retries EINTR/EAGAIN with poll). */
+int pty_write_all(int fd, const void *buf, size_t n);
+
+/* ------------------------------------------------------------ the outer terminal */
+
+struct pty_term {
+	int fd;
+	struct termios saved;
+	bool valid;             /* saved holds the state to restore */
+	bool raw;               /* currently in raw mode */
+};
+
+/* Remember fd's current state (and register it for pty_term_restore_all). */
+int pty_term_save(struct pty_term *t, int fd);
+/* cfmakeraw-like, keeping output processing off too; ISIG off so Ctrl-C etc.
+ * arrive as bytes to be forwarded. */
+int pty_term_raw(struct pty_term *t);
+int pty_term_restore(struct pty_term *t);
+/* Async-signal-safe: restore every saved terminal (crash handlers, atexit). */
+void pty_term_restore_all(void);
+void pty_term_forget(struct pty_term *t);
+
+/* ------------------------------------------------------------ relay */
+
+struct pty_relay {
+	int in;                 /* outer input  (keyboard) -> master */
+	int out;                /* master output -> outer output */
+	int master;
+	int stop_fd;            /* becomes readable when the relay must stop (e.g. a pidfd); -1 none */
+	/* Optional: called with every chunk read from the master before it is
+	 * written to out (e.g. feed a screen model).  */
+	void (*on_output)(void *ctx, const char *buf, size_t n);
+	void *ctx;
+};
+
+/* Copy bytes both ways until the master hangs up (EIO/EOF) or stop_fd fires;
+ * then drain what the master still holds.  Returns 0 or -errno. */
+int pty_relay_run(const struct pty_relay *r);
+
+/* ------------------------------------------------------------ screen model */
+
+struct pty_screen;
+
+int pty_screen_new(int rows, int cols, struct pty_screen **out);
+void pty_screen_free(struct pty_screen *s);
+/* Feed bytes written to the terminal (what the user sees). */
+void pty_screen_feed(struct pty_screen *s, const char *buf, size_t n);
+void pty_screen_resize(struct pty_screen *s, int rows, int cols);
+void pty_screen_size(const struct pty_screen *s, int *rows, int *cols);
+void pty_screen_cursor(const struct pty_screen *s, int *row, int *col);
+/* UTF-8 text of row (0-based), trailing blanks removed; returns its length
+ * (truncated to len-1), -EINVAL for a bad row. */
+int pty_screen_row_text(const struct pty_screen *s, int row, char *buf, size_t len);
+/* Repaint the whole screen on fd (clear, every cell with its attributes and
+ * colours, then the cursor): undoes anything drawn over it. */
+int pty_screen_redraw(const struct pty_screen *s, int fd);
+
+#endif
