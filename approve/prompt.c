@@ -1,0 +1,2 @@
+/* placeholder: the inline prompt comes next */
+#include "approve/approve_int.h"
