@@ -110,6 +110,7 @@ enum bpf_exec_why {
 
 #define BPF_EVF_TRUNCATED 1u /* filename was cut to fit */
 #define BPF_EVF_SCRIPT 2u    /* the kernel ran an interpreter (shebang/binfmt_misc) */
+#define BPF_EVF_KILL_FAILED 4u /* bpf_send_signal failed: the process was NOT killed */
 
 struct bpf_event {
 	enum bpf_event_type type;

@@ -1,21 +1,227 @@
-/* Placeholder so enforce can link against bpf/bpf.h while the loader is written.
- * Every entry point fails closed with -ENOSYS. */
+/* Session guard: load guard.bpf.c, attach it to one cgroup v2 directory, and the small
+ * run-time controls (exec announcements, modes).  Events are in events.c, network rules
+ * in net.c, doctor probing in probe.c. */
 #include <errno.h>
-#include <stddef.h>
-#include "bpf/bpf.h"
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/sysmacros.h>
+#include <linux/magic.h>
+#include <bpf/libbpf.h>
+#include "bpf/guard_int.h"
+#include "guard.skel.h"
 
-int bpf_guard_open(int cgroup_v2_fd, struct bpf_guard **out) { (void)cgroup_v2_fd; *out = NULL; return -ENOSYS; }
-void bpf_guard_close(struct bpf_guard *g) { (void)g; }
-int bpf_guard_expect_exec(struct bpf_guard *g, pid_t pid, dev_t dev, ino_t ino, dev_t idev, ino_t iino)
-{ (void)g; (void)pid; (void)dev; (void)ino; (void)idev; (void)iino; return -ENOSYS; }
-int bpf_guard_unexpect_exec(struct bpf_guard *g, pid_t pid) { (void)g; (void)pid; return -ENOSYS; }
-int bpf_guard_exec_mode(struct bpf_guard *g, enum bpf_exec_mode m) { (void)g; (void)m; return -ENOSYS; }
-int bpf_guard_net_add(struct bpf_guard *g, const struct bpf_net_rule *r) { (void)g; (void)r; return -ENOSYS; }
-int bpf_guard_net_default(struct bpf_guard *g, enum bpf_net_decision d) { (void)g; (void)d; return -ENOSYS; }
-int bpf_guard_dns_redirect(struct bpf_guard *g, uint32_t ip4, uint16_t port) { (void)g; (void)ip4; (void)port; return -ENOSYS; }
-int bpf_guard_poll(struct bpf_guard *g, int t, void (*cb)(void *, const struct bpf_event *), void *ctx)
-{ (void)g; (void)t; (void)cb; (void)ctx; return -ENOSYS; }
-int bpf_guard_fd(const struct bpf_guard *g) { (void)g; return -ENOSYS; }
-int bpf_probe(struct bpf_probe_report *r) { (void)r; return -ENOSYS; }
-const char *bpf_net_decision_name(enum bpf_net_decision d) { (void)d; return "?"; }
-const char *bpf_event_type_name(enum bpf_event_type t) { (void)t; return "?"; }
+#define PROC_PID_INIT_INO 0xEFFFFFFCu
+
+static __thread char last_msg[512];
+
+/* Keeps the first warning since the last reset: it names the failing program; the
+ * later ones only say that the object failed. */
+static int libbpf_keep(enum libbpf_print_level lvl, const char *fmt, va_list ap)
+{
+	if (lvl == LIBBPF_DEBUG || last_msg[0])
+		return 0;
+	vsnprintf(last_msg, sizeof last_msg, fmt, ap);
+	if (!strncmp(last_msg, "libbpf: ", 8))
+		memmove(last_msg, last_msg + 8, strlen(last_msg + 8) + 1);
+	size_t n = strlen(last_msg);
+	while (n && last_msg[n - 1] == '\n')
+		last_msg[--n] = 0;
+	return 0;
+}
+
+void guard_quiet_libbpf(void)
+{
+	last_msg[0] = 0;
+	libbpf_set_print(libbpf_keep);
+}
+
+const char *guard_last_libbpf_msg(void)
+{
+	return last_msg;
+}
+
+int guard_kdev(dev_t d, __u64 *out)
+{
+	unsigned int ma = major(d), mi = minor(d);
+	if (ma >= (1u << 12) || mi >= (1u << 20))
+		return -EINVAL;
+	*out = ((__u64)ma << 20) | mi;
+	return 0;
+}
+
+dev_t guard_udev(__u64 kdev)
+{
+	return makedev((unsigned int)(kdev >> 20), (unsigned int)(kdev & 0xfffff));
+}
+
+/* Pids in events and announcements are global; a supervisor in a child pid namespace would
+ * announce pids the kernel side never sees, and every exec would be killed. */
+static int check_init_pidns(void)
+{
+	struct stat st;
+	if (stat("/proc/self/ns/pid", &st) < 0)
+		return -errno;
+	return st.st_ino == PROC_PID_INIT_INO ? 0 : -EOPNOTSUPP;
+}
+
+static int check_cgroup2(int fd)
+{
+	struct stat st;
+	struct statfs sf;
+	if (fstat(fd, &st) < 0 || fstatfs(fd, &sf) < 0)
+		return -errno;
+	if (!S_ISDIR(st.st_mode))
+		return -ENOTDIR;
+	return sf.f_type == CGROUP2_SUPER_MAGIC ? 0 : -EINVAL;
+}
+
+static int attach_tracing(struct guard_bpf *s)
+{
+	s->links.guard_exec = bpf_program__attach(s->progs.guard_exec);
+	if (!s->links.guard_exec)
+		return -errno;
+	s->links.guard_fork = bpf_program__attach(s->progs.guard_fork);
+	if (!s->links.guard_fork)
+		return -errno;
+	s->links.guard_exit = bpf_program__attach(s->progs.guard_exit);
+	return s->links.guard_exit ? 0 : -errno;
+}
+
+static int attach_cg(struct bpf_program *p, int cgfd, struct bpf_link **l)
+{
+	*l = bpf_program__attach_cgroup(p, cgfd);
+	return *l ? 0 : -errno;
+}
+
+static int attach_sockets(struct guard_bpf *s, int fd)
+{
+	int r;
+	if ((r = attach_cg(s->progs.guard_connect4, fd, &s->links.guard_connect4)) ||
+	    (r = attach_cg(s->progs.guard_connect6, fd, &s->links.guard_connect6)) ||
+	    (r = attach_cg(s->progs.guard_sendmsg4, fd, &s->links.guard_sendmsg4)) ||
+	    (r = attach_cg(s->progs.guard_sendmsg6, fd, &s->links.guard_sendmsg6)) ||
+	    (r = attach_cg(s->progs.guard_recvmsg4, fd, &s->links.guard_recvmsg4)) ||
+	    (r = attach_cg(s->progs.guard_recvmsg6, fd, &s->links.guard_recvmsg6)) ||
+	    (r = attach_cg(s->progs.guard_sock_create, fd, &s->links.guard_sock_create)))
+		return r;
+	return 0;
+}
+
+/* The scope map must hold the cgroup before the tracing programs run, or they would see
+ * every task as out of scope (no verification) for a moment. */
+static int load_and_attach(struct bpf_guard *g)
+{
+	int r;
+	g->skel = guard_bpf__open();
+	if (!g->skel)
+		return -errno ? -errno : -ENOMEM;
+	if ((r = guard_bpf__load(g->skel)))
+		return r < 0 ? r : -EINVAL;
+	__u32 k = 0, v = (__u32)g->cgfd;
+	if (bpf_map__update_elem(g->skel->maps.scope, &k, sizeof k, &v, sizeof v, BPF_ANY) < 0)
+		return -errno;
+	if ((r = attach_sockets(g->skel, g->cgfd)) || (r = attach_tracing(g->skel)))
+		return r;
+	return guard_events_open(g);
+}
+
+int bpf_guard_open(int cgroup_v2_fd, struct bpf_guard **out)
+{
+	int r;
+	*out = NULL;
+	guard_quiet_libbpf();
+	if ((r = check_init_pidns()) || (r = check_cgroup2(cgroup_v2_fd)))
+		return r;
+	struct bpf_guard *g = calloc(1, sizeof *g);
+	if (!g)
+		return -ENOMEM;
+	g->epfd = g->timerfd = -1;
+	g->cgfd = fcntl(cgroup_v2_fd, F_DUPFD_CLOEXEC, 3);
+	if (g->cgfd < 0) {
+		r = -errno;
+		free(g);
+		return r;
+	}
+	if ((r = load_and_attach(g))) {
+		bpf_guard_close(g);
+		return r;
+	}
+	*out = g;
+	return 0;
+}
+
+void bpf_guard_close(struct bpf_guard *g)
+{
+	if (!g)
+		return;
+	guard_events_close(g);
+	guard_bpf__destroy(g->skel); /* detaches every link it holds */
+	guard_net_free(g);
+	if (g->cgfd >= 0)
+		close(g->cgfd);
+	free(g);
+}
+
+int bpf_guard_expect_exec(struct bpf_guard *g, pid_t pid, dev_t dev, ino_t ino,
+			  dev_t interp_dev, ino_t interp_ino)
+{
+	struct guard_expect x = { .ino = ino, .iino = interp_ino };
+	int r;
+	if (!g || pid <= 0 || !ino)
+		return -EINVAL;
+	if ((r = guard_kdev(dev, &x.dev)))
+		return r;
+	if (interp_ino && (r = guard_kdev(interp_dev, &x.idev)))
+		return r;
+	__u32 k = (__u32)pid;
+	if (bpf_map__update_elem(g->skel->maps.expect, &k, sizeof k, &x, sizeof x, BPF_ANY) < 0)
+		return -errno;
+	return 0;
+}
+
+int bpf_guard_unexpect_exec(struct bpf_guard *g, pid_t pid)
+{
+	if (!g || pid <= 0)
+		return -EINVAL;
+	__u32 k = (__u32)pid;
+	if (bpf_map__delete_elem(g->skel->maps.expect, &k, sizeof k, 0) < 0 && errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
+int bpf_guard_exec_mode(struct bpf_guard *g, enum bpf_exec_mode mode)
+{
+	if (!g || (mode != BPF_EXEC_ENFORCE && mode != BPF_EXEC_AUDIT))
+		return -EINVAL;
+	__atomic_store_n(&g->skel->bss->exec_mode, (__u32)mode, __ATOMIC_SEQ_CST);
+	return 0;
+}
+
+int bpf_guard_net_default(struct bpf_guard *g, enum bpf_net_decision d)
+{
+	if (!g || (d != BPF_NET_DENY && d != BPF_NET_ALLOW && d != BPF_NET_AUDIT))
+		return -EINVAL;
+	__atomic_store_n(&g->skel->bss->net_default, (__u32)d, __ATOMIC_SEQ_CST);
+	return 0;
+}
+
+int bpf_guard_dns_redirect(struct bpf_guard *g, uint32_t ip4, uint16_t port)
+{
+	if (!g)
+		return -EINVAL;
+	if (port && (ip4 >> 24) != 127)
+		return -EINVAL; /* steering only to a loopback resolver */
+	/* port last: the BPF side reads dns_port as the on switch */
+	__atomic_store_n(&g->skel->bss->dns_port, 0, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&g->skel->bss->dns_ip4, htonl(ip4), __ATOMIC_SEQ_CST);
+	__atomic_store_n(&g->skel->bss->dns_port, (__u32)htons(port), __ATOMIC_SEQ_CST);
+	return 0;
+}

@@ -1,0 +1,365 @@
+// SPDX-License-Identifier: GPL-2.0
+/* agentsh session guard: everything a session needs from eBPF, scoped to one cgroup v2
+ * subtree.  Tracing programs filter with bpf_current_task_under_cgroup(); the socket
+ * programs are attached to the cgroup itself.  BPF LSM and fentry are refused on the
+ * target kernel, so exec *verification* (not prevention) runs at sched_process_exec:
+ * the new image is set up but no user instruction has run, and a SIGKILL queued here is
+ * delivered on the way back to user space. */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+#include "guard.bpf.h"
+
+#define SIGKILL 9
+#define SOCK_RAW 3
+#define IPPROTO_UDP 17
+#define SIGNAL_GROUP_EXIT 0x4
+
+char LICENSE[] SEC("license") = "GPL";
+
+struct {
+	__uint(type, BPF_MAP_TYPE_CGROUP_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} scope SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, struct guard_expect);
+} expect SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, GUARD_RING_BYTES);
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, GUARD_NET_NODES);
+	__type(key, struct guard_v4_key);
+	__type(value, struct guard_net_chain);
+} net4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, GUARD_NET_NODES);
+	__type(key, struct guard_v6_key);
+	__type(value, struct guard_net_chain);
+} net6 SEC(".maps");
+
+/* original destination of a DNS-steered socket, to make replies look like they came from it */
+struct dns_orig { __u32 ip4; __u32 port; };
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct dns_orig);
+} dnsorig SEC(".maps");
+
+/* Run-time settings, written by the loader through the mmapped .bss. */
+__u32 exec_mode = GUARD_EXEC_ENFORCE;
+__u32 net_default = GUARD_DEC_DENY;
+__u32 dns_ip4 = 0;	/* network order */
+__u32 dns_port = 0;	/* network order, 0 = off */
+__u64 wake_bytes = 256 << 10;
+__u64 lost = 0;
+
+static __always_inline int in_scope(void)
+{
+	return bpf_current_task_under_cgroup(&scope, 0) == 1;
+}
+
+/* Batch wakeups: the reader is woken per wake_bytes of data, or at once for urgent
+ * records (kills, denials); the loader flushes the rest on a timer. */
+static __always_inline void submit(struct guard_ev *e, int urgent)
+{
+	__u64 fl = BPF_RB_NO_WAKEUP;
+	if (urgent || bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wake_bytes)
+		fl = BPF_RB_FORCE_WAKEUP;
+	bpf_ringbuf_submit(e, fl);
+}
+
+static __always_inline struct guard_ev *reserve(__u32 type, __u64 size)
+{
+	struct guard_ev *e = bpf_ringbuf_reserve(&events, size, 0);
+	if (!e) {
+		__sync_fetch_and_add(&lost, 1);
+		return NULL;
+	}
+	__builtin_memset(e, 0, GUARD_EV_SHORT);
+	__u64 id = bpf_get_current_pid_tgid();
+	e->type = type;
+	e->pid = id >> 32;
+	e->tid = (__u32)id;
+	e->uid = (__u32)bpf_get_current_uid_gid();
+	e->ts = bpf_ktime_get_ns();
+	e->cgid = bpf_get_current_cgroup_id();
+	bpf_get_current_comm(e->comm, sizeof e->comm);
+	return e;
+}
+
+/* ---- exec verification + exec events ---- */
+
+static __always_inline __u32 verdict(const struct guard_expect *x, __u64 dev, __u64 ino, int script)
+{
+	if (!x)
+		return GWHY_NO_ENTRY;
+	if (x->iino) {
+		if (!script)
+			return GWHY_NOT_SCRIPT;
+		return (x->idev == dev && x->iino == ino) ? GWHY_NONE : GWHY_MISMATCH;
+	}
+	if (script)
+		return GWHY_SCRIPT;
+	return (x->dev == dev && x->ino == ino) ? GWHY_NONE : GWHY_MISMATCH;
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(guard_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	if (!in_scope())
+		return 0;
+	__u64 dev = BPF_CORE_READ(bprm, file, f_inode, i_sb, s_dev);
+	__u64 ino = BPF_CORE_READ(bprm, file, f_inode, i_ino);
+	const char *fname = BPF_CORE_READ(bprm, filename);
+	/* binfmt_script/binfmt_misc replace bprm->interp; bprm->file is then the interpreter */
+	int script = BPF_CORE_READ(bprm, interp) != fname;
+	__u32 key = (__u32)old_pid;
+	struct guard_expect x = {}, *xp = bpf_map_lookup_elem(&expect, &key);
+	if (xp) {
+		x = *xp;
+		bpf_map_delete_elem(&expect, &key);
+	}
+	__u32 why = verdict(xp ? &x : NULL, dev, ino, script);
+	__u32 flags = script ? GEVF_SCRIPT : 0, type = GEV_EXEC;
+	if (why != GWHY_NONE) {
+		type = GEV_EXEC_MISMATCH;
+		if (exec_mode == GUARD_EXEC_ENFORCE) {
+			type = GEV_EXEC_KILLED;
+			if (bpf_send_signal(SIGKILL))
+				flags |= GEVF_KILL_FAILED;
+		}
+	}
+	struct guard_ev *e = reserve(type, sizeof(struct guard_ev));
+	if (!e)
+		return 0;
+	e->tid = (__u32)old_pid;
+	e->ppid = BPF_CORE_READ(p, real_parent, tgid);
+	e->why = why;
+	e->dev = dev;
+	e->ino = ino;
+	e->edev = x.iino ? x.idev : x.dev;
+	e->eino = x.iino ? x.iino : x.ino;
+	long n = bpf_probe_read_kernel_str(e->filename, sizeof e->filename, fname);
+	if (n >= (long)sizeof e->filename)
+		flags |= GEVF_TRUNCATED;
+	e->flags = flags;
+	submit(e, type != GEV_EXEC);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(guard_fork, struct task_struct *parent, struct task_struct *child)
+{
+	if (!in_scope())
+		return 0;
+	if (BPF_CORE_READ(child, pid) != BPF_CORE_READ(child, tgid))
+		return 0; /* a thread, not a process */
+	struct guard_ev *e = reserve(GEV_FORK, GUARD_EV_SHORT);
+	if (!e)
+		return 0;
+	e->pid = BPF_CORE_READ(child, tgid);
+	e->tid = e->pid;
+	e->ppid = BPF_CORE_READ(parent, tgid);
+	submit(e, 0);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(guard_exit, struct task_struct *p)
+{
+	if (!in_scope())
+		return 0;
+	__u32 tid = BPF_CORE_READ(p, pid);
+	bpf_map_delete_elem(&expect, &tid); /* an announcement dies with its thread */
+	/* signal->live was decremented before this tracepoint: 0 means the process is gone */
+	if (BPF_CORE_READ(p, signal, live.counter) != 0)
+		return 0;
+	struct guard_ev *e = reserve(GEV_EXIT, GUARD_EV_SHORT);
+	if (!e)
+		return 0;
+	e->ppid = BPF_CORE_READ(p, real_parent, tgid);
+	int code = BPF_CORE_READ(p, exit_code);
+	if (BPF_CORE_READ(p, signal, flags) & SIGNAL_GROUP_EXIT)
+		code = BPF_CORE_READ(p, signal, group_exit_code);
+	e->exit_status = code;
+	submit(e, 0);
+	return 0;
+}
+
+/* ---- network ---- */
+
+static __always_inline int chain_decide(const struct guard_net_chain *c, __u16 port, __u8 proto,
+					__u32 *rule)
+{
+	for (int i = 0; i < GUARD_NET_CHAIN; i++) {
+		if (i >= c->n)
+			break;
+		const struct guard_net_ent *e = &c->e[i];
+		if (e->proto && e->proto != proto)
+			continue;
+		if (port < e->port_lo || port > e->port_hi)
+			continue;
+		*rule = e->rule_id;
+		return e->decision;
+	}
+	return -1;
+}
+
+static __always_inline int decide(int v4, __u32 ip4, const __u32 *ip6, __u16 port, __u8 proto,
+				  __u32 *rule)
+{
+	const struct guard_net_chain *c;
+	if (v4) {
+		struct guard_v4_key k = { .prefixlen = 32, .addr = ip4 };
+		c = bpf_map_lookup_elem(&net4, &k);
+	} else {
+		struct guard_v6_key k = { .prefixlen = 128 };
+		k.addr[0] = ip6[0];
+		k.addr[1] = ip6[1];
+		k.addr[2] = ip6[2];
+		k.addr[3] = ip6[3];
+		c = bpf_map_lookup_elem(&net6, &k);
+	}
+	if (c) {
+		int d = chain_decide(c, port, proto, rule);
+		if (d >= 0)
+			return d;
+	}
+	*rule = GUARD_RULE_DEFAULT;
+	return net_default;
+}
+
+static __always_inline void report_net(__u32 type, int v6, const __u32 *a, __u16 port, __u8 proto,
+				       __u8 op, __u32 rule)
+{
+	struct guard_ev *e = reserve(type, GUARD_EV_SHORT);
+	if (!e)
+		return;
+	e->family = v6 ? 10 : 2;
+	__builtin_memcpy(e->addr, a, v6 ? 16 : 4);
+	e->port = port;
+	e->proto = proto;
+	e->op = op;
+	e->rule_id = rule;
+	submit(e, 1);
+}
+
+/* Steer UDP to port 53 to the local resolver; remember where it was going. */
+static __always_inline int steer_dns(struct bpf_sock_addr *ctx, int v6)
+{
+	if (!dns_port || ctx->protocol != IPPROTO_UDP || ctx->user_port != bpf_htons(53))
+		return 0;
+	struct bpf_sock *sk = ctx->sk;
+	if (!sk)
+		return 0;
+	struct dns_orig *o = bpf_sk_storage_get(&dnsorig, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (o) {
+		o->ip4 = v6 ? ctx->user_ip6[3] : ctx->user_ip4;
+		o->port = ctx->user_port;
+	}
+	if (v6)
+		ctx->user_ip6[3] = dns_ip4;
+	else
+		ctx->user_ip4 = dns_ip4;
+	ctx->user_port = dns_port;
+	return 1;
+}
+
+static __always_inline int gate(struct bpf_sock_addr *ctx, int v6, __u8 op)
+{
+	__u32 a[4] = {};
+	int v4 = !v6;
+	if (v6) {
+		a[0] = ctx->user_ip6[0];
+		a[1] = ctx->user_ip6[1];
+		a[2] = ctx->user_ip6[2];
+		a[3] = ctx->user_ip6[3];
+		/* ::ffff:a.b.c.d is an IPv4 destination: decide it with the IPv4 rules */
+		v4 = !a[0] && !a[1] && a[2] == bpf_htonl(0xffff);
+	} else {
+		a[0] = ctx->user_ip4;
+	}
+	if (v4 && steer_dns(ctx, v6))
+		return 1;
+	__u16 port = bpf_ntohs((__u16)ctx->user_port);
+	__u8 proto = ctx->protocol;
+	__u32 rule;
+	int d = decide(v4, v6 ? a[3] : a[0], a, port, proto, &rule);
+	if (d == GUARD_DEC_ALLOW)
+		return 1;
+	report_net(d == GUARD_DEC_AUDIT ? GEV_NET_AUDIT : GEV_NET_DENIED, v6, a, port, proto, op, rule);
+	return d == GUARD_DEC_AUDIT;
+}
+
+SEC("cgroup/connect4")
+int guard_connect4(struct bpf_sock_addr *ctx) { return gate(ctx, 0, 1); }
+SEC("cgroup/connect6")
+int guard_connect6(struct bpf_sock_addr *ctx) { return gate(ctx, 1, 1); }
+SEC("cgroup/sendmsg4")
+int guard_sendmsg4(struct bpf_sock_addr *ctx) { return gate(ctx, 0, 2); }
+SEC("cgroup/sendmsg6")
+int guard_sendmsg6(struct bpf_sock_addr *ctx) { return gate(ctx, 1, 2); }
+
+static __always_inline int unsteer(struct bpf_sock_addr *ctx, int v6)
+{
+	if (!dns_port || ctx->user_port != dns_port)
+		return 1;
+	if (v6 && (ctx->user_ip6[0] || ctx->user_ip6[1] || ctx->user_ip6[2] != bpf_htonl(0xffff) ||
+		   ctx->user_ip6[3] != dns_ip4))
+		return 1;
+	if (!v6 && ctx->user_ip4 != dns_ip4)
+		return 1;
+	struct bpf_sock *sk = ctx->sk;
+	if (!sk)
+		return 1;
+	struct dns_orig *o = bpf_sk_storage_get(&dnsorig, sk, 0, 0);
+	if (!o)
+		return 1;
+	if (v6)
+		ctx->user_ip6[3] = o->ip4;
+	else
+		ctx->user_ip4 = o->ip4;
+	ctx->user_port = o->port;
+	return 1;
+}
+
+SEC("cgroup/recvmsg4")
+int guard_recvmsg4(struct bpf_sock_addr *ctx) { return unsteer(ctx, 0); }
+SEC("cgroup/recvmsg6")
+int guard_recvmsg6(struct bpf_sock_addr *ctx) { return unsteer(ctx, 1); }
+
+/* Raw inet sockets can forge any packet past the connect/sendmsg hooks. */
+SEC("cgroup/sock_create")
+int guard_sock_create(struct bpf_sock *sk)
+{
+	if (sk->type != SOCK_RAW)
+		return 1;
+	struct guard_ev *e = reserve(GEV_SOCK_DENIED, GUARD_EV_SHORT);
+	if (e) {
+		e->family = sk->family;
+		e->proto = sk->protocol;
+		e->port = sk->type;
+		e->op = 3;
+		e->rule_id = GUARD_RULE_DEFAULT;
+		submit(e, 1);
+	}
+	return 0;
+}

@@ -1,0 +1,64 @@
+/* Wire format shared by bpf/guard.bpf.c (kernel) and the loader (private to bpf/).
+ * Kernel side includes vmlinux.h first, user space <linux/types.h>. */
+#ifndef AGENTSH_BPF_GUARD_BPF_H
+#define AGENTSH_BPF_GUARD_BPF_H
+
+#define GUARD_NET_CHAIN 32	/* = BPF_NET_MAX_CHAIN */
+#define GUARD_NET_NODES 4096	/* LPM entries per family */
+#define GUARD_RING_BYTES (4u << 20)
+#define GUARD_FILENAME 256
+
+/* exec announcement, keyed by the tid that calls execve (u32) */
+struct guard_expect {
+	__u64 dev, ino;		/* kernel encoding: MAJOR << 20 | MINOR */
+	__u64 idev, iino;	/* interpreter; iino == 0: an ELF is expected */
+};
+
+struct guard_v4_key { __u32 prefixlen; __u32 addr; };
+struct guard_v6_key { __u32 prefixlen; __u32 addr[4]; };
+
+struct guard_net_ent {
+	__u16 port_lo, port_hi;	/* host order, inclusive */
+	__u8 proto;		/* 0 any */
+	__u8 decision;		/* enum bpf_net_decision */
+	__u16 pad;
+	__u32 rule_id;
+};
+/* Every rule whose CIDR contains the LPM node's prefix, in policy order: for an address
+ * whose longest matching node is this one, these are exactly the rules containing it. */
+struct guard_net_chain {
+	__u32 n;
+	struct guard_net_ent e[GUARD_NET_CHAIN];
+};
+
+enum { GEV_EXEC = 1, GEV_FORK, GEV_EXIT, GEV_EXEC_KILLED, GEV_EXEC_MISMATCH,
+       GEV_NET_DENIED, GEV_NET_AUDIT, GEV_SOCK_DENIED };
+enum { GWHY_NONE, GWHY_NO_ENTRY, GWHY_MISMATCH, GWHY_NOT_SCRIPT, GWHY_SCRIPT };
+#define GEVF_TRUNCATED 1u
+#define GEVF_SCRIPT 2u
+#define GEVF_KILL_FAILED 4u
+
+struct guard_ev {
+	__u32 type, pid, tid, ppid, uid, flags;
+	__u64 ts, cgid;
+	char comm[16];
+	__s32 exit_status;
+	__u32 why;
+	__u64 dev, ino, edev, eino;	/* kernel dev encoding */
+	__u32 family;
+	__u16 port;			/* host order */
+	__u8 proto, op;
+	__u32 rule_id;
+	__u8 addr[16];
+	char filename[GUARD_FILENAME];	/* only in exec records: others end before it */
+};
+#define GUARD_EV_SHORT (sizeof(struct guard_ev) - GUARD_FILENAME)
+
+#define GUARD_EXEC_ENFORCE 0
+#define GUARD_EXEC_AUDIT 1
+#define GUARD_DEC_DENY 0
+#define GUARD_DEC_ALLOW 1
+#define GUARD_DEC_AUDIT 2
+#define GUARD_RULE_DEFAULT 0xffffffffu
+
+#endif
