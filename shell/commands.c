@@ -19,11 +19,15 @@
 /* ---- handlers (declare yours here; define it in your own file) ---- */
 static int cmd_help(int argc, char **argv, struct shell_ctx *ctx);
 static int cmd_exit(int argc, char **argv, struct shell_ctx *ctx);
+int shell_cmd_approve(int argc, char **argv, struct shell_ctx *ctx);   /* shell/approve_cmds.c */
+int shell_cmd_approver(int argc, char **argv, struct shell_ctx *ctx);  /* shell/approve_cmds.c */
 
 const struct shell_command shell_commands[] = {
 	{ "help", cmd_help, "help [NAME] - list agentsh's commands, or show one", SHELL_CMD_BOTH },
 	{ "exit", cmd_exit, "exit [N] - leave the shell with status N (bash warns once about stopped jobs)", SHELL_CMD_BUILTIN },
 	{ "logout", cmd_exit, "logout [N] - same as exit", SHELL_CMD_BUILTIN },
+	{ "approve", shell_cmd_approve, "approve [list|show ID|allow ID [--session]|deny ID] [--json] [--remote USER@HOST] - answer pending approvals from another terminal", SHELL_CMD_SUBCOMMAND },
+	{ "approver", shell_cmd_approver, "approver add NAME --totp|--webauthn | list | remove NAME - enroll who may approve (root)", SHELL_CMD_SUBCOMMAND },
 	/* add new commands above this line, one line each */
 };
 const size_t shell_ncommands = sizeof(shell_commands) / sizeof(shell_commands[0]);
