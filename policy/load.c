@@ -1,0 +1,185 @@
+/* Loading entry points and simple accessors. */
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "policy/policy_int.h"
+
+#define POLICY_MAX_BYTES (4u << 20)
+
+extern const char policy_embedded_default_yaml[];
+extern const char policy_embedded_default_end[];
+
+const char *policy_embedded_default(size_t *len)
+{
+	if (len)
+		*len = (size_t)(policy_embedded_default_end - policy_embedded_default_yaml);
+	return policy_embedded_default_yaml;
+}
+
+static char *sha256_hex(const char *buf, size_t len)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	if (!EVP_Digest(buf, len, md, &mdlen, EVP_sha256(), NULL))
+		return NULL;
+	char *hex = malloc(mdlen * 2 + 1);
+	if (!hex)
+		return NULL;
+	for (unsigned i = 0; i < mdlen; i++)
+		snprintf(hex + i * 2, 3, "%02x", md[i]);
+	return hex;
+}
+
+int policy_load_buffer(const char *buf, size_t len, const char *name, const struct policy_vars *vars,
+		       struct policy **out, struct policy_diags *diags)
+{
+	*out = NULL;
+	if (!name)
+		name = "<buffer>";
+	if (len > POLICY_MAX_BYTES) {
+		pdiag(diags, POLICY_SEV_ERROR, name, 0, 0, "too-large",
+		      "policy is larger than 4 MiB; split it or remove unused rules");
+		return -EFBIG;
+	}
+	struct ynode *root = ytree_parse(buf, len, name, diags);
+	if (!root)
+		return -EINVAL;
+	struct policy *p = calloc(1, sizeof(*p));
+	if (!p) {
+		ytree_free(root);
+		return -ENOMEM;
+	}
+	int e = policy_compile(root, name, vars, p, diags);
+	ytree_free(root);
+	if (!e) {
+		p->source = strdup(name);
+		p->sha256 = sha256_hex(buf, len);
+		if (!p->source || !p->sha256)
+			e = -ENOMEM;
+	}
+	if (e) {
+		policy_free(p);
+		return e;
+	}
+	*out = p;
+	return 0;
+}
+
+int policy_read_file(const char *path, char **buf, size_t *len, struct policy_diags *diags);
+int policy_read_file(const char *path, char **buf, size_t *len, struct policy_diags *diags)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		int e = errno;
+		pdiag(diags, POLICY_SEV_ERROR, path, 0, 0, "io", "cannot open: %s%s", strerror(e),
+		      e == ENOENT ? " (check the path or the policy name)" : "");
+		return -e;
+	}
+	struct stat st;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > (off_t)POLICY_MAX_BYTES) {
+		int e = S_ISREG(st.st_mode) ? EFBIG : EINVAL;
+		pdiag(diags, POLICY_SEV_ERROR, path, 0, 0, "io",
+		      e == EFBIG ? "larger than 4 MiB; a policy is never that big"
+				 : "not a regular file; give the path of a YAML policy");
+		close(fd);
+		return -e;
+	}
+	char *b = malloc((size_t)st.st_size + 1);
+	size_t got = 0;
+	while (b && got < (size_t)st.st_size) {
+		ssize_t r = read(fd, b + got, (size_t)st.st_size - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	close(fd);
+	if (!b)
+		return -ENOMEM;
+	if (got != (size_t)st.st_size) {
+		pdiag(diags, POLICY_SEV_ERROR, path, 0, 0, "io", "short read; the file changed while loading");
+		free(b);
+		return -EIO;
+	}
+	b[got] = 0;
+	*buf = b;
+	*len = got;
+	return 0;
+}
+
+int policy_load_file(const char *path, const struct policy_vars *vars, struct policy **out,
+		     struct policy_diags *diags)
+{
+	char *buf;
+	size_t len;
+	*out = NULL;
+	int e = policy_read_file(path, &buf, &len, diags);
+	if (e)
+		return e;
+	e = policy_load_buffer(buf, len, path, vars, out, diags);
+	free(buf);
+	return e;
+}
+
+int policy_load_embedded(const struct policy_vars *vars, struct policy **out,
+			 struct policy_diags *diags)
+{
+	size_t len;
+	const char *b = policy_embedded_default(&len);
+	return policy_load_buffer(b, len, "<embedded>", vars, out, diags);
+}
+
+void policy_free(struct policy *p)
+{
+	if (!p)
+		return;
+	policy_free_contents(p);
+	free(p);
+}
+
+const char *policy_name(const struct policy *p) { return p->name ? p->name : ""; }
+const char *policy_description(const struct policy *p) { return p->description ? p->description : ""; }
+const char *policy_source(const struct policy *p) { return p->source ? p->source : ""; }
+const char *policy_sha256(const struct policy *p) { return p->sha256 ? p->sha256 : ""; }
+const struct policy_limits *policy_limits(const struct policy *p) { return &p->limits; }
+const struct policy_audit_settings *policy_audit(const struct policy *p) { return &p->audit; }
+
+size_t policy_file_rule_count(const struct policy *p) { return p->nfiles; }
+int policy_file_rule_get(const struct policy *p, size_t i, struct policy_file_rule_info *o)
+{
+	if (i >= p->nfiles)
+		return -ENOENT;
+	const struct file_rule *r = &p->files[i];
+	*o = (struct policy_file_rule_info){ r->c.name, r->c.decision, r->ops,
+		(const char *const *)r->paths.v, r->paths.n, policy_source(p), r->c.line };
+	return 0;
+}
+
+size_t policy_net_rule_count(const struct policy *p) { return p->nnets; }
+int policy_net_rule_get(const struct policy *p, size_t i, struct policy_net_rule_info *o)
+{
+	if (i >= p->nnets)
+		return -ENOENT;
+	const struct net_rule *r = &p->nets[i];
+	*o = (struct policy_net_rule_info){ r->c.name, r->c.decision,
+		(const char *const *)r->domains.v, r->domains.n, r->cidrs, r->ncidrs, r->ports,
+		r->nports, policy_source(p), r->c.line };
+	return 0;
+}
+
+size_t policy_cmd_rule_count(const struct policy *p) { return p->ncmds; }
+int policy_cmd_rule_get(const struct policy *p, size_t i, struct policy_cmd_rule_info *o)
+{
+	if (i >= p->ncmds)
+		return -ENOENT;
+	const struct cmd_rule *r = &p->cmds[i];
+	*o = (struct policy_cmd_rule_info){ r->c.name, r->c.decision,
+		(const char *const *)r->commands.v, r->commands.n, (const char *const *)r->args_src.v,
+		r->args_src.n, policy_source(p), r->c.line };
+	return 0;
+}
