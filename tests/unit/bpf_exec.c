@@ -1,0 +1,354 @@
+/* Exec verification against a real cgroup v2 and the real tp_btf program: an exec whose
+ * file is not the announced one (or not announced at all) is SIGKILLed before the new
+ * program's first instruction — bpf_marker creates its marker file first thing, so a
+ * missing marker proves nothing of it ran. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <pthread.h>
+#include <sys/syscall.h>
+#include "bpf_test_util.h"
+
+struct fx {
+	struct tcg cg;
+	struct bpf_guard *g;
+	char dir[64];
+	char marker[128];
+	char script[128];
+	struct stat marker_st, true_st, sh_st, script_st;
+};
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof *f);
+	f->cg.fd = -1;
+	assert_int_equal(tcg_create(&f->cg, "exec"), 0);
+	assert_int_equal(bpf_guard_open(f->cg.fd, &f->g), 0);
+	strcpy(f->dir, "/tmp/bpf-exec-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	snprintf(f->marker, sizeof f->marker, "%s/marker", f->dir);
+	snprintf(f->script, sizeof f->script, "%s/script.sh", f->dir);
+	FILE *s = fopen(f->script, "w");
+	fprintf(s, "#!/bin/sh\necho ran >> %s\n", f->marker);
+	fclose(s);
+	chmod(f->script, 0755);
+	assert_int_equal(stat(tool_path("bpf_marker"), &f->marker_st), 0);
+	assert_int_equal(stat("/bin/true", &f->true_st), 0);
+	assert_int_equal(stat("/bin/sh", &f->sh_st), 0); /* follows the link: the real interpreter */
+	assert_int_equal(stat(f->script, &f->script_st), 0);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+	bpf_guard_close(f->g);
+	tcg_destroy(&f->cg);
+	unlink(f->marker);
+	unlink(f->script);
+	rmdir(f->dir);
+	free(f);
+	return 0;
+}
+
+static char *const *g_argv;
+static void do_exec(void *arg)
+{
+	(void)arg;
+	execv(g_argv[0], g_argv);
+	_exit(123);
+}
+
+/* Run argv in a child inside the cgroup; `announce` (may be NULL) runs with its pid first. */
+static int run(struct fx *f, char *const *argv, void (*announce)(struct fx *, pid_t))
+{
+	struct tchild t = { -1, -1 };
+	g_argv = argv;
+	assert_int_equal(tchild_start(&t, &f->cg, do_exec, NULL), 0);
+	if (announce)
+		announce(f, t.pid);
+	return tchild_go_wait(&t);
+}
+
+static void ann_marker(struct fx *f, pid_t p)
+{
+	assert_int_equal(bpf_guard_expect_exec(f->g, p, f->marker_st.st_dev, f->marker_st.st_ino, 0, 0), 0);
+}
+static void ann_true(struct fx *f, pid_t p)
+{
+	assert_int_equal(bpf_guard_expect_exec(f->g, p, f->true_st.st_dev, f->true_st.st_ino, 0, 0), 0);
+}
+static void ann_script(struct fx *f, pid_t p)
+{
+	assert_int_equal(bpf_guard_expect_exec(f->g, p, f->script_st.st_dev, f->script_st.st_ino,
+					       f->sh_st.st_dev, f->sh_st.st_ino), 0);
+}
+static void ann_script_wrong_interp(struct fx *f, pid_t p)
+{
+	assert_int_equal(bpf_guard_expect_exec(f->g, p, f->script_st.st_dev, f->script_st.st_ino,
+					       f->true_st.st_dev, f->true_st.st_ino), 0);
+}
+static void ann_script_as_elf(struct fx *f, pid_t p)
+{
+	assert_int_equal(bpf_guard_expect_exec(f->g, p, f->script_st.st_dev, f->script_st.st_ino, 0, 0), 0);
+}
+
+static void assert_killed(int st)
+{
+	assert_true(st >= 0);
+	assert_true(WIFSIGNALED(st));
+	assert_int_equal(WTERMSIG(st), SIGKILL);
+}
+
+static const struct bpf_event *drain_find(struct fx *f, struct tevents *t, enum bpf_event_type ty)
+{
+	tev_drain(f->g, t);
+	return tev_find(t, ty, 0);
+}
+
+static void test_match_runs(void **state)
+{
+	struct fx *f = *state;
+	char *argv[] = { (char *)tool_path("bpf_marker"), f->marker, "exit", "7", NULL };
+	int st = run(f, argv, ann_marker);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 7);
+	assert_true(file_exists(f->marker));
+	struct tevents t = { 0 };
+	const struct bpf_event *e = drain_find(f, &t, BPF_EV_EXEC);
+	assert_non_null(e);
+	assert_int_equal(e->exec.ino, f->marker_st.st_ino);
+	assert_int_equal(e->exec.dev, f->marker_st.st_dev);
+	assert_null(tev_find(&t, BPF_EV_EXEC_KILLED, 0));
+}
+
+static void test_mismatch_killed(void **state)
+{
+	struct fx *f = *state;
+	char *argv[] = { (char *)tool_path("bpf_marker"), f->marker, NULL };
+	assert_killed(run(f, argv, ann_true)); /* announced /bin/true, ran bpf_marker */
+	assert_false(file_exists(f->marker));
+	struct tevents t = { 0 };
+	const struct bpf_event *e = drain_find(f, &t, BPF_EV_EXEC_KILLED);
+	assert_non_null(e);
+	assert_int_equal(e->exec.why, BPF_WHY_MISMATCH);
+	assert_int_equal(e->exec.ino, f->marker_st.st_ino);
+	assert_int_equal(e->exec.expect_ino, f->true_st.st_ino);
+	assert_int_equal(e->exec.expect_dev, f->true_st.st_dev);
+	assert_false(e->flags & BPF_EVF_KILL_FAILED);
+	assert_non_null(strstr(e->filename, "bpf_marker"));
+}
+
+static void test_no_entry_killed(void **state)
+{
+	struct fx *f = *state;
+	char *argv[] = { (char *)tool_path("bpf_marker"), f->marker, NULL };
+	assert_killed(run(f, argv, NULL));
+	assert_false(file_exists(f->marker));
+	struct tevents t = { 0 };
+	const struct bpf_event *e = drain_find(f, &t, BPF_EV_EXEC_KILLED);
+	assert_non_null(e);
+	assert_int_equal(e->exec.why, BPF_WHY_NO_ENTRY);
+}
+
+/* One announcement allows one exec: the program's own second exec is killed. */
+static void test_entry_consumed(void **state)
+{
+	struct fx *f = *state;
+	const char *m = tool_path("bpf_marker");
+	char *argv[] = { (char *)m, f->marker, "exec", (char *)m, f->marker, NULL };
+	assert_killed(run(f, argv, ann_marker));
+	char buf[64] = { 0 };
+	int fd = open(f->marker, O_RDONLY);
+	assert_true(fd >= 0);
+	assert_true(read(fd, buf, sizeof buf - 1) > 0);
+	close(fd);
+	assert_string_equal(buf, "ran\n"); /* the first ran, the second did not */
+}
+
+static void test_unexpect(void **state)
+{
+	struct fx *f = *state;
+	char *argv[] = { (char *)tool_path("bpf_marker"), f->marker, NULL };
+	struct tchild t = { -1, -1 };
+	g_argv = argv;
+	assert_int_equal(tchild_start(&t, &f->cg, do_exec, NULL), 0);
+	ann_marker(f, t.pid);
+	assert_int_equal(bpf_guard_unexpect_exec(f->g, t.pid), 0);
+	assert_killed(tchild_go_wait(&t));
+	assert_false(file_exists(f->marker));
+}
+
+static void test_script_ok(void **state)
+{
+	struct fx *f = *state;
+	char *argv[] = { f->script, NULL };
+	int st = run(f, argv, ann_script);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	assert_true(file_exists(f->marker));
+	struct tevents t = { 0 };
+	const struct bpf_event *e = drain_find(f, &t, BPF_EV_EXEC);
+	assert_non_null(e);
+	assert_true(e->flags & BPF_EVF_SCRIPT);
+	assert_int_equal(e->exec.ino, f->sh_st.st_ino); /* bprm->file is the interpreter */
+}
+
+static void test_script_wrong_interp(void **state)
+{
+	struct fx *f = *state;
+	char *argv[] = { f->script, NULL };
+	assert_killed(run(f, argv, ann_script_wrong_interp));
+	assert_false(file_exists(f->marker));
+}
+
+static void test_script_announced_as_elf(void **state)
+{
+	struct fx *f = *state;
+	char *argv[] = { f->script, NULL };
+	assert_killed(run(f, argv, ann_script_as_elf));
+	assert_false(file_exists(f->marker));
+	struct tevents t = { 0 };
+	const struct bpf_event *e = drain_find(f, &t, BPF_EV_EXEC_KILLED);
+	assert_non_null(e);
+	assert_int_equal(e->exec.why, BPF_WHY_SCRIPT);
+}
+
+/* The interpreter run directly, when a script was announced, is not that script. */
+static void test_interp_direct_killed(void **state)
+{
+	struct fx *f = *state;
+	char cmd[256];
+	snprintf(cmd, sizeof cmd, "echo ran >> %s", f->marker);
+	char *argv[] = { "/bin/sh", "-c", cmd, NULL };
+	assert_killed(run(f, argv, ann_script));
+	assert_false(file_exists(f->marker));
+	struct tevents t = { 0 };
+	const struct bpf_event *e = drain_find(f, &t, BPF_EV_EXEC_KILLED);
+	assert_non_null(e);
+	assert_int_equal(e->exec.why, BPF_WHY_NOT_SCRIPT);
+}
+
+/* exec from a non-leader thread: the announcement is keyed by the calling thread's id. */
+struct thr {
+	int tid_w, go_r;
+	char *const *argv;
+};
+static void *thread_exec(void *arg)
+{
+	struct thr *t = arg;
+	pid_t tid = (pid_t)syscall(SYS_gettid);
+	char b;
+	if (write(t->tid_w, &tid, sizeof tid) != sizeof tid || read(t->go_r, &b, 1) != 1)
+		_exit(124);
+	execv(t->argv[0], t->argv);
+	_exit(123);
+}
+static struct thr g_thr;
+static void spawn_thread(void *arg)
+{
+	(void)arg;
+	pthread_t th;
+	pthread_create(&th, NULL, thread_exec, &g_thr);
+	pthread_join(th, NULL);
+	_exit(125);
+}
+
+static int run_thread_exec(struct fx *f, int key_by_tid)
+{
+	int tp[2], gp[2];
+	char *argv[] = { (char *)tool_path("bpf_marker"), f->marker, NULL };
+	assert_int_equal(pipe(tp), 0);
+	assert_int_equal(pipe(gp), 0);
+	g_thr = (struct thr){ .tid_w = tp[1], .go_r = gp[0], .argv = argv };
+	struct tchild t = { -1, -1 };
+	assert_int_equal(tchild_start(&t, &f->cg, spawn_thread, NULL), 0);
+	char b = 1;
+	assert_int_equal(write(t.go_w, &b, 1), 1);
+	pid_t tid;
+	assert_int_equal(read(tp[0], &tid, sizeof tid), sizeof tid);
+	assert_int_not_equal(tid, t.pid);
+	assert_int_equal(bpf_guard_expect_exec(f->g, key_by_tid ? tid : t.pid, f->marker_st.st_dev,
+					       f->marker_st.st_ino, 0, 0), 0);
+	assert_int_equal(write(gp[1], &b, 1), 1);
+	close(tp[0]); close(tp[1]); close(gp[0]); close(gp[1]);
+	return tchild_go_wait(&t); /* go pipe already used: the write fails harmlessly */
+}
+
+static void test_thread_exec_by_tid(void **state)
+{
+	struct fx *f = *state;
+	int st = run_thread_exec(f, 1);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	assert_true(file_exists(f->marker));
+}
+
+static void test_thread_exec_keyed_by_tgid_killed(void **state)
+{
+	struct fx *f = *state;
+	assert_killed(run_thread_exec(f, 0));
+	assert_false(file_exists(f->marker));
+}
+
+static void test_outside_unaffected(void **state)
+{
+	struct fx *f = *state;
+	char *argv[] = { (char *)tool_path("bpf_marker"), f->marker, "exit", "3", NULL };
+	struct tchild t = { -1, -1 };
+	g_argv = argv;
+	assert_int_equal(tchild_start(&t, NULL, do_exec, NULL), 0); /* not in the cgroup */
+	int st = tchild_go_wait(&t);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 3);
+	assert_true(file_exists(f->marker));
+	struct tevents ev = { 0 };
+	tev_drain(f->g, &ev);
+	assert_int_equal(ev.n, 0);
+}
+
+static void test_audit_mode(void **state)
+{
+	struct fx *f = *state;
+	assert_int_equal(bpf_guard_exec_mode(f->g, BPF_EXEC_AUDIT), 0);
+	char *argv[] = { (char *)tool_path("bpf_marker"), f->marker, NULL };
+	int st = run(f, argv, ann_true);
+	assert_true(WIFEXITED(st));
+	assert_true(file_exists(f->marker));
+	struct tevents t = { 0 };
+	const struct bpf_event *e = drain_find(f, &t, BPF_EV_EXEC_MISMATCH);
+	assert_non_null(e);
+	assert_int_equal(e->exec.why, BPF_WHY_MISMATCH);
+	assert_int_equal(bpf_guard_exec_mode(f->g, (enum bpf_exec_mode)9), -EINVAL);
+}
+
+static void test_bad_args(void **state)
+{
+	struct fx *f = *state;
+	assert_int_equal(bpf_guard_expect_exec(f->g, 0, 1, 1, 0, 0), -EINVAL);
+	assert_int_equal(bpf_guard_expect_exec(f->g, 1, 1, 0, 0, 0), -EINVAL);
+	assert_int_equal(bpf_guard_expect_exec(NULL, 1, 1, 1, 0, 0), -EINVAL);
+	struct bpf_guard *g;
+	int fd = open("/tmp", O_RDONLY | O_DIRECTORY);
+	assert_int_equal(bpf_guard_open(fd, &g), -EINVAL); /* not a cgroup2 directory */
+	assert_null(g);
+	close(fd);
+}
+
+int main(void)
+{
+	tcg_require();
+#define T(x) cmocka_unit_test_setup_teardown(x, setup, teardown)
+	const struct CMUnitTest tests[] = {
+		T(test_match_runs), T(test_mismatch_killed), T(test_no_entry_killed),
+		T(test_entry_consumed), T(test_unexpect), T(test_script_ok),
+		T(test_script_wrong_interp), T(test_script_announced_as_elf),
+		T(test_interp_direct_killed), T(test_thread_exec_by_tid),
+		T(test_thread_exec_keyed_by_tgid_killed), T(test_outside_unaffected),
+		T(test_audit_mode), T(test_bad_args),
+	};
+	return cmocka_run_group_tests_name("bpf_exec", tests, NULL, NULL);
+}
