@@ -108,5 +108,7 @@ int audit_cli_open(const struct audit_cli_env *env, struct audit **out, FILE *er
 int audit_parse_time(const char *s, int64_t *ns);
 int audit_resolve_session(struct audit *a, const char *arg, char *out, size_t outlen);
 void audit_fmt_time(int64_t ns, char *buf, size_t len);
+void audit_fput_safe(const char *s, FILE *f);
+const char *audit_event_target(const struct audit_event *e);
 
 #endif

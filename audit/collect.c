@@ -28,17 +28,6 @@ static enum bucket bucket_of(const struct audit_event *e)
 	}
 }
 
-static const char *target_of(const struct audit_event *e)
-{
-	if (e->path)
-		return e->path;
-	if (e->dns_name)
-		return e->dns_name;
-	if (e->address)
-		return e->address;
-	return e->argv;
-}
-
 static char *dup_or_null(const char *s)
 {
 	return s ? strdup(s) : NULL;
@@ -53,7 +42,7 @@ static void note_blocked(struct audit_summary *s, const struct audit_event *e)
 	struct audit_blocked *b = &s->first_blocked;
 	b->type = dup_or_null(audit_type_name(e->type));
 	b->operation = dup_or_null(e->operation);
-	b->target = dup_or_null(target_of(e));
+	b->target = dup_or_null(audit_event_target(e));
 	b->rule = dup_or_null(e->rule);
 	b->message = dup_or_null(e->message);
 	b->decision = e->decision;

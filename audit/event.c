@@ -187,3 +187,16 @@ json_t *audit_event_json(const struct audit_event *ev, int64_t seq)
 	}
 	return o;
 }
+
+const char *audit_event_target(const struct audit_event *e)
+{
+	if (e->path)
+		return e->path;
+	if (e->dns_name)
+		return e->dns_name;
+	if (e->address)
+		return e->address;
+	if (e->argv)
+		return e->argv;
+	return e->command;
+}

@@ -1,0 +1,118 @@
+/* Shared helpers of the read-back commands: opening the store read-only,
+ * time and session arguments, and printing untrusted text safely. */
+#include "audit/audit_int.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+int audit_cli_open(const struct audit_cli_env *env, struct audit **out, FILE *err)
+{
+	struct audit_opts o = { .readonly = true, .no_owner_check = env && env->no_owner_check };
+	const char *db = env && env->db_path ? env->db_path : audit_default_path();
+	int rc = audit_open(db, &o, out);
+	if (rc) {
+		fprintf(err, "agentsh: %s\n", audit_strerror(*out));
+		audit_close(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
+/* "2026-11-27T04:00:00Z", "2026-11-27 04:00:00" (UTC), "@1700000000" (unix
+ * seconds), or a duration back from now: "90s", "10m", "2h", "7d". */
+int audit_parse_time(const char *s, int64_t *ns)
+{
+	char *end;
+	if (!s || !*s)
+		return -EINVAL;
+	if (s[0] == '@') {
+		long long v = strtoll(s + 1, &end, 10);
+		if (*end || end == s + 1)
+			return -EINVAL;
+		*ns = (int64_t)v * 1000000000;
+		return 0;
+	}
+	if (isdigit((unsigned char)s[0])) {
+		long long v = strtoll(s, &end, 10);
+		int64_t mul = 0;
+		if (end != s && end[1] == 0) {
+			switch (*end) {
+			case 's': mul = 1; break;
+			case 'm': mul = 60; break;
+			case 'h': mul = 3600; break;
+			case 'd': mul = 86400; break;
+			}
+		}
+		if (mul) {
+			*ns = ((int64_t)time(NULL) - (int64_t)v * mul) * 1000000000;
+			return 0;
+		}
+	}
+	struct tm tm = { 0 };
+	const char *e = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (!e)
+		e = strptime(s, "%Y-%m-%d %H:%M:%S", &tm);
+	if (!e) {
+		memset(&tm, 0, sizeof tm);
+		e = strptime(s, "%Y-%m-%d", &tm);
+	}
+	if (!e || (*e && strcmp(e, "Z") != 0))
+		return -EINVAL;
+	*ns = (int64_t)timegm(&tm) * 1000000000;
+	return 0;
+}
+
+void audit_fmt_time(int64_t ns, char *buf, size_t len)
+{
+	time_t t = (time_t)(ns / 1000000000);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	size_t n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf + n, len - n, ".%03dZ", (int)((ns / 1000000) % 1000));
+}
+
+/* "latest" (or NULL): the session of the newest event; else an exact id or
+ * a unique prefix. */
+int audit_resolve_session(struct audit *a, const char *arg, char *out, size_t outlen)
+{
+	sqlite3_stmt *st;
+	bool latest = !arg || strcmp(arg, "latest") == 0;
+	const char *sql = latest ?
+		"SELECT session_id FROM events WHERE session_id IS NOT NULL ORDER BY seq DESC LIMIT 1" :
+		"SELECT DISTINCT session_id FROM events WHERE session_id = ?1 OR "
+		"substr(session_id, 1, length(?1)) = ?1 LIMIT 2";
+	if (sqlite3_prepare_v2(a->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return audit_seterr(a, -EIO, "audit store %s: %s", a->db_path, sqlite3_errmsg(a->db));
+	if (!latest)
+		sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
+	int n = 0, rc = 0;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *sid = (const char *)sqlite3_column_text(st, 0);
+		if (n++ == 0)
+			snprintf(out, outlen, "%s", sid ? sid : "");
+		else if (strcmp(out, sid ? sid : "") != 0)
+			rc = audit_seterr(a, -EEXIST, "session '%s' is ambiguous: give more of its id "
+					  "(agentsh events query --type session_start lists them)", arg);
+	}
+	sqlite3_finalize(st);
+	if (!rc && n == 0)
+		rc = latest ? audit_seterr(a, -ENOENT, "the audit store %s holds no session yet", a->db_path)
+			    : audit_seterr(a, -ENOENT, "no session '%s' in the audit store %s (list them: "
+					   "agentsh events query --type session_start)", arg, a->db_path);
+	return rc;
+}
+
+/* Untrusted text (paths, command lines) to a terminal: control characters
+ * would let an agent rewrite the operator's screen, so they become \xNN. */
+void audit_fput_safe(const char *s, FILE *f)
+{
+	for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			fprintf(f, "\\x%02x", *p);
+		else
+			fputc(*p, f);
+	}
+}
