@@ -138,6 +138,8 @@ $(B)/tests/unit/%: $(B)/tests/unit/%.o $(UNIT_HELP) $(LIBS_A)
 
 $(B)/tests/tools/%: $(B)/tests/tools/%.o $(LIBS_A)
 	$(CC) $(LDFLAGS) -o $@ $< -Wl,--start-group $(LIBS_A) -Wl,--end-group $(PKG_LIBS)
+# The software FIDO2 authenticator of the approval tests speaks CBOR (libcbor).
+$(B)/tests/tools/softfido: PKG_LIBS += -lcbor
 
 $(B)/tests/bench/%: $(B)/tests/bench/%.o $(LIBS_A)
 	$(CC) $(LDFLAGS) -o $@ $< -Wl,--start-group $(LIBS_A) -Wl,--end-group $(PKG_LIBS)
