@@ -9,6 +9,5 @@ void policy_config_free(struct agentsh_config *cfg) { (void)cfg; }
 int policy_select(const struct agentsh_config *cfg, uid_t uid, const gid_t *gids, size_t ngids, const char *requested, bool is_root,
 		  const struct policy_vars *vars, struct policy **out, struct policy_diags *diags)
 { (void)cfg; (void)uid; (void)gids; (void)ngids; (void)requested; (void)is_root; (void)vars; (void)diags; *out = NULL; return -ENOSYS; }
-int policy_lint(const struct policy *p, const struct agentsh_config *cfg, struct policy_diags *diags) { (void)p; (void)cfg; (void)diags; return 0; }
 int policy_cli(int argc, char **argv, const struct policy_cli_env *env) { (void)argc; (void)argv; (void)env; fputs("agentsh policy: not implemented yet\n", stderr); return 1; }
 const char *policy_cli_usage(void) { return "usage: agentsh policy show|validate|lint|check|test [--json] [--policy NAME|FILE]\n"; }
