@@ -33,7 +33,6 @@ import difflib
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -265,5 +264,7 @@ def main():
 
 
 if __name__ == "__main__":
-    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    # Line by line, so a log shows how far a run got.  SIGPIPE stays ignored (Python's
+    # default): a shell that exits without reading its script must not kill the runner.
+    sys.stdout.reconfigure(line_buffering=True)
     sys.exit(main())
