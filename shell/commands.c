@@ -19,6 +19,7 @@
 /* ---- handlers (declare yours here; define it in your own file) ---- */
 static int cmd_help(int argc, char **argv, struct shell_ctx *ctx);
 static int cmd_exit(int argc, char **argv, struct shell_ctx *ctx);
+int shell_cmd_audit(int, char **, struct shell_ctx *), shell_cmd_events(int, char **, struct shell_ctx *), shell_cmd_report(int, char **, struct shell_ctx *), shell_cmd_policy_generate(int, char **, struct shell_ctx *); /* shell/jsonmode.c */
 int shell_cmd_approve(int argc, char **argv, struct shell_ctx *ctx);   /* shell/approve_cmds.c */
 int shell_cmd_approver(int argc, char **argv, struct shell_ctx *ctx);  /* shell/approve_cmds.c */
 
@@ -28,6 +29,9 @@ const struct shell_command shell_commands[] = {
 	{ "logout", cmd_exit, "logout [N] - same as exit", SHELL_CMD_BUILTIN },
 	{ "approve", shell_cmd_approve, "approve [list|show ID|allow ID [--session]|deny ID] [--json] [--remote USER@HOST] - answer pending approvals from another terminal", SHELL_CMD_SUBCOMMAND },
 	{ "approver", shell_cmd_approver, "approver add NAME --totp|--webauthn | list | remove NAME - enroll who may approve (root)", SHELL_CMD_SUBCOMMAND },
+	{ "audit", shell_cmd_audit, "audit verify [--json] | export --format jsonl|ocsf [--since T] [--session S] - check or export the audit trail", SHELL_CMD_SUBCOMMAND },
+	{ "events", shell_cmd_events, "events query|tail [--session S] [--type T] [--decision D] [--since T] [--until T] [--path-like P] [--domain-like D] [--limit N] [--json] - search or follow the audit events", SHELL_CMD_SUBCOMMAND },
+	{ "report", shell_cmd_report, "report [SESSION|latest] [--level summary|detailed] [--output FILE] - Markdown report of a session", SHELL_CMD_BOTH },
 	/* add new commands above this line, one line each */
 };
 const size_t shell_ncommands = sizeof(shell_commands) / sizeof(shell_commands[0]);

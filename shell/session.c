@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "audit/audit.h"
 #include "enforce/enforce.h"
 #include "policy/policy.h"
 
@@ -320,6 +321,7 @@ int shell_session_open(struct shell_ctx *ctx)
 	c.account.name = ctx->acct.name;
 	c.account.home = ctx->acct.home;
 	c.session_id = ctx->session_id;
+	c.audit = ctx->audit;
 	c.workspace = ctx->workspace;
 	c.allow_degraded = ctx->cfg ? ctx->cfg->session.allow_degraded : false;
 	c.hooks.notice = notice_to_stderr;
@@ -339,6 +341,7 @@ void shell_ctx_free(struct shell_ctx *ctx)
 {
 	enforce_session_free(ctx->enf);
 	ctx->enf = NULL;
+	audit_close(ctx->audit);        /* flushes; after the supervisor's last events */
 	policy_free(ctx->policy);
 	ctx->policy = NULL;
 	policy_config_free(ctx->cfg);

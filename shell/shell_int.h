@@ -81,6 +81,7 @@ struct shell_ctx {
 	struct agentsh_config *cfg;     /* NULL when --no-config */
 	struct policy *policy;
 	struct enforce_session *enf;    /* created lazily by shell_session_open() */
+	struct audit *audit;            /* audit store handle (audit/audit.h); NULL until opened */
 	char **envp;                    /* environment for the delegate (owned) */
 	int last_status;                /* $? of the last command */
 	bool exit_requested;            /* a built-in asked the REPL to end */
