@@ -220,8 +220,12 @@ enum approve_prompt_state approve_prompt_feed(struct approve_prompt *p, const ch
 /* The request was resolved by someone else (on_resolved): stop reading. */
 void approve_prompt_close(struct approve_prompt *p);
 const char *approve_prompt_id(const struct approve_prompt *p);
-/* Erase the prompt: clears the screen; the shell then redraws the inner screen
- * from its libvterm model (pty module) and releases held sandbox output. */
+/* Erase the prompt (clear the screen). */
 int approve_prompt_erase(struct approve_prompt *p);
+/* Erase the prompt and repaint the inner screen from the shell's libvterm
+ * model (pty_screen_redraw), which also shows any sandbox output that was held
+ * back while the prompt was up (fed to the model, not to the terminal). */
+struct pty_screen;
+int approve_prompt_restore(struct approve_prompt *p, const struct pty_screen *inner);
 
 #endif

@@ -1,2 +1,335 @@
-/* placeholder: the inline prompt comes next */
+/* The inline approval prompt on the session's outer terminal.
+ *
+ * agentsh draws it itself, full screen, while the shell holds the sandbox's
+ * output and routes keystrokes here (docs/approvals.md, "Integrating the
+ * prompt").  Every string shown comes from the sandbox (paths, argv, messages)
+ * and is made inert first: control characters and escape sequences are shown as
+ * \xNN, so nothing the agent chooses can move the cursor, recolour, or paint a
+ * fake "approved".  The answer is only what agentsh reads from the outer
+ * terminal, and it is only accepted with a proof: a TOTP code or a security-key
+ * touch (plain y/n only on sessions configured as human-only). */
 #include "approve/approve_int.h"
+#include "pty/pty.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define LINE_MAX_IN 64
+
+struct approve_prompt {
+	struct approve_broker *b;
+	char id[APPROVE_ID_MAX];
+	enum approve_op op;
+	char *target, *cmdline, *rule, *message, *argv;
+	pid_t pid;
+	uint64_t deadline_ms;
+	int fd, rows, cols;
+	char line[LINE_MAX_IN];
+	size_t len;
+	int esc;                /* inside an escape sequence from the keyboard */
+	enum approve_prompt_state state;
+	char note[256];         /* result of the last answer */
+};
+
+/* Inert copy: printable ASCII and valid UTF-8 letters stay; everything else,
+ * including ESC, C1 controls and DEL, becomes \xNN. */
+static char *inert(const char *s)
+{
+	size_t n = s ? strlen(s) : 0, j = 0;
+	char *o = malloc(4 * n + 1);
+
+	if (!o)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c >= 0x20 && c < 0x7f) {
+			o[j++] = (char)c;
+		} else if (c >= 0xc3 && c <= 0xf4 && i + 1 < n && ((unsigned char)s[i + 1] & 0xc0) == 0x80) {
+			/* a UTF-8 lead byte whose sequence cannot encode a C1 control
+			 * (those are 0xc2 0x80-0x9f) */
+			o[j++] = (char)c;
+			while (i + 1 < n && ((unsigned char)s[i + 1] & 0xc0) == 0x80)
+				o[j++] = s[++i];
+		} else if (c == 0xc2 && i + 1 < n && (unsigned char)s[i + 1] >= 0xa0 &&
+			   (unsigned char)s[i + 1] <= 0xbf) {
+			o[j++] = (char)c;
+			o[j++] = s[++i];
+		} else {
+			j += (size_t)sprintf(o + j, "\\x%02x", c);
+		}
+	}
+	o[j] = 0;
+	return o;
+}
+
+static char *join_argv(char *const *argv)
+{
+	size_t n = 1;
+	char *s;
+
+	for (char *const *a = argv; a && *a; a++)
+		n += strlen(*a) + 1;
+	if (!(s = calloc(1, n)))
+		return NULL;
+	for (char *const *a = argv; a && *a; a++) {
+		if (a != argv)
+			strcat(s, " ");
+		strcat(s, *a);
+	}
+	return s;
+}
+
+int approve_prompt_new(struct approve_broker *b, const struct approve_request *req,
+		       int out_fd, int rows, int cols, struct approve_prompt **out)
+{
+	struct approve_prompt *p = calloc(1, sizeof(*p));
+	char *argv = req ? join_argv(req->argv) : NULL;
+
+	*out = NULL;
+	if (!p || !req || !argv) {
+		free(p);
+		free(argv);
+		return -ENOMEM;
+	}
+	p->b = b;
+	memcpy(p->id, req->id, sizeof(p->id));
+	p->op = req->op;
+	p->pid = req->pid;
+	p->target = inert(req->target);
+	p->cmdline = inert(req->cmdline);
+	p->rule = inert(req->rule);
+	p->message = inert(req->message);
+	p->argv = inert(argv);
+	free(argv);
+	p->deadline_ms = ap_now_ms() + (req->timeout_ms ? req->timeout_ms : APPROVE_DEFAULT_TIMEOUT_MS);
+	p->fd = out_fd;
+	p->rows = rows > 0 ? rows : 24;
+	p->cols = cols > 20 ? cols : 80;
+	if (!p->target || !p->cmdline || !p->rule || !p->message || !p->argv) {
+		approve_prompt_free(p);
+		return -ENOMEM;
+	}
+	*out = p;
+	return 0;
+}
+
+void approve_prompt_free(struct approve_prompt *p)
+{
+	if (!p)
+		return;
+	free(p->target);
+	free(p->cmdline);
+	free(p->rule);
+	free(p->message);
+	free(p->argv);
+	explicit_bzero(p->line, sizeof(p->line));
+	free(p);
+}
+
+const char *approve_prompt_id(const struct approve_prompt *p)
+{
+	return p->id;
+}
+
+struct out {
+	char buf[16384];
+	size_t n;
+};
+
+static void emit(struct out *o, const char *s)
+{
+	size_t l = strlen(s);
+
+	if (o->n + l < sizeof(o->buf)) {
+		memcpy(o->buf + o->n, s, l);
+		o->n += l;
+	}
+}
+
+/* One row: label and value, cut to the terminal width (by bytes of ASCII or
+ * whole UTF-8 sequences, so a cut never splits a character). */
+static void row(struct out *o, int cols, const char *label, const char *val)
+{
+	char tmp[1024];
+	int w = 0, max = cols - 1;
+	size_t j = 0;
+
+	snprintf(tmp, sizeof(tmp), " %-10s %s", label, val ? val : "");
+	for (size_t i = 0; tmp[i] && w < max && j < sizeof(tmp) - 8; w++) {
+		do
+			o->buf[o->n + j++] = tmp[i++];
+		while (tmp[i] && ((unsigned char)tmp[i] & 0xc0) == 0x80);
+		if (o->n + j + 8 >= sizeof(o->buf))
+			break;
+	}
+	o->n += j;
+	emit(o, "\033[K\r\n");
+}
+
+int approve_prompt_draw(struct approve_prompt *p)
+{
+	struct out o = { .n = 0 };
+	uint64_t now = ap_now_ms();
+	unsigned left = p->deadline_ms > now ? (unsigned)((p->deadline_ms - now + 999) / 1000) : 0;
+	bool color = !getenv("NO_COLOR");
+	char pid[64], tl[32], typed[LINE_MAX_IN + 8];
+
+	snprintf(pid, sizeof(pid), "%d", (int)p->pid);
+	snprintf(tl, sizeof(tl), "%u:%02u", left / 60, left % 60);
+	emit(&o, "\033[?25h\033[H\033[2J");
+	emit(&o, color ? "\033[1;7m" : "");
+	row(&o, p->cols, "agentsh", "APPROVAL REQUIRED - a human must answer; the agent cannot");
+	emit(&o, color ? "\033[0m" : "");
+	row(&o, p->cols, "operation", approve_op_name(p->op));
+	row(&o, p->cols, "target", p->target);
+	row(&o, p->cols, "command", p->cmdline);
+	row(&o, p->cols, "pid", pid);
+	row(&o, p->cols, "argv", p->argv);
+	row(&o, p->cols, "rule", p->rule);
+	row(&o, p->cols, "message", p->message);
+	row(&o, p->cols, "id", p->id);
+	row(&o, p->cols, "time left", tl);
+	row(&o, p->cols, "", "");
+	row(&o, p->cols, "answer", "TOTP code + Enter: approve once; code + s (123456s): for this session");
+	row(&o, p->cols, "", "t + Enter: touch your security key (ts: for this session)");
+	row(&o, p->cols, "", ap_broker_confirm_allowed(p->b) ? "y: approve once, n or d: deny"
+							       : "d + Enter: deny");
+	row(&o, p->cols, "", p->note);
+	snprintf(typed, sizeof(typed), "> %s", p->line);
+	emit(&o, typed);
+	emit(&o, "\033[K");
+	return pty_write_all(p->fd, o.buf, o.n);
+}
+
+static void set_note(struct approve_prompt *p, int rc, const char *err, const char *ok)
+{
+	if (rc == 0)
+		snprintf(p->note, sizeof(p->note), "%s", ok);
+	else
+		snprintf(p->note, sizeof(p->note), "refused: %s", err[0] ? err : strerror(-rc));
+}
+
+static int answer_webauthn(struct approve_prompt *p, enum approve_verdict v, char *err, size_t errlen)
+{
+	char *ch = ap_broker_challenge(p->b, p->id), *as = NULL;
+	int rc;
+
+	if (!ch) {
+		ap_err(err, errlen, "the request is no longer pending");
+		return -ENOENT;
+	}
+	snprintf(p->note, sizeof(p->note), "touch your security key now");
+	approve_prompt_draw(p);
+	rc = approve_webauthn_sign(ch, getenv("AGENTSH_FIDO_DEVICE"), &as, err, errlen);
+	free(ch);
+	if (rc < 0)
+		return -EACCES;
+	rc = approve_resolve(p->b, p->id, v, &(struct approve_proof){ .method = APPROVE_M_WEBAUTHN,
+			     .assertion_json = as }, &(struct approve_actor){ .uid = (uid_t)-1, .via = "tty" },
+			     err, errlen);
+	free(as);
+	return rc;
+}
+
+static bool all_digits(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+	return n > 0;
+}
+
+static int submit(struct approve_prompt *p)
+{
+	const struct approve_actor tty = { .uid = (uid_t)-1, .via = "tty" };
+	struct approve_proof proof = { .method = APPROVE_M_TOTP };
+	char err[512] = "", code[LINE_MAX_IN];
+	enum approve_verdict v = APPROVE_ONCE;
+	size_t n = p->len;
+	int rc;
+
+	memcpy(code, p->line, n);
+	code[n] = 0;
+	explicit_bzero(p->line, sizeof(p->line));
+	p->len = 0;
+	if (strcmp(code, "d") == 0 || strcmp(code, "deny") == 0 ||
+	    (strcmp(code, "n") == 0 && ap_broker_confirm_allowed(p->b))) {
+		rc = approve_resolve(p->b, p->id, APPROVE_DENY, NULL, &tty, err, sizeof(err));
+		set_note(p, rc, err, "denied");
+	} else if (strcmp(code, "t") == 0 || strcmp(code, "ts") == 0) {
+		rc = answer_webauthn(p, code[1] ? APPROVE_SESSION : APPROVE_ONCE, err, sizeof(err));
+		set_note(p, rc, err, "approved");
+	} else if (strcmp(code, "y") == 0 && ap_broker_confirm_allowed(p->b)) {
+		proof.method = APPROVE_M_CONFIRM;
+		rc = approve_resolve(p->b, p->id, APPROVE_ONCE, &proof, &tty, err, sizeof(err));
+		set_note(p, rc, err, "approved");
+	} else {
+		if (n && (code[n - 1] == 's' || code[n - 1] == 'S')) {
+			v = APPROVE_SESSION;
+			code[--n] = 0;
+		}
+		if (!all_digits(code, n)) {
+			snprintf(p->note, sizeof(p->note), "refused: type a 6-digit code, t, or d");
+			explicit_bzero(code, sizeof(code));
+			return -EINVAL;
+		}
+		proof.totp_code = code;
+		rc = approve_resolve(p->b, p->id, v, &proof, &tty, err, sizeof(err));
+		set_note(p, rc, err, "approved");
+	}
+	explicit_bzero(code, sizeof(code));
+	return rc;
+}
+
+enum approve_prompt_state approve_prompt_feed(struct approve_prompt *p, const char *buf, size_t n)
+{
+	for (size_t i = 0; i < n && (p->state == APPROVE_PROMPT_OPEN || p->state == APPROVE_PROMPT_REJECTED); i++) {
+		unsigned char c = (unsigned char)buf[i];
+		if (p->esc) {           /* skip arrow keys and other sequences */
+			if (p->esc == 1 && (c == '[' || c == 'O'))
+				p->esc = 2;
+			else if (p->esc == 1 || (c >= 0x40 && c <= 0x7e))
+				p->esc = 0;
+			continue;
+		}
+		if (c == 0x1b) {
+			p->esc = 1;
+		} else if (c == '\r' || c == '\n') {
+			int rc = submit(p);
+			p->state = rc == 0 ? APPROVE_PROMPT_SUBMITTED : rc == -ENOENT ? APPROVE_PROMPT_CLOSED
+										 : APPROVE_PROMPT_REJECTED;
+		} else if (c == 0x7f || c == 0x08) {
+			if (p->len)
+				p->line[--p->len] = 0;
+		} else if (c == 0x15) {         /* Ctrl-U */
+			explicit_bzero(p->line, sizeof(p->line));
+			p->len = 0;
+		} else if (c >= 0x20 && c < 0x7f && p->len < sizeof(p->line) - 1) {
+			p->line[p->len++] = (char)c;
+			p->line[p->len] = 0;
+		}
+	}
+	if (p->state == APPROVE_PROMPT_OPEN || p->state == APPROVE_PROMPT_REJECTED)
+		approve_prompt_draw(p);
+	return p->state;
+}
+
+void approve_prompt_close(struct approve_prompt *p)
+{
+	if (p->state == APPROVE_PROMPT_OPEN || p->state == APPROVE_PROMPT_REJECTED)
+		p->state = APPROVE_PROMPT_CLOSED;
+}
+
+int approve_prompt_erase(struct approve_prompt *p)
+{
+	return pty_write_all(p->fd, "\033[H\033[2J", 7);
+}
+
+int approve_prompt_restore(struct approve_prompt *p, const struct pty_screen *inner)
+{
+	int rc = approve_prompt_erase(p);
+
+	return rc < 0 || !inner ? rc : pty_screen_redraw(inner, p->fd);
+}
