@@ -8,7 +8,7 @@
  *   - process events (exec, fork, exit) through a ring buffer;
  *   - network: cgroup connect4/6 and sendmsg4/6 decide by CIDR, port range and protocol
  *     with first-match semantics (rule order = order of bpf_guard_net_add calls);
- *   - sock_create: raw inet sockets are refused.
+ *   - sock_create: only TCP stream and UDP datagram inet sockets may be created.
  * Every function returns 0 or -errno; nothing prints.  Pids are in the initial pid
  * namespace (the supervisor's), which is where the seccomp notifier sees them.
  * Details and limits: docs/bpf.md.
@@ -96,7 +96,7 @@ enum bpf_event_type {
 	BPF_EV_EXEC_MISMATCH = 5, /* same, in BPF_EXEC_AUDIT mode: not killed */
 	BPF_EV_NET_DENIED = 6,
 	BPF_EV_NET_AUDIT = 7,
-	BPF_EV_SOCK_DENIED = 8,	 /* raw inet socket refused; net.proto = protocol, net.port = type */
+	BPF_EV_SOCK_DENIED = 8,	 /* inet socket other than TCP/UDP refused; net.proto, net.port = type */
 	BPF_EV_LOST = 9,	 /* `lost` events were dropped because the ring buffer was full */
 };
 
@@ -135,7 +135,7 @@ struct bpf_event {
 		int family;	/* AF_INET / AF_INET6 (v4-mapped reported as AF_INET6) */
 		uint8_t addr[16];
 		uint16_t port;	/* host byte order */
-		uint8_t proto;	/* IPPROTO_TCP / IPPROTO_UDP / raw protocol */
+		uint16_t proto;	/* IPPROTO_TCP / IPPROTO_UDP / the refused socket's protocol */
 		uint8_t op;	/* 1 connect, 2 sendmsg, 3 socket */
 		uint32_t rule_id; /* UINT32_MAX: the default decided */
 	} net;

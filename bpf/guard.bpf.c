@@ -13,7 +13,9 @@
 #include "guard.bpf.h"
 
 #define SIGKILL 9
-#define SOCK_RAW 3
+#define SOCK_STREAM 1
+#define SOCK_DGRAM 2
+#define IPPROTO_TCP 6
 #define IPPROTO_UDP 17
 #define SIGNAL_GROUP_EXIT 0x4
 
@@ -247,7 +249,7 @@ static __always_inline int decide(int v4, __u32 ip4, const __u32 *ip6, __u16 por
 	return net_default;
 }
 
-static __always_inline void report_net(__u32 type, int v6, const __u32 *a, __u16 port, __u8 proto,
+static __always_inline void report_net(__u32 type, int v6, const __u32 *a, __u16 port, __u16 proto,
 				       __u8 op, __u32 rule)
 {
 	struct guard_ev *e = reserve(type, GUARD_EV_SHORT);
@@ -346,11 +348,15 @@ int guard_recvmsg4(struct bpf_sock_addr *ctx) { return unsteer(ctx, 0); }
 SEC("cgroup/recvmsg6")
 int guard_recvmsg6(struct bpf_sock_addr *ctx) { return unsteer(ctx, 1); }
 
-/* Raw inet sockets can forge any packet past the connect/sendmsg hooks. */
+/* Allow-list of inet sockets: TCP streams and UDP datagrams, whose every send path passes
+ * the connect/sendmsg hooks above.  Raw sockets forge packets; ICMP "ping" datagram
+ * sockets send to any address without the sendmsg hook; MPTCP, SCTP and UDP-Lite are
+ * refused rather than trusted to reach the same hooks. */
 SEC("cgroup/sock_create")
 int guard_sock_create(struct bpf_sock *sk)
 {
-	if (sk->type != SOCK_RAW)
+	if ((sk->type == SOCK_STREAM && sk->protocol == IPPROTO_TCP) ||
+	    (sk->type == SOCK_DGRAM && sk->protocol == IPPROTO_UDP))
 		return 1;
 	struct guard_ev *e = reserve(GEV_SOCK_DENIED, GUARD_EV_SHORT);
 	if (e) {

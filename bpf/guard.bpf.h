@@ -47,7 +47,8 @@ struct guard_ev {
 	__u64 dev, ino, edev, eino;	/* kernel dev encoding */
 	__u32 family;
 	__u16 port;			/* host order */
-	__u8 proto, op;
+	__u16 proto;
+	__u8 op, pad[3];
 	__u32 rule_id;
 	__u8 addr[16];
 	char filename[GUARD_FILENAME];	/* only in exec records: others end before it */

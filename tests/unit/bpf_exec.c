@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <pthread.h>
+#include <sched.h>
 #include <sys/syscall.h>
 #include "bpf_test_util.h"
 
@@ -310,6 +311,35 @@ static void test_outside_unaffected(void **state)
 	assert_int_equal(ev.n, 0);
 }
 
+/* The init of a child pid namespace is not protected from the kill. */
+static void ns_init_exec(void *arg)
+{
+	(void)arg;
+	if (unshare(CLONE_NEWPID) < 0)
+		_exit(126);
+	pid_t p = fork();
+	if (p == 0) {
+		execv(g_argv[0], g_argv);
+		_exit(123);
+	}
+	int st;
+	waitpid(p, &st, 0);
+	_exit(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL ? 0 : 1);
+}
+
+static void test_pidns_init_killed(void **state)
+{
+	struct fx *f = *state;
+	char *argv[] = { (char *)tool_path("bpf_marker"), f->marker, NULL };
+	struct tchild t = { -1, -1 };
+	g_argv = argv;
+	assert_int_equal(tchild_start(&t, &f->cg, ns_init_exec, NULL), 0);
+	int st = tchild_go_wait(&t);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	assert_false(file_exists(f->marker));
+}
+
 static void test_audit_mode(void **state)
 {
 	struct fx *f = *state;
@@ -348,6 +378,7 @@ int main(void)
 		T(test_script_wrong_interp), T(test_script_announced_as_elf),
 		T(test_interp_direct_killed), T(test_thread_exec_by_tid),
 		T(test_thread_exec_keyed_by_tgid_killed), T(test_outside_unaffected),
+		T(test_pidns_init_killed),
 		T(test_audit_mode), T(test_bad_args),
 	};
 	return cmocka_run_group_tests_name("bpf_exec", tests, NULL, NULL);

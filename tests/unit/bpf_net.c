@@ -312,6 +312,66 @@ static void raw_socket(void *a)
 	_exit(s >= 0 ? 0 : errno);
 }
 
+/* exit code: bit i set when socket kind i could be created */
+static void socket_kinds(void *a)
+{
+	(void)a;
+	static const int k[][3] = {
+		{ AF_INET, SOCK_STREAM, 0 }, { AF_INET, SOCK_DGRAM, 0 }, { AF_INET6, SOCK_STREAM, 0 },
+		{ AF_INET6, SOCK_DGRAM, 0 }, { AF_INET, SOCK_DGRAM, IPPROTO_ICMP },
+		{ AF_INET6, SOCK_RAW, IPPROTO_ICMPV6 }, { AF_INET, SOCK_STREAM, 262 /* MPTCP */ },
+		{ AF_INET, SOCK_DGRAM, IPPROTO_UDPLITE },
+	};
+	int bits = 0;
+	for (int i = 0; i < 8; i++) {
+		int s = socket(k[i][0], k[i][1], k[i][2]);
+		if (s >= 0)
+			bits |= 1 << i;
+		close(s);
+	}
+	_exit(bits);
+}
+
+static void test_socket_allowlist(void **state)
+{
+	struct fx *f = *state;
+	struct tchild t = { -1, -1 };
+	assert_int_equal(tchild_start(&t, NULL, socket_kinds, NULL), 0);
+	int outside = WEXITSTATUS(tchild_go_wait(&t));
+	assert_int_equal(outside & 0x0f, 0x0f);
+	assert_int_equal(tchild_start(&t, &f->cg, socket_kinds, NULL), 0);
+	assert_int_equal(WEXITSTATUS(tchild_go_wait(&t)), 0x0f); /* TCP and UDP only */
+	struct tevents ev = { 0 };
+	tev_drain(f->g, &ev);
+	int mptcp = 0;
+	for (int i = 0; i < ev.n; i++)
+		mptcp |= ev.ev[i].type == BPF_EV_SOCK_DENIED && ev.ev[i].net.proto == 262;
+	assert_true(mptcp || !(outside & 0x40));
+}
+
+/* TCP Fast Open connects inside sendto(): the connect hook must still decide. */
+static uint16_t g_port;
+static void tfo_send(void *a)
+{
+	(void)a;
+	int s = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(g_port),
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	ssize_t n = sendto(s, "x", 1, MSG_FASTOPEN, (struct sockaddr *)&to, sizeof to);
+	_exit(n == 1 ? 0 : errno);
+}
+
+static void test_tcp_fastopen(void **state)
+{
+	struct fx *f = *state;
+	struct tchild t = { -1, -1 };
+	g_port = f->pa;
+	assert_int_equal(tchild_start(&t, NULL, tfo_send, NULL), 0);
+	assert_int_equal(WEXITSTATUS(tchild_go_wait(&t)), 0);
+	assert_int_equal(tchild_start(&t, &f->cg, tfo_send, NULL), 0);
+	assert_int_equal(WEXITSTATUS(tchild_go_wait(&t)), EPERM);
+}
+
 static void test_raw_socket(void **state)
 {
 	struct fx *f = *state;
@@ -475,7 +535,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_v4_cidr_port), T(test_first_match_not_longest), T(test_v6), T(test_v4_mapped),
 		T(test_udp_only_rule), T(test_events_and_audit), T(test_outside_unaffected),
-		T(test_raw_socket), T(test_dns_steer), T(test_rule_validation),
+		T(test_raw_socket), T(test_socket_allowlist), T(test_tcp_fastopen), T(test_dns_steer), T(test_rule_validation),
 		T(test_random_first_match),
 	};
 	return cmocka_run_group_tests_name("bpf_net", tests, NULL, NULL);
