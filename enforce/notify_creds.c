@@ -1,0 +1,140 @@
+/* notify_creds.c — acting with the target's file-system identity.
+ *
+ * Emulated operations must not carry the supervisor's privilege into the
+ * result.  Linux credentials are per thread at the syscall level, so a
+ * supervisor thread switches its own fsuid/fsgid/groups with raw syscalls (the
+ * glibc wrappers would broadcast to every thread) and clears its effective
+ * capability set (setfsuid only drops the file-system capabilities; e.g.
+ * CAP_SYS_PTRACE would still open another process's /proc/PID/fd).  The
+ * permitted set is kept, so nc_leave() can restore everything. */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "enforce/notify_sup_int.h"
+
+static int caps_effective(bool on)
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[2];
+
+	if (syscall(SYS_capget, &h, d) < 0)
+		return -errno;
+	for (int i = 0; i < 2; i++)
+		d[i].effective = on ? d[i].permitted : 0;
+	return syscall(SYS_capset, &h, d) < 0 ? -errno : 0;
+}
+
+int nc_enter(struct notify *n, struct ncreds_saved *sv)
+{
+	const struct enforce_account *a = &n->cfg.account;
+	int rc;
+
+	sv->active = false;
+	if (geteuid() != 0)
+		return 0;       /* unprivileged supervisor: we already are the account */
+	if (syscall(SYS_setgroups, a->ngroups, a->groups) < 0)
+		return -errno;
+	syscall(SYS_setfsgid, a->gid);
+	syscall(SYS_setfsuid, a->uid);
+	if ((uid_t)syscall(SYS_setfsuid, -1) != a->uid ||
+	    (gid_t)syscall(SYS_setfsgid, -1) != a->gid) {
+		sv->active = true;
+		nc_leave(n, sv);
+		return -EPERM;
+	}
+	sv->active = true;
+	if ((rc = caps_effective(false)) < 0) {
+		nc_leave(n, sv);
+		return rc;
+	}
+	return 0;
+}
+
+void nc_leave(struct notify *n, struct ncreds_saved *sv)
+{
+	if (!sv->active)
+		return;
+	/* Order: capabilities first (setgroups needs CAP_SETGID). */
+	if (caps_effective(true) < 0)
+		abort();        /* a thread stuck without privilege would misbehave silently */
+	syscall(SYS_setfsuid, 0);
+	syscall(SYS_setfsgid, 0);
+	if (syscall(SYS_setgroups, (size_t)(n->nsup_groups > 0 ? n->nsup_groups : 0),
+		    n->sup_groups) < 0)
+		abort();
+	sv->active = false;
+}
+
+/* Private cwd/root/umask for this thread, so an emulated create can use the
+ * target's umask without touching the rest of the process. */
+int nc_thread_init(void)
+{
+	return unshare(CLONE_FS) < 0 ? -errno : 0;
+}
+
+int nc_status_field(pid_t pid, const char *key, char *val, size_t len)
+{
+	char p[64], buf[4096];
+	int fd;
+	ssize_t got;
+
+	snprintf(p, sizeof p, "/proc/%d/status", (int)pid);
+	fd = open(p, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	got = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (got <= 0)
+		return -EIO;
+	buf[got] = 0;
+	size_t kl = strlen(key);
+	for (char *l = buf; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+		if (!strncmp(l, key, kl) && l[kl] == ':') {
+			char *v = l + kl + 1;
+			while (*v == ' ' || *v == '\t')
+				v++;
+			size_t vl = strcspn(v, "\n");
+			if (vl >= len)
+				vl = len - 1;
+			memcpy(val, v, vl);
+			val[vl] = 0;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+int nc_umask(pid_t pid, mode_t *out)
+{
+	char v[32];
+	int rc = nc_status_field(pid, "Umask", v, sizeof v);
+
+	if (rc < 0)
+		return rc;
+	*out = (mode_t)strtoul(v, NULL, 8) & 0777;
+	return 0;
+}
+
+int nc_tgid(pid_t tid, pid_t *tgid, pid_t *ppid)
+{
+	char v[32];
+	int rc;
+
+	if ((rc = nc_status_field(tid, "Tgid", v, sizeof v)) < 0)
+		return rc;
+	*tgid = (pid_t)atoi(v);
+	if (ppid) {
+		if ((rc = nc_status_field(tid, "PPid", v, sizeof v)) < 0)
+			return rc;
+		*ppid = (pid_t)atoi(v);
+	}
+	return 0;
+}

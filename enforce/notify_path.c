@@ -1,0 +1,434 @@
+/* notify_path.c — resolving a path the way the kernel will for the target.
+ *
+ * The walk starts at the target's root (/proc/TID/root) or cwd/dirfd
+ * (/proc/TID/cwd, /proc/TID/fd/N) and goes one component at a time with
+ * O_PATH|O_NOFOLLOW, as the target's file-system identity (nc_enter by the
+ * caller), so search permissions are the target's.  Symlinks are read and
+ * spliced in; ".." stops at the target's root; in procfs "self" and
+ * "thread-self" name the target (not the supervisor) and per-process magic
+ * links (fd/N, cwd, root, exe) are followed by the kernel itself, so they jump
+ * to the object the target would reach.  The result is an fd: the operation
+ * is then performed on exactly the object the decision was made for. */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "enforce/notify_sup_int.h"
+
+#define MAX_LINKS 40
+#define PROC_ROOT_INO 1
+
+void np_init(struct npath *p)
+{
+	p->dirfd = -1;
+	p->name[0] = 0;
+	p->abs[0] = 0;
+	p->trailing_slash = false;
+}
+
+void np_free(struct npath *p)
+{
+	if (p->dirfd >= 0)
+		close(p->dirfd);
+	p->dirfd = -1;
+}
+
+/* Opened with the supervisor's own credentials: a process may always reach its
+ * own cwd/fds even when it is not dumpable. */
+static int proc_opath(pid_t pid, const char *what, int *out)
+{
+	char p[64];
+	int fd;
+
+	snprintf(p, sizeof p, "/proc/%d/%s", (int)pid, what);
+	fd = open(p, O_PATH | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? -EBADF : -errno;
+	*out = fd;
+	return 0;
+}
+
+int np_dirfd(struct nreq *r, int dfd, int *out)
+{
+	char what[32];
+
+	if (dfd == AT_FDCWD)
+		return proc_opath(r->pid, "cwd", out);
+	if (dfd < 0)
+		return -EBADF;
+	snprintf(what, sizeof what, "fd/%d", dfd);
+	return proc_opath(r->pid, what, out);
+}
+
+int np_target_fd(struct nreq *r, int tfd, int *out)
+{
+	return np_dirfd(r, tfd < 0 ? -1 : tfd, out);
+}
+
+int np_getfd(struct nreq *r, int tfd, int *out)
+{
+	int pfd, fd, rc;
+
+	if (!r->tgid && (rc = nc_tgid(r->pid, &r->tgid, NULL)) < 0)
+		return rc;
+	/* A pidfd of the thread's process (pidfd_getfd takes any pidfd of it). */
+	pfd = (int)syscall(__NR_pidfd_open, r->tgid, 0);
+	if (pfd < 0)
+		return -errno;
+	fd = (int)syscall(__NR_pidfd_getfd, pfd, tfd, 0);
+	int err = errno;
+	close(pfd);
+	if (fd < 0)
+		return err == EBADF ? -EBADF : -err;
+	*out = fd;
+	return 0;
+}
+
+int np_fd_path(int fd, char *abs, size_t len)
+{
+	char p[64];
+	ssize_t n;
+
+	snprintf(p, sizeof p, "/proc/self/fd/%d", fd);
+	n = readlink(p, abs, len - 1);
+	if (n < 0)
+		return -errno;
+	if ((size_t)n >= len - 1)
+		return -ENAMETOOLONG;
+	abs[n] = 0;
+	if (abs[0] != '/')
+		return -ENOENT;         /* pipe:, socket:, anon_inode: */
+	if (n > 10 && !strcmp(abs + n - 10, " (deleted)"))
+		return -ENOENT;
+	if (!strncmp(abs, "/memfd:", 7))
+		return -ENOENT;
+	return 0;
+}
+
+struct walk {
+	struct nreq *r;
+	int root;               /* the target's root, O_PATH */
+	struct stat rootst;
+	int links;
+	char rest[2 * PATH_MAX];
+};
+
+static bool is_proc_root(int fd)
+{
+	struct statfs sf;
+	struct stat st;
+
+	return fstatfs(fd, &sf) == 0 && sf.f_type == PROC_SUPER_MAGIC &&
+	       fstat(fd, &st) == 0 && st.st_ino == PROC_ROOT_INO;
+}
+
+static bool on_proc(int fd)
+{
+	struct statfs sf;
+
+	return fstatfs(fd, &sf) == 0 && sf.f_type == PROC_SUPER_MAGIC;
+}
+
+static bool same_file(int fd, const struct stat *b)
+{
+	struct stat a;
+
+	return fstat(fd, &a) == 0 && a.st_dev == b->st_dev && a.st_ino == b->st_ino;
+}
+
+/* The last number of an NSpid/NStgid line: the id in the innermost pid
+ * namespace, which is the one the target's /proc shows. */
+static int ns_id(pid_t pid, const char *key, char *out, size_t len)
+{
+	char v[128];
+	int rc = nc_status_field(pid, key, v, sizeof v);
+
+	if (rc < 0)
+		return rc;
+	char *last = strrchr(v, '\t');
+	last = last ? last + 1 : v;
+	last += strspn(last, " ");
+	snprintf(out, len, "%s", last);
+	return 0;
+}
+
+/* rest := prefix + "/" + tail (tail may be empty). */
+static int path_splice(struct walk *w, const char *prefix, const char *tail)
+{
+	char tmp[2 * PATH_MAX];
+	int n = snprintf(tmp, sizeof tmp, "%s%s%s", prefix, *tail ? "/" : "", tail);
+
+	if (n < 0 || (size_t)n >= sizeof tmp)
+		return -ENAMETOOLONG;
+	memcpy(w->rest, tmp, (size_t)n + 1);
+	return 0;
+}
+
+/* Walk w->rest from *cur (owned).  want_parent: stop before the last
+ * component and return it in p->name.  Otherwise follow (per `follow`) and
+ * return the object in *cur. */
+static int walk(struct walk *w, int *cur, bool want_parent, bool follow, struct npath *p)
+{
+	for (;;) {
+		char *s = w->rest;
+		if (*s == '/') {
+			int fd = dup(w->root);
+			if (fd < 0)
+				return -errno;
+			close(*cur);
+			*cur = fd;
+			s += strspn(s, "/");
+		}
+		if (!*s) {
+			/* "/" or "": the object is *cur. */
+			if (want_parent) {
+				snprintf(p->name, sizeof p->name, ".");
+			}
+			return 0;
+		}
+		size_t cl = strcspn(s, "/");
+		if (cl > NAME_MAX)
+			return -ENAMETOOLONG;
+		char comp[NAME_MAX + 1];
+		memcpy(comp, s, cl);
+		comp[cl] = 0;
+		char *tail = s + cl;
+		bool trailing = *tail == '/';
+		tail += strspn(tail, "/");
+		bool last = !*tail;
+
+		if (last && want_parent) {
+			snprintf(p->name, sizeof p->name, "%s%s", comp, trailing ? "/" : "");
+			p->trailing_slash = trailing;
+			return 0;
+		}
+		if (!strcmp(comp, ".")) {
+			memmove(w->rest, tail, strlen(tail) + 1);
+			continue;
+		}
+		if (!strcmp(comp, "..")) {
+			if (!same_file(*cur, &w->rootst)) {
+				int fd = openat(*cur, "..", O_PATH | O_NOFOLLOW | O_CLOEXEC);
+				if (fd < 0)
+					return -errno;
+				close(*cur);
+				*cur = fd;
+			}
+			memmove(w->rest, tail, strlen(tail) + 1);
+			continue;
+		}
+		if ((!strcmp(comp, "self") || !strcmp(comp, "thread-self")) && is_proc_root(*cur)) {
+			char tg[32], td[32], pre[96];
+			int rc = ns_id(w->r->pid, "NStgid", tg, sizeof tg);
+			if (rc < 0)
+				return rc;
+			if (comp[0] == 's') {
+				snprintf(pre, sizeof pre, "%s", tg);
+			} else {
+				if ((rc = ns_id(w->r->pid, "NSpid", td, sizeof td)) < 0)
+					return rc;
+				snprintf(pre, sizeof pre, "%s/task/%s", tg, td);
+			}
+			if ((rc = path_splice(w, pre, tail)) < 0)
+				return rc;
+			if (trailing && last)
+				strncat(w->rest, "/", sizeof w->rest - strlen(w->rest) - 1);
+			continue;
+		}
+		int fd = openat(*cur, comp, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0)
+			return -errno;
+		struct stat st;
+		if (fstat(fd, &st) < 0) {
+			int e = -errno;
+			close(fd);
+			return e;
+		}
+		if (S_ISLNK(st.st_mode) && (!last || follow || trailing)) {
+			if (++w->links > MAX_LINKS) {
+				close(fd);
+				return -ELOOP;
+			}
+			if (on_proc(*cur) && !is_proc_root(*cur)) {
+				/* A magic link (fd/N, cwd, root, exe, map_files/...):
+				 * let the kernel jump, as it will for the target. */
+				int mfd = openat(*cur, comp, O_PATH | O_CLOEXEC);
+				int e = errno;
+				close(fd);
+				if (mfd < 0)
+					return -e;
+				close(*cur);
+				*cur = mfd;
+				memmove(w->rest, tail, strlen(tail) + 1);
+				if (last)
+					return 0;
+				continue;
+			}
+			char target[PATH_MAX];
+			ssize_t n = readlinkat(fd, "", target, sizeof target - 1);
+			int e = errno;
+			close(fd);
+			if (n < 0)
+				return -e;
+			target[n] = 0;
+			char keep[2 * PATH_MAX];
+			snprintf(keep, sizeof keep, "%s%s", tail, (trailing && last) ? "/" : "");
+			int rc = path_splice(w, target, keep);
+			if (rc < 0)
+				return rc;
+			if (last && !*keep && !trailing) {
+				/* the link is the last component: keep "follow" semantics
+				 * for the spliced target (it is now the last one). */
+			}
+			continue;
+		}
+		if (!last && !S_ISDIR(st.st_mode)) {
+			close(fd);
+			return -ENOTDIR;
+		}
+		close(*cur);
+		*cur = fd;
+		memmove(w->rest, tail, strlen(tail) + 1);
+		if (last) {
+			if (trailing && !S_ISDIR(st.st_mode))
+				return -ENOTDIR;
+			return 0;
+		}
+	}
+}
+
+static int walk_start(struct nreq *r, int dfd, const char *path, struct walk *w, int *cur)
+{
+	int rc;
+
+	w->r = r;
+	w->links = 0;
+	w->root = -1;
+	*cur = -1;
+	if (strlen(path) >= PATH_MAX)
+		return -ENAMETOOLONG;
+	snprintf(w->rest, sizeof w->rest, "%s", path);
+	if ((rc = proc_opath(r->pid, "root", &w->root)) < 0)
+		return rc;
+	if (fstat(w->root, &w->rootst) < 0)
+		return -errno;
+	if (path[0] == '/')
+		*cur = dup(w->root);
+	else if ((rc = np_dirfd(r, dfd, cur)) < 0)
+		return rc;
+	if (*cur < 0)
+		return -errno;
+	if (path[0] != '/') {
+		struct stat st;
+		if (fstat(*cur, &st) < 0)
+			return -errno;
+		if (!S_ISDIR(st.st_mode))
+			return -ENOTDIR;
+	}
+	return 0;
+}
+
+/* The walk runs with the target's credentials; the starting points were
+ * opened with ours (see proc_opath). */
+static int walk_as_target(struct nreq *r, struct walk *w, int *cur, bool want_parent,
+			  bool follow, struct npath *p)
+{
+	struct ncreds_saved sv;
+	int rc = nc_enter(r->n, &sv);
+
+	if (rc < 0)
+		return rc;
+	rc = walk(w, cur, want_parent, follow, p);
+	nc_leave(r->n, &sv);
+	return rc;
+}
+
+int np_join(char *abs, size_t len, const char *dir, const char *name)
+{
+	char tmp[PATH_MAX];
+	size_t nl = strcspn(name, "/");
+	int n;
+
+	if (!strcmp(name, ".") || !*name)
+		n = snprintf(tmp, sizeof tmp, "%s", dir);
+	else
+		n = snprintf(tmp, sizeof tmp, "%s%s%.*s", dir, strcmp(dir, "/") ? "/" : "", (int)nl, name);
+	if (n < 0 || (size_t)n >= len || (size_t)n >= sizeof tmp)
+		return -ENAMETOOLONG;
+	memcpy(abs, tmp, (size_t)n + 1);
+	return 0;
+}
+
+int np_parent(struct nreq *r, int dfd, const char *path, struct npath *p)
+{
+	struct walk *w = malloc(sizeof *w);
+	int cur = -1, rc;
+	char dir[PATH_MAX];
+
+	if (!w)
+		return -ENOMEM;
+	np_init(p);
+	if (!*path) {
+		rc = -ENOENT;
+		goto out;
+	}
+	if ((rc = walk_start(r, dfd, path, w, &cur)) < 0)
+		goto out;
+	if ((rc = walk_as_target(r, w, &cur, true, false, p)) < 0)
+		goto out;
+	if ((rc = np_fd_path(cur, dir, sizeof dir)) < 0)
+		goto out;
+	if ((rc = np_join(p->abs, sizeof p->abs, dir, p->name)) < 0)
+		goto out;
+	p->dirfd = cur;
+	cur = -1;
+out:
+	if (cur >= 0)
+		close(cur);
+	if (w->root >= 0)
+		close(w->root);
+	free(w);
+	return rc;
+}
+
+int np_object(struct nreq *r, int dfd, const char *path, bool follow, int *fd, char *abs)
+{
+	struct walk *w = malloc(sizeof *w);
+	struct npath dummy;
+	int cur = -1, rc;
+
+	if (!w)
+		return -ENOMEM;
+	*fd = -1;
+	np_init(&dummy);
+	if (!*path) {
+		rc = -ENOENT;
+		goto out;
+	}
+	if ((rc = walk_start(r, dfd, path, w, &cur)) < 0)
+		goto out;
+	if ((rc = walk_as_target(r, w, &cur, false, follow, &dummy)) < 0)
+		goto out;
+	if (abs && (rc = np_fd_path(cur, abs, PATH_MAX)) < 0) {
+		/* keep the fd: anonymous objects are the caller's call */
+		*fd = cur;
+		cur = -1;
+		goto out;
+	}
+	*fd = cur;
+	cur = -1;
+out:
+	if (cur >= 0)
+		close(cur);
+	if (w->root >= 0)
+		close(w->root);
+	free(w);
+	return rc;
+}

@@ -1,0 +1,163 @@
+/* notify_sup_int.h — internals shared by enforce-notify's own files
+ * (notify*.c, trash.c).  enforce-core uses notify_int.h only. */
+#ifndef AGENTSH_NOTIFY_SUP_INT_H
+#define AGENTSH_NOTIFY_SUP_INT_H
+
+#include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "enforce/notify_int.h"
+
+#define NOTIFY_MAX_ARGS   1024          /* exec argv/envp entries read for a decision */
+#define NOTIFY_MAX_ARGB   (64 * 1024)   /* bytes of argv read */
+
+struct notify {
+	struct notify_cfg cfg;
+	char *session_id, *cgroup_rel, *trash_dir, *redirect_shell;
+	pid_t *protected_pids;
+	gid_t *groups;
+
+	int fd;                         /* seccomp listener */
+	int wake;                       /* eventfd: stop / deferred work */
+	pthread_t thread;
+	bool thread_started;
+	atomic_bool stopping;
+	pid_t self;                     /* getpid() of the supervisor */
+	gid_t *sup_groups;              /* the supervisor's own groups (restored) */
+	int nsup_groups;
+
+	pthread_mutex_t lock;
+	pthread_cond_t idle;
+	unsigned nworkers;              /* deferred handlers still running */
+	unsigned next_trash;            /* unique suffix for trash tokens */
+
+	atomic_uint_fast64_t st_notif, st_allow, st_deny, st_emul, st_cont, st_err;
+};
+
+/* One notification being handled.  Owned by the receive loop, or by a
+ * deferred worker after notify_defer(). */
+struct nreq {
+	struct notify *n;
+	struct seccomp_notif *req;
+	pid_t pid;                      /* thread that made the syscall */
+	pid_t tgid;
+	bool answered;
+	int nr;
+	uint64_t a[6];
+	/* what the decision is about, for notices/audit */
+	const char *opname;
+	char target[PATH_MAX];
+	char target2[PATH_MAX];
+};
+
+/* ---- notify.c: answering ---- */
+int nr_continue(struct nreq *r);
+int nr_error(struct nreq *r, int err);           /* err > 0: -err to the target; 0: success */
+int nr_value(struct nreq *r, int64_t val);
+int nr_addfd(struct nreq *r, int fd, bool cloexec);  /* ADDFD|SEND, closes fd */
+bool nr_valid(struct nreq *r);                    /* SECCOMP_IOCTL_NOTIF_ID_VALID */
+/* Move r to a worker thread running fn (target credentials applied); r is
+ * copied, the receive loop goes on.  Answers EAGAIN-free: on failure to start
+ * the worker, the request is denied. */
+int notify_defer(struct nreq *r, void (*fn)(struct nreq *r, void *arg), void *arg);
+/* References held by pending approvals/workers (stop waits for them). */
+void notify_ref(struct notify *n);
+void notify_unref(struct notify *n);
+/* A heap copy of r (request included) / its release. */
+struct nreq *nr_clone(const struct nreq *r);
+void nr_free_clone(struct nreq *r);
+
+/* ---- notify_mem.c: reading target memory ---- */
+int nm_read(struct nreq *r, uint64_t addr, void *buf, size_t len);
+/* NUL-terminated string, page by page; -ENAMETOOLONG when no NUL within len. */
+int nm_read_str(struct nreq *r, uint64_t addr, char *buf, size_t len);
+int nm_read_ptrs(struct nreq *r, uint64_t addr, uint64_t *out, size_t max, size_t *n);
+int nm_write(struct nreq *r, uint64_t addr, const void *buf, size_t len);
+
+/* ---- notify_creds.c: acting as the target ---- */
+struct ncreds_saved { bool active; };
+int nc_enter(struct notify *n, struct ncreds_saved *sv);   /* fsuid/fsgid/groups, no caps */
+void nc_leave(struct notify *n, struct ncreds_saved *sv);
+int nc_thread_init(void);                                   /* unshare(CLONE_FS) */
+int nc_umask(pid_t pid, mode_t *out);                       /* the target's umask */
+int nc_tgid(pid_t tid, pid_t *tgid, pid_t *ppid);
+/* One "Key:" line of /proc/PID/status (value without leading blanks). */
+int nc_status_field(pid_t pid, const char *key, char *val, size_t len);
+
+/* ---- notify_path.c: resolving paths as the target would ---- */
+struct npath {
+	int dirfd;                      /* O_PATH: parent directory (or the object itself) */
+	char name[NAME_MAX + 2];        /* last component; "" when dirfd is the object */
+	char abs[PATH_MAX];             /* canonical absolute path for the policy */
+	bool trailing_slash;
+};
+void np_init(struct npath *p);
+void np_free(struct npath *p);
+/* dirfd argument of *at() syscalls (AT_FDCWD → the target's cwd) as an O_PATH fd. */
+int np_dirfd(struct nreq *r, int dfd, int *out);
+/* Resolve all but the last component of path (relative to dfd) and fill p. */
+int np_parent(struct nreq *r, int dfd, const char *path, struct npath *p);
+/* Resolve the whole path to an O_PATH fd of the object; follow: follow a
+ * final symlink.  *abs (PATH_MAX) receives the canonical path. */
+int np_object(struct nreq *r, int dfd, const char *path, bool follow, int *fd, char *abs);
+/* Canonical path of an fd of ours; -ENOENT for deleted/anonymous objects
+ * (then abs holds the kernel's description, e.g. "/memfd:x (deleted)"). */
+int np_fd_path(int fd, char *abs, size_t len);
+/* The target's fd N as an O_PATH fd / a real dup (pidfd_getfd). */
+int np_target_fd(struct nreq *r, int tfd, int *out);
+int np_getfd(struct nreq *r, int tfd, int *out);
+/* dir + "/" + name (name's trailing slash dropped; "." → dir). */
+int np_join(char *abs, size_t len, const char *dir, const char *name);
+
+/* ---- notify_decide.c: policy, notices, audit, approvals ---- */
+struct ndecision {
+	struct policy_result res;
+	enum policy_kind kind;
+	int op;                         /* enum policy_file_op / policy_unix_op / -1 */
+};
+int nd_file(struct nreq *r, enum policy_file_op op, const char *path, struct ndecision *d);
+int nd_exec(struct nreq *r, const char *path, int argc, const char *const *argv,
+	    struct ndecision *d);
+int nd_unix(struct nreq *r, enum policy_unix_op op, const char *name, bool abstract,
+	    struct ndecision *d);
+int nd_net(struct nreq *r, const struct sockaddr *sa, struct ndecision *d);
+int nd_signal(struct nreq *r, int sig, const struct policy_signal_info *info,
+	      struct ndecision *d);
+bool nd_env_allowed(struct nreq *r, const struct policy_result *cmd, const char *name);
+/* Stricter of two decisions (deny > approve > redirect > soft_delete > audit > allow). */
+void nd_merge(struct ndecision *into, const struct ndecision *other);
+
+/* Report one decision: audit event, notice line for deny/redirect/approve/
+ * soft-delete, event hook.  err: errno given to the target (0 = success). */
+void nd_report(struct nreq *r, const struct ndecision *d, bool allowed, int err,
+	       const char *note);
+/* A refusal not taken by a rule (unsupported, resolution failure). */
+void nd_report_plain(struct nreq *r, const char *rule, int err, const char *msg);
+
+/* Approval: submit and come back later.  On approval resume(r, arg) runs in a
+ * worker with target creds; on refusal the request is answered with err. */
+int nd_approve(struct nreq *r, struct ndecision *d, int err,
+	       void (*resume)(struct nreq *r, void *arg), void *arg);
+
+/* ---- handlers ---- */
+void nh_file(struct nreq *r);           /* notify_file.c  */
+void nh_file_fd(struct nreq *r);        /* fchmod/fchown/ftruncate/fsetxattr/... */
+void nh_exec(struct nreq *r);           /* notify_exec.c  */
+void nh_sock(struct nreq *r);           /* notify_sock.c  */
+void nh_signal(struct nreq *r);         /* notify_signal.c */
+bool nh_is_file(int nr);
+bool nh_is_file_fd(int nr);
+bool nh_is_sock(int nr);
+bool nh_is_signal(int nr);
+
+/* ---- trash.c ---- */
+/* Move (parentfd, name) — already decided — into the trash of its filesystem.
+ * token (>= 64 bytes) receives the trash token.  Runs as root. */
+int trash_divert(struct notify *n, int parentfd, const char *name, const char *abs,
+		 uid_t uid, pid_t pid, char *token, size_t toklen);
+
+#endif
