@@ -1,8 +1,617 @@
-/* The interactive shell (work in progress). */
+/* The interactive shell: agentsh owns the outer terminal and readline; each
+ * accepted line goes to the persistent delegate bash on the inner PTY; while
+ * a command runs, bytes are relayed raw.  One poll loop, no threads. */
 #include "shell/shell_int.h"
+#include "shell/prompt_int.h"
+#include "shell/repl_int.h"
+#include "shell/syntax_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <readline/history.h>
+#include <readline/readline.h>
+
+#include "completions/completions.h"
+#include "policy/policy.h"
+#include "enforce/enforce.h"
+
+#define STARTUP_TIMEOUT_MS 15000
+
+static struct repl *g_r;        /* readline's line callback has no context argument */
+static volatile sig_atomic_t sig_winch, sig_int, sig_hup, sig_term;
+
+static void on_sig(int s)
+{
+	if (s == SIGWINCH)
+		sig_winch = 1;
+	else if (s == SIGINT)
+		sig_int = 1;
+	else if (s == SIGHUP)
+		sig_hup = 1;
+	else if (s == SIGTERM)
+		sig_term = 1;
+}
+
+/* A crash of agentsh itself must still give the terminal back. */
+static void on_crash(int s)
+{
+	pty_term_restore_all();
+	signal(s, SIG_DFL);
+	raise(s);
+}
+
+static void install_signals(sigset_t *orig)
+{
+	struct sigaction sa = {0};
+	sigset_t block;
+	static const int ign[] = { SIGTSTP, SIGTTIN, SIGTTOU, SIGQUIT, SIGPIPE };
+	static const int crash[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT };
+
+	for (size_t i = 0; i < sizeof(ign) / sizeof(ign[0]); i++)
+		signal(ign[i], SIG_IGN);
+	sa.sa_handler = on_crash;
+	sa.sa_flags = SA_RESETHAND;
+	for (size_t i = 0; i < sizeof(crash) / sizeof(crash[0]); i++)
+		sigaction(crash[i], &sa, NULL);
+	sa.sa_handler = on_sig;
+	sa.sa_flags = 0;
+	sigemptyset(&block);
+	static const int mine[] = { SIGWINCH, SIGINT, SIGHUP, SIGTERM };
+	for (size_t i = 0; i < 4; i++) {
+		sigaction(mine[i], &sa, NULL);
+		sigaddset(&block, mine[i]);
+	}
+	/* Delivered only inside ppoll: no races with the loop's decisions. */
+	sigprocmask(SIG_BLOCK, &block, orig);
+}
+
+/* ------------------------------------------------------------ output */
+
+static ssize_t tee_write(void *c, const char *buf, size_t n)
+{
+	struct repl *r = c;
+	pty_screen_feed(r->screen, buf, n);
+	return pty_write_all(STDOUT_FILENO, buf, n) < 0 ? -1 : (ssize_t)n;
+}
+
+static void out_write(struct repl *r, const char *buf, size_t n)
+{
+	if (!n)
+		return;
+	fflush(r->rl_out);
+	pty_screen_feed(r->screen, buf, n);
+	pty_write_all(STDOUT_FILENO, buf, n);
+}
+
+/* ------------------------------------------------------------ prompt */
+
+static const char *comp_cwd(void *arg)
+{
+	struct repl *r = arg;
+	return r->cwd[0] ? r->cwd : NULL;
+}
+
+static const char *comp_path(void *arg)
+{
+	struct repl *r = arg;
+	return shell_env_get(r->ctx, "PATH");
+}
+
+static void setup_completion(struct repl *r)
+{
+	static const char *names[64];
+	size_t n = 0;
+	for (size_t i = 0; i < shell_ncommands && n < 63; i++)
+		if (shell_commands[i].kind & SHELL_CMD_BUILTIN)
+			names[n++] = shell_commands[i].name;
+	names[n] = NULL;
+	struct completions_ctx c = { .builtins = names, .get_cwd = comp_cwd,
+				     .get_path = comp_path, .arg = r };
+	completions_install_readline(&c);
+}
+
+static bool want_color(const struct repl *r)
+{
+	const char *t = shell_env_get(r->ctx, "TERM");
+	return !shell_env_get(r->ctx, "NO_COLOR") && !(t && !strcmp(t, "dumb")) && r->have_tty;
+}
+
+static void on_line(char *line);
+
+static void install_prompt(struct repl *r)
+{
+	char p[2048];
+	struct prompt_info pi = {
+		.user = r->ctx->acct.name, .host = r->host, .home = r->ctx->acct.home,
+		.cwd = r->cwd, .status = r->status, .root = r->ctx->acct.uid == 0,
+	};
+	const char *tmpl = r->ctx->cfg && r->ctx->cfg->session.prompt ? r->ctx->cfg->session.prompt
+								      : PROMPT_DEFAULT;
+	if (r->acc)
+		snprintf(p, sizeof(p), "> ");
+	else
+		prompt_render(tmpl, &pi, want_color(r), p, sizeof(p));
+	struct fsid_save fs;
+	fsid_enter(r->ctx, &fs);        /* readline reads ~/.inputrc on first use */
+	rl_callback_handler_install(p, on_line);
+	fsid_leave(&fs);
+	r->rl_installed = true;
+}
+
+static void remove_prompt(struct repl *r)
+{
+	if (!r->rl_installed)
+		return;
+	rl_callback_handler_remove();
+	r->rl_installed = false;
+}
+
+static void outer_raw(struct repl *r)
+{
+	if (r->have_tty && !r->outer.raw)
+		pty_term_raw(&r->outer);
+}
+
+static void outer_cooked(struct repl *r)
+{
+	if (r->have_tty && r->outer.raw)
+		pty_term_restore(&r->outer);
+}
+
+/* The command finished (D + sentinel): back to readline. */
+static void enter_prompt(struct repl *r)
+{
+	r->expect_seq++;
+	r->got_done = false;
+	r->st = REPL_PROMPT;
+	outer_cooked(r);
+	install_prompt(r);
+	/* Typeahead (taken from the inner tty, or held by us) goes to readline. */
+	for (size_t i = 0; i < r->nheld; i++)
+		rl_stuff_char((unsigned char)r->held[i]);
+	r->nheld = 0;
+	if (r->exiting) {
+		/* bash refused to exit (stopped jobs): it said so; ask again next time. */
+		r->exiting = false;
+	}
+}
+
+/* ------------------------------------------------------------ sending */
+
+static void send_command(struct repl *r, const char *text)
+{
+	size_t n = strlen(text);
+	char *buf = malloc(n + 2);
+	if (!buf)
+		return;
+	memcpy(buf, text, n);
+	buf[n] = '\n';
+	remove_prompt(r);
+	outer_raw(r);
+	r->st = REPL_WAIT_START;
+	if (delegate_send(r, buf, n + 1) < 0)
+		fputs("agentsh: cannot write to the delegate shell\r\n", stderr);
+	free(buf);
+}
+
+static void reprompt(struct repl *r)
+{
+	remove_prompt(r);
+	install_prompt(r);
+}
+
+static bool blank(const char *s)
+{
+	for (; *s; s++)
+		if (*s != ' ' && *s != '\t')
+			return false;
+	return true;
+}
+
+static void run_builtin(struct repl *r, const char *text)
+{
+	struct shell_ctx *ctx = r->ctx;
+	remove_prompt(r);
+	history_add(ctx, &r->hist, text);
+	ctx->exit_requested = false;
+	int st = shell_run_builtin_line(ctx, text);
+	fflush(ctx->out);
+	if (ctx->exit_requested) {
+		ctx->exit_requested = false;
+		r->exiting = true;
+		send_command(r, text);          /* `exit N`/`logout N`: bash decides */
+		return;
+	}
+	r->status = st;
+	install_prompt(r);
+}
+
+static void on_line(char *line)
+{
+	struct repl *r = g_r;
+	char *text;
+
+	if (!line) {                            /* Ctrl-D on an empty line, or EOF */
+		if (r->acc) {
+			free(r->acc);
+			r->acc = NULL;
+			fputs("\n", r->rl_out);
+			reprompt(r);
+			return;
+		}
+		fputs("exit\n", r->rl_out);
+		fflush(r->rl_out);
+		r->exiting = true;
+		send_command(r, "exit");
+		return;
+	}
+	if (r->acc) {
+		size_t n = strlen(r->acc) + strlen(line) + 2;
+		text = malloc(n);
+		if (text)
+			snprintf(text, n, "%s\n%s", r->acc, line);
+		free(r->acc);
+		r->acc = NULL;
+		free(line);
+	} else {
+		text = line;
+	}
+	if (!text)
+		return;
+	if (blank(text)) {
+		free(text);
+		reprompt(r);
+		return;
+	}
+	if (!strchr(text, '\n')) {
+		/* The first word names an agentsh built-in: agentsh runs it. */
+		char first[64];
+		if (sscanf(text, " %63[^ \t;|&<>()]", first) == 1 && shell_is_builtin(first)) {
+			run_builtin(r, text);
+			free(text);
+			return;
+		}
+	}
+	if (syntax_incomplete(r->ctx->delegate_path, text, r->ctx->acct.uid,
+			      r->ctx->acct.gid) == 1) {
+		r->acc = text;
+		reprompt(r);
+		return;
+	}
+	history_add(r->ctx, &r->hist, text);
+	send_command(r, text);
+	free(text);
+}
+
+/* ------------------------------------------------------------ events */
+
+static void take_typeahead(struct repl *r)
+{
+	int n = 0;
+	if (ioctl(r->pty.slave, FIONREAD, &n) < 0 || n <= 0)
+		return;
+	if ((size_t)n > sizeof(r->held) - r->nheld)
+		n = (int)(sizeof(r->held) - r->nheld);
+	ssize_t got = read(r->pty.slave, r->held + r->nheld, (size_t)n);
+	if (got > 0)
+		r->nheld += (size_t)got;
+	tcflush(r->pty.slave, TCIFLUSH);
+}
+
+static void untrust(struct repl *r)
+{
+	if (r->st == REPL_UNTRUSTED)
+		return;
+	remove_prompt(r);
+	outer_raw(r);
+	delegate_tty_running(r);
+	r->st = REPL_UNTRUSTED;
+	const char *m = "\r\nagentsh: the delegate shell is no longer the program agentsh started "
+			"(it exec'd something); the prompt stays off until it exits.\r\n";
+	out_write(r, m, strlen(m));
+	if (r->nheld)
+		pty_write_all(r->pty.master, r->held, r->nheld);
+	r->nheld = 0;
+}
+
+static void handle_ctl(struct repl *r)
+{
+	struct marker_msg m;
+	pid_t from;
+	int rc;
+	while ((rc = delegate_recv(r, &m, &from)) > 0) {
+		if (r->st == REPL_UNTRUSTED)
+			continue;
+		if (m.kind == 'S' && delegate_plausible_start(r, &m, from)) {
+			if (r->st == REPL_WAIT_START) {
+				delegate_tty_running(r);
+				r->st = REPL_RUNNING;
+				if (r->nheld)
+					pty_write_all(r->pty.master, r->held, r->nheld);
+				r->nheld = 0;
+			}
+			delegate_ack(r);
+			continue;
+		}
+		if (m.kind != 'D' || m.seq != r->expect_seq || r->got_done)
+			continue;               /* forged, stale or garbage: ignored */
+		if (from == r->pid && !delegate_same_program(r)) {
+			untrust(r);
+			return;
+		}
+		if (!delegate_authentic_done(r, &m, from))
+			continue;
+		delegate_tty_sending(r);
+		take_typeahead(r);
+		r->status = m.status;
+		snprintf(r->cwd, sizeof(r->cwd), "%s", m.cwd);
+		r->got_done = true;
+		if (r->st == REPL_WAIT_START)   /* nothing ran (comment, syntax error) */
+			r->st = REPL_RUNNING;
+		delegate_ack(r);
+	}
+}
+
+static void handle_master(struct repl *r)
+{
+	char in[16384], out[16384 + 64];
+	ssize_t n = read(r->pty.master, in, sizeof(in));
+	bool found = false;
+	if (n <= 0)
+		return;
+	if (r->st == REPL_UNTRUSTED) {
+		out_write(r, in, (size_t)n);
+		return;
+	}
+	size_t o = sentinel_filter(&r->scan, in, (size_t)n, out, r->got_done ? r->expect_seq : -1,
+				   &found);
+	if (r->st == REPL_STARTUP) {
+		if (found)
+			enter_prompt(r);
+		return;                 /* startup noise (rc files, bash's own prompt) */
+	}
+	if (r->st == REPL_PROMPT && r->rl_installed && o) {
+		/* A background job printed while the user edits: show it above. */
+		rl_clear_visible_line();
+		out_write(r, out, o);
+		rl_on_new_line();
+		rl_redisplay();
+		return;
+	}
+	out_write(r, out, o);
+	if (found && (r->st == REPL_RUNNING || r->st == REPL_WAIT_START))
+		enter_prompt(r);
+}
+
+static void handle_input(struct repl *r)
+{
+	if (r->st == REPL_PROMPT && r->rl_installed) {
+		struct fsid_save fs;
+		fsid_enter(r->ctx, &fs);        /* completion lists with the account's rights */
+		rl_callback_read_char();
+		fsid_leave(&fs);
+		return;
+	}
+	char buf[4096];
+	ssize_t n = read(STDIN_FILENO, buf, sizeof(buf));
+	if (n <= 0) {
+		if (n == 0 || (errno != EINTR && errno != EAGAIN))
+			r->in_eof = true;
+		return;
+	}
+	if (r->st == REPL_RUNNING || r->st == REPL_UNTRUSTED) {
+		pty_write_all(r->pty.master, buf, (size_t)n);
+		return;
+	}
+	/* STARTUP / WAIT_START / PROMPT-between-states: hold for later. */
+	size_t room = sizeof(r->held) - r->nheld;
+	size_t k = (size_t)n < room ? (size_t)n : room;
+	memcpy(r->held + r->nheld, buf, k);
+	r->nheld += k;
+}
+
+static void handle_winch(struct repl *r)
+{
+	struct winsize ws;
+	if (!r->have_tty || pty_get_winsize(STDIN_FILENO, &ws) < 0)
+		return;
+	pty_set_winsize(r->pty.master, &ws);
+	pty_screen_resize(r->screen, ws.ws_row, ws.ws_col);
+	if (r->st == REPL_PROMPT && r->rl_installed)
+		rl_resize_terminal();
+}
+
+static void handle_sigint(struct repl *r)
+{
+	/* Only at the prompt: while a command runs, Ctrl-C is a byte for the inner tty. */
+	if (r->st != REPL_PROMPT || !r->rl_installed)
+		return;
+	free(r->acc);
+	r->acc = NULL;
+	rl_free_line_state();
+	rl_replace_line("", 0);
+	remove_prompt(r);
+	fputs("^C\n", r->rl_out);
+	fflush(r->rl_out);
+	r->status = 130;
+	install_prompt(r);
+}
+
+/* ------------------------------------------------------------ life cycle */
+
+static int reap(struct repl *r)
+{
+	siginfo_t si = {0};
+	if (waitid(P_PIDFD, (id_t)r->pidfd, &si, WEXITED | WNOHANG) < 0 || si.si_pid == 0)
+		return -1;
+	return si.si_code == CLD_EXITED ? si.si_status & 0xff : 128 + (si.si_status & 0x7f);
+}
+
+static void drain_master(struct repl *r)
+{
+	char in[16384], out[16384 + 64];
+	bool found = false;
+	for (int i = 0; i < 64; i++) {
+		struct pollfd p = { .fd = r->pty.master, .events = POLLIN };
+		if (poll(&p, 1, 20) <= 0 || !(p.revents & POLLIN))
+			break;
+		ssize_t n = read(r->pty.master, in, sizeof(in));
+		if (n <= 0)
+			break;
+		if (r->st == REPL_STARTUP)
+			continue;
+		size_t o = r->st == REPL_UNTRUSTED ? 0 :
+			   sentinel_filter(&r->scan, in, (size_t)n, out, -1, &found);
+		if (r->st == REPL_UNTRUSTED)
+			out_write(r, in, (size_t)n);
+		else
+			out_write(r, out, o);
+	}
+}
+
+/* SIGHUP (the terminal went away) or SIGTERM: the session's processes get
+ * SIGHUP, as from a terminal hangup; bash forwards it to its jobs. */
+static int hangup(struct repl *r, int sig)
+{
+	remove_prompt(r);
+	outer_cooked(r);
+	enforce_session_signal(r->ctx->enf, SIGHUP);
+	struct pollfd p = { .fd = r->pidfd, .events = POLLIN };
+	poll(&p, 1, 2000);
+	return 128 + sig;
+}
+
+static int run_loop(struct repl *r, const sigset_t *orig)
+{
+	struct timespec start;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		struct pollfd p[4] = {
+			{ .fd = r->pidfd, .events = POLLIN },
+			{ .fd = r->ctl, .events = POLLIN },
+			{ .fd = r->pty.master, .events = POLLIN },
+			{ .fd = r->in_eof ? -1 : STDIN_FILENO, .events = POLLIN },
+		};
+		struct timespec to = { .tv_sec = 0, .tv_nsec = 250 * 1000 * 1000 };
+		int n = ppoll(p, 4, &to, orig);
+		if (sig_hup)
+			return hangup(r, SIGHUP);
+		if (sig_term)
+			return hangup(r, SIGTERM);
+		if (sig_winch) {
+			sig_winch = 0;
+			handle_winch(r);
+		}
+		if (sig_int) {
+			sig_int = 0;
+			handle_sigint(r);
+		}
+		if (n < 0 && errno != EINTR)
+			return 1;
+		if (n <= 0) {
+			if (r->st == REPL_STARTUP) {
+				struct timespec now;
+				clock_gettime(CLOCK_MONOTONIC, &now);
+				if ((now.tv_sec - start.tv_sec) * 1000 > STARTUP_TIMEOUT_MS) {
+					const char *m = "agentsh: the delegate shell did not answer the "
+							"agentsh handshake (does a start-up file make "
+							"PROMPT_COMMAND or PS0 read-only, or exec?); "
+							"relaying without a prompt.\r\n";
+					out_write(r, m, strlen(m));
+					r->st = REPL_PROMPT;    /* so untrust() switches modes */
+					untrust(r);
+				}
+			}
+			continue;
+		}
+		if (p[1].revents)
+			handle_ctl(r);
+		if (p[2].revents & POLLIN)
+			handle_master(r);
+		if (p[3].revents & (POLLIN | POLLHUP | POLLERR))
+			handle_input(r);
+		if (p[0].revents & POLLIN) {
+			int st = reap(r);
+			if (st >= 0) {
+				drain_master(r);
+				return st;
+			}
+		}
+	}
+}
+
+static void repl_free(struct repl *r)
+{
+	remove_prompt(r);
+	if (r->have_tty) {
+		pty_term_restore(&r->outer);
+		pty_term_forget(&r->outer);
+	}
+	history_close(r->ctx, &r->hist);
+	if (r->rl_out)
+		fclose(r->rl_out);
+	pty_screen_free(r->screen);
+	if (r->pidfd >= 0)
+		close(r->pidfd);
+	if (r->ctl >= 0)
+		close(r->ctl);
+	pty_close(&r->pty);
+	free(r->acc);
+}
 
 int shell_interactive(struct shell_ctx *ctx)
 {
-	fputs("agentsh: interactive mode is not implemented yet\n", ctx->err);
-	return 2;
+	struct repl r = { .ctx = ctx, .ctl = -1, .pidfd = -1, .pty = { -1, -1, "" },
+			  .hist = { .fd = -1 } };
+	sigset_t orig;
+	int status;
+	cookie_io_functions_t io = { .write = tee_write };
+	struct winsize ws = { .ws_row = 24, .ws_col = 80 };
+
+	g_r = &r;
+	r.have_tty = isatty(STDIN_FILENO) && pty_term_save(&r.outer, STDIN_FILENO) == 0;
+	if (r.have_tty)
+		pty_get_winsize(STDIN_FILENO, &ws);
+	if (ws.ws_row == 0 || ws.ws_col == 0)
+		ws.ws_row = 24, ws.ws_col = 80;
+	if (gethostname(r.host, sizeof(r.host) - 1) < 0)
+		snprintf(r.host, sizeof(r.host), "localhost");
+	snprintf(r.cwd, sizeof(r.cwd), "%s", ctx->workspace);
+	if (pty_screen_new(ws.ws_row, ws.ws_col, &r.screen) < 0 ||
+	    !(r.rl_out = fopencookie(&r, "w", io))) {
+		fputs("agentsh: out of memory\n", stderr);
+		return 1;
+	}
+	setvbuf(r.rl_out, NULL, _IOFBF, 8192);
+	ctx->out = r.rl_out;
+	install_signals(&orig);
+	rl_readline_name = "agentsh";
+	rl_instream = stdin;
+	rl_outstream = r.rl_out;
+	rl_catch_signals = 0;
+	rl_catch_sigwinch = 0;
+	setup_completion(&r);
+	history_open(ctx, &r.hist);     /* without a file, history stays in memory */
+	if (delegate_start(&r) < 0) {
+		repl_free(&r);
+		sigprocmask(SIG_SETMASK, &orig, NULL);
+		return 1;
+	}
+	r.st = REPL_STARTUP;
+	outer_raw(&r);                  /* keystrokes typed during start-up are held */
+	status = run_loop(&r, &orig);
+	ctx->out = stdout;
+	repl_free(&r);
+	sigprocmask(SIG_SETMASK, &orig, NULL);
+	return status;
 }

@@ -1,0 +1,67 @@
+/* shell/ private: the interactive loop's state, shared by interactive.c
+ * (the loop, readline) and delegate.c (the delegate and its protocol). */
+#ifndef AGENTSH_SHELL_REPL_INT_H
+#define AGENTSH_SHELL_REPL_INT_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "pty/pty.h"
+#include "shell/history_int.h"
+#include "shell/marker_int.h"
+
+struct shell_ctx;
+
+enum repl_state {
+	REPL_STARTUP,   /* discarding startup output until the first marker */
+	REPL_PROMPT,    /* readline owns the outer terminal */
+	REPL_WAIT_START,/* a command was sent; waiting for PS0's S */
+	REPL_RUNNING,   /* relaying raw until D and the sentinel */
+	REPL_UNTRUSTED, /* the delegate exec'd something else: relay until it exits */
+};
+
+struct delegate_ident {
+	dev_t dev;
+	ino_t ino;
+	unsigned long startcode, startstack;
+};
+
+struct repl {
+	struct shell_ctx *ctx;
+	enum repl_state st;
+	struct pty_pair pty;
+	struct pty_term outer;
+	bool have_tty;
+	struct pty_screen *screen;
+	FILE *rl_out;                   /* readline's output: tty + screen model */
+	int ctl;                        /* our end of the control socket */
+	pid_t pid;
+	int pidfd;
+	struct delegate_ident ident;
+	long expect_seq;                /* seq of the next D */
+	bool got_done;                  /* D(expect_seq) accepted; waiting for the sentinel */
+	struct sentinel_scan scan;
+	char cwd[4097];
+	int status;
+	char *acc;                      /* lines of an incomplete command */
+	bool rl_installed;
+	char held[8192];                /* keystrokes held while no one should get them */
+	size_t nheld;
+	bool in_eof;                    /* the outer input hit EOF */
+	struct history_file hist;
+	bool exiting;                   /* exit was sent to the delegate */
+	char host[256];
+};
+
+int delegate_start(struct repl *r);
+int delegate_send(struct repl *r, const char *text, size_t n);
+int delegate_ack(struct repl *r);
+int delegate_recv(struct repl *r, struct marker_msg *m, pid_t *from);
+bool delegate_authentic_done(struct repl *r, const struct marker_msg *m, pid_t from);
+bool delegate_plausible_start(struct repl *r, const struct marker_msg *m, pid_t from);
+bool delegate_same_program(struct repl *r);
+void delegate_tty_sending(struct repl *r);
+void delegate_tty_running(struct repl *r);
+
+#endif
