@@ -460,6 +460,9 @@ static int audit_start(struct shell_ctx *ctx, struct run *r)
 	int rc = audit_command_begin(ctx->audit, ctx->opts.command ? ctx->opts.command : "", &r->command_id);
 	if (!rc)
 		rc = audit_collect_begin(ctx->audit, r->command_id, &r->coll);
+	/* the record that the command started is durable before it runs */
+	if (!rc)
+		rc = audit_flush(ctx->audit);
 	if (rc)
 		r->audit_err = strdup(audit_strerror(ctx->audit));
 	return rc;
