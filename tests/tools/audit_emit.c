@@ -71,7 +71,10 @@ int main(int argc, char **argv)
 	}
 	struct audit_command_result r = { .exit_status = 0, .duration_us = 1, .cpu_user_us = 0, .cpu_sys_us = 0,
 					  .peak_rss_kb = 0 };
-	audit_command_end(a, cmd, &r);
+	if (audit_command_end(a, cmd, &r)) {
+		fprintf(stderr, "audit_emit: %s\n", audit_strerror(a));
+		return 1;
+	}
 	struct audit_event e = AUDIT_EVENT_INIT(AUDIT_SESSION_END);
 	audit_emit(a, &e);
 	audit_close(a);
