@@ -40,6 +40,25 @@ static int command_word(const struct completions_ctx *c, const char *word,
 	return err;
 }
 
+static bool is_dir_command(const char *w)
+{
+	return !strcmp(w, "cd") || !strcmp(w, "pushd") || !strcmp(w, "rmdir");
+}
+
+/* Only the directories among the file names. */
+static int compl_dirs(const char *cwd, const char *word, struct completions_list *out)
+{
+	struct completions_list all = { 0 };
+	int err = compl_files(cwd, word, false, &all);
+	for (size_t i = 0; i < all.n && !err; i++) {
+		size_t n = strlen(all.v[i]);
+		if (n && all.v[i][n - 1] == '/')
+			err = compl_list_add(out, all.v[i]);
+	}
+	completions_list_free(&all);
+	return err;
+}
+
 static int argument_word(const struct completions_ctx *c, const struct compl_context *cx,
 			 const char *word, struct completions_list *out)
 {
@@ -49,6 +68,10 @@ static int argument_word(const struct completions_ctx *c, const struct compl_con
 		if (err || !files)
 			return err;
 	}
+	if (!cx->redirect && cx->nwords == 1 && cx->words[0] && !strcmp(cx->words[0], "help"))
+		return add_builtins(c, word, out);     /* agentsh's help NAME */
+	if (!cx->redirect && cx->words[0] && is_dir_command(cx->words[0]))
+		return compl_dirs(ctx_cwd(c), word, out);
 	return compl_files(ctx_cwd(c), word, false, out);
 }
 

@@ -6,7 +6,8 @@
  *     directories and executable files;
  *   - later words, and the target of a redirection: file names, relative to the
  *     delegate's working directory (which follows `cd` in the delegate, not
- *     agentsh's own cwd);
+ *     agentsh's own cwd); only directories after cd, pushd and rmdir; the
+ *     built-in names after `help`;
  *   - after `policy `: its subcommands; after `policy check `: the operation kinds
  *     (file, exec, net, signal, unix) and then each kind's operation, signal and
  *     target names, as the policy module spells them.

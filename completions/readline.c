@@ -52,6 +52,45 @@ static int stat_hook(char **name)
 	return 1;
 }
 
+/* Quotes a file name for the line, the way the delegate will read it back:
+ * inside the user's ' or ", escape what that quote needs; with no quote open,
+ * a backslash before each special character (readline's default would wrap
+ * the name in ' and break on a name that contains one). */
+static char *quote_name(char *name, int match_type, char *qc)
+{
+	(void)match_type;
+	char q = qc ? *qc : 0;
+	char *out = malloc(strlen(name) * 4 + 1), *o = out;
+	if (!out)
+		return NULL;
+	for (const char *p = name; *p; p++) {
+		if (q == '\'') {
+			if (*p == '\'') {              /* close, escaped quote, reopen */
+				memcpy(o, "'\\''", 4);
+				o += 4;
+				continue;
+			}
+		} else if (q == '"') {
+			if (strchr("\\\"$`", *p))
+				*o++ = '\\';
+		} else if (strchr(rl_filename_quote_characters, *p)) {
+			*o++ = '\\';
+		}
+		*o++ = *p;
+	}
+	*o = '\0';
+	return out;
+}
+
+/* A backslash-escaped character does not break a word ("my\ file"). */
+static int char_is_quoted(char *line, int index)
+{
+	int n = 0;
+	for (int i = index - 1; i >= 0 && line[i] == '\\'; i--)
+		n++;
+	return n % 2;
+}
+
 void completions_install_readline(const struct completions_ctx *ctx)
 {
 	if (ctx)
@@ -63,5 +102,7 @@ void completions_install_readline(const struct completions_ctx *ctx)
 	/* As bash sets them, so words split and quote the way the delegate will read them. */
 	rl_completer_word_break_characters = " \t\n\"'><=;|&(";
 	rl_completer_quote_characters = "'\"";
-	rl_filename_quote_characters = " \t\n\\\"'@<>=;|&()#$`?*[!:{~";
+	rl_filename_quote_characters = " \t\n\\\"'@<>=;|&()#$`?*[!:{}";
+	rl_filename_quoting_function = quote_name;
+	rl_char_is_quoted_p = char_is_quoted;
 }

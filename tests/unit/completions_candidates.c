@@ -161,6 +161,19 @@ static void test_files_in_delegate_cwd(void **st)
 	assert_string_equal(at_end(path_one, abs), want);
 }
 
+static void test_cd_and_help(void **st)
+{
+	(void)st;
+	assert_string_equal(at_end(path_one, "cd "), "dir1/|rel/");
+	assert_string_equal(at_end(path_one, "cd d"), "dir1/");
+	assert_string_equal(at_end(path_one, "cd fil"), "");
+	assert_string_equal(at_end(path_one, "help p"), "policy");
+	assert_string_equal(at_end(path_one, "help "), "agx-builtin|exit|help|policy");
+	/* help's second argument, and a redirection after help: files */
+	assert_string_equal(at_end(path_one, "help policy fil"), "file.txt|filter.c");
+	assert_string_equal(at_end(path_one, "help > fil"), "file.txt|filter.c");
+}
+
 static void test_command_word_with_slash(void **st)
 {
 	(void)st;
@@ -270,6 +283,7 @@ int main(void)
 		cmocka_unit_test(test_relative_path_entries_skipped),
 		cmocka_unit_test(test_command_position_after_operators),
 		cmocka_unit_test(test_files_in_delegate_cwd),
+		cmocka_unit_test(test_cd_and_help),
 		cmocka_unit_test(test_command_word_with_slash),
 		cmocka_unit_test(test_quoted_words),
 		cmocka_unit_test(test_policy_words),
