@@ -4,6 +4,7 @@
  *  - rules that can match nothing;
  *  - argument regexes that a different spelling of the same flags dodges;
  *  - approve rules when no approver can be reached. */
+#include <ctype.h>
 #include <pwd.h>
 #include <regex.h>
 #include <stdlib.h>
@@ -72,6 +73,14 @@ static bool glob_covers(const struct glob *a, const struct glob *b)
 	return false;
 }
 
+/* The last path segment is only "*" or "**": a directory-wide rule. */
+static bool broad_tail(const struct glob *g)
+{
+	const char *t = strrchr(g->src, '/');
+	t = t ? t + 1 : g->src;
+	return !strcmp(t, "*") || !strcmp(t, "**");
+}
+
 static bool glob_overlaps(const struct glob *a, const struct glob *b)
 {
 	char w[PATH_MAX];
@@ -107,7 +116,12 @@ static int lint_files(const struct policy *p, struct policy_diags *d)
 							first = a;
 						break;
 					}
-					if (a->c.decision != b->c.decision && glob_overlaps(&a->globs[h], &b->globs[g]) &&
+					/* a later file-specific rule (".env") under an earlier
+					 * directory-wide one (a whole workspace): the author meant an
+					 * exception, and first-match makes it dead there.  The
+					 * reverse order is the usual carve-out idiom. */
+					if (a->c.decision != b->c.decision && broad_tail(&a->globs[h]) &&
+					    !broad_tail(&b->globs[g]) && glob_overlaps(&a->globs[h], &b->globs[g]) &&
 					    !glob_covers(&b->globs[g], &a->globs[h])) {
 						if (nover++ < 3) {
 							ops_words(common, ops, sizeof(ops));
@@ -197,7 +211,7 @@ static bool dodgeable(const char *re, char *flag, size_t len)
 {
 	/* a literal cluster of single-letter options such as -rf or -fR */
 	for (const char *s = re; *s; s++) {
-		if (s[0] != '-' || s[1] == '-' || (s > re && (s[-1] == '-' || s[-1] == '\\')))
+		if (s[0] != '-' || s[1] == '-' || (s > re && (isalnum((unsigned char)s[-1]) || s[-1] == '-' || s[-1] == '\\')))
 			continue;
 		size_t k = 1;
 		while ((s[k] >= 'a' && s[k] <= 'z') || (s[k] >= 'A' && s[k] <= 'Z'))
