@@ -118,6 +118,9 @@ $(B)/%.o: %.S
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) -c -o $@ $<
 
+# The embedded default policy is assembled from the YAML file (.incbin).
+$(B)/policy/embedded.o: examples/policies/default.yaml
+
 # Every object of bpf/ may include a skeleton.
 $(bpf_OBJ): $(BPF_SKEL)
 
