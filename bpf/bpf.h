@@ -147,8 +147,8 @@ struct bpf_event {
 int bpf_guard_poll(struct bpf_guard *g, int timeout_ms,
 		   void (*cb)(void *ctx, const struct bpf_event *ev), void *ctx);
 /* An fd for epoll/poll: readable when bpf_guard_poll(g, 0, ...) has work.  Low-rate events
- * are flushed by an internal timer (BPF wakes the reader only per batch or for kills and
- * denials), so latency is bounded by ~50 ms without busy polling. */
+ * are flushed by an internal timer (BPF wakes the reader only per batch or for exec kills, and
+ * the rest waits for the timer), so latency is bounded by ~50 ms without busy polling. */
 int bpf_guard_fd(const struct bpf_guard *g);
 
 /* ---- diagnostics for `agentsh doctor` ---- */

@@ -79,7 +79,7 @@ static __always_inline int in_scope(void)
 }
 
 /* Batch wakeups: the reader is woken per wake_bytes of data, or at once for urgent
- * records (kills, denials); the loader flushes the rest on a timer. */
+ * records (exec kills); the loader flushes the rest on a 50 ms timer. */
 static __always_inline void submit(struct guard_ev *e, int urgent)
 {
 	__u64 fl = BPF_RB_NO_WAKEUP;
@@ -261,7 +261,7 @@ static __always_inline void report_net(__u32 type, int v6, const __u32 *a, __u16
 	e->proto = proto;
 	e->op = op;
 	e->rule_id = rule;
-	submit(e, 1);
+	submit(e, 0); /* batched: a flood of denials must not cost a wakeup each */
 }
 
 /* Steer UDP to port 53 to the local resolver; remember where it was going. */
@@ -365,7 +365,7 @@ int guard_sock_create(struct bpf_sock *sk)
 		e->port = sk->type;
 		e->op = 3;
 		e->rule_id = GUARD_RULE_DEFAULT;
-		submit(e, 1);
+		submit(e, 0);
 	}
 	return 0;
 }
