@@ -1,0 +1,360 @@
+/* policy/: matchers and evaluation order, through the public API. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "policy/policy.h"
+
+static const struct policy_vars V = { "/home/a", "/home/a/ws", "/home/a/ws", "/home/a/ws", "/tmp", "a" };
+
+static struct policy *load(const char *y)
+{
+	struct policy *p = NULL;
+	struct policy_diags d;
+	policy_diags_init(&d);
+	int e = policy_load_buffer(y, strlen(y), "t.yaml", &V, &p, &d);
+	if (e)
+		policy_diags_print(&d, stderr);
+	policy_diags_free(&d);
+	assert_int_equal(e, 0);
+	return p;
+}
+
+static void test_globs(void **st)
+{
+	(void)st;
+	assert_int_equal(policy_glob_match("/a/*", "/a/b"), 1);
+	assert_int_equal(policy_glob_match("/a/*", "/a/b/c"), 0);        /* '*' stays in one segment */
+	assert_int_equal(policy_glob_match("/a/**", "/a/b/c"), 1);
+	assert_int_equal(policy_glob_match("/a/**", "/a"), 0);           // reference: the dir glob does not match dir
+	assert_int_equal(policy_glob_match("/a/**", "/a/"), 1);
+	assert_int_equal(policy_glob_match("/a/**/z", "/a/z"), 1);       /* zero directories */
+	assert_int_equal(policy_glob_match("/a/**/z", "/a/b/c/z"), 1);
+	assert_int_equal(policy_glob_match("**/.env", "/x/y/.env"), 1);
+	assert_int_equal(policy_glob_match("**/.env", "/x/y/.envrc"), 0);
+	assert_int_equal(policy_glob_match("/f?o", "/foo"), 1);
+	assert_int_equal(policy_glob_match("/f?o", "/f/o"), 0);
+	assert_int_equal(policy_glob_match("/[a-c]x", "/bx"), 1);
+	assert_int_equal(policy_glob_match("/[!a-c]x", "/bx"), 0);
+	assert_int_equal(policy_glob_match("/[!a-c]x", "/dx"), 1);
+	assert_int_equal(policy_glob_match("/x/{a,b}/y", "/x/b/y"), 1);
+	assert_int_equal(policy_glob_match("/x/{a,b}/y", "/x/c/y"), 0);
+	assert_int_equal(policy_glob_match("/x/{a,{b,c}d}", "/x/cd"), 1);
+	assert_int_equal(policy_glob_match("/proc/*/environ", "/proc/12/environ"), 1);
+	assert_int_equal(policy_glob_match("/proc/*/environ", "/proc/12/task/3/environ"), 0);
+	assert_int_equal(policy_glob_match("/a\\*b", "/a*b"), 1);
+	assert_int_equal(policy_glob_match("/a\\*b", "/axb"), 0);
+	assert_int_equal(policy_glob_match("/x/{a,b", "/x/a"), -22);
+	/* a pathological pattern stays linear (NFA, no backtracking) */
+	assert_int_equal(policy_glob_match("/*a*a*a*a*a*a*a*a*a*a*b", "/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"), 0);
+	char buf[64];
+	bool lit;
+	assert_int_equal(policy_glob_static_prefix("/home/a/.ssh/**", buf, sizeof(buf), &lit), 12);
+	assert_string_equal(buf, "/home/a/.ssh");
+	assert_false(lit);
+	policy_glob_static_prefix("/etc/shadow", buf, sizeof(buf), &lit);
+	assert_string_equal(buf, "/etc/shadow");
+	assert_true(lit);
+}
+
+static void test_files_order_and_vars(void **st)
+{
+	(void)st;
+	struct policy *p = load("version: 1\nname: t\nfile_rules:\n"
+		"  - name: ssh\n    paths: [\"${HOME}/.ssh/**\"]\n    decision: deny\n"
+		"  - name: ws\n    paths: [\"${WORKSPACE}\", \"${WORKSPACE}/**\"]\n    operations: [read, write]\n    decision: allow\n"
+		"  - name: fb\n    paths: [\"${NOPE:-/opt/fb}/**\"]\n    operations: [write]\n    decision: audit\n"
+		"  - name: rd\n    paths: [\"/srv/**\"]\n    operations: [delete]\n    decision: redirect\n    redirect_to: /trash\n");
+	struct policy_result r;
+	policy_check_file(p, POLICY_FILE_READ, "/home/a/.ssh/id_rsa", &r);
+	assert_int_equal(r.decision, POLICY_DENY);
+	assert_string_equal(r.rule, "ssh");
+	assert_int_equal(r.line, 4);
+	policy_check_file(p, POLICY_FILE_WRITE, "/home/a/ws/x/../../.ssh/k", &r);  /* normalised */
+	assert_string_equal(r.rule, "ssh");
+	policy_check_file(p, POLICY_FILE_WRITE, "/home/a/ws//f", &r);
+	assert_string_equal(r.rule, "ws");
+	policy_check_file(p, POLICY_FILE_STAT, "/home/a/ws", &r);                 /* read covers stat */
+	assert_string_equal(r.rule, "ws");
+	policy_check_file(p, POLICY_FILE_DELETE, "/home/a/ws/f", &r);
+	assert_string_equal(r.rule, "default-deny-files");
+	assert_true(r.is_default);
+	policy_check_file(p, POLICY_FILE_READ, "/etc/hosts", &r);
+	assert_int_equal(r.decision, POLICY_ALLOW);
+	assert_string_equal(r.rule, "default-allow-reads");
+	policy_check_file(p, POLICY_FILE_WRITE, "/opt/fb/x", &r);
+	assert_string_equal(r.rule, "fb");
+	policy_check_file(p, POLICY_FILE_DELETE, "/srv/a/b.txt", &r);
+	assert_int_equal(r.decision, POLICY_REDIRECT);
+	assert_string_equal(r.redirect_path, "/trash/b.txt");
+	assert_int_equal(policy_check_file(p, POLICY_FILE_READ, "relative/x", &r), -22);
+	assert_int_equal(r.decision, POLICY_DENY);
+	policy_free(p);
+}
+
+static void test_var_values_are_literal(void **st)
+{
+	(void)st;
+	struct policy_vars v = V;
+	v.home = "/home/x*";
+	struct policy *p = NULL;
+	const char *y = "version: 1\nname: t\nfile_rules:\n  - name: h\n    paths: [\"${HOME}/**\"]\n    decision: deny\n";
+	assert_int_equal(policy_load_buffer(y, strlen(y), "t", &v, &p, NULL), 0);
+	struct policy_result r;
+	policy_check_file(p, POLICY_FILE_WRITE, "/home/xyz/f", &r);
+	assert_string_equal(r.rule, "default-deny-files");  /* not h: '*' in HOME is literal */
+	policy_check_file(p, POLICY_FILE_READ, "/home/x*/f", &r);
+	assert_string_equal(r.rule, "h");
+	policy_free(p);
+}
+
+static void test_commands(void **st)
+{
+	(void)st;
+	struct policy *p = load("version: 1\nname: t\ncommand_rules:\n"
+		"  - name: rmrf\n    commands: [rm]\n    args_patterns: [\"(^| )-[a-zA-Z]*[rR]\"]\n    decision: deny\n    message: \"no {{.Args}} via {{.Command}}\"\n"
+		"  - name: exact\n    commands: [/opt/tool/bin/x]\n    decision: approve\n"
+		"  - name: pglob\n    commands: [\"/usr/local/bin/*\"]\n    decision: audit\n"
+		"  - name: bglob\n    commands: [\"py*\"]\n    decision: allow\n"
+		"  - name: base\n    commands: [LS, rm, sh]\n    decision: allow\n"
+		"  - name: redir\n    commands: [curl]\n    decision: redirect\n    redirect_to: {command: /bin/echo, args: [a], args_append: [z], environment: {K: v}}\n");
+	struct policy_result r;
+	const char *a1[] = { "rm", "-f", "-r", "x" };
+	policy_check_exec(p, "/bin/rm", 4, a1, &r);
+	assert_string_equal(r.rule, "rmrf");
+	assert_string_equal(r.message, "no -f -r x via /bin/rm");
+	const char *a2[] = { "rm", "x" };
+	policy_check_exec(p, "/bin/rm", 2, a2, &r);
+	assert_string_equal(r.rule, "base");
+	policy_check_exec(p, "/opt/tool/bin/x", 1, a2, &r);
+	assert_string_equal(r.rule, "exact");
+	policy_check_exec(p, "/usr/local/bin/thing", 1, a2, &r);
+	assert_string_equal(r.rule, "pglob");
+	policy_check_exec(p, "/usr/bin/python3", 1, a2, &r);
+	assert_string_equal(r.rule, "bglob");
+	policy_check_exec(p, "/usr/bin/ls", 1, a2, &r);              /* case-insensitive basename */
+	assert_string_equal(r.rule, "base");
+	policy_check_exec(p, "/usr/lib/agentsh/sh.real", 1, a2, &r); /* .real stripped */
+	assert_string_equal(r.rule, "base");
+	policy_check_exec(p, "/usr/bin/vim", 1, a2, &r);
+	assert_string_equal(r.rule, "default-deny-commands");
+	policy_check_exec(p, "/usr/bin/curl", 1, a2, &r);
+	assert_int_equal(r.decision, POLICY_REDIRECT);
+	assert_string_equal(r.cmd.path, "/bin/echo");
+	assert_int_equal(r.cmd.nargs, 1);
+	assert_string_equal(r.cmd.args_append[0], "z");
+	assert_string_equal(r.cmd.env[0], "K=v");
+	/* long argument lists are matched too (heap path) */
+	static char big[100000];
+	memset(big, 'a', sizeof(big) - 1);
+	const char *a3[] = { "rm", big, "-R" };
+	policy_check_exec(p, "/bin/rm", 3, a3, &r);
+	assert_string_equal(r.rule, "rmrf");
+	policy_free(p);
+}
+
+static void test_context(void **st)
+{
+	(void)st;
+	struct policy *p = load("version: 1\nname: t\ncommand_rules:\n"
+		"  - name: nested-only\n    commands: [make]\n    context: [nested]\n    decision: deny\n"
+		"  - name: depth\n    commands: [make]\n    context: {min_depth: 0, max_depth: 0}\n    decision: allow\n");
+	struct policy_result r;
+	const char *a[] = { "make" };
+	policy_check_exec_depth(p, "/usr/bin/make", 1, a, 0, &r);
+	assert_string_equal(r.rule, "depth");
+	policy_check_exec_depth(p, "/usr/bin/make", 1, a, 2, &r);
+	assert_string_equal(r.rule, "nested-only");
+	policy_free(p);
+}
+
+static int net(const struct policy *p, const char *ip, uint16_t port, const char *dom, struct policy_result *r)
+{
+	struct sockaddr_in6 s6 = { .sin6_family = AF_INET6, .sin6_port = htons(port) };
+	struct sockaddr_in s4 = { .sin_family = AF_INET, .sin_port = htons(port) };
+	if (inet_pton(AF_INET, ip, &s4.sin_addr) == 1)
+		return policy_check_net(p, (struct sockaddr *)&s4, dom, r);
+	assert_int_equal(inet_pton(AF_INET6, ip, &s6.sin6_addr), 1);
+	return policy_check_net(p, (struct sockaddr *)&s6, dom, r);
+}
+
+static void test_network(void **st)
+{
+	(void)st;
+	struct policy *p = load("version: 1\nname: t\nnetwork_rules:\n"
+		"  - name: gh\n    domains: [\"*.GitHub.com\", github.com]\n    ports: [443, \"8000-8010\"]\n    decision: allow\n"
+		"  - name: priv\n    cidrs: [10.0.0.0/8, \"fd00::/8\", \"::ffff:192.168.0.0/112\"]\n    decision: deny\n"
+		"  - name: https\n    ports: [443]\n    decision: approve\n    message: \"{{.RemoteAddr}}:{{.RemotePort}}\"\n"
+		"  - name: all\n    domains: [\"*\"]\n    decision: audit\n");
+	struct policy_result r;
+	policy_check_net_name(p, "API.github.com.", 443, &r);
+	assert_string_equal(r.rule, "gh");
+	policy_check_net_name(p, "a.b.c.github.com", 8005, &r);     /* any depth, port range */
+	assert_string_equal(r.rule, "gh");
+	policy_check_net_name(p, "github.com", 8011, &r);
+	assert_string_equal(r.rule, "all");
+	policy_check_net_name(p, "evilgithub.com", 443, &r);
+	assert_string_equal(r.rule, "https");
+	assert_string_equal(r.message, "evilgithub.com:443");
+	net(p, "10.1.2.3", 80, NULL, &r);
+	assert_string_equal(r.rule, "priv");
+	net(p, "::ffff:10.9.9.9", 80, NULL, &r);                   /* v4-mapped matches the v4 rule */
+	assert_string_equal(r.rule, "priv");
+	net(p, "192.168.4.4", 80, NULL, &r);                       /* v4-mapped CIDR is a v4 rule */
+	assert_string_equal(r.rule, "priv");
+	net(p, "fd12::1", 80, NULL, &r);
+	assert_string_equal(r.rule, "priv");
+	net(p, "11.0.0.1", 443, NULL, &r);
+	assert_string_equal(r.rule, "https");
+	assert_string_equal(r.message, "11.0.0.1:443");
+	net(p, "11.0.0.1", 80, NULL, &r);                          /* bare '*' matches IP-only too */
+	assert_string_equal(r.rule, "all");
+	policy_check_net_name(p, "10.0.0.5", 22, &r);              /* IP literal as a name */
+	assert_string_equal(r.rule, "priv");
+	policy_free(p);
+	p = load("version: 1\nname: t\nnetwork_rules:\n  - name: x\n    domains: [a.com]\n    decision: allow\n");
+	policy_check_net_name(p, "b.com", 443, &r);
+	assert_string_equal(r.rule, "default-deny-network");
+	policy_free(p);
+}
+
+static void test_signals_unix(void **st)
+{
+	(void)st;
+	struct policy *p = load("version: 1\nname: t\nsignal_rules:\n"
+		"  - name: self\n    signals: [\"@all\"]\n    target: {type: self}\n    decision: allow\n"
+		"  - name: kill2term\n    signals: [SIGKILL, 9]\n    target: {type: descendants}\n    decision: redirect\n    redirect_to: TERM\n"
+		"  - name: job\n    signals: [\"@job\"]\n    target: {type: session}\n    decision: absorb\n"
+		"  - name: ext\n    signals: [\"@fatal\", \"HUP\"]\n    target: {type: external}\n    decision: deny\n    fallback: audit\n"
+		"  - name: proc\n    signals: [\"@reload\"]\n    target: {type: process, pattern: \"nginx*\"}\n    decision: allow\n"
+		"unix_socket_rules:\n  - name: dock\n    paths: [/run/docker.sock]\n    operations: [connect]\n    decision: deny\n"
+		"  - name: abs\n    paths: [\"@dbus-*\"]\n    decision: allow\n");
+	struct policy_result r;
+	policy_check_signal(p, SIGUSR1, POLICY_SIG_SELF, &r);
+	assert_string_equal(r.rule, "self");
+	policy_check_signal(p, SIGKILL, POLICY_SIG_CHILDREN, &r);
+	assert_int_equal(r.decision, POLICY_REDIRECT);
+	assert_int_equal(r.redirect_signal, SIGTERM);
+	policy_check_signal(p, SIGTSTP, POLICY_SIG_DESCENDANTS, &r);
+	assert_int_equal(r.decision, POLICY_ABSORB);
+	policy_check_signal(p, SIGHUP, POLICY_SIG_EXTERNAL, &r);
+	assert_string_equal(r.rule, "ext");
+	assert_true(r.has_fallback);
+	assert_int_equal(r.fallback, POLICY_AUDIT);
+	struct policy_signal_info in = { .rel = POLICY_SIG_EXTERNAL, .comm = "nginx-worker" };
+	policy_check_signal_info(p, SIGUSR2, &in, &r);
+	assert_string_equal(r.rule, "proc");
+	policy_check_signal(p, SIGUSR2, POLICY_SIG_SYSTEM, &r);
+	assert_string_equal(r.rule, "default-deny-signals");
+	policy_check_signal(p, 0, POLICY_SIG_SYSTEM, &r);
+	assert_int_equal(r.decision, POLICY_ALLOW);
+	assert_int_equal(policy_signal_parse("sigterm"), SIGTERM);
+	assert_int_equal(policy_signal_parse("15"), 15);
+	assert_int_equal(policy_signal_parse("SIGNOPE"), -22);
+	policy_check_unix(p, POLICY_UNIX_CONNECT, "/run/docker.sock", false, &r);
+	assert_string_equal(r.rule, "dock");
+	policy_check_unix(p, POLICY_UNIX_BIND, "/run/docker.sock", false, &r);
+	assert_string_equal(r.rule, "default-deny-unix-sockets");
+	policy_check_unix(p, POLICY_UNIX_CONNECT, "dbus-123", true, &r);
+	assert_string_equal(r.rule, "abs");
+	policy_free(p);
+	/* no signal rules: reference behaviour, no filtering */
+	p = load("version: 1\nname: t\n");
+	assert_false(policy_filters_signals(p));
+	policy_check_signal(p, SIGKILL, POLICY_SIG_EXTERNAL, &r);
+	assert_int_equal(r.decision, POLICY_ALLOW);
+	policy_free(p);
+}
+
+static void test_defaults_block(void **st)
+{
+	(void)st;
+	struct policy *p = load("version: 1\nname: t\ndefaults: {commands: audit, network: allow, file_read: deny, file_write: approve, unix_sockets: allow, signals: allow}\n");
+	struct policy_result r;
+	const char *a[] = { "x" };
+	policy_check_exec(p, "/bin/x", 1, a, &r);
+	assert_int_equal(r.decision, POLICY_AUDIT);
+	policy_check_net_name(p, "x.com", 1, &r);
+	assert_int_equal(r.decision, POLICY_ALLOW);
+	policy_check_file(p, POLICY_FILE_READ, "/x", &r);
+	assert_int_equal(r.decision, POLICY_DENY);
+	policy_check_file(p, POLICY_FILE_MKDIR, "/x", &r);
+	assert_int_equal(r.decision, POLICY_APPROVE);
+	policy_check_unix(p, POLICY_UNIX_CONNECT, "/x", false, &r);
+	assert_int_equal(r.decision, POLICY_ALLOW);
+	assert_true(policy_filters_signals(p));
+	policy_free(p);
+}
+
+static void test_env(void **st)
+{
+	(void)st;
+	struct policy *p = load("version: 1\nname: t\nenv_policy: {deny: [\"*_TOKEN\"], max_keys: 5}\n"
+		"env_inject: {BASH_ENV: /etc/agentsh/bashenv}\ncommand_rules:\n"
+		"  - name: strict\n    commands: [node]\n    env_allow: [PATH, HOME]\n    decision: allow\n");
+	const char *envp[] = { "PATH=/bin", "HOME=/h", "GITHUB_TOKEN=x", "MY_TOKEN=y", "AWS_SECRET_ACCESS_KEY=z",
+			       "LD_PRELOAD=/x.so", "BASH_ENV=/evil", "TERM=xterm", NULL };
+	const char *out[16];
+	size_t n;
+	assert_int_equal(policy_env_filter(p, NULL, envp, out, 16, &n), 0);
+	assert_int_equal(n, 4);  /* PATH HOME TERM + injected BASH_ENV */
+	assert_string_equal(out[0], "PATH=/bin");
+	assert_string_equal(out[2], "TERM=xterm");
+	assert_string_equal(out[3], "BASH_ENV=/etc/agentsh/bashenv");
+	struct policy_result r;
+	const char *a[] = { "node" };
+	policy_check_exec(p, "/usr/bin/node", 1, a, &r);
+	assert_int_equal(policy_env_filter(p, &r, envp, out, 16, &n), 0);
+	assert_int_equal(n, 3);  /* PATH HOME + BASH_ENV */
+	const char *many[] = { "A=1", "B=2", "C=3", "D=4", "E=5", "F=6", NULL };
+	assert_int_equal(policy_env_filter(p, NULL, many, out, 16, &n), -E2BIG);
+	assert_int_equal(policy_env_filter(p, NULL, many, out, 2, &n), -ENOSPC);
+	policy_free(p);
+}
+
+static void test_embedded_default(void **st)
+{
+	(void)st;
+	size_t len;
+	const char *y = policy_embedded_default(&len);
+	assert_true(len > 100);
+	assert_int_equal(y[len], 0);
+	struct policy *p;
+	assert_int_equal(policy_load_embedded(&V, &p, NULL), 0);
+	assert_string_equal(policy_name(p), "default");
+	assert_string_equal(policy_source(p), "<embedded>");
+	assert_int_equal(strlen(policy_sha256(p)), 64);
+	assert_true(policy_file_rule_count(p) > 3);
+	struct policy_file_rule_info fi;
+	assert_int_equal(policy_file_rule_get(p, 0, &fi), 0);
+	assert_int_equal(fi.decision, POLICY_DENY);
+	assert_string_equal(fi.globs[0], "/home/a/.ssh/**");
+	assert_true(policy_limits(p)->pids_max > 0);
+	policy_free(p);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_globs),
+		cmocka_unit_test(test_files_order_and_vars),
+		cmocka_unit_test(test_var_values_are_literal),
+		cmocka_unit_test(test_commands),
+		cmocka_unit_test(test_context),
+		cmocka_unit_test(test_network),
+		cmocka_unit_test(test_signals_unix),
+		cmocka_unit_test(test_defaults_block),
+		cmocka_unit_test(test_env),
+		cmocka_unit_test(test_embedded_default),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
