@@ -5,20 +5,37 @@
 #   sh tests/conformance/run.sh                 all modes ($AGENTSH is the binary)
 #   sh tests/conformance/run.sh --bash-only     check the spec against bash alone
 #   sh tests/conformance/run.sh NAME...         only cases whose name contains NAME
-# Extra agentsh flags (e.g. --no-config): AGENTSH_CONFORMANCE_FLAGS.
+# As root (agentsh refuses to run a session's commands as root), every mode runs as the
+# unprivileged account $AGENTSH_CONFORMANCE_USER (default agentsh-conf, created here and
+# removed afterwards if it did not exist): bash under its uid, agentsh with --user.
+# agentsh's flags: $AGENTSH_CONFORMANCE_FLAGS (default --no-config: the embedded policy).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 : "${AGENTSH_SRC:=$(cd "$here/../.." && pwd)}"
 : "${AGENTSH_BUILD:=build}"
 : "${AGENTSH:=$AGENTSH_SRC/$AGENTSH_BUILD/agentsh}"
-export AGENTSH AGENTSH_SRC AGENTSH_BUILD
+AGENTSH_CONFORMANCE_FLAGS=${AGENTSH_CONFORMANCE_FLAGS-"--no-config"}
+export AGENTSH AGENTSH_SRC AGENTSH_BUILD AGENTSH_CONFORMANCE_FLAGS
 command -v python3 >/dev/null 2>&1 || { echo "SKIP: needs python3 (run: make deps)"; exit 77; }
 
-case " $* " in *" --bash-only "*|*" --list "*) exec python3 "$here/runner.py" "$@" ;; esac
+case " $* " in *" --list "*) exec python3 "$here/runner.py" "$@" ;; esac
+
+as_user=
+if [ "$(id -u)" = 0 ]; then
+	u=${AGENTSH_CONFORMANCE_USER:-agentsh-conf}
+	if ! id "$u" >/dev/null 2>&1; then
+		useradd -m -s /bin/bash "$u" >/dev/null 2>&1 ||
+			{ echo "SKIP: cannot create the test account $u (useradd failed)"; exit 77; }
+		trap 'userdel -r "$u" >/dev/null 2>&1' EXIT
+	fi
+	as_user="--as-user $u"
+fi
+
+case " $* " in *" --bash-only "*) python3 "$here/runner.py" $as_user "$@"; exit $? ;; esac
 if [ ! -x "$AGENTSH" ]; then
 	# Still prove the spec is right, then say plainly that agentsh itself was not tested.
-	python3 "$here/runner.py" --bash-only "$@" || exit 1
+	python3 "$here/runner.py" --bash-only $as_user "$@" || exit 1
 	echo "SKIP: $AGENTSH is not built; the spec passed against bash only, agentsh modes not run"
 	exit 77
 fi
-exec python3 "$here/runner.py" "$@"
+python3 "$here/runner.py" $as_user "$@"

@@ -139,19 +139,26 @@ def make_modes(agentsh, agentsh_flags, bash_only):
     return modes
 
 
-def run_one(case, mode, root, timeout):
-    """Runs one case in one mode in a fresh empty directory; returns (stdout, status, stderr)."""
+def run_one(case, mode, root, timeout, account):
+    """Runs one case in one mode in a fresh empty directory; returns (stdout, status, stderr).
+    account (a pwd entry or None): bash runs as that user, agentsh is given --user for it,
+    and the directory belongs to it."""
     mname, argv, as_arg = mode
     cwd = os.path.join(root, case.name, mname)
     os.makedirs(cwd)
-    env = clean_env(root)
+    env = clean_env(account.pw_dir if account else root)
+    ids = {}
+    if account:
+        os.chown(cwd, account.pw_uid, account.pw_gid)
+        if mname.startswith("bash"):
+            ids = dict(user=account.pw_uid, group=account.pw_gid, extra_groups=[])
     script = case.script.encode()
     cmd = argv + [case.script] if as_arg else argv
     try:
         p = subprocess.run(cmd, input=None if as_arg else script,
                            stdin=subprocess.DEVNULL if as_arg else None,
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                           cwd=cwd, env=env, timeout=timeout, start_new_session=True)
+                           cwd=cwd, env=env, timeout=timeout, start_new_session=True, **ids)
     except subprocess.TimeoutExpired as e:
         return (e.stdout or b"", "timeout after %ss" % timeout, e.stderr or b"")
     rc = p.returncode
@@ -199,6 +206,9 @@ def main():
     ap.add_argument("--timeout", type=float, default=15.0, help="seconds per case and mode")
     ap.add_argument("--diff-dir", default=None, help="where failing cases' diffs are written")
     ap.add_argument("--list", action="store_true", help="list the cases and exit")
+    ap.add_argument("--as-user", metavar="NAME", default=None,
+                    help="(root) run every mode as this account: bash under its uid, "
+                         "agentsh with --user NAME")
     ap.add_argument("filter", nargs="*", help="run only cases whose name contains one of these")
     a = ap.parse_args()
 
@@ -227,6 +237,19 @@ def main():
               % a.agentsh, file=sys.stderr)
         return 2
     flags = os.environ.get("AGENTSH_CONFORMANCE_FLAGS", "").split()
+    account = None
+    if a.as_user:
+        import pwd
+        try:
+            account = pwd.getpwnam(a.as_user)
+        except KeyError:
+            print("conformance: --as-user %s: no such account; create it (useradd) or drop the option"
+                  % a.as_user, file=sys.stderr)
+            return 2
+        if os.getuid() != 0:
+            print("conformance: --as-user needs root (it switches the uid bash runs under)", file=sys.stderr)
+            return 2
+        flags += ["--user", a.as_user]
     modes = make_modes(a.agentsh, flags, a.bash_only)
     diff_dir = a.diff_dir or os.path.join(os.environ.get("AGENTSH_SRC", os.path.dirname(os.path.dirname(HERE))),
                                           os.environ.get("AGENTSH_BUILD", "build"), "conformance")
@@ -235,7 +258,7 @@ def main():
     t0 = time.time()
     try:
         with cf.ThreadPoolExecutor(max_workers=a.jobs) as ex:
-            futs = {(c.name, m[0]): ex.submit(run_one, c, m, root, a.timeout) for c in cases for m in modes}
+            futs = {(c.name, m[0]): ex.submit(run_one, c, m, root, a.timeout, account) for c in cases for m in modes}
             failed = []
             for c in cases:
                 results = [(m[0], futs[(c.name, m[0])].result()) for m in modes]
