@@ -378,6 +378,8 @@ int audit_writer_start(struct audit *a)
 				    a->wdb ? sqlite3_errmsg(a->wdb) : "out of memory");
 	sqlite3_busy_timeout(a->wdb, a->busy_timeout_ms);
 	int rc = wexec(a, "PRAGMA synchronous=FULL");
+	/* index pages of a large store stay in memory across batches */
+	rc = rc ? rc : wexec(a, "PRAGMA cache_size=-65536");
 	for (int i = 0; !rc && i < ST_N; i++)
 		if (sqlite3_prepare_v3(a->wdb, wsql[i], -1, SQLITE_PREPARE_PERSISTENT, &a->wst[i], NULL) != SQLITE_OK)
 			rc = audit_seterr(a, -EIO, "audit store %s: %s", a->db_path, sqlite3_errmsg(a->wdb));
