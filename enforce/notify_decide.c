@@ -251,11 +251,11 @@ void nd_report(struct nreq *r, const struct ndecision *d, bool allowed, int err,
 		if (note && strpbrk(note, "\"\\"))
 			snprintf(details, sizeof details, "{\"syscall\":%d}", r->nr);
 		emit(r, atype(d->kind), adec(d->res.decision), eff, d->res.rule, d->res.message,
-		     allowed ? 0 : err, details);
+		     err, details);
 	}
 	if (verb)
 		notice(r, verb, d, note);
-	hook(r, d, allowed, allowed ? 0 : err);
+	hook(r, d, allowed, err);
 }
 
 void nd_report_plain(struct nreq *r, const char *rule, int err, const char *msg)

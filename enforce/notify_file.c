@@ -265,8 +265,10 @@ static void finish(struct nreq *r, struct fplan *p, const struct ndecision *d)
 	}
 	rc = perform(r, p);
 	nc_leave(r->n, &sv);
+	/* The policy allowed it; a failure now is the kernel's own answer
+	 * (permissions, ENOENT...), recorded with its errno. */
 	if (!p->soft_delete_dest)
-		nd_report(r, d, rc >= 0, rc < 0 ? -rc : 0, NULL);
+		nd_report(r, d, true, rc < 0 ? -rc : 0, NULL);
 	if (rc < 0)
 		nr_error(r, -rc);
 	else if (is_open(p->k))

@@ -117,8 +117,27 @@ struct walk {
 	int root;               /* the target's root, O_PATH */
 	struct stat rootst;
 	int links;
+	struct ncreds_saved *sv;        /* the walk's target identity */
 	char rest[2 * PATH_MAX];
 };
+
+/* Is fd a directory of the target's own /proc/<tgid>/ tree?  A process may
+ * always follow its own magic links, even when it is not dumpable (the
+ * kernel's ptrace_may_access() allows the same thread group), while the
+ * supervisor acting as its uid would be refused. */
+static bool own_proc_dir(struct walk *w, int fd)
+{
+	char p[PATH_MAX];
+	struct nreq *r = w->r;
+
+	if (np_fd_path(fd, p, sizeof p) < 0 || strncmp(p, "/proc/", 6))
+		return false;
+	if (!r->tgid && nc_tgid(r->pid, &r->tgid, NULL) < 0)
+		return false;
+	char *end;
+	long id = strtol(p + 6, &end, 10);
+	return end != p + 6 && (*end == '/' || !*end) && id == r->tgid;
+}
 
 static bool is_proc_root(int fd)
 {
@@ -160,6 +179,27 @@ static int ns_id(pid_t pid, const char *key, char *out, size_t len)
 }
 
 /* rest := prefix + "/" + tail (tail may be empty). */
+/* openat in the walk: with the target's identity, except inside the target's
+ * own /proc/<tgid> tree (see own_proc_dir). */
+static int walk_openat(struct walk *w, int dir, const char *comp, int flags)
+{
+	bool own = on_proc(dir) && !is_proc_root(dir) && own_proc_dir(w, dir);
+	int fd, e;
+
+	if (own)
+		nc_leave(w->r->n, w->sv);
+	fd = openat(dir, comp, flags);
+	e = errno;
+	if (own && nc_enter(w->r->n, w->sv) < 0) {
+		if (fd >= 0)
+			close(fd);
+		errno = EACCES;
+		return -1;
+	}
+	errno = e;
+	return fd;
+}
+
 static int path_splice(struct walk *w, const char *prefix, const char *tail)
 {
 	char tmp[2 * PATH_MAX];
@@ -242,7 +282,7 @@ static int walk(struct walk *w, int *cur, bool want_parent, bool follow, struct 
 				strncat(w->rest, "/", sizeof w->rest - strlen(w->rest) - 1);
 			continue;
 		}
-		int fd = openat(*cur, comp, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		int fd = walk_openat(w, *cur, comp, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 		if (fd < 0)
 			return -errno;
 		struct stat st;
@@ -259,7 +299,7 @@ static int walk(struct walk *w, int *cur, bool want_parent, bool follow, struct 
 			if (on_proc(*cur) && !is_proc_root(*cur)) {
 				/* A magic link (fd/N, cwd, root, exe, map_files/...):
 				 * let the kernel jump, as it will for the target. */
-				int mfd = openat(*cur, comp, O_PATH | O_CLOEXEC);
+				int mfd = walk_openat(w, *cur, comp, O_PATH | O_CLOEXEC);
 				int e = errno;
 				close(fd);
 				if (mfd < 0)
@@ -345,6 +385,7 @@ static int walk_as_target(struct nreq *r, struct walk *w, int *cur, bool want_pa
 
 	if (rc < 0)
 		return rc;
+	w->sv = &sv;
 	rc = walk(w, cur, want_parent, follow, p);
 	nc_leave(r->n, &sv);
 	return rc;

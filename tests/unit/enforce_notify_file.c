@@ -1,0 +1,453 @@
+/* File operations under the real seccomp supervisor: allowed ones happen with
+ * the target's identity, denied ones fail with EACCES and leave the file
+ * system untouched, whatever path trick is used. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <sys/xattr.h>
+
+#include "enforce_notify_harness.h"
+
+static const char *POLICY =
+	"version: 1\n"
+	"name: notify-file-test\n"
+	"file_rules:\n"
+	"  - name: deny-secret\n"
+	"    paths: [\"WS/secret\", \"WS/secret/**\"]\n"
+	"    operations: [\"*\"]\n"
+	"    decision: deny\n"
+	"    message: secrets are off limits\n"
+	"  - name: trash-deletes\n"
+	"    paths: [\"WS/trash/**\"]\n"
+	"    operations: [delete, rmdir]\n"
+	"    decision: soft_delete\n"
+	"  - name: redirect-log\n"
+	"    paths: [\"WS/redir.txt\"]\n"
+	"    operations: [write, create]\n"
+	"    decision: redirect\n"
+	"    redirect_to: WS/redirected\n"
+	"  - name: approve-me\n"
+	"    paths: [\"WS/approve.txt\"]\n"
+	"    operations: [\"*\"]\n"
+	"    decision: approve\n"
+	"  - name: workspace\n"
+	"    paths: [\"WS\", \"WS/**\", \"/dev/**\", \"/proc/**\"]\n"
+	"    operations: [\"*\"]\n"
+	"    decision: allow\n";
+
+static char ws[256];
+static char trash[300];
+static struct policy *pol;
+
+static void mkfile(const char *rel, const char *content, mode_t mode)
+{
+	char p[512];
+	snprintf(p, sizeof p, "%s/%s", ws, rel);
+	FILE *f = fopen(p, "w");
+	assert_non_null(f);
+	fputs(content, f);
+	fclose(f);
+	chmod(p, mode);
+}
+
+static int cmkfile(const char *rel, const char *content, mode_t mode)
+{
+	char p[512];
+	snprintf(p, sizeof p, "%s/%s", ws, rel);
+	int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, mode);
+	if (fd < 0)
+		return -1;
+	ssize_t w = write(fd, content, strlen(content));
+	close(fd);
+	return w < 0 ? -1 : 0;
+}
+
+static bool content_is(const char *rel, const char *want)
+{
+	char p[512], buf[256] = "";
+	snprintf(p, sizeof p, "%s/%s", ws, rel);
+	FILE *f = fopen(p, "r");
+	if (!f)
+		return false;
+	size_t n = fread(buf, 1, sizeof buf - 1, f);
+	buf[n] = 0;
+	fclose(f);
+	return !strcmp(buf, want);
+}
+
+static bool exists(const char *rel)
+{
+	char p[512];
+	struct stat st;
+	snprintf(p, sizeof p, "%s/%s", ws, rel);
+	return lstat(p, &st) == 0;
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	if (geteuid() != 0) {
+		fprintf(stderr, "SKIP: needs root (the supervisor switches to the target's uid)\n");
+		return -1;
+	}
+	h_mkws(ws, sizeof ws, "file");
+	snprintf(trash, sizeof trash, "%s-trash", ws);
+	char p[512];
+	const char *dirs[] = { "secret", "trash", "redirected", "sub" };
+	for (size_t i = 0; i < 4; i++) {
+		snprintf(p, sizeof p, "%s/%s", ws, dirs[i]);
+		mkdir(p, 0777);
+		chmod(p, 0777);
+	}
+	mkfile("secret/key", "SECRET", 0666);
+	pol = h_policy(POLICY, ws);
+	return pol ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	policy_free(pol);
+	h_rmrf(ws);
+	h_rmrf(trash);
+	return 0;
+}
+
+#define FAIL(n) do { fprintf(stderr, "child: step %d: %s\n", n, strerror(errno)); return n; } while (0)
+#define P(rel) (snprintf(pb, sizeof pb, "%s/%s", ws, rel), pb)
+#define Q(rel) (snprintf(pb2, sizeof pb2, "%s/%s", ws, rel), pb2)
+
+/* ---- children (run inside the sandbox as nobody) ---- */
+
+static int c_create_allowed(void *a)
+{
+	char pb[512];
+	(void)a;
+	umask(027);
+	int fd = open(P("new.txt"), O_WRONLY | O_CREAT | O_EXCL, 0666);
+	if (fd < 0)
+		FAIL(10);
+	if (write(fd, "hello", 5) != 5)
+		FAIL(11);
+	close(fd);
+	fd = openat(AT_FDCWD, P("new.txt"), O_WRONLY | O_APPEND | O_CLOEXEC);
+	if (fd < 0)
+		FAIL(12);
+	if (!(fcntl(fd, F_GETFD) & FD_CLOEXEC))
+		FAIL(13);
+	if (write(fd, "!", 1) != 1)
+		FAIL(14);
+	close(fd);
+	/* /dev/null and our own stdout via /proc/self: very common, must work */
+	if ((fd = open("/dev/null", O_WRONLY)) < 0)
+		FAIL(15);
+	close(fd);
+	/* /proc/self/fd/N of our own pipe (what /dev/stdout resolves to) */
+	int pp[2];
+	char fdp[64];
+	if (pipe(pp) < 0)
+		FAIL(16);
+	snprintf(fdp, sizeof fdp, "/dev/fd/%d", pp[1]);
+	if ((fd = open(fdp, O_WRONLY)) < 0)
+		FAIL(17);
+	if (write(fd, "x", 1) != 1)
+		FAIL(18);
+	close(fd);
+	return 0;
+}
+
+static void t_create_allowed(void **s)
+{
+	(void)s;
+	struct stat st;
+	char p[512];
+	assert_int_equal(h_code(h_run(pol, c_create_allowed, NULL, NULL)), 0);
+	assert_true(content_is("new.txt", "hello!"));
+	snprintf(p, sizeof p, "%s/new.txt", ws);
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_uid, H_UID);            /* the target's identity, not root's */
+	assert_int_equal(st.st_gid, H_GID);
+	assert_int_equal(st.st_mode & 0777, 0640);     /* the target's umask */
+}
+
+static int expect_err(int rc, int err)
+{
+	return rc < 0 && errno == err ? 0 : 1;
+}
+
+static int c_write_denied(void *a)
+{
+	char pb[512];
+	(void)a;
+	if (expect_err(open(P("secret/key"), O_WRONLY), EACCES))
+		FAIL(10);
+	if (expect_err(open(P("secret/key"), O_RDWR | O_TRUNC), EACCES))
+		FAIL(11);
+	if (expect_err(creat(P("secret/new"), 0644), EACCES))
+		FAIL(12);
+	if (expect_err(open(P("sub/../secret/key"), O_WRONLY), EACCES))
+		FAIL(13);
+	char cwdp[600];
+	if (chdir(P("sub")) < 0)
+		FAIL(14);
+	if (expect_err(open("../secret/key", O_WRONLY | O_APPEND), EACCES))
+		FAIL(15);
+	snprintf(cwdp, sizeof cwdp, "/proc/self/root%s/secret/key", ws);
+	if (expect_err(open(cwdp, O_WRONLY), EACCES))
+		FAIL(16);
+	if (expect_err(open("/proc/self/cwd/../secret/key", O_WRONLY), EACCES))
+		FAIL(17);
+	/* a symlink in an allowed place pointing at the secret */
+	char tgt[512];
+	snprintf(tgt, sizeof tgt, "%s/secret/key", ws);
+	if (symlink(tgt, P("link-to-secret")) < 0)
+		FAIL(18);
+	if (expect_err(open(P("link-to-secret"), O_WRONLY), EACCES))
+		FAIL(19);
+	/* relative symlink chain */
+	if (symlink("sub/../secret", P("dirlink")) < 0)
+		FAIL(20);
+	if (expect_err(open(P("dirlink/key"), O_WRONLY), EACCES))
+		FAIL(21);
+	/* the deny rule covers reads ("*"), so read-only opens are gated too */
+	if (expect_err(open(P("secret"), O_RDONLY | O_DIRECTORY), EACCES))
+		FAIL(22);
+	if (expect_err(open(P("secret/key"), O_RDONLY), EACCES))
+		FAIL(27);
+	/* openat from a dirfd next to the denied dir, and through /proc/self/fd */
+	int dfd = open(P("sub"), O_RDONLY | O_DIRECTORY);
+	if (dfd < 0)
+		FAIL(28);
+	if (expect_err(openat(dfd, "../secret/key", O_WRONLY), EACCES))
+		FAIL(23);
+	char fdp[64];
+	snprintf(fdp, sizeof fdp, "/proc/self/fd/%d/../secret/key", dfd);
+	if (expect_err(open(fdp, O_WRONLY), EACCES))
+		FAIL(24);
+	/* openat2 with and without RESOLVE flags */
+	struct open_how how = { .flags = O_WRONLY };
+	if (expect_err((int)syscall(SYS_openat2, AT_FDCWD, P("secret/key"), &how, sizeof how), EACCES))
+		FAIL(25);
+	how.resolve = RESOLVE_NO_MAGICLINKS;
+	if (expect_err((int)syscall(SYS_openat2, dfd, "../secret/key", &how, sizeof how), EACCES))
+		FAIL(26);
+	/* RESOLVE_BENEATH refuses ".." itself: the kernel's answer (EXDEV) */
+	how.resolve = RESOLVE_BENEATH;
+	if (expect_err((int)syscall(SYS_openat2, dfd, "../secret/key", &how, sizeof how), EXDEV))
+		FAIL(29);
+	return 0;
+}
+
+static void t_write_denied(void **s)
+{
+	(void)s;
+	h_clear();
+	assert_int_equal(h_code(h_run(pol, c_write_denied, NULL, NULL)), 0);
+	assert_true(content_is("secret/key", "SECRET"));
+	assert_false(exists("secret/new"));
+	assert_true(h_noticed("denied"));
+	assert_true(h_noticed("deny-secret"));
+	assert_true(h_noticed("secrets are off limits"));
+}
+
+static int c_namespace_denied(void *a)
+{
+	char pb[512], pb2[512];
+	(void)a;
+	if (cmkfile("victim", "V", 0666) < 0)
+		FAIL(9);
+	/* rename the secret out, rename something over it, exchange */
+	if (expect_err(rename(P("secret/key"), (snprintf(pb2, sizeof pb2, "%s/stolen", ws), pb2)), EACCES))
+		FAIL(10);
+	if (expect_err(rename(P("victim"), (snprintf(pb2, sizeof pb2, "%s/secret/key", ws), pb2)), EACCES))
+		FAIL(11);
+	if (expect_err((int)syscall(SYS_renameat2, AT_FDCWD, P("victim"), AT_FDCWD,
+				    (snprintf(pb2, sizeof pb2, "%s/secret/key", ws), pb2), RENAME_EXCHANGE), EACCES))
+		FAIL(12);
+	/* hard link the secret into the workspace */
+	if (expect_err(link(P("secret/key"), (snprintf(pb2, sizeof pb2, "%s/hl", ws), pb2)), EACCES))
+		FAIL(13);
+	if (expect_err(unlink(P("secret/key")), EACCES))
+		FAIL(14);
+	if (expect_err(rmdir(P("secret")), EACCES))
+		FAIL(15);
+	if (expect_err(mkdir(P("secret/d"), 0755), EACCES))
+		FAIL(16);
+	if (expect_err(symlink("/etc/passwd", P("secret/sl")), EACCES))
+		FAIL(17);
+	if (expect_err(truncate(P("secret/key"), 0), EACCES))
+		FAIL(18);
+	if (expect_err(chmod(P("secret/key"), 0777), EACCES))
+		FAIL(19);
+	if (expect_err((int)syscall(__NR_fchmodat2, AT_FDCWD, P("secret/key"), 0777, 0), EACCES))
+		FAIL(20);
+	if (expect_err(setxattr(P("secret/key"), "user.x", "1", 1, 0), EACCES))
+		FAIL(21);
+	if (expect_err(mknod(P("secret/fifo"), S_IFIFO | 0644, 0), EACCES))
+		FAIL(22);
+	/* O_TMPFILE in the workspace, then linkat into the denied directory */
+	int t = open(ws, O_TMPFILE | O_WRONLY, 0644);
+	if (t < 0)
+		FAIL(23);
+	if (write(t, "X", 1) != 1)
+		FAIL(24);
+	char fdp[64];
+	snprintf(fdp, sizeof fdp, "/proc/self/fd/%d", t);
+	if (expect_err(linkat(AT_FDCWD, fdp, AT_FDCWD, P("secret/tmp"), AT_SYMLINK_FOLLOW), EACCES))
+		FAIL(25);
+	/* ...and into the workspace: allowed */
+	if (linkat(AT_FDCWD, fdp, AT_FDCWD, P("fromtmp"), AT_SYMLINK_FOLLOW) < 0)
+		FAIL(26);
+	/* allowed namespace operations work */
+	if (mkdir(P("d1"), 0755) < 0 || rename(P("d1"), Q("d2")) < 0 || rmdir(P("d2")) < 0)
+		FAIL(27);
+	if (symlink("victim", P("sl")) < 0 || unlink(P("sl")) < 0)
+		FAIL(28);
+	if (chmod(P("victim"), 0600) < 0 || truncate(P("victim"), 0) < 0)
+		FAIL(29);
+	if (link(P("victim"), Q("victim2")) < 0)
+		FAIL(30);
+	if (setxattr(P("victim"), "trusted.x", "1", 1, 0) == 0 || errno != EPERM)
+		FAIL(31);
+	return 0;
+}
+
+static void t_namespace_denied(void **s)
+{
+	(void)s;
+	assert_int_equal(h_code(h_run(pol, c_namespace_denied, NULL, NULL)), 0);
+	assert_true(content_is("secret/key", "SECRET"));
+	assert_false(exists("stolen"));
+	assert_false(exists("hl"));
+	assert_false(exists("secret/tmp"));
+	assert_false(exists("secret/d"));
+	assert_true(content_is("fromtmp", "X"));
+	assert_true(exists("victim2"));
+	char p[512];
+	struct stat st;
+	snprintf(p, sizeof p, "%s/secret/key", ws);
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0666);
+}
+
+static int c_soft_delete(void *a)
+{
+	char pb[512];
+	(void)a;
+	if (cmkfile("trash/doc.txt", "precious", 0644) < 0)
+		FAIL(9);
+	if (unlink(P("trash/doc.txt")) < 0)
+		FAIL(10);
+	if (access(P("trash/doc.txt"), F_OK) == 0)
+		FAIL(11);
+	return 0;
+}
+
+static void t_soft_delete(void **s)
+{
+	(void)s;
+	struct h_opts o = { .trash_dir = trash };
+	h_clear();
+	assert_int_equal(h_code(h_run(pol, c_soft_delete, NULL, &o)), 0);
+	assert_false(exists("trash/doc.txt"));
+	assert_true(h_noticed("trash restore"));
+	/* restore through the CLI */
+	char *argv[] = { "trash", "list", "--trash-dir", trash, NULL };
+	assert_int_equal(enforce_trash_cli(4, argv), 0);
+	char tok[128] = "";
+	for (int i = 0; i < h_notices.n; i++) {
+		char *t = strstr(h_notices.lines[i], "trash restore ");
+		if (t)
+			sscanf(t + 14, "%127s", tok);
+	}
+	assert_true(tok[0]);
+	char *rargv[] = { "trash", "restore", tok, "--trash-dir", trash, NULL };
+	assert_int_equal(enforce_trash_cli(5, rargv), 0);
+	assert_true(content_is("trash/doc.txt", "precious"));
+}
+
+static int c_redirect(void *a)
+{
+	char pb[512];
+	(void)a;
+	int fd = open(P("redir.txt"), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (fd < 0)
+		FAIL(10);
+	if (write(fd, "elsewhere", 9) != 9)
+		FAIL(11);
+	close(fd);
+	return 0;
+}
+
+static void t_redirect(void **s)
+{
+	(void)s;
+	h_clear();
+	assert_int_equal(h_code(h_run(pol, c_redirect, NULL, NULL)), 0);
+	assert_false(exists("redir.txt"));
+	assert_true(content_is("redirected/redir.txt", "elsewhere"));
+	assert_true(h_noticed("redirected"));
+}
+
+static int c_approve(void *a)
+{
+	char pb[512];
+	(void)a;
+	return expect_err(open(P("approve.txt"), O_WRONLY | O_CREAT, 0644), EACCES) ? 10 : 0;
+}
+
+static void t_approve_unconfigured(void **s)
+{
+	(void)s;
+	h_clear();
+	assert_int_equal(h_code(h_run(pol, c_approve, NULL, NULL)), 0);
+	assert_false(exists("approve.txt"));
+	assert_true(h_noticed("approvals are not configured"));
+}
+
+/* The target's own permissions still apply: nobody cannot write root's 0644 file. */
+static int c_perms(void *a)
+{
+	char pb[512];
+	(void)a;
+	if (expect_err(open(P("rootfile"), O_WRONLY), EACCES))
+		FAIL(10);
+	if (expect_err(unlink("/etc/hostname"), EACCES))
+		FAIL(11);
+	return 0;
+}
+
+static void t_target_permissions(void **s)
+{
+	(void)s;
+	mkfile("rootfile", "R", 0644);
+	struct policy *all = h_policy("version: 1\nname: all\nfile_rules:\n"
+				      "  - name: all\n    paths: [\"/**\"]\n    operations: [\"*\"]\n"
+				      "    decision: allow\n", ws);
+	assert_non_null(all);
+	assert_int_equal(h_code(h_run(all, c_perms, NULL, NULL)), 0);
+	assert_true(content_is("rootfile", "R"));
+	policy_free(all);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(t_create_allowed),
+		cmocka_unit_test(t_write_denied),
+		cmocka_unit_test(t_namespace_denied),
+		cmocka_unit_test(t_soft_delete),
+		cmocka_unit_test(t_redirect),
+		cmocka_unit_test(t_approve_unconfigured),
+		cmocka_unit_test(t_target_permissions),
+	};
+	if (geteuid() != 0) {
+		printf("needs root: the supervisor switches to the target's uid\n");
+		FAIL(77);
+	}
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
