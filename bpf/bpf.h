@@ -30,7 +30,12 @@ struct bpf_guard;
  * Errors: -EPERM/-EINVAL from the kernel (a program type refused here), -ENOTDIR,
  * -EOPNOTSUPP (not in the initial pid namespace), -ENOMEM. */
 int bpf_guard_open(int cgroup_v2_fd, struct bpf_guard **out);
-/* Detach everything and free; NULL is fine. */
+/* Detach everything and free; NULL is fine.  Close it only once the cgroup is empty (or
+ * killed): the session loses its network policy at this point.
+ * If the process holding the guard dies without closing it, the network programs stay
+ * attached to the cgroup (fail closed) until the cgroup is removed; the exec verification
+ * and the events stop with the process (execve is then refused by seccomp, whose notify
+ * fd died with the supervisor too). */
 void bpf_guard_close(struct bpf_guard *g);
 
 /* ---- exec verification ---- */
@@ -116,7 +121,7 @@ struct bpf_event {
 	enum bpf_event_type type;
 	pid_t pid;	  /* tgid */
 	pid_t tid;	  /* thread (exec: the thread that called execve, before it took the tgid) */
-	pid_t ppid;	  /* real parent's tgid */
+	pid_t ppid;	  /* real parent's tgid (process events; 0 in network events) */
 	uid_t uid;
 	uint32_t flags;	  /* BPF_EVF_* */
 	uint64_t ts_ns;	  /* CLOCK_MONOTONIC */

@@ -16,6 +16,7 @@
 #include <linux/magic.h>
 #include <bpf/libbpf.h>
 #include "bpf/guard_int.h"
+#include "bpf/libbpf_int.h"
 #include "guard.skel.h"
 
 #define PROC_PID_INIT_INO 0xEFFFFFFCu
@@ -95,23 +96,37 @@ static int attach_tracing(struct guard_bpf *s)
 	return s->links.guard_exit ? 0 : -errno;
 }
 
-static int attach_cg(struct bpf_program *p, int cgfd, struct bpf_link **l)
+/* The socket programs are attached the classic way (BPF_PROG_ATTACH), not as bpf_links:
+ * a link dies with the process holding it, and the session's network policy must not
+ * vanish if the supervisor does (fail closed).  A classic attachment lives until it is
+ * detached or the cgroup is removed.  ALLOW_MULTI leaves room for other programs. */
+static struct bpf_program *sock_prog(struct guard_bpf *s, int i)
 {
-	*l = bpf_program__attach_cgroup(p, cgfd);
-	return *l ? 0 : -errno;
+	struct bpf_program *p[] = { s->progs.guard_connect4, s->progs.guard_connect6,
+				    s->progs.guard_sendmsg4, s->progs.guard_sendmsg6,
+				    s->progs.guard_recvmsg4, s->progs.guard_recvmsg6,
+				    s->progs.guard_sock_create };
+	return i < (int)(sizeof p / sizeof p[0]) ? p[i] : NULL;
 }
 
-static int attach_sockets(struct guard_bpf *s, int fd)
+static void detach_sockets(struct bpf_guard *g)
 {
-	int r;
-	if ((r = attach_cg(s->progs.guard_connect4, fd, &s->links.guard_connect4)) ||
-	    (r = attach_cg(s->progs.guard_connect6, fd, &s->links.guard_connect6)) ||
-	    (r = attach_cg(s->progs.guard_sendmsg4, fd, &s->links.guard_sendmsg4)) ||
-	    (r = attach_cg(s->progs.guard_sendmsg6, fd, &s->links.guard_sendmsg6)) ||
-	    (r = attach_cg(s->progs.guard_recvmsg4, fd, &s->links.guard_recvmsg4)) ||
-	    (r = attach_cg(s->progs.guard_recvmsg6, fd, &s->links.guard_recvmsg6)) ||
-	    (r = attach_cg(s->progs.guard_sock_create, fd, &s->links.guard_sock_create)))
-		return r;
+	for (int i = 0; i < g->nattached; i++) {
+		struct bpf_program *p = sock_prog(g->skel, i);
+		bpf_prog_detach2(bpf_program__fd(p), g->cgfd, bpf_program__expected_attach_type(p));
+	}
+	g->nattached = 0;
+}
+
+static int attach_sockets(struct bpf_guard *g)
+{
+	struct bpf_program *p;
+	for (int i = 0; (p = sock_prog(g->skel, i)); i++) {
+		if (bpf_prog_attach(bpf_program__fd(p), g->cgfd, bpf_program__expected_attach_type(p),
+				    BPF_F_ALLOW_MULTI) < 0)
+			return -errno;
+		g->nattached = i + 1;
+	}
 	return 0;
 }
 
@@ -128,7 +143,7 @@ static int load_and_attach(struct bpf_guard *g)
 	__u32 k = 0, v = (__u32)g->cgfd;
 	if (bpf_map__update_elem(g->skel->maps.scope, &k, sizeof k, &v, sizeof v, BPF_ANY) < 0)
 		return -errno;
-	if ((r = attach_sockets(g->skel, g->cgfd)) || (r = attach_tracing(g->skel)))
+	if ((r = attach_sockets(g)) || (r = attach_tracing(g->skel)))
 		return r;
 	return guard_events_open(g);
 }
@@ -163,7 +178,9 @@ void bpf_guard_close(struct bpf_guard *g)
 	if (!g)
 		return;
 	guard_events_close(g);
-	guard_bpf__destroy(g->skel); /* detaches every link it holds */
+	if (g->skel)
+		detach_sockets(g);
+	guard_bpf__destroy(g->skel); /* and the tracing links it holds */
 	guard_net_free(g);
 	if (g->cgfd >= 0)
 		close(g->cgfd);

@@ -22,6 +22,7 @@ struct ring_buffer;
 struct bpf_guard {
 	struct guard_bpf *skel;
 	int cgfd;
+	int nattached;	/* socket programs attached to cgfd so far */
 	struct ring_buffer *rb;
 	int epfd;	/* ring buffer + flush timer, what bpf_guard_fd() returns */
 	int timerfd;
