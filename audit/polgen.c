@@ -376,8 +376,11 @@ static void on_blocked(struct gen *g, sqlite3_stmt *st)
 		fputs("#    commands: [", g->o);
 		yq(g->o, tgt);
 	} else if (!strcmp(type, "network")) {
-		fputs("#    domains: [", g->o);
-		yq(g->o, tgt);
+		bool named = sqlite3_column_type(st, 6) != SQLITE_NULL;
+		char c[128];
+		snprintf(c, sizeof c, "%s/%s", tgt, strchr(tgt, ':') ? "128" : "32");
+		fputs(named ? "#    domains: [" : "#    cidrs: [", g->o);
+		yq(g->o, named ? tgt : c);
 		if (sqlite3_column_type(st, 3) != SQLITE_NULL)
 			fprintf(g->o, "]\n#    ports: [%lld", sqlite3_column_int64(st, 3));
 	} else {
@@ -448,7 +451,7 @@ static void generate(struct gen *g, const char *name)
 		}
 	}
 	fputs("\n# ---- operations that were blocked during the session (not allowed above) ----\n", g->o);
-	int nb = query(g, "SELECT type, operation, coalesce(path, dns_name, address, argv), port, rule, count(*)"
+	int nb = query(g, "SELECT type, operation, coalesce(path, dns_name, address, argv), port, rule, count(*), dns_name"
 		       " FROM events WHERE session_id = ?1 AND (effective = 'deny' OR type = 'surface_denied')"
 		       " AND type NOT IN ('approval_resolved') GROUP BY 1, 2, 3, 4, 5 ORDER BY min(seq) LIMIT 200",
 		       on_blocked);
