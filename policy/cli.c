@@ -13,7 +13,9 @@
 
 /* Display strings here are cut at a fixed size on purpose; paths longer than
  * PATH_MAX are refused by the check functions themselves. */
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wformat-truncation"
+#endif
 
 int policy_read_file(const char *path, char **buf, size_t *len, struct policy_diags *diags);
 int policy_show(const struct policy *p, FILE *out, bool json);
