@@ -20,8 +20,8 @@
 #include <unistd.h>
 
 struct cli {
-	const char *sockdir, *code, *device, *remote, *remote_agentsh;
-	bool json, session, webauthn, relay;
+	const char *sockdir, *code, *device, *remote, *remote_agentsh, *ssh;
+	bool json, session, webauthn, relay, sockdir_set;
 };
 
 static void usage(FILE *f)
@@ -32,6 +32,7 @@ static void usage(FILE *f)
 	      "       agentsh approve deny ID\n"
 	      "options: --remote USER@HOST   approve on HOST over ssh; the security key stays here\n"
 	      "         --remote-agentsh P   agentsh on the remote host (default: agentsh)\n"
+	      "         --ssh PROG           ssh client for --remote (default: ssh)\n"
 	      "         --socket-dir DIR     approval sockets (default " APPROVE_DEFAULT_SOCKET_DIR ")\n", f);
 }
 
@@ -172,8 +173,9 @@ static json_t *remote_call(const struct cli *c, json_t *req)
 	if ((pid = fork()) == 0) {
 		dup2(in[0], 0);
 		dup2(out[1], 1);
-		execlp("ssh", "ssh", "-T", "-o", "BatchMode=yes", c->remote, c->remote_agentsh, "approve",
-		       "--relay", (char *)NULL);
+		/* --socket-dir is passed on only when given: it names a directory there */
+		execlp(c->ssh, c->ssh, "-T", "-o", "BatchMode=yes", c->remote, c->remote_agentsh, "approve",
+		       "--relay", c->sockdir_set ? "--socket-dir" : (char *)NULL, c->sockdir, (char *)NULL);
 		_exit(127);
 	}
 	close(in[0]);
@@ -376,12 +378,13 @@ static int parse(int argc, char **argv, struct cli *c)
 		{ "code", required_argument, 0, 'c' }, { "webauthn", no_argument, 0, 'w' },
 		{ "device", required_argument, 0, 'd' }, { "remote", required_argument, 0, 'r' },
 		{ "remote-agentsh", required_argument, 0, 'A' }, { "socket-dir", required_argument, 0, 'S' },
-		{ "relay", no_argument, 0, 'R' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 } };
+		{ "relay", no_argument, 0, 'R' }, { "ssh", required_argument, 0, 'H' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 } };
 	int o;
 
 	memset(c, 0, sizeof(*c));
 	c->sockdir = APPROVE_DEFAULT_SOCKET_DIR;
 	c->remote_agentsh = "agentsh";
+	c->ssh = "ssh";
 	optind = 1;
 	while ((o = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		switch (o) {
@@ -392,7 +395,8 @@ static int parse(int argc, char **argv, struct cli *c)
 		case 'd': c->device = optarg; break;
 		case 'r': c->remote = optarg; break;
 		case 'A': c->remote_agentsh = optarg; break;
-		case 'S': c->sockdir = optarg; break;
+		case 'S': c->sockdir = optarg; c->sockdir_set = true; break;
+		case 'H': c->ssh = optarg; break;
 		case 'R': c->relay = true; break;
 		case 'h': usage(stdout); return 1;
 		default: usage(stderr); return -1;
