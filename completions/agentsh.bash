@@ -37,15 +37,47 @@ _agentsh_takes_value() {
 	return 1
 }
 
-# Words of a subcommand: $1 = subcommand, then its positional words so far.
+# The options of each subcommand (as their usage messages list them).
+_agentsh_sub_options() {
+	case $1 in
+	policy) echo --json --policy ;;
+	audit) echo --json --format --since --session --output ;;
+	events) echo --session --type --decision --since --until --path-like --domain-like --limit --json --for ;;
+	report) echo --level --output ;;
+	approve) echo --json --session --code --webauthn --device --remote --remote-agentsh --ssh --socket-dir ;;
+	approver) echo --totp --secret --force --webauthn --device --json --dir ;;
+	trash) echo --json --session --force --all --older-than --trash-dir ;;
+	doctor) echo --json ;;
+	esac
+}
+
+_agentsh_sub_takes_value() { # OPTION SUBCOMMAND
+	[[ $1 == --session && $2 == approve ]] && return 1     # approve allow --session: a flag
+	case $1 in
+	--format|--level|--type|--decision|--session|--output|--dir|--trash-dir|--socket-dir|--policy|\
+	--device|--since|--until|--path-like|--domain-like|--limit|--for|--code|--secret|--older-than|\
+	--remote|--remote-agentsh|--ssh) return 0 ;;
+	esac
+	return 1
+}
+
+# The value of a subcommand's option ($1).
+_agentsh_sub_value() {
+	case $1 in
+	--format) _agentsh_reply jsonl ocsf ;;
+	--level) _agentsh_reply summary detailed ;;
+	--type) _agentsh_reply file network exec command_start command_end signal approval_requested soft_delete ;;
+	--decision) _agentsh_reply allow deny approve redirect audit soft_delete ;;
+	--session) _agentsh_reply latest ;;
+	--output|--dir|--trash-dir|--socket-dir|--policy|--device) _agentsh_files ;;
+	esac
+}
+
+# Words of a subcommand: $1 = subcommand, then its operands so far.
 _agentsh_sub() {
 	local sub=$1; shift
 	if [[ $cur == -* ]]; then
-		case $sub in
-		policy) _agentsh_reply --json --policy ;;
-		help) ;;
-		*) _agentsh_reply --json ;;
-		esac
+		_agentsh_reply $(_agentsh_sub_options "$sub")
 		return
 	fi
 	case $sub in
@@ -67,11 +99,10 @@ _agentsh_sub() {
 		esac ;;
 	audit) [ $# = 0 ] && _agentsh_reply verify export ;;
 	events) [ $# = 0 ] && _agentsh_reply query tail ;;
+	report) [ $# = 0 ] && _agentsh_reply latest ;;
+	approve) [ $# = 0 ] && _agentsh_reply list show allow deny ;;
 	approver) [ $# = 0 ] && _agentsh_reply add list remove ;;
-	trash)
-		case $#:$1 in
-		0:) _agentsh_reply list restore purge ;;
-		esac ;;
+	trash) [ $# = 0 ] && _agentsh_reply list restore purge ;;
 	help) [ $# = 0 ] && _agentsh_reply $_agentsh_subcommands ;;
 	esac
 }
@@ -80,40 +111,50 @@ _agentsh() {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}
 	COMPREPLY=()
 	# "--opt=value": bash splits at '=' (COMP_WORDBREAKS), so the words are
-	# "--opt" "=" "value" (the last one maybe empty).
+	# "--opt" "=" "value" (the last one maybe empty).  valopt: the option whose
+	# value may be under the cursor.
+	local valopt=
 	if [[ $cur == = ]]; then
-		cur=
-		_agentsh_option_value "$prev"
-		return 0
+		cur= valopt=$prev
+	elif [[ $prev == = ]] && ((COMP_CWORD >= 2)); then
+		valopt=${COMP_WORDS[COMP_CWORD-2]}
+	elif [[ $prev == -* ]]; then
+		valopt=$prev
 	fi
-	if [[ $prev == = ]] && ((COMP_CWORD >= 2)); then
-		_agentsh_option_value "${COMP_WORDS[COMP_CWORD-2]}"
-		return 0
-	fi
-	if _agentsh_takes_value "$prev"; then
-		_agentsh_option_value "$prev"
-		return 0
-	fi
-	# Find the subcommand (the first operand) and the operands after it.
+	# Walk the words before the cursor: global options, then the subcommand
+	# (the first operand), then its options and operands.
 	local i w sub= args=()
 	for ((i = 1; i < COMP_CWORD; i++)); do
 		w=${COMP_WORDS[i]}
-		if [[ -n $sub ]]; then
-			[[ $w == -* ]] || args+=("$w")
-			[[ $w == --policy ]] && ((i++))
+		if [[ ${COMP_WORDS[i+1]} == = ]] && ((i + 1 < COMP_CWORD)); then
+			((i += 2))      # --opt=value
 			continue
 		fi
-		case $w in
-		-c|-[!-]*c) # the next word is a command string, the rest $0 and arguments
-			if ((i + 1 == COMP_CWORD)); then
-				local IFS=$'\n'; COMPREPLY=($(compgen -c -- "$cur"))
-			fi
-			return 0 ;;
-		=) ((i++)) ;;
-		-*) _agentsh_takes_value "$w" && [[ ${COMP_WORDS[i+1]} != = ]] && ((i++)) ;;
-		*) sub=$w ;;
-		esac
+		if [[ -z $sub ]]; then
+			case $w in
+			-c|-[!-]*c) # the next word is a command string, the rest $0 and arguments
+				if ((i + 1 == COMP_CWORD)); then
+					local IFS=$'\n'; COMPREPLY=($(compgen -c -- "$cur"))
+				fi
+				return 0 ;;
+			-*) _agentsh_takes_value "$w" && ((i++)) ;;
+			*) sub=$w ;;
+			esac
+		elif [[ $w == -* ]]; then
+			_agentsh_sub_takes_value "$w" "$sub" && ((i++))
+		else
+			args+=("$w")
+		fi
 	done
+	if [[ -n $valopt ]]; then
+		if [[ -z $sub ]] && _agentsh_takes_value "$valopt"; then
+			_agentsh_option_value "$valopt"
+			return 0
+		elif [[ -n $sub ]] && _agentsh_sub_takes_value "$valopt" "$sub"; then
+			_agentsh_sub_value "$valopt"
+			return 0
+		fi
+	fi
 	if [[ -n $sub ]]; then
 		_agentsh_sub "$sub" "${args[@]}"
 	elif [[ $cur == -* ]]; then

@@ -2,6 +2,34 @@
 
 set -l subcommands policy audit events report approve approver trash doctor help
 
+# Options that take a value in the next word (global ones and the subcommands').
+set -g __agentsh_valued_options --policy --user --output --events --delegate --format --level \
+    --type --decision --session --dir --trash-dir --socket-dir --device --since --until \
+    --path-like --domain-like --limit --for --code --secret --older-than --remote \
+    --remote-agentsh --ssh
+
+# True when the subcommand (the first operand) is $argv[1].
+function __agentsh_sub_is
+    set -l words (commandline -opc)
+    set -e words[1]
+    set -l skip 0
+    for w in $words
+        if test $skip = 1
+            set skip 0
+            continue
+        end
+        switch $w
+            case --policy --user --output --events --delegate
+                set skip 1
+            case '-*'
+            case '*'
+                test "$w" = "$argv[1]"
+                return
+        end
+    end
+    return 1
+end
+
 # True when no subcommand (first operand) has been typed yet, and no -c.
 function __agentsh_no_subcommand
     set -l words (commandline -opc)
@@ -38,7 +66,7 @@ function __agentsh_operands_are
             continue
         end
         switch $w
-            case --policy --user --output --events --delegate
+            case $__agentsh_valued_options
                 set skip 1
             case '-*'
             case '*'
@@ -61,7 +89,7 @@ complete -c agentsh -n __agentsh_no_subcommand -s s -d 'read commands from stand
 complete -c agentsh -l json -d 'print JSON'
 complete -c agentsh -n __agentsh_no_subcommand -l output -x -a 'json shell' -d 'output format'
 complete -c agentsh -n __agentsh_no_subcommand -l events -x -a 'all summary blocked none' -d 'events to report'
-complete -c agentsh -l policy -r -F -d 'policy name or file'
+complete -c agentsh -n __agentsh_no_subcommand -l policy -r -F -d 'policy name or file'
 complete -c agentsh -n __agentsh_no_subcommand -l user -x -a '(__fish_complete_users)' -d 'run as this account (root)'
 complete -c agentsh -n __agentsh_no_subcommand -l delegate -r -F -d 'delegate interpreter (root)'
 complete -c agentsh -n __agentsh_no_subcommand -l no-config -d 'ignore /etc/agentsh (root)'
@@ -110,3 +138,34 @@ complete -c agentsh -n '__agentsh_operands_are events' -a 'query tail'
 complete -c agentsh -n '__agentsh_operands_are approver' -a 'add list remove'
 complete -c agentsh -n '__agentsh_operands_are trash' -a 'list restore purge'
 complete -c agentsh -n '__agentsh_operands_are help' -a "$subcommands"
+complete -c agentsh -n '__agentsh_operands_are approve' -a 'list show allow deny'
+complete -c agentsh -n '__agentsh_operands_are report' -a latest
+
+# the subcommands' options
+complete -c agentsh -n '__agentsh_sub_is audit' -l format -x -a 'jsonl ocsf' -d 'export format'
+complete -c agentsh -n '__agentsh_sub_is audit; or __agentsh_sub_is events' -l since -x -d 'since TIME (2026-01-31T12:00:00Z, @SECS, 2h)'
+complete -c agentsh -n '__agentsh_sub_is audit; or __agentsh_sub_is events; or __agentsh_sub_is trash' -l session -x -a latest -d 'only this session'
+complete -c agentsh -n '__agentsh_sub_is audit; or __agentsh_sub_is report' -l output -r -F -d 'write to FILE'
+complete -c agentsh -n '__agentsh_sub_is events' -l type -x -a 'file network exec command_start command_end signal approval_requested soft_delete' -d 'event type'
+complete -c agentsh -n '__agentsh_sub_is events' -l decision -x -a 'allow deny approve redirect audit soft_delete' -d 'decision'
+complete -c agentsh -n '__agentsh_sub_is events' -l until -x -d 'until TIME'
+complete -c agentsh -n '__agentsh_sub_is events' -l path-like -x -d 'path pattern'
+complete -c agentsh -n '__agentsh_sub_is events' -l domain-like -x -d 'domain pattern'
+complete -c agentsh -n '__agentsh_sub_is events' -l limit -s n -x -d 'at most N events'
+complete -c agentsh -n '__agentsh_sub_is events' -l for -x -d 'follow for SECONDS'
+complete -c agentsh -n '__agentsh_sub_is report' -l level -x -a 'summary detailed' -d 'detail'
+complete -c agentsh -n '__agentsh_sub_is approve' -l session -d 'allow for the rest of the session'
+complete -c agentsh -n '__agentsh_sub_is approve' -l code -x -d 'TOTP code'
+complete -c agentsh -n '__agentsh_sub_is approve; or __agentsh_sub_is approver' -l webauthn -d 'FIDO2 security key'
+complete -c agentsh -n '__agentsh_sub_is approve; or __agentsh_sub_is approver' -l device -r -F -d 'FIDO2 device'
+complete -c agentsh -n '__agentsh_sub_is approve' -l remote -x -d 'approve on USER@HOST over ssh'
+complete -c agentsh -n '__agentsh_sub_is approve' -l remote-agentsh -r -d 'agentsh on the remote host'
+complete -c agentsh -n '__agentsh_sub_is approve' -l ssh -x -a '(__fish_complete_command)' -d 'ssh client'
+complete -c agentsh -n '__agentsh_sub_is approve' -l socket-dir -x -a '(__fish_complete_directories)' -d 'approval sockets'
+complete -c agentsh -n '__agentsh_sub_is approver' -l totp -d 'a TOTP approver'
+complete -c agentsh -n '__agentsh_sub_is approver' -l secret -x -d 'TOTP secret (base32)'
+complete -c agentsh -n '__agentsh_sub_is approver; or __agentsh_sub_is trash' -l force -d 'replace / overwrite'
+complete -c agentsh -n '__agentsh_sub_is approver' -l dir -x -a '(__fish_complete_directories)' -d 'approver store'
+complete -c agentsh -n '__agentsh_sub_is trash' -l all -d 'purge everything'
+complete -c agentsh -n '__agentsh_sub_is trash' -l older-than -x -d 'purge entries older than DAYS'
+complete -c agentsh -n '__agentsh_sub_is trash' -l trash-dir -x -a '(__fish_complete_directories)' -d 'another trash'

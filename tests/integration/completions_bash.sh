@@ -55,6 +55,18 @@ eq "trash" "list purge restore" "$(comp agentsh trash "")"
 eq "doctor flags" "--json" "$(comp agentsh doctor --)"
 eq "help NAME" "approve approver audit" "$(comp agentsh help a)"
 eq "no words after audit verify" "" "$(comp agentsh audit verify "")"
+eq "audit export --format VALUE" "jsonl ocsf" "$(comp agentsh audit export --format "")"
+eq "audit export --format=VALUE" "ocsf" "$(comp agentsh audit export --format = o)"
+eq "subcommand option value skipped" "export" "$(comp agentsh audit --format jsonl e)"
+eq "events --type VALUE" "exec" "$(comp agentsh events query --type ex)"
+eq "events --decision=VALUE" "soft_delete" "$(comp agentsh events query --decision = so)"
+eq "events options after a valued one" "--json" "$(comp agentsh events query --since 2h --j)"
+eq "report --level VALUE" "detailed summary" "$(comp agentsh report --level "")"
+eq "report SESSION" "latest" "$(comp agentsh report "")"
+eq "approve" "allow deny list show" "$(comp agentsh approve "")"
+eq "approver options" "--totp" "$(comp agentsh approver add bob --to)"
+eq "trash options" "--all --force --json --older-than --session --trash-dir" "$(comp agentsh trash --)"
+eq "global option value still works" "all blocked none summary" "$(comp agentsh --events "")"
 
 # Real readline: an interactive bash on a terminal, Tab after "policy ch".
 if command -v tmux >/dev/null 2>&1; then

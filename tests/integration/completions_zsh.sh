@@ -32,6 +32,14 @@ tab "agentsh --json policy sh" 'agentsh --json policy show X$' "option before th
 tab "agentsh approver r" 'agentsh approver remove X$' "approver"
 tab "agentsh trash pu" 'agentsh trash purge X$' "trash"
 tab "agentsh doc" 'agentsh doctor X$' "subcommand name"
+tab "agentsh audit ex" 'agentsh audit export X$' "audit action"
+tab "agentsh audit export --format=o" 'agentsh audit export --format=ocsf X$' "audit export --format value"
+tab "agentsh events query --type ex" 'agentsh events query --type exec X$' "events --type value"
+tab "agentsh events query --since 2h --dec" 'agentsh events query --since 2h --decision=X$' "events option after a valued one"
+tab "agentsh report --level d" 'agentsh report --level detailed X$' "report --level value"
+tab "agentsh approve al" 'agentsh approve allow X$' "approve action"
+tab "agentsh approver add bob --to" 'agentsh approver add bob --totp X$' "approver option"
+tab "agentsh trash --older" 'agentsh trash --older-than=X$' "trash option"
 
 # A list: several candidates with their descriptions.
 tm_type "agentsh policy check "; tm_keys Tab
