@@ -71,6 +71,21 @@ enum audit_layer {
 	AUDIT_LAYER_MAX
 };
 
+/* Conventions the collector, report and policy generator rely on:
+ *  - file events: operation is the policy's file operation word ("open",
+ *    "write", "create", "delete"/"unlink", "rename", "mkdir", ...), path the
+ *    absolute path, path2 the destination of rename/link;
+ *  - exec: path = the binary, argv = the arguments;
+ *  - network: address + port, dns_name when agentsh's resolver knew it;
+ *  - effective REDIRECT: path = what was asked for, path2/argv = what ran;
+ *  - effective SOFT_DELETE: details {"trash_token": T} (or a note containing
+ *    "agentsh trash restore T");
+ *  - approval_resolved: effective ALLOW/DENY, details {"outcome": "approved" |
+ *    "denied" | "timeout", ...}; the operation itself is reported again by
+ *    the enforcer with decision APPROVE and its effective outcome.
+ * An event is "blocked" when its effective decision is DENY (or it is a
+ * surface_denied), approval answers excepted. */
+
 /* One event.  Every pointer is borrowed: audit_emit() copies what it needs.
  * Numeric fields use -1 for "not applicable"; start from AUDIT_EVENT_INIT so
  * that pid 0 / uid 0 are never recorded by accident.
@@ -161,6 +176,14 @@ void audit_close(struct audit *a);
 
 const char *audit_strerror(const struct audit *a);
 const char *audit_session_id(const struct audit *a);
+
+/* Session bracketing for the shell: session_start (mode: "interactive",
+ * "command", "json", ...; uid = the account) and policy_loaded (name and
+ * source file, NULL when none), and at the end session_end with the exit
+ * status, flushed. */
+int audit_session_begin(struct audit *a, int64_t uid, const char *mode, const char *policy_name,
+			const char *policy_source);
+int audit_session_end(struct audit *a, int64_t exit_status);
 
 /* Command bracketing for the shell: emits command_start (line) and makes it
  * the current command of the handle (events with command_id 0 attach to it).

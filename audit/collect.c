@@ -58,9 +58,27 @@ static void note_soft_delete(struct audit_summary *s, const struct audit_event *
 		return;
 	s->has_soft_delete = true;
 	s->soft_delete_path = dup_or_null(e->path);
+	/* the token comes as details.trash_token, or in the supervisor's note
+	 * "restore with: agentsh trash restore TOKEN" */
 	json_t *d = e->details ? json_loads(e->details, 0, NULL) : NULL;
 	const char *tok = json_string_value(json_object_get(d, "trash_token"));
-	s->soft_delete_token = dup_or_null(tok);
+	const char *note = json_string_value(json_object_get(d, "note"));
+	const char *mark = note ? strstr(note, "agentsh trash restore ") : NULL;
+	if (tok)
+		s->soft_delete_token = strdup(tok);
+	else if (mark)
+		s->soft_delete_token = strndup(mark + 22, strcspn(mark + 22, " ;\""));
+	json_decref(d);
+}
+
+static void note_approval_denied(struct audit_summary *s, const struct audit_event *e)
+{
+	json_t *d = e->details ? json_loads(e->details, 0, NULL) : NULL;
+	const char *outcome = json_string_value(json_object_get(d, "outcome"));
+	if ((outcome && !strcmp(outcome, "timeout")) || (e->operation && !strcmp(e->operation, "timeout")))
+		s->approvals_timed_out++;
+	else
+		s->approvals_denied++;
 	json_decref(d);
 }
 
@@ -78,24 +96,22 @@ static void tally(struct audit_collector *c, const struct audit_rec *r)
 	bool blocked = audit_event_blocked(e);
 	if (blocked)
 		note_blocked(s, e);
-	if (e->type == AUDIT_REDIRECT && !s->has_redirect) {
+	/* the supervisor reports these as file/exec events with that effective
+	 * decision; dedicated event types are accepted too */
+	bool redirect = e->type == AUDIT_REDIRECT || e->effective == AUDIT_DEC_REDIRECT;
+	if (redirect && !s->has_redirect) {
 		s->has_redirect = true;
 		s->redirect_from = dup_or_null(e->path ? e->path : e->operation);
 		s->redirect_to = dup_or_null(e->argv ? e->argv : e->path2);
 		s->redirect_reason = dup_or_null(e->message);
 	}
-	if (e->type == AUDIT_REDIRECT)
-		s->redirects++;
-	if (e->type == AUDIT_SOFT_DELETE)
+	s->redirects += redirect;
+	if (e->type == AUDIT_SOFT_DELETE || e->effective == AUDIT_DEC_SOFT_DELETE)
 		note_soft_delete(s, e);
 	if (e->type == AUDIT_LIMIT_HIT)
 		s->limits_hit++;
-	if (e->type == AUDIT_APPROVAL_RESOLVED && e->effective != AUDIT_DEC_ALLOW) {
-		if (e->operation && strcmp(e->operation, "timeout") == 0)
-			s->approvals_timed_out++;
-		else
-			s->approvals_denied++;
-	}
+	if (e->type == AUDIT_APPROVAL_RESOLVED && e->effective == AUDIT_DEC_DENY)
+		note_approval_denied(s, e);
 	if (c->kept >= KEEP_MAX && (!blocked || c->kept_blocked >= KEEP_BLOCKED_MAX))
 		return;
 	struct audit_rec *k = audit_rec_clone(r);

@@ -123,7 +123,10 @@ bool audit_event_blocked(const struct audit_event *ev)
 {
 	if (ev->type == AUDIT_SURFACE_DENIED)
 		return true;
-	if (ev->type == AUDIT_COMMAND_START || ev->type == AUDIT_COMMAND_END)
+	/* an approval answer is not itself an operation: the operation it
+	 * decided is reported by its own event */
+	if (ev->type == AUDIT_COMMAND_START || ev->type == AUDIT_COMMAND_END ||
+	    ev->type == AUDIT_APPROVAL_REQUESTED || ev->type == AUDIT_APPROVAL_RESOLVED)
 		return false;
 	return ev->effective == AUDIT_DEC_DENY;
 }

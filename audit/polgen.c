@@ -69,6 +69,9 @@ static void list_free(struct list *l)
 
 static int fop_index(const char *op)
 {
+	/* the supervisor names some operations after the syscall */
+	if (op && !strcmp(op, "unlink"))
+		op = "delete";
 	for (size_t i = 0; op && i < NFOPS; i++)
 		if (!strcmp(op, fops[i]))
 			return (int)i;
@@ -112,7 +115,7 @@ struct gen {
 	FILE *o;
 	const char *sid;
 	unsigned threshold;
-	struct list files, execs, nets, unixes;
+	struct list files, execs, nets, unixes, blocked_files;
 	int nrules;
 	int ret;
 };
@@ -149,13 +152,51 @@ static void on_file(struct gen *g, sqlite3_stmt *st)
 {
 	int op = fop_index(col(st, 0));
 	const char *dec = keep_decision(col(st, 3));
-	for (int k = 1; k <= 2; k++) {
+	/* the second path is checked for rename and link only (a symlink's is its content) */
+	int last = op >= 0 && (!strcmp(fops[op], "rename") || !strcmp(fops[op], "link")) ? 2 : 1;
+	for (int k = 1; k <= last; k++) {
 		const char *p = col(st, k);
 		if (!p || p[0] != '/' || op < 0)
 			continue;
 		struct item *it = list_get(&g->files, p, dec);
 		if (it)
 			it->mask |= 1u << op;
+	}
+}
+
+static void write_ops(FILE *o, uint32_t mask, const char *const *names, size_t n);
+
+/* A blocked file operation stays blocked: reads are allowed by default, and a
+ * DIR/<star> glob may cover a path that was refused, so each one gets an
+ * explicit deny ahead of the allow rules.  dec holds the rule that refused it. */
+static void on_blocked_file(struct gen *g, sqlite3_stmt *st)
+{
+	int op = fop_index(col(st, 0));
+	const char *p = col(st, 1);
+	if (!p || p[0] != '/')
+		return;
+	struct item *it = list_get(&g->blocked_files, p, col(st, 2) ? col(st, 2) : "");
+	if (it)
+		it->mask |= op >= 0 ? 1u << op : (1u << NFOPS) - 1;
+}
+
+static void blocked_file_rules(struct gen *g)
+{
+	struct list *l = &g->blocked_files;
+	for (size_t i = 0; i < l->n; i++) {
+		fprintf(g->o, "  - name: keep-blocked-%d\n    description: ", ++g->nrules);
+		char d[512];
+		snprintf(d, sizeof d, "refused during the observed session%s%s", *l->v[i].dec ? " by rule " : "",
+			 l->v[i].dec);
+		yq(g->o, d);
+		fputs("\n    paths: [", g->o);
+		yq_lit(g->o, l->v[i].key);
+		fputs("]\n", g->o);
+		if (l->v[i].mask == (1u << NFOPS) - 1)
+			fputs("    operations: [\"*\"]\n", g->o);
+		else
+			write_ops(g->o, l->v[i].mask, fops, NFOPS);
+		fputs("    decision: deny\n", g->o);
 	}
 }
 
@@ -362,12 +403,13 @@ static void on_blocked(struct gen *g, sqlite3_stmt *st)
 	const char *type = col(st, 0), *op = col(st, 1), *tgt = col(st, 2), *rule = col(st, 4);
 	if (!tgt)
 		return;
-	fprintf(g->o, "#\n# blocked %s %s", type, op ? op : "");
+	fprintf(g->o, "#\n# %s %s %s", sqlite3_column_int(st, 7) ? "redirected" : "blocked", type, op ? op : "");
 	if (rule) {
 		fputs(" by rule ", g->o);
 		audit_fput_safe(rule, g->o);
 	}
-	fprintf(g->o, " (%lld times); to allow it, add under %s:\n", sqlite3_column_int64(st, 5),
+	fprintf(g->o, " (%lld times); to allow it, %sadd under %s:\n", sqlite3_column_int64(st, 5),
+		!strcmp(type, "file") ? "remove its keep-blocked rule and " : "",
 		!strcmp(type, "file") ? "file_rules" : !strcmp(type, "exec") ? "command_rules" :
 		!strcmp(type, "network") ? "network_rules" : !strcmp(type, "unix_socket") ? "unix_socket_rules" :
 		"the matching rule list");
@@ -386,15 +428,18 @@ static void on_blocked(struct gen *g, sqlite3_stmt *st)
 	} else {
 		fputs("#    paths: [", g->o);
 		yq_lit(g->o, tgt);
-		if (op && (fop_index(op) >= 0 || !strcmp(type, "unix_socket"))) {
+		int fi = fop_index(op);
+		if (fi >= 0 || (op && !strcmp(type, "unix_socket"))) {
 			fputs("]\n#    operations: [", g->o);
-			audit_fput_safe(op, g->o);
+			audit_fput_safe(fi >= 0 ? fops[fi] : op, g->o);
 		}
 	}
 	fputs("]\n#    decision: allow\n", g->o);
 }
 
-#define ALLOWED "coalesce(effective, decision, 'allow') IN ('allow', 'audit', 'soft_delete', 'approve', 'redirect')"
+/* A redirected operation never ran as asked, and its redirect_to cannot be
+ * rebuilt from the event: it is listed with the blocked ones. */
+#define ALLOWED "coalesce(effective, decision, 'allow') IN ('allow', 'audit', 'soft_delete', 'approve')"
 
 static void generate(struct gen *g, const char *name)
 {
@@ -404,6 +449,8 @@ static void generate(struct gen *g, const char *name)
 	audit_fmt_time((int64_t)now.tv_sec * 1000000000, ts, sizeof ts);
 	query(g, "SELECT operation, path, path2, coalesce(effective, decision) FROM events WHERE session_id = ?1"
 	      " AND type IN ('file', 'soft_delete') AND " ALLOWED " ORDER BY seq", on_file);
+	query(g, "SELECT operation, path, rule FROM events WHERE session_id = ?1 AND type IN ('file', 'soft_delete')"
+	      " AND effective = 'deny' ORDER BY seq", on_blocked_file);
 	query(g, "SELECT DISTINCT path, coalesce(effective, decision) FROM events WHERE session_id = ?1"
 	      " AND type = 'exec' AND path IS NOT NULL AND " ALLOWED, on_exec);
 	query(g, "SELECT coalesce(dns_name, address), dns_name, port, coalesce(effective, decision) FROM events"
@@ -413,7 +460,8 @@ static void generate(struct gen *g, const char *name)
 	      " AND type = 'unix_socket' AND " ALLOWED " ORDER BY seq", on_unix);
 	fprintf(g->o, "# Generated by `agentsh policy generate` from session %s on %s.\n"
 		"# It allows what the session was observed doing; anything else falls to the\n"
-		"# defaults (commands, network, unix sockets and file writes denied).\n"
+		"# defaults (commands, network, unix sockets and file writes denied); file\n"
+		"# operations that were refused stay refused (keep-blocked rules).\n"
 		"# Review it before use: every path below was touched by the observed workload.\n",
 		g->sid, ts);
 	fputs("version: 1\nname: ", g->o);
@@ -431,8 +479,9 @@ static void generate(struct gen *g, const char *name)
 			fprintf(g->o, "]\n    decision: %s\n", g->execs.v[i].dec);
 		}
 	}
-	if (g->files.n) {
+	if (g->files.n || g->blocked_files.n) {
 		header(g, "file_rules");
+		blocked_file_rules(g);
 		file_globs(g);
 		file_literals(g);
 	}
@@ -451,8 +500,8 @@ static void generate(struct gen *g, const char *name)
 		}
 	}
 	fputs("\n# ---- operations that were blocked during the session (not allowed above) ----\n", g->o);
-	int nb = query(g, "SELECT type, operation, coalesce(path, dns_name, address, argv), port, rule, count(*), dns_name"
-		       " FROM events WHERE session_id = ?1 AND (effective = 'deny' OR type = 'surface_denied')"
+	int nb = query(g, "SELECT type, operation, coalesce(path, dns_name, address, argv), port, rule, count(*), dns_name, effective = 'redirect'"
+		       " FROM events WHERE session_id = ?1 AND (effective IN ('deny', 'redirect') OR type = 'surface_denied')"
 		       " AND type NOT IN ('approval_resolved') GROUP BY 1, 2, 3, 4, 5 ORDER BY min(seq) LIMIT 200",
 		       on_blocked);
 	if (!nb)
@@ -510,6 +559,7 @@ int policy_generate_cli(int argc, char **argv, const struct audit_cli_env *env)
 	list_free(&g.execs);
 	list_free(&g.nets);
 	list_free(&g.unixes);
+	list_free(&g.blocked_files);
 	audit_close(a);
 	return g.ret ? 2 : 0;
 }

@@ -152,7 +152,7 @@ static const char SQL_APPROVALS_DENIED[] =
 	" WHERE session_id = ?1 AND type = 'approval_resolved' AND effective = 'deny' GROUP BY 2, 3, 4";
 static const char SQL_SOFT[] =
 	"SELECT 'soft delete', coalesce(operation, 'delete'), path, rule, count(*) FROM events"
-	" WHERE session_id = ?1 AND type = 'soft_delete' GROUP BY 2, 3, 4";
+	" WHERE session_id = ?1 AND (type = 'soft_delete' OR effective = 'soft_delete') GROUP BY 2, 3, 4";
 static const char SQL_SENSITIVE[] =
 	"SELECT 'sensitive path', type || ' ' || coalesce(operation, ''), path, rule, count(*) FROM events"
 	" WHERE session_id = ?1 AND path IS NOT NULL AND (path LIKE '%/.ssh/%' OR path LIKE '%/.gnupg/%'"
@@ -166,8 +166,8 @@ static const char SQL_NET[] =
 	" FROM events WHERE session_id = ?1 AND type = 'network' AND address IS NOT NULL"
 	" AND (dns_name IS NULL OR port NOT IN (53, 80, 443)) GROUP BY 1, 2, 3, 4 ORDER BY 5 DESC LIMIT 50";
 static const char SQL_REDIRECT[] =
-	"SELECT 'redirected', coalesce(path, operation, ''), coalesce(argv, path2), rule, count(*) FROM events"
-	" WHERE session_id = ?1 AND type = 'redirect' GROUP BY 2, 3, 4";
+	"SELECT 'redirected', coalesce(path, operation, ''), coalesce(path2, argv), rule, count(*) FROM events"
+	" WHERE session_id = ?1 AND (type = 'redirect' OR effective = 'redirect') GROUP BY 2, 3, 4";
 static const char SQL_FAILED[] =
 	"SELECT 'failed command (exit ' || e.exit_status || ')', '', c.command, NULL, 1 FROM events e"
 	" JOIN events c ON c.session_id = e.session_id AND c.command_id = e.command_id AND c.type = 'command_start'"

@@ -445,3 +445,33 @@ int audit_command_end(struct audit *a, int64_t command_id, const struct audit_co
 	int frc = audit_flush(a);
 	return rc ? rc : frc;
 }
+
+int audit_session_begin(struct audit *a, int64_t uid, const char *mode, const char *policy_name,
+			const char *policy_source)
+{
+	struct audit_event ev = AUDIT_EVENT_INIT(AUDIT_SESSION_START);
+	ev.operation = mode;
+	ev.pid = getpid();
+	ev.ppid = getppid();
+	ev.uid = uid;
+	ev.layer = AUDIT_LAYER_SHELL;
+	int rc = audit_emit(a, &ev);
+	if (rc || (!policy_name && !policy_source))
+		return rc;
+	struct audit_event pl = AUDIT_EVENT_INIT(AUDIT_POLICY_LOADED);
+	pl.path = policy_source;
+	pl.message = policy_name;
+	pl.layer = AUDIT_LAYER_SHELL;
+	return audit_emit(a, &pl);
+}
+
+int audit_session_end(struct audit *a, int64_t exit_status)
+{
+	struct audit_event ev = AUDIT_EVENT_INIT(AUDIT_SESSION_END);
+	ev.pid = getpid();
+	ev.exit_status = exit_status;
+	ev.layer = AUDIT_LAYER_SHELL;
+	int rc = audit_emit(a, &ev);
+	int frc = audit_flush(a);
+	return rc ? rc : frc;
+}

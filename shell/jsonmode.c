@@ -441,20 +441,8 @@ static int audit_start(struct shell_ctx *ctx, struct run *r)
 			ctx->audit = NULL;
 			return rc;
 		}
-		struct audit_event ev = AUDIT_EVENT_INIT(AUDIT_SESSION_START);
-		ev.pid = getpid();
-		ev.uid = ctx->acct.uid;
-		ev.operation = "json";
-		ev.layer = AUDIT_LAYER_SHELL;
-		audit_emit(ctx->audit, &ev);
-		if (ctx->policy) {
-			struct audit_event pl = AUDIT_EVENT_INIT(AUDIT_POLICY_LOADED);
-			pl.path = policy_source(ctx->policy);
-			pl.message = policy_name(ctx->policy);
-			pl.details = NULL;
-			pl.layer = AUDIT_LAYER_SHELL;
-			audit_emit(ctx->audit, &pl);
-		}
+		audit_session_begin(ctx->audit, ctx->acct.uid, "json", ctx->policy ? policy_name(ctx->policy) : NULL,
+				    ctx->policy ? policy_source(ctx->policy) : NULL);
 	}
 	r->audit = ctx->audit;
 	int rc = audit_command_begin(ctx->audit, ctx->opts.command ? ctx->opts.command : "", &r->command_id);
@@ -481,14 +469,8 @@ static void audit_finish(struct shell_ctx *ctx, struct run *r, int exit_code)
 	};
 	if (audit_command_end(r->audit, r->command_id, &res) && !r->audit_err)
 		r->audit_err = strdup(audit_strerror(r->audit));
-	struct audit_event ev = AUDIT_EVENT_INIT(AUDIT_SESSION_END);
-	ev.pid = getpid();
-	ev.exit_status = exit_code;
-	ev.layer = AUDIT_LAYER_SHELL;
-	audit_emit(ctx->audit, &ev);
-	if (audit_flush(ctx->audit) && !r->audit_err)
+	if (audit_session_end(ctx->audit, exit_code) && !r->audit_err)
 		r->audit_err = strdup(audit_strerror(ctx->audit));
-	(void)ctx;
 }
 
 int shell_json_main(struct shell_ctx *ctx)
