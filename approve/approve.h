@@ -228,4 +228,31 @@ int approve_prompt_erase(struct approve_prompt *p);
 struct pty_screen;
 int approve_prompt_restore(struct approve_prompt *p, const struct pty_screen *inner);
 
+/* ---- the prompts of one outer terminal, for the shell's relay loop ----
+ *
+ *   approve_tty_new(outer_fd, &t);
+ *   cfg.on_pending = approve_tty_on_pending; cfg.on_resolved = approve_tty_on_resolved;
+ *   cfg.hook_ctx = t;  approve_broker_new(&cfg, &b, ...);  approve_tty_attach(t, b);
+ *   relay loop: poll approve_tty_wake_fd(t) too, with timeout approve_tty_timeout_ms(t);
+ *     on wake or timeout: approve_tty_service(t, screen, rows, cols);
+ *     keyboard bytes: approve_tty_active(t) ? approve_tty_feed(t, buf, n, screen, rows, cols)
+ *                                          : write them to the inner master;
+ *     master output: pty_screen_feed(screen, ...); write it out only if !approve_tty_active(t)
+ *       (held output is shown when the prompt ends: the screen is redrawn from the model).
+ * See docs/approvals.md. */
+struct approve_tty;
+int approve_tty_new(int out_fd, struct approve_tty **out);
+void approve_tty_attach(struct approve_tty *t, struct approve_broker *b);
+void approve_tty_free(struct approve_tty *t);
+void approve_tty_on_pending(void *tty, const struct approve_request *req);  /* broker hook, any thread */
+void approve_tty_on_resolved(void *tty, const struct approve_answer *ans);  /* broker hook, any thread */
+int approve_tty_wake_fd(const struct approve_tty *t);
+int approve_tty_timeout_ms(const struct approve_tty *t);                    /* -1: none needed */
+/* Raise the next prompt, redraw the countdown, drop a prompt answered
+ * elsewhere (restoring inner).  Returns true while a prompt is up. */
+bool approve_tty_service(struct approve_tty *t, const struct pty_screen *inner, int rows, int cols);
+bool approve_tty_active(const struct approve_tty *t);
+void approve_tty_feed(struct approve_tty *t, const char *buf, size_t n, const struct pty_screen *inner,
+		      int rows, int cols);
+
 #endif

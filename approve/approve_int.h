@@ -74,6 +74,7 @@ const char *ap_broker_session(const struct approve_broker *b);
 bool ap_broker_confirm_allowed(const struct approve_broker *b);
 /* challenge JSON of one pending request, NULL if not pending */
 char *ap_broker_challenge(struct approve_broker *b, const char *id);
+bool ap_broker_is_pending(struct approve_broker *b, const char *id);
 bool ap_broker_actor_allowed(const struct approve_broker *b, uid_t uid, char *err, size_t errlen);
 
 /* ---- server.c: the per-session approval socket ---- */

@@ -608,6 +608,16 @@ char *ap_broker_challenge(struct approve_broker *b, const char *id)
 	return s;
 }
 
+bool ap_broker_is_pending(struct approve_broker *b, const char *id)
+{
+	bool yes;
+
+	pthread_mutex_lock(&b->mu);
+	yes = find_locked(b, id) != NULL;
+	pthread_mutex_unlock(&b->mu);
+	return yes;
+}
+
 bool ap_broker_actor_allowed(const struct approve_broker *b, uid_t uid, char *err, size_t errlen)
 {
 	struct passwd pw, *res = NULL;
