@@ -18,6 +18,8 @@
 #include <sys/types.h>
 
 struct policy;              /* policy/policy.h */
+struct audit;               /* audit/audit.h */
+struct approve_broker;      /* approve/approve.h */
 struct enforce_session;
 
 /* The account the commands run as (resolved by the shell from passwd/group). */
@@ -45,6 +47,8 @@ struct enforce_config {
 	const char *workspace;              /* the session's workspace (cwd at start) */
 	bool allow_degraded;                /* from the root-owned configuration only */
 	struct enforce_hooks hooks;
+	struct audit *audit;                /* NULL: no audit events (tests only) */
+	struct approve_broker *approvals;   /* NULL: `approve` rules fail closed */
 };
 
 /* On failure *out may still hold a session that only carries the message for
@@ -61,7 +65,19 @@ struct enforce_spawn_req {
 	/* extra fds passed through: child fd extra[i].to gets parent fd extra[i].from */
 	struct { int from, to; } extra[4];
 	size_t nextra;
+	/* > 0: when this spawn has run this long, every process of the session is
+	 * killed and enforce_session_timed_out() becomes true (the shell reports
+	 * 124).  For `agentsh -c` pass enforce_command_timeout_ms(s). */
+	unsigned timeout_ms;
 };
+
+/* The command timeout the policy (resource_limits.command_timeout) asks for, in
+ * ms; 0 when none. */
+unsigned enforce_command_timeout_ms(const struct enforce_session *s);
+
+/* Tell the session something happened (a line typed, output produced): resets
+ * the idle timeout (resource_limits.idle_timeout). */
+void enforce_session_activity(struct enforce_session *s);
 
 /* Start a process inside the session's sandbox: own cgroup (v2), no_new_privs,
  * the account's uid/gid/groups, seccomp + Landlock as the policy requires.

@@ -14,7 +14,8 @@
 #include "enforce/enforce.h"
 
 #define ENF_ERRLEN 1024
-#define ENF_V1_MAX 2            /* v1 hierarchies we may join: pids, memory */
+#define ENF_V1_MAX 3            /* v1 hierarchies we may join: pids, memory, cpu */
+#define ENF_MAX_SPAWNS 16       /* delegates per session (interactive: 1, -c: 1) */
 
 /* One v1 controller hierarchy the session joins for its limits. */
 struct enf_v1cg {
@@ -41,6 +42,9 @@ struct enf_filter {
 	unsigned long flags;        /* seccomp(2) flags */
 };
 
+struct notify;
+struct bpf_guard;
+
 struct enforce_session {
 	struct enforce_config cfg;   /* strings below are owned copies */
 	char *session_id, *workspace, *acct_name, *acct_home;
@@ -50,12 +54,25 @@ struct enforce_session {
 	struct enf_filter filter;
 	int landlock_fd;            /* ruleset fd or -1 */
 	int landlock_abi;
+	bool landlock_unbounded;    /* a non-deny write rule covers "/" */
+	bool seccomp_killable;      /* kernel accepts WAIT_KILLABLE_RECV */
+	bool seccomp_sync_wakeup;   /* kernel accepts SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP */
+
+	struct bpf_guard *bpf;      /* kernel-side exec verification + network, or NULL */
+	bool bpf_net;               /* network_rules are decided in the BPF hooks */
 
 	int watch_fd;               /* write end; the watchdog kills the tree on EOF */
 	pid_t watch_pid;
 
-	void *notify;               /* enforce-notify's supervisor state (notify_int.h) */
-	int listener_fd;            /* seccomp notify listener of the last spawn, or -1 */
+	struct notify *notify[ENF_MAX_SPAWNS];  /* one supervisor per spawned filter */
+	size_t nnotify;
+	int listener_fd;            /* unused by enforce-core (kept for notify tests) */
+
+	/* timeouts (limits.c) */
+	pthread_t timer;
+	bool timer_started, timer_stop;
+	pthread_cond_t timer_cv;
+	long deadline_cmd_ms, deadline_session_ms, idle_ms, last_activity_ms;
 
 	pthread_mutex_t lock;
 	char degraded[ENF_ERRLEN];  /* non-empty: the session runs degraded, and why */
@@ -79,12 +96,24 @@ void enf_session_teardown(struct enforce_session *s);
 int enf_layers_prepare(struct enforce_session *s);
 void enf_layers_release(struct enforce_session *s);
 
+int enf_seccomp_prepare(struct enforce_session *s, unsigned notify_flags);
+int enf_landlock_prepare(struct enforce_session *s);
+int enf_landlock_abi(void);
+
 /* Child-side appliers: raw syscalls only; return 0 or a positive errno. */
 int enf_landlock_apply_child(struct enforce_session *s);
 int enf_seccomp_apply_child(struct enforce_session *s, int *listener);
 /* Parent: the child's listener fd number; take it (pidfd_getfd) and start the
  * notify supervisor on it.  Returns 0 or -errno with the session's message set. */
 int enf_notify_attach(struct enforce_session *s, int pidfd, pid_t pid, int child_fd);
+
+void enf_notify_stop_all(struct enforce_session *s);
+int enf_net_install(struct enforce_session *s);
+
+/* limits.c: v1 pids/memory cgroups and the timeout timer. */
+int enf_limits_prepare(struct enforce_session *s);
+int enf_timer_arm_command(struct enforce_session *s, unsigned ms);
+void enf_timer_stop(struct enforce_session *s);
 
 /* env.c: the delegate's environment after env_policy/env_inject. */
 int enf_env_build(struct enforce_session *s, char *const *envp, char ***out);

@@ -1,43 +1,66 @@
-/* layers.c — per-session preparation of the kernel layers (parent side). */
+/* layers.c — per-session preparation of the kernel layers (parent side), in
+ * the order they depend on each other, and their release. */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
+#include "bpf/bpf.h"
 #include "enforce/enforce_int.h"
+#include "enforce/notify_int.h"
+#include "enforce/probe_int.h"
+
+static int prepare_seccomp_caps(struct enforce_session *s)
+{
+	const struct enf_seccomp_caps *c = enf_probe_seccomp();
+	if (!(c->flags & ENF_CAP_FILTER))
+		return enf_fail(s, c->err ? c->err : -ENOSYS, "seccomp filters are not available in this "
+				"kernel: the syscall surface cannot be restricted; refusing to start");
+	if (s->cfg.policy && !(c->flags & ENF_CAP_NOTIFY))
+		return enf_fail(s, -ENOSYS, "seccomp user notification is not available (Linux 5.0+ needed): "
+				"the policy's exec and file decisions cannot be enforced; refusing to start");
+	if (s->cfg.policy && !(c->flags & ENF_CAP_ADDFD))
+		return enf_fail(s, -ENOSYS, "SECCOMP_IOCTL_NOTIF_ADDFD is not available (Linux 5.9+ needed): "
+				"opens cannot be emulated without a TOCTOU race; refusing to start");
+	s->seccomp_killable = c->flags & ENF_CAP_KILLABLE;
+	s->seccomp_sync_wakeup = c->flags & ENF_CAP_SYNC_WAKEUP;
+	if (s->cfg.policy && !s->seccomp_killable)
+		return enf_degrade(s, -ENOTSUP, "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV is not available "
+				   "(Linux 5.19+): signal-heavy programs may see notified syscalls restarted");
+	return 0;
+}
+
+static int prepare_bpf(struct enforce_session *s)
+{
+	if (!s->cfg.policy || s->cg.dirfd < 0)
+		return 0;
+	int rc = bpf_guard_open(s->cg.dirfd, &s->bpf);
+	if (rc < 0) {
+		s->bpf = NULL;
+		return enf_degrade(s, rc, "the BPF guard could not be attached to %s (%s): no kernel-side "
+				   "exec verification and network rules", s->cg.path, strerror(-rc));
+	}
+	return enf_net_install(s);
+}
 
 int enf_layers_prepare(struct enforce_session *s)
 {
-	(void)s;
-	return 0;
+	int rc;
+	if ((rc = prepare_seccomp_caps(s)) < 0 || (rc = enf_limits_prepare(s)) < 0 ||
+	    (rc = prepare_bpf(s)) < 0 || (rc = enf_landlock_prepare(s)) < 0)
+		return rc;
+	return enf_seccomp_prepare(s, s->bpf_net ? NOTIFY_RULES_NO_INET : 0);
 }
 
 void enf_layers_release(struct enforce_session *s)
 {
+	enf_timer_stop(s);
+	enf_notify_stop_all(s);
+	bpf_guard_close(s->bpf);
+	s->bpf = NULL;
 	free(s->filter.prog);
 	s->filter.prog = NULL;
 	if (s->landlock_fd >= 0)
 		close(s->landlock_fd);
 	s->landlock_fd = -1;
-}
-
-int enf_landlock_apply_child(struct enforce_session *s)
-{
-	(void)s;
-	return 0;
-}
-
-int enf_seccomp_apply_child(struct enforce_session *s, int *listener)
-{
-	(void)s;
-	*listener = -1;
-	return 0;
-}
-
-int enf_notify_attach(struct enforce_session *s, int pidfd, pid_t pid, int child_fd)
-{
-	(void)pidfd;
-	(void)pid;
-	(void)child_fd;
-	return enf_fail(s, -ENOSYS, "the seccomp notify supervisor is not built in; refusing to run "
-			"a filter whose notified syscalls nobody would answer");
 }

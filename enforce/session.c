@@ -157,6 +157,9 @@ int enforce_session_signal(struct enforce_session *s, int sig)
 /* Tear down every kernel object but keep the struct and its message. */
 void enf_session_teardown(struct enforce_session *s)
 {
+	/* the tree dies first, so no notified syscall is left half-answered */
+	if (s->cg.dirfd >= 0 && enf_cg_kill(&s->cg) == 0)
+		enf_cg_wait_empty(&s->cg, 5000);
 	enf_layers_release(s);
 	enf_cg_destroy(&s->cg);
 	enf_watchdog_stop(s);

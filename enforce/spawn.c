@@ -342,6 +342,9 @@ int enforce_spawn(struct enforce_session *s, const struct enforce_spawn_req *req
 		goto out;
 	}
 	*pid = p;
+	s->timed_out = false;
+	if ((rc = enf_timer_arm_command(s, req->timeout_ms)) < 0)
+		syscall(SYS_pidfd_send_signal, *pidfd, SIGKILL, NULL, 0);  /* the caller reaps it */
 out:
 	enf_env_free(env);
 	return rc;

@@ -1,0 +1,107 @@
+/* surface_run — run one program through enforce_spawn(), the way the shell does,
+ * for tests that need the sandbox without the shell.
+ *   surface_run [-u UID] [-g GID] [-p POLICY.yaml] [-t TIMEOUT_MS] [-d] [-w DIR]
+ *               [-P PIDFILE] -- /abs/prog args...
+ * Exit status: the program's (128+N for a signal), 124 after a timeout, 125 when
+ * the sandbox could not be set up (message on stderr). -P writes the
+ * supervisor's pid once the program runs (fail-closed tests kill it). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "enforce/enforce.h"
+#include "policy/policy.h"
+
+extern char **environ;
+
+static void notice(void *ctx, const char *line)
+{
+	(void)ctx;
+	fprintf(stderr, "agentsh: %s\n", line);
+}
+
+int main(int argc, char **argv)
+{
+	uid_t uid = 65534;
+	gid_t gid = 65534;
+	const char *policy_file = NULL, *pidfile = NULL, *ws = "/tmp";
+	unsigned timeout = 0;
+	bool degraded = false;
+	int o;
+	while ((o = getopt(argc, argv, "u:g:p:t:dw:P:")) != -1) {
+		switch (o) {
+		case 'u': uid = (uid_t)atoi(optarg); break;
+		case 'g': gid = (gid_t)atoi(optarg); break;
+		case 'p': policy_file = optarg; break;
+		case 't': timeout = (unsigned)atoi(optarg); break;
+		case 'd': degraded = true; break;
+		case 'w': ws = optarg; break;
+		case 'P': pidfile = optarg; break;
+		default: return 125;
+		}
+	}
+	if (optind >= argc) {
+		fprintf(stderr, "usage: surface_run [-u UID] [-g GID] [-p POLICY] [-t MS] [-d] -- /prog args\n");
+		return 125;
+	}
+	struct policy *pol = NULL;
+	if (policy_file) {
+		struct policy_vars v = { .home = "/tmp", .workspace = ws, .tmpdir = "/tmp", .user = "nobody",
+					 .project_root = ws };
+		struct policy_diags d;
+		policy_diags_init(&d);
+		if (policy_load_file(policy_file, &v, &pol, &d) < 0) {
+			policy_diags_print(&d, stderr);
+			return 125;
+		}
+		policy_diags_free(&d);
+	}
+	char sid[64];
+	snprintf(sid, sizeof sid, "surface-%d", (int)getpid());
+	gid_t groups[] = { gid };
+	struct enforce_config cfg = {
+		.policy = pol, .account = { .uid = uid, .gid = gid, .groups = groups, .ngroups = 1,
+					    .name = "test", .home = "/tmp" },
+		.session_id = sid, .workspace = ws, .allow_degraded = degraded,
+		.hooks = { .notice = notice },
+	};
+	struct enforce_session *s = NULL;
+	if (enforce_session_new(&cfg, &s) < 0) {
+		fprintf(stderr, "surface_run: %s\n", enforce_strerror(s));
+		enforce_session_free(s);
+		return 125;
+	}
+	const char *why;
+	if (enforce_session_degraded(s, &why))
+		fprintf(stderr, "surface_run: degraded: %s\n", why);
+	struct enforce_spawn_req r = { .argv = argv + optind, .envp = environ, .stdio = { 0, 1, 2 },
+				       .ctty = -1, .timeout_ms = timeout };
+	pid_t pid;
+	int pidfd;
+	if (enforce_spawn(s, &r, &pid, &pidfd) < 0) {
+		fprintf(stderr, "surface_run: %s\n", enforce_strerror(s));
+		enforce_session_free(s);
+		return 125;
+	}
+	if (pidfile) {
+		FILE *f = fopen(pidfile, "w");
+		if (f) {
+			fprintf(f, "%d\n", (int)getpid());
+			fclose(f);
+		}
+	}
+	int st = 0;
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	close(pidfd);
+	int rc = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	if (enforce_session_timed_out(s))
+		rc = 124;
+	enforce_session_free(s);
+	policy_free(pol);
+	return rc;
+}
