@@ -174,7 +174,7 @@ int approve_prompt_draw(struct approve_prompt *p)
 	uint64_t now = ap_now_ms();
 	unsigned left = p->deadline_ms > now ? (unsigned)((p->deadline_ms - now + 999) / 1000) : 0;
 	bool color = !getenv("NO_COLOR");
-	char pid[64], tl[32], typed[LINE_MAX_IN + 8];
+	char pid[64], tl[32], typed[LINE_MAX_IN + 8] = "> ";
 
 	snprintf(pid, sizeof(pid), "%d", (int)p->pid);
 	snprintf(tl, sizeof(tl), "%u:%02u", left / 60, left % 60);
@@ -197,7 +197,9 @@ int approve_prompt_draw(struct approve_prompt *p)
 	row(&o, p->cols, "", ap_broker_confirm_allowed(p->b) ? "y: approve once, n or d: deny"
 							       : "d + Enter: deny");
 	row(&o, p->cols, "", p->note);
-	snprintf(typed, sizeof(typed), "> %s", p->line);
+	/* masked: whoever watches the terminal learns only how many keys */
+	memset(typed + 2, '*', p->len);
+	typed[2 + p->len] = 0;
 	emit(&o, typed);
 	emit(&o, "\033[K");
 	return pty_write_all(p->fd, o.buf, o.n);
