@@ -394,13 +394,15 @@ static void test_raw_socket(void **state)
 static uint16_t g_dns_port;
 static void dns_client(void *a)
 {
-	(void)a;
 	int s = socket(AF_INET, SOCK_DGRAM, 0);
 	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(53) }, from;
 	socklen_t l = sizeof from;
 	char buf[8];
 	inet_pton(AF_INET, "192.0.2.53", &to.sin_addr);
-	if (sendto(s, "q", 1, 0, (struct sockaddr *)&to, sizeof to) != 1)
+	/* glibc's resolver connects its UDP socket first: arg != NULL does that */
+	if (a && connect(s, (struct sockaddr *)&to, sizeof to) < 0)
+		_exit(10);
+	if (a ? send(s, "q", 1, 0) != 1 : sendto(s, "q", 1, 0, (struct sockaddr *)&to, sizeof to) != 1)
 		_exit(10);
 	if (recvfrom(s, buf, sizeof buf, 0, (struct sockaddr *)&from, &l) != 1 || buf[0] != 'a')
 		_exit(11);
@@ -425,14 +427,16 @@ static void test_dns_steer(void **state)
 	assert_int_equal(WEXITSTATUS(tchild_go_wait(&t)), 10);
 
 	assert_int_equal(bpf_guard_dns_redirect(f->g, 0x7f000001, g_dns_port), 0);
-	assert_int_equal(tchild_start(&t, &f->cg, dns_client, NULL), 0);
-	char b = 1, buf[8];
-	assert_int_equal(write(t.go_w, &b, 1), 1);
-	struct sockaddr_in from;
-	l = sizeof from;
-	assert_int_equal(recvfrom(srv, buf, sizeof buf, 0, (struct sockaddr *)&from, &l), 1);
-	assert_int_equal(sendto(srv, "a", 1, 0, (struct sockaddr *)&from, l), 1);
-	assert_int_equal(WEXITSTATUS(tchild_go_wait(&t)), 0);
+	for (int connected = 0; connected < 2; connected++) {
+		assert_int_equal(tchild_start(&t, &f->cg, dns_client, connected ? "c" : NULL), 0);
+		char b = 1, buf[8];
+		assert_int_equal(write(t.go_w, &b, 1), 1);
+		struct sockaddr_in from;
+		l = sizeof from;
+		assert_int_equal(recvfrom(srv, buf, sizeof buf, 0, (struct sockaddr *)&from, &l), 1);
+		assert_int_equal(sendto(srv, "a", 1, 0, (struct sockaddr *)&from, l), 1);
+		assert_int_equal(WEXITSTATUS(tchild_go_wait(&t)), 0);
+	}
 	assert_int_equal(bpf_guard_dns_redirect(f->g, 0x0a000001, 53), -EINVAL); /* not loopback */
 	close(srv);
 }
