@@ -84,7 +84,9 @@ check "generate: subdomains collapsed into a wildcard" grep -qF '"*.github.com"'
 check "generate: observed commands allowed" grep -qF '"/usr/bin/make"' "$g"
 check "generate: unix socket allowed" grep -qF '"/run/dbus/system_bus_socket"' "$g"
 check "generate: soft delete kept as soft_delete" grep -q 'decision: soft_delete' "$g"
-check "generate: blocked ssh read only as a comment" sh -c "grep -q '^# blocked file read by rule deny-ssh' '$g' && ! grep -v '^#' '$g' | grep -q id_rsa"
+check "generate: blocked ssh read stays denied (keep-blocked rule) and is offered as a comment" sh -c \
+	"grep -A3 '^  - name: keep-blocked' '$g' | grep -qF '\"/home/agent/.ssh/id_rsa\"' && grep -q '^# blocked file read by rule deny-ssh' '$g'"
+check "generate: blocked ssh read never allowed" sh -c "! grep -B1 -A3 'id_rsa' '$g' | grep -v '^#' | grep -q 'decision: allow'"
 check "generate: blocked IP connection only as a comment" sh -c "grep -q '^#    cidrs: \[\"10.9.9.9/32\"' '$g'"
 check "generate: glob characters in a literal path escaped" grep -qF '\\*_\\[x\\]' "$g"
 "$A" policy generate s-observed --threshold 0 >"$TMPD/gen0.yaml"
