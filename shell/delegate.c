@@ -162,6 +162,13 @@ int delegate_start(struct repl *r)
 		return rc;
 	}
 	delegate_tty_sending(r);
+	/* Its own open file description: O_NONBLOCK here must not reach bash's stdin. */
+	r->peek = open(r->pty.name, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	if (r->peek < 0) {
+		rc = -errno;
+		fprintf(stderr, "agentsh: cannot open %s: %s\n", r->pty.name, strerror(errno));
+		return rc;
+	}
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0 ||
 	    setsockopt(sv[0], SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) < 0) {
 		rc = -errno;

@@ -27,7 +27,8 @@
 
 #define STARTUP_TIMEOUT_MS 15000
 
-static struct repl *g_r;        /* readline's line callback has no context argument */
+static struct repl *g_r;
+        /* readline's line callback has no context argument */
 static volatile sig_atomic_t sig_winch, sig_int, sig_hup, sig_term;
 
 static void on_sig(int s)
@@ -128,6 +129,25 @@ static bool want_color(const struct repl *r)
 
 static void on_line(char *line);
 
+/* readline reads typeahead first, then the terminal. */
+static int repl_getc(FILE *f)
+{
+	struct repl *r = g_r;
+	if (r && r->pendpos < r->npend)
+		return (unsigned char)r->pend[r->pendpos++];
+	return rl_getc(f);
+}
+
+static void feed_pending(struct repl *r)
+{
+	while (r->st == REPL_PROMPT && r->rl_installed && r->pendpos < r->npend) {
+		struct fsid_save fs;
+		fsid_enter(r->ctx, &fs);
+		rl_callback_read_char();
+		fsid_leave(&fs);
+	}
+}
+
 static void install_prompt(struct repl *r)
 {
 	char p[2048];
@@ -177,8 +197,9 @@ static void enter_prompt(struct repl *r)
 	outer_cooked(r);
 	install_prompt(r);
 	/* Typeahead (taken from the inner tty, or held by us) goes to readline. */
-	for (size_t i = 0; i < r->nheld; i++)
-		rl_stuff_char((unsigned char)r->held[i]);
+	memcpy(r->pend, r->held, r->nheld);
+	r->npend = r->nheld;
+	r->pendpos = 0;
 	r->nheld = 0;
 	if (r->exiting) {
 		/* bash refused to exit (stopped jobs): it said so; ask again next time. */
@@ -199,6 +220,12 @@ static void send_command(struct repl *r, const char *text)
 	remove_prompt(r);
 	outer_raw(r);
 	r->st = REPL_WAIT_START;
+	/* Typeahead readline has not consumed yet belongs to the command. */
+	if (r->pendpos < r->npend) {
+		memcpy(r->held, r->pend + r->pendpos, r->npend - r->pendpos);
+		r->nheld = r->npend - r->pendpos;
+	}
+	r->npend = r->pendpos = 0;
 	if (delegate_send(r, buf, n + 1) < 0)
 		fputs("agentsh: cannot write to the delegate shell\r\n", stderr);
 	free(buf);
@@ -295,17 +322,20 @@ static void on_line(char *line)
 
 /* ------------------------------------------------------------ events */
 
+/* Keystrokes the command did not read go back to readline.  A read on the
+ * slave (non-blocking, non-canonical by now) first makes the kernel push
+ * bytes still in flight from the master into the line discipline, which
+ * FIONREAD would not. */
 static void take_typeahead(struct repl *r)
 {
-	int n = 0;
-	if (ioctl(r->pty.slave, FIONREAD, &n) < 0 || n <= 0)
-		return;
-	if ((size_t)n > sizeof(r->held) - r->nheld)
-		n = (int)(sizeof(r->held) - r->nheld);
-	ssize_t got = read(r->pty.slave, r->held + r->nheld, (size_t)n);
-	if (got > 0)
+	for (;;) {
+		size_t room = sizeof(r->held) - r->nheld;
+		ssize_t got = room ? read(r->peek, r->held + r->nheld, room) : -1;
+		if (got <= 0)
+			break;
 		r->nheld += (size_t)got;
-	tcflush(r->pty.slave, TCIFLUSH);
+	}
+	tcflush(r->peek, TCIFLUSH);
 }
 
 static void untrust(struct repl *r)
@@ -409,7 +439,9 @@ static void handle_input(struct repl *r)
 			r->in_eof = true;
 		return;
 	}
-	if (r->st == REPL_RUNNING || r->st == REPL_UNTRUSTED) {
+	/* After D, bash is about to read its next command from the tty: keys
+	 * now are typeahead for readline, not input for the command. */
+	if ((r->st == REPL_RUNNING && !r->got_done) || r->st == REPL_UNTRUSTED) {
 		pty_write_all(r->pty.master, buf, (size_t)n);
 		return;
 	}
@@ -485,6 +517,7 @@ static int hangup(struct repl *r, int sig)
 {
 	remove_prompt(r);
 	outer_cooked(r);
+	kill(r->pid, SIGHUP);   /* bash passes it on to its jobs */
 	enforce_session_signal(r->ctx->enf, SIGHUP);
 	struct pollfd p = { .fd = r->pidfd, .events = POLLIN };
 	poll(&p, 1, 2000);
@@ -540,6 +573,7 @@ static int run_loop(struct repl *r, const sigset_t *orig)
 			handle_master(r);
 		if (p[3].revents & (POLLIN | POLLHUP | POLLERR))
 			handle_input(r);
+		feed_pending(r);
 		if (p[0].revents & POLLIN) {
 			int st = reap(r);
 			if (st >= 0) {
@@ -565,13 +599,15 @@ static void repl_free(struct repl *r)
 		close(r->pidfd);
 	if (r->ctl >= 0)
 		close(r->ctl);
+	if (r->peek >= 0)
+		close(r->peek);
 	pty_close(&r->pty);
 	free(r->acc);
 }
 
 int shell_interactive(struct shell_ctx *ctx)
 {
-	struct repl r = { .ctx = ctx, .ctl = -1, .pidfd = -1, .pty = { -1, -1, "" },
+	struct repl r = { .ctx = ctx, .ctl = -1, .peek = -1, .pidfd = -1, .pty = { -1, -1, "" },
 			  .hist = { .fd = -1 } };
 	sigset_t orig;
 	int status;
@@ -600,6 +636,7 @@ int shell_interactive(struct shell_ctx *ctx)
 	rl_outstream = r.rl_out;
 	rl_catch_signals = 0;
 	rl_catch_sigwinch = 0;
+	rl_getc_function = repl_getc;
 	setup_completion(&r);
 	history_open(ctx, &r.hist);     /* without a file, history stays in memory */
 	if (delegate_start(&r) < 0) {

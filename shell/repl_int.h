@@ -35,6 +35,7 @@ struct repl {
 	bool have_tty;
 	struct pty_screen *screen;
 	FILE *rl_out;                   /* readline's output: tty + screen model */
+	int peek;                       /* private O_NONBLOCK open of the slave (typeahead) */
 	int ctl;                        /* our end of the control socket */
 	pid_t pid;
 	int pidfd;
@@ -48,6 +49,8 @@ struct repl {
 	bool rl_installed;
 	char held[8192];                /* keystrokes held while no one should get them */
 	size_t nheld;
+	char pend[8192];                /* typeahead readline consumes before stdin */
+	size_t npend, pendpos;
 	bool in_eof;                    /* the outer input hit EOF */
 	struct history_file hist;
 	bool exiting;                   /* exit was sent to the delegate */

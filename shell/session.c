@@ -302,7 +302,8 @@ static void notice_to_stderr(void *c, const char *line)
 	(void)c;
 	/* One write: lines from the supervisor thread must not interleave. */
 	char buf[1024];
-	int n = snprintf(buf, sizeof(buf), "agentsh: %s\r\n", line);
+	int n = snprintf(buf, sizeof(buf), "%s%s\r\n",
+			 strncmp(line, "agentsh:", 8) ? "agentsh: " : "", line);
 	if (n > 0)
 		(void)!write(STDERR_FILENO, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
 }

@@ -1,0 +1,124 @@
+#!/bin/sh
+# The interactive shell driven through a real terminal (tmux), as a person would.
+. "$(dirname "$0")/../lib.sh"
+need_cmd tmux
+[ -x "$AGENTSH" ] || skip_all "no agentsh binary at $AGENTSH (run make)"
+export NO_COLOR=1
+export XDG_STATE_HOME="$TMPD/state"     # history goes here, not to the real home
+A="$AGENTSH -i"
+[ "$(id -u)" = 0 ] && A="$AGENTSH --no-config -i"
+
+# start: an outer sh records the terminal state before and after agentsh
+tm_start 100 30 sh -c "stty -a > $TMPD/before; cd /tmp; $A; echo agentsh-rc=\$?; stty -a > $TMPD/after; sleep 600"
+PROMPT='@[^ ]*:[^ ]*[#$]'
+check "prompt appears" tm_wait "$PROMPT" 10
+
+tm_type 'cd /tmp/..'; tm_keys Enter
+tm_type 'cd tmp; pwd'; tm_keys Enter
+check "cd persists: pwd is /tmp" tm_wait '^/tmp$'
+check "prompt shows the cwd" tm_wait ':/tmp[#$]'
+
+tm_type 'x=5'; tm_keys Enter
+tm_type 'echo "x is $x"'; tm_keys Enter
+check "variables persist" tm_wait '^x is 5$'
+
+tm_type 'greet() { echo "hello $1"; }'; tm_keys Enter
+tm_type 'greet world'; tm_keys Enter
+check "functions persist" tm_wait '^hello world$'
+
+tm_type 'alias ll="echo aliased"'; tm_keys Enter
+tm_type 'll'; tm_keys Enter
+check "aliases persist" tm_wait '^aliased$'
+
+tm_type 'for i in 1 2 3'; tm_keys Enter
+check "PS2 for an open for loop" tm_wait '^> $|^>$'
+tm_type 'do echo "it $i"'; tm_keys Enter
+tm_type 'done'; tm_keys Enter
+check "multi-line for runs" tm_wait '^it 3$'
+
+tm_type 'echo "open'; tm_keys Enter
+tm_type 'quote"'; tm_keys Enter
+check "unclosed quote continues" tm_wait '^quote$'
+
+tm_type 'cat <<EOF'; tm_keys Enter
+tm_type 'here doc line'; tm_keys Enter
+tm_type 'EOF'; tm_keys Enter
+check "here-doc" tm_wait '^here doc line$'
+
+tm_type '(exit 3)'; tm_keys Enter
+check "non-zero status in the prompt" tm_wait '\[3\][#$]'
+tm_type 'echo "status was $?"'; tm_keys Enter
+check '$? preserved across the prompt' tm_wait '^status was 3$'
+
+tm_type 'help'; tm_keys Enter
+check "built-in help is agentsh's" tm_wait 'agentsh commands'
+
+# Ctrl-C on a running command: a prompt within a second
+tm_type 'sleep 100'; tm_keys Enter
+sleep 0.5
+tm_keys C-c
+check "Ctrl-C gives a prompt within 1 s" tm_wait '\[130\][#$]' 1
+
+tm_type 'sleep 100'; tm_keys Enter
+sleep 0.5
+tm_keys 'C-\'
+check "Ctrl-\\ quits the command" tm_wait '\[131\][#$]' 2
+
+# Ctrl-Z, jobs, fg, Ctrl-C
+tm_type 'sleep 100'; tm_keys Enter
+sleep 0.5
+tm_keys C-z
+check "Ctrl-Z stops the job" tm_wait 'Stopped +sleep 100'
+tm_type 'jobs'; tm_keys Enter
+tm_type 'fg'; tm_keys Enter
+check "fg resumes" tm_wait '^sleep 100$'
+sleep 0.3
+tm_keys C-c
+check "Ctrl-C after fg" tm_wait '\[130\][#$]' 2
+
+# window size follows the outer terminal
+tm_type 'clear; stty size'; tm_keys Enter
+check "initial size" tm_wait '^30 100$'
+tm resize-window -t t -x 80 -y 24
+sleep 0.3
+tm_type 'stty size'; tm_keys Enter
+check "stty size follows a resize" tm_wait '^24 80$'
+
+# a full-screen program
+if command -v vim >/dev/null 2>&1; then
+	tm_type "vim -u NONE $TMPD/v.txt"; tm_keys Enter
+	check "vim opens" tm_wait '^~' 5
+	tm_keys i; tm_type 'written by vim'; tm_keys Escape; tm_type ':wq'; tm_keys Enter
+	tm_type 'clear; cat '"$TMPD"'/v.txt'; tm_keys Enter
+	check "vim quits and wrote its file" tm_wait '^written by vim$'
+fi
+
+# long line (over the tty's 4095-byte canonical limit)
+long=$(head -c 6000 /dev/zero | tr '\0' 'a')
+tm_type "echo $long | wc -c"; tm_keys Enter
+check "a 6000-byte line arrives intact" tm_wait '^6001$'
+
+# history: the up arrow brings back the last line
+tm_type 'echo hist-one'; tm_keys Enter
+tm_wait '^hist-one$' >/dev/null
+tm_keys Up; tm_keys Enter
+i=0; while [ $i -lt 60 ] && [ "$(tm_screen | grep -c '^hist-one$')" != 2 ]; do sleep 0.05; i=$((i+1)); done
+n=$(tm_screen | grep -c "^hist-one$"); [ "$n" = 2 ] && ok "history recall" || { nok "history recall"; tm_screen | sed "s/^/#  | /"; }
+
+# Ctrl-D on an empty line exits, terminal left sane
+tm_keys C-d
+check "Ctrl-D exits" tm_wait 'agentsh-rc=' 5
+check "exit status of the last command" tm_wait 'agentsh-rc=0'
+sleep 0.3
+# (line 1 holds the window size, which the resize above changed)
+check "terminal modes restored after Ctrl-D" sh -c "sed 1d $TMPD/before > $TMPD/b1; sed 1d $TMPD/after > $TMPD/a1; cmp -s $TMPD/b1 $TMPD/a1"
+tm_kill
+
+# exit N (a fresh tmux server: reusing the socket right after kill-server races)
+TMUX_SOCK="$TMPD/tmux2.sock"
+tm_start 100 30 sh -c "$A; echo agentsh-rc=\$?; sleep 600"
+tm_wait "$PROMPT" 10 >/dev/null
+tm_type 'exit 7'; tm_keys Enter
+check "exit 7 gives 7" tm_wait 'agentsh-rc=7' 5
+tm_kill
+done_testing
