@@ -102,4 +102,18 @@ bool enforce_session_degraded(const struct enforce_session *s, const char **why)
  * the shell reports exit status 124 for the command. */
 bool enforce_session_timed_out(const struct enforce_session *s);
 
+/* Privilege split: call first thing in main(), before parsing anything the
+ * user controls.  Returns ENFORCE_PRIV_ROOT (started by root: --user may pick
+ * the account), ENFORCE_PRIV_SETUID (installed setuid root: the process is now
+ * fully root and the commands must run as *invoker — never an account named by
+ * the environment or an option), ENFORCE_PRIV_NONE (no privilege: reduced mode,
+ * sessions run degraded or are refused), or -errno with err filled.  The
+ * supervisor is made non-dumpable whenever it holds root. */
+enum { ENFORCE_PRIV_NONE = 0, ENFORCE_PRIV_ROOT = 1, ENFORCE_PRIV_SETUID = 2 };
+int enforce_privilege_init(uid_t *invoker, gid_t *invoker_gid, char *err, size_t errlen);
+
+/* `agentsh doctor [--json]`: argv[0] == "doctor".  Prints the report, returns
+ * the exit status (0 all layers available, 1 something missing, 2 usage). */
+int enforce_doctor_cli(int argc, char **argv);
+
 #endif

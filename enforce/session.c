@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "enforce/enforce_int.h"
@@ -121,6 +122,11 @@ int enforce_session_new(const struct enforce_config *cfg, struct enforce_session
 	}
 	if ((rc = check_account(s)) < 0)
 		goto out;
+	/* nothing of the session may read our memory or attach to us */
+	if (s->privileged && prctl(PR_SET_DUMPABLE, 0) < 0) {
+		rc = enf_fail(s, -errno, "cannot make the supervisor non-dumpable: %s", strerror(errno));
+		goto out;
+	}
 	if ((rc = enf_cg_create(s)) < 0) {
 		if (s->privileged)
 			goto out;

@@ -1,6 +1,6 @@
 /* surface_run — run one program through enforce_spawn(), the way the shell does,
  * for tests that need the sandbox without the shell.
- *   surface_run [-u UID] [-g GID] [-p POLICY.yaml] [-t TIMEOUT_MS] [-d] [-w DIR]
+ *   surface_run [-u UID] [-g GID] [-G GID,GID...] [-p POLICY.yaml] [-t TIMEOUT_MS] [-d] [-w DIR]
  *               [-P PIDFILE] -- /abs/prog args...
  * Exit status: the program's (128+N for a signal), 124 after a timeout, 125 when
  * the sandbox could not be set up (message on stderr). -P writes the
@@ -31,11 +31,17 @@ int main(int argc, char **argv)
 	const char *policy_file = NULL, *pidfile = NULL, *ws = "/tmp";
 	unsigned timeout = 0;
 	bool degraded = false;
+	gid_t groups[32];
+	size_t ng = 0;
 	int o;
-	while ((o = getopt(argc, argv, "u:g:p:t:dw:P:")) != -1) {
+	while ((o = getopt(argc, argv, "u:g:G:p:t:dw:P:")) != -1) {
 		switch (o) {
 		case 'u': uid = (uid_t)atoi(optarg); break;
 		case 'g': gid = (gid_t)atoi(optarg); break;
+		case 'G':
+			for (char *sv = NULL, *g = strtok_r(optarg, ",", &sv); g && ng < 32; g = strtok_r(NULL, ",", &sv))
+				groups[ng++] = (gid_t)atoi(g);
+			break;
 		case 'p': policy_file = optarg; break;
 		case 't': timeout = (unsigned)atoi(optarg); break;
 		case 'd': degraded = true; break;
@@ -62,9 +68,10 @@ int main(int argc, char **argv)
 	}
 	char sid[64];
 	snprintf(sid, sizeof sid, "surface-%d", (int)getpid());
-	gid_t groups[] = { gid };
+	if (!ng)
+		groups[ng++] = gid;
 	struct enforce_config cfg = {
-		.policy = pol, .account = { .uid = uid, .gid = gid, .groups = groups, .ngroups = 1,
+		.policy = pol, .account = { .uid = uid, .gid = gid, .groups = groups, .ngroups = ng,
 					    .name = "test", .home = "/tmp" },
 		.session_id = sid, .workspace = ws, .allow_degraded = degraded,
 		.hooks = { .notice = notice },

@@ -1,0 +1,40 @@
+#!/bin/sh
+# Fail closed: SIGKILL the supervisor mid-command.  The whole tree must be gone
+# (including a grandchild that left its process group and the delegate's own
+# background job) and nothing the command attempted afterwards may happen.
+. "$(dirname "$0")/../lib.sh"
+need_root
+T=${SURFACE_TOOLS:-$AGENTSH_SRC/$AGENTSH_BUILD/tests/tools}
+[ -x "$T/surface_run" ] || skip_all "surface tools not built (make tools)"
+U=agentsh-enffc
+t_user $U || skip_all "cannot create test account $U"
+trap 'userdel -r $U >/dev/null 2>&1; t_cleanup' EXIT
+uid=$(id -u $U) gid=$(id -g $U)
+W="$TMPD/w"; mkdir -m 777 "$W"
+# gone: no such process, or a zombie waiting for init to reap it
+gone() { ! [ -e /proc/$1 ] || grep -q '^State:.*Z' /proc/$1/status 2>/dev/null; }
+CG=$(awk '$9=="cgroup2"{print $5; exit}' /proc/self/mountinfo)
+
+script='echo $$ > '$W'/sh.pid
+(setsid sh -c "echo \$\$ > '$W'/grand.pid; sleep 2; touch '$W'/grand-after") &
+(sleep 2; touch '$W'/bg-after) &
+i=0; while :; do i=$((i+1)); echo $i > '$W'/counter; sleep 0.05; done'
+"$T/surface_run" -u "$uid" -g "$gid" -w "$W" -P "$W/sup.pid" -- /bin/sh -c "$script" &
+for i in $(seq 100); do [ -s "$W/sup.pid" ] && [ -s "$W/grand.pid" ] && [ -s "$W/counter" ] && break; sleep 0.05; done
+sup=$(cat "$W/sup.pid") sh=$(cat "$W/sh.pid") grand=$(cat "$W/grand.pid")
+check "the command runs (counter advancing)" [ "$(cat "$W/counter")" -ge 1 ]
+check "the session cgroup exists" [ -d "$CG/agentsh/surface-$sup" ]
+kill -9 "$sup"
+sleep 0.3
+c1=$(cat "$W/counter")
+sleep 2.5
+c2=$(cat "$W/counter")
+eq "nothing ran after the supervisor died (counter frozen)" "$c1" "$c2"
+check "the delegate is gone" gone "$sh"
+check "the escaped grandchild is gone" gone "$grand"
+check "the grandchild's later write never happened" [ ! -e "$W/grand-after" ]
+check "the background job's later write never happened" [ ! -e "$W/bg-after" ]
+for i in $(seq 50); do [ -d "$CG/agentsh/surface-$sup" ] || break; sleep 0.1; done
+check "the watchdog removed the session cgroup" [ ! -d "$CG/agentsh/surface-$sup" ]
+wait
+done_testing

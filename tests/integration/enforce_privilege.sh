@@ -1,0 +1,51 @@
+#!/bin/sh
+# Privilege split, with a real unprivileged account: the commands run with the
+# account's uid/gid/groups and no_new_privs; nothing in the session can signal,
+# ptrace or read the supervisor (root, non-dumpable) or its watchdog, gain root
+# through a setuid binary, or signal pid 1.
+. "$(dirname "$0")/../lib.sh"
+need_root
+T=${SURFACE_TOOLS:-$AGENTSH_SRC/$AGENTSH_BUILD/tests/tools}
+[ -x "$T/surface_run" ] || skip_all "surface tools not built (make tools)"
+U=agentsh-enfpriv
+G=agentsh-enfprivg
+t_user $U || skip_all "cannot create test account $U"
+groupadd -f $G && usermod -aG $G $U
+trap 'userdel -r $U >/dev/null 2>&1; groupdel $G >/dev/null 2>&1; t_cleanup' EXIT
+uid=$(id -u $U) gid=$(id -g $U) sg=$(getent group $G | cut -d: -f3)
+W="$TMPD/w"; mkdir -m 777 "$W"
+cp /usr/bin/id "$W/id-suid" && chmod 4755 "$W/id-suid"
+
+# control: without the sandbox the setuid copy does give euid 0
+eq "control: the setuid copy elevates outside the sandbox" 0 \
+	"$(setpriv --reuid "$uid" --regid "$gid" --clear-groups "$W/id-suid" -u)"
+
+cat > "$W/probe.sh" <<'PROBE'
+sleep 0.5
+sup=$(cat "$1/sup.pid")
+wd=$(ps -o pid= --ppid "$sup" | while read p; do [ "$(ps -o user= -p $p)" = root ] && echo $p; done | head -1)
+echo "ids $(id -u) $(id -g) $(id -G | tr ' ' '\n' | sort -n | tr '\n' ' ')"
+grep NoNewPrivs /proc/self/status
+echo "suid $("$1/id-suid" -u)"
+kill -0 "$sup" 2>/dev/null && echo "ESCAPE signal-0 supervisor" || echo "ok signal-0 supervisor"
+kill -TERM "$sup" 2>/dev/null && echo "ESCAPE TERM supervisor" || echo "ok TERM supervisor"
+kill -KILL "$wd" 2>/dev/null && echo "ESCAPE KILL watchdog" || echo "ok KILL watchdog ($wd)"
+kill -TERM 1 2>/dev/null && echo "ESCAPE TERM pid1" || echo "ok TERM pid1"
+cat "/proc/$sup/environ" >/dev/null 2>&1 && echo "ESCAPE read environ" || echo "ok read environ"
+head -c 16 "/proc/$sup/mem" >/dev/null 2>&1 && echo "ESCAPE read mem" || echo "ok read mem"
+ls "/proc/$sup/fd" >/dev/null 2>&1 && echo "ESCAPE list fds" || echo "ok list fds"
+echo x >> /etc/passwd 2>/dev/null && echo "ESCAPE write /etc/passwd" || echo "ok write /etc/passwd"
+PROBE
+out=$(cd "$W" && "$T/surface_run" -u "$uid" -g "$gid" -G "$gid,$sg" -w "$W" -P "$W/sup.pid" -- /bin/sh "$W/probe.sh" "$W" 2>&1)
+printf '%s\n' "$out" | sed 's/^/# /'
+want_groups=$(printf '%s\n' "$gid" "$sg" | sort -n | tr '\n' ' ')
+eq "uid, gid and supplementary groups are the account's" "ids $uid $gid $want_groups" \
+	"$(printf '%s\n' "$out" | grep '^ids ')"
+eq "no_new_privs is set" "NoNewPrivs:	1" "$(printf '%s\n' "$out" | grep NoNewPrivs)"
+eq "a setuid binary does not elevate" "suid $uid" "$(printf '%s\n' "$out" | grep '^suid ')"
+for w in "signal-0 supervisor" "TERM supervisor" "KILL watchdog" "TERM pid1" "read environ" "read mem" \
+	"list fds" "write /etc/passwd"; do
+	check "refused: $w" sh -c "printf '%s\n' \"\$1\" | grep -q '^ok $w'" _ "$out"
+done
+check "no escape line" sh -c "! printf '%s\n' \"\$1\" | grep -q ESCAPE" _ "$out"
+done_testing
