@@ -8,13 +8,19 @@
 # As root (agentsh refuses to run a session's commands as root), every mode runs as the
 # unprivileged account $AGENTSH_CONFORMANCE_USER (default agentsh-conf, created here and
 # removed afterwards if it did not exist): bash under its uid, agentsh with --user.
-# agentsh's flags: $AGENTSH_CONFORMANCE_FLAGS (default --no-config: the embedded policy).
+# agentsh's flags: $AGENTSH_CONFORMANCE_FLAGS, by default
+#   --no-config --policy examples/policies/agent-observe.yaml
+# (allow and audit everything): this suite tests the shell language, not a policy.  Under
+# the embedded default policy (AGENTSH_CONFORMANCE_FLAGS=--no-config) three cases are
+# denied by design and fail: pipe-sigpipe-on-writer (/usr/bin/yes is not in its command
+# list), status-executable-script and status-no-shebang-script-runs-in-shell (it does not
+# run programs written into the workspace).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 : "${AGENTSH_SRC:=$(cd "$here/../.." && pwd)}"
 : "${AGENTSH_BUILD:=build}"
 : "${AGENTSH:=$AGENTSH_SRC/$AGENTSH_BUILD/agentsh}"
-AGENTSH_CONFORMANCE_FLAGS=${AGENTSH_CONFORMANCE_FLAGS-"--no-config"}
+AGENTSH_CONFORMANCE_FLAGS=${AGENTSH_CONFORMANCE_FLAGS-"--no-config --policy $AGENTSH_SRC/examples/policies/agent-observe.yaml"}
 export AGENTSH AGENTSH_SRC AGENTSH_BUILD AGENTSH_CONFORMANCE_FLAGS
 command -v python3 >/dev/null 2>&1 || { echo "SKIP: needs python3 (run: make deps)"; exit 77; }
 

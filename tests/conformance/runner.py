@@ -161,6 +161,8 @@ def run_one(case, mode, root, timeout, account):
                            cwd=cwd, env=env, timeout=timeout, start_new_session=True, **ids)
     except subprocess.TimeoutExpired as e:
         return (e.stdout or b"", "timeout after %ss" % timeout, e.stderr or b"")
+    except OSError as e:  # e.g. the binary is being rebuilt: a failure of this case, not a crash
+        return (b"", "cannot run %s: %s" % (cmd[0], e.strerror), b"")
     rc = p.returncode
     if rc < 0:  # killed by a signal: report it the way a shell's $? does
         rc = 128 - rc
