@@ -75,6 +75,8 @@ bool ap_broker_confirm_allowed(const struct approve_broker *b);
 /* challenge JSON of one pending request, NULL if not pending */
 char *ap_broker_challenge(struct approve_broker *b, const char *id);
 bool ap_broker_is_pending(struct approve_broker *b, const char *id);
+/* Audit a request refused on the socket before any proof was looked at. */
+void ap_broker_audit_refusal(struct approve_broker *b, const char *id, uid_t uid, const char *why);
 bool ap_broker_actor_allowed(const struct approve_broker *b, uid_t uid, char *err, size_t errlen);
 
 /* ---- server.c: the per-session approval socket ---- */

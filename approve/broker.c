@@ -618,6 +618,11 @@ bool ap_broker_is_pending(struct approve_broker *b, const char *id)
 	return yes;
 }
 
+void ap_broker_audit_refusal(struct approve_broker *b, const char *id, uid_t uid, const char *why)
+{
+	ap_audit_failed(b->audit, b->session, id, "socket", uid, APPROVE_M_NONE, why);
+}
+
 bool ap_broker_actor_allowed(const struct approve_broker *b, uid_t uid, char *err, size_t errlen)
 {
 	struct passwd pw, *res = NULL;
@@ -725,8 +730,11 @@ int approve_resolve(struct approve_broker *b, const char *id, enum approve_verdi
 
 	if (!b || !id || !who || (v != APPROVE_ONCE && v != APPROVE_SESSION && v != APPROVE_DENY))
 		return -EINVAL;
-	if (who->uid != (uid_t)-1 && !ap_broker_actor_allowed(b, who->uid, err, errlen))
+	if (who->uid != (uid_t)-1 && !ap_broker_actor_allowed(b, who->uid, err, errlen)) {
+		ap_audit_failed(b->audit, b->session, id, who->via, who->uid,
+				proof ? proof->method : APPROVE_M_NONE, "not an approver account");
 		return -EPERM;
+	}
 	if (v == APPROVE_DENY)
 		return resolve_deny(b, id, who, err, errlen);
 	pthread_mutex_lock(&b->mu);

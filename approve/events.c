@@ -79,10 +79,12 @@ void ap_audit_failed(struct audit *a, const char *session, const char *id, const
 		return;
 	ev.operation = "approval_refused";
 	ev.session_id = session;
-	ev.approval_id = id;
+	/* approval_id stays NULL: the approvals index tracks answers, not
+	 * refused attempts; the id is in details. */
 	ev.uid = uid == (uid_t)-1 ? -1 : (int64_t)uid;
 	ev.message = why;
 	ev.effective = AUDIT_DEC_NONE;
-	emit_with_details(a, &ev, json_pack("{s:s, s:s, s:s}", "outcome", "proof_refused",
-					    "method", approve_method_name(m), "via", via ? via : ""));
+	emit_with_details(a, &ev, json_pack("{s:s, s:s, s:s, s:s}", "outcome", "proof_refused",
+					    "approval_id", id ? id : "", "method", approve_method_name(m),
+					    "via", via ? via : ""));
 }

@@ -70,8 +70,11 @@ static json_t *handle(struct ap_server *s, json_t *req, uid_t uid)
 	if (!cmd)
 		return reply_err("malformed request: no cmd");
 	/* Reading what is pending is for approvers (and root), not for the session. */
-	if (uid != 0 && !ap_broker_actor_allowed(s->b, uid, err, sizeof(err)))
+	if (uid != 0 && !ap_broker_actor_allowed(s->b, uid, err, sizeof(err))) {
+		/* an agent probing the approval socket is worth a record */
+		ap_broker_audit_refusal(s->b, json_string_value(json_object_get(req, "id")), uid, err);
 		return reply_err(err);
+	}
 	if (strcmp(cmd, "list") == 0) {
 		char *js = approve_pending_json(s->b);
 		json_t *arr = js ? json_loads(js, 0, NULL) : NULL;

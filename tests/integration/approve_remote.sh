@@ -53,7 +53,8 @@ hold() { # name count [extra args] : start a broker, wait for its pending ids
 }
 answer_of() { i=0; while [ $i -lt 100 ]; do l=$(grep "^answer $1 " "$TMPD/$2.out") && { echo "$l" | cut -d' ' -f3-; return; }; sleep 0.05; i=$((i+1)); done; echo none; }
 
-hold s1 1
+mkdir -m 700 "$TMPD/store"
+hold s1 1 --audit "$TMPD/store/audit.db"
 ID=$(sed -n 's/^pending //p' "$TMPD/s1.out" | head -n1)
 [ -n "$ID" ] && ok "broker holds a request ($ID)" || nok "broker holds a request"
 eq "socket is 0666 (peer credentials decide)" 666 "$(stat -c %a "$S/s1.sock")"
@@ -84,6 +85,16 @@ eq "the approver's right code approves" 0 $?
 grep -q '"outcome":"approved"' "$TMPD/e" && ok "--json answer names the outcome" || { nok "--json outcome"; sed 's/^/#  | /' "$TMPD/e"; }
 eq "the held operation got the answer" "approved totp $APPR -" "$(answer_of "$ID" s1)"
 wait $HPID; eq "held operation proceeds (approved)" 0 $?
+q() { sqlite3 "$TMPD/store/audit.db" "$1"; }
+eq "audit: the request" 1 "$(q "SELECT count(*) FROM events WHERE type='approval_requested' AND approval_id='$ID'")"
+eq "audit: the answer with approver, method, outcome" "$APPR|totp|allow|approved" \
+	"$(q "SELECT approver, json_extract(details,'\$.method'), effective, json_extract(details,'\$.outcome') FROM events WHERE type='approval_resolved' AND approval_id='$ID'")"
+eq "audit: the answer has a wait time" 1 "$(q "SELECT count(*) FROM events WHERE approval_id='$ID' AND json_extract(details,'\$.wait_ms') > 0")"
+eq "audit: the wrong code" 1 \
+	"$(q "SELECT count(*) FROM events WHERE operation='approval_refused' AND json_extract(details,'\$.approval_id')='$ID'")"
+eq "audit: the session account's and the non-approver's probes" "$(id -u $AGENT) $(id -u $OTHER)" \
+	"$(q "SELECT DISTINCT uid FROM events WHERE operation='approval_refused' AND uid >= 0 AND json_extract(details,'\$.approval_id') = '' ORDER BY seq" | tr '\n' ' ' | sed 's/ $//')"
+eq "audit: approvals index" "allow|$APPR" "$(q "SELECT outcome, approver FROM approvals WHERE approval_id='$ID'")"
 
 # ---- replay, deny, timeout ----
 hold s2 1
