@@ -115,5 +115,8 @@ int enforce_privilege_init(uid_t *invoker, gid_t *invoker_gid, char *err, size_t
 /* `agentsh doctor [--json]`: argv[0] == "doctor".  Prints the report, returns
  * the exit status (0 all layers available, 1 something missing, 2 usage). */
 int enforce_doctor_cli(int argc, char **argv);
+/* The same with the signature of the shell's command registry (ctx unused). */
+struct shell_ctx;
+int enforce_doctor_cmd(int argc, char **argv, struct shell_ctx *ctx);
 
 #endif

@@ -22,8 +22,10 @@ static int cmd_exit(int argc, char **argv, struct shell_ctx *ctx);
 int shell_cmd_audit(int, char **, struct shell_ctx *), shell_cmd_events(int, char **, struct shell_ctx *), shell_cmd_report(int, char **, struct shell_ctx *), shell_cmd_policy_generate(int, char **, struct shell_ctx *); /* shell/jsonmode.c */
 int shell_cmd_approve(int argc, char **argv, struct shell_ctx *ctx);   /* shell/approve_cmds.c */
 int shell_cmd_approver(int argc, char **argv, struct shell_ctx *ctx);  /* shell/approve_cmds.c */
+int enforce_doctor_cmd(int argc, char **argv, struct shell_ctx *ctx);  /* enforce/doctor.c */
 
 const struct shell_command shell_commands[] = {
+	{ "doctor", enforce_doctor_cmd, "doctor [--json] - each enforcement layer: available, active, degraded, and why", SHELL_CMD_BOTH },
 	{ "help", cmd_help, "help [NAME] - list agentsh's commands, or show one", SHELL_CMD_BOTH },
 	{ "exit", cmd_exit, "exit [N] - leave the shell with status N (bash warns once about stopped jobs)", SHELL_CMD_BUILTIN },
 	{ "logout", cmd_exit, "logout [N] - same as exit", SHELL_CMD_BUILTIN },
