@@ -471,6 +471,8 @@ static void generate(struct gen *g, const char *name)
 	snprintf(d, sizeof d, "Generated from audit session %s", g->sid);
 	yq(g->o, d);
 	fputc('\n', g->o);
+	/* a locked-down policy should show every decision it makes */
+	fputs("\naudit:\n  log_allowed: true\n  log_denied: true\n  log_approved: true\n", g->o);
 	if (g->execs.n) {
 		header(g, "command_rules");
 		for (size_t i = 0; i < g->execs.n; i++) {
