@@ -6,7 +6,30 @@ need_cmd tmux
 export NO_COLOR=1
 export XDG_STATE_HOME="$TMPD/state"     # history goes here, not to the real home
 A="$AGENTSH -i"
-[ "$(id -u)" = 0 ] && A="$AGENTSH --no-config -i"
+if [ "$(id -u)" = 0 ]; then
+	# as root, the commands run as a throw-away account (never as root)
+	U=agsh_pty1
+	t_user $U || skip_all "cannot create the test account $U (useradd)"
+	trap 't_cleanup; userdel -r $U 2>/dev/null' EXIT
+	mkdir -p "$TMPD/u" && chown $U "$TMPD/u"
+	# The terminal is under test here, not the policy: allow every command.
+	cat > "$TMPD/allow-all.yaml" <<'YAML'
+version: 1
+name: pty-test
+description: Everything allowed; these tests exercise the terminal, not the policy.
+file_rules:
+  - name: all-files
+    paths: ["/**"]
+    operations: ["*"]
+    decision: allow
+command_rules:
+  - name: all-commands
+    commands: ["*"]
+    decision: allow
+YAML
+	A="$AGENTSH --no-config --policy $TMPD/allow-all.yaml --user $U -i"
+fi
+W="$TMPD/u"; mkdir -p "$W"
 
 # start: an outer sh records the terminal state before and after agentsh
 tm_start 100 30 sh -c "stty -a > $TMPD/before; cd /tmp; $A; echo agentsh-rc=\$?; stty -a > $TMPD/after; sleep 600"
@@ -86,10 +109,10 @@ check "stty size follows a resize" tm_wait '^24 80$'
 
 # a full-screen program
 if command -v vim >/dev/null 2>&1; then
-	tm_type "vim -u NONE $TMPD/v.txt"; tm_keys Enter
+	tm_type "vim -u NONE $W/v.txt"; tm_keys Enter
 	check "vim opens" tm_wait '^~' 5
 	tm_keys i; tm_type 'written by vim'; tm_keys Escape; tm_type ':wq'; tm_keys Enter
-	tm_type 'clear; cat '"$TMPD"'/v.txt'; tm_keys Enter
+	tm_type 'clear; cat '"$W"'/v.txt'; tm_keys Enter
 	check "vim quits and wrote its file" tm_wait '^written by vim$'
 fi
 

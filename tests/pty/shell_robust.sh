@@ -7,7 +7,30 @@ need_cmd tmux
 export NO_COLOR=1
 export XDG_STATE_HOME="$TMPD/state"
 A="$AGENTSH -i"
-[ "$(id -u)" = 0 ] && A="$AGENTSH --no-config -i"
+if [ "$(id -u)" = 0 ]; then
+	# as root, the commands run as a throw-away account (never as root)
+	U=agsh_pty2
+	t_user $U || skip_all "cannot create the test account $U (useradd)"
+	trap 't_cleanup; userdel -r $U 2>/dev/null' EXIT
+	mkdir -p "$TMPD/u" && chown $U "$TMPD/u"
+	# The terminal is under test here, not the policy: allow every command.
+	cat > "$TMPD/allow-all.yaml" <<'YAML'
+version: 1
+name: pty-test
+description: Everything allowed; these tests exercise the terminal, not the policy.
+file_rules:
+  - name: all-files
+    paths: ["/**"]
+    operations: ["*"]
+    decision: allow
+command_rules:
+  - name: all-commands
+    commands: ["*"]
+    decision: allow
+YAML
+	A="$AGENTSH --no-config --policy $TMPD/allow-all.yaml --user $U -i"
+fi
+W="$TMPD/u"; mkdir -p "$W"
 PROMPT='@[^ ]*:[^ ]*[#$]'
 
 NSESS=0
@@ -32,25 +55,45 @@ start
 tm_type 'clear'; tm_keys Enter
 sleep 0.5
 n0=$(prompts)
-tm_type 'bash -c '\''printf "D %d 0 /" "$1" >&63; printf "\033]6973;%d\007" "$1"; sleep 2; echo forger-done'\'' x $__agentsh_seq'
+tm_type 'bash -c '\''printf "D %d 0 /" "$1" >&63 && echo forged-sent; printf "\033]6973;%d\007" "$1"; sleep 2; echo forger-done'\'' x $__agentsh_seq'
 tm_keys Enter
 sleep 1.2
 n1=$(prompts)
+check "the child could send its forged marker" tm_wait '^forged-sent$' 1
 eq "forged marker from a child is ignored (no prompt while it runs)" "$n0" "$n1"
-check "real prompt after the command ends" tm_wait 'forger-done' 5
+check "real prompt after the command ends" tm_wait '^forger-done$' 5
 sleep 0.5
 n2=$(prompts)
-check "prompt returns after the real marker" test "$n2" -gt "$n1"
+if [ "$n2" -gt "$n1" ]; then ok "prompt returns after the real marker"; else nok "prompt returns after the real marker"; tm_screen | sed 's/^/#  | /'; fi
 
 # the same from a grandchild, with the delegate's seq read from its variable
 tm_type 'clear'; tm_keys Enter
 sleep 0.5
 n0=$(prompts)
-tm_type 'python3 -c "import os,socket,sys; s=socket.socket(fileno=63); s.send(b\"D %s 0 /tmp\" % sys.argv[1].encode()); os.write(1,b\"\033]6973;%s\007\" % sys.argv[1].encode()); import time; time.sleep(2); print(\"py-done\")" $__agentsh_seq'
+tm_type 'python3 -c "import os,socket,sys; s=socket.socket(fileno=63); s.send(b\"D %s 0 /tmp\" % sys.argv[1].encode()); print(\"py-sent\", flush=True); os.write(1,b\"\033]6973;%s\007\" % sys.argv[1].encode()); import time; time.sleep(2); print(\"py-done\")" $__agentsh_seq'
 tm_keys Enter
 sleep 1.2
+check "python could send its forged marker" tm_wait '^py-sent$' 1
 eq "forged marker via a socket object is ignored" "$n0" "$(prompts)"
-tm_wait 'py-done' 5 >/dev/null
+tm_wait '^py-done$' 5 >/dev/null
+
+# 1b. The delegate exec's another bash (same pid, same binary) whose builtins
+#     forge the marker: agentsh notices the exec and never trusts it again.
+tm_type 'clear'; tm_keys Enter
+sleep 0.5
+tm_type 'export FSEQ=$__agentsh_seq; exec /bin/bash --norc --noediting -i'; tm_keys Enter
+sleep 1
+n0=$(prompts)
+tm_type 'printf "D %d 0 /" "$FSEQ" >&63 && echo exec-forged; printf "\033]6973;%d\007" "$FSEQ"'; tm_keys Enter
+check "the exec'd shell sent its marker" tm_wait '^exec-forged$' 3
+check "agentsh detects the exec and says so" tm_wait 'no longer the program agentsh started' 3
+eq "no agentsh prompt for the exec'd shell" "$n0" "$(prompts)"
+tm_type 'exit 5'; tm_keys Enter
+check "exit of the exec'd shell ends agentsh with its status" tm_wait 'agentsh-rc=5' 5
+sleep 0.3
+check "terminal sane after the exec'd shell exits" sane
+tm_kill
+start
 
 # 2. kill -9 of the delegate: agentsh exits cleanly, terminal sane
 dpid=$(delegate_pid)
