@@ -7,12 +7,18 @@ need_cmd tmux
 [ -x "$AGENTSH" ] || skip_all "$AGENTSH is not built"
 need_root
 
+# agentsh refuses to run a session as root: an unprivileged account, removed afterwards
+U=agentsh-compl
+if ! id "$U" >/dev/null 2>&1; then
+	t_user "$U" || skip_all "cannot create the test account $U (useradd)"
+	trap 'userdel -r "$U" >/dev/null 2>&1; t_cleanup' EXIT
+fi
 mkdir -p "$TMPD/w/sub" && touch "$TMPD/w/sub/only-in-sub.txt" "$TMPD/w/top.txt"
 chmod -R a+rwX "$TMPD/w"
 cd "$TMPD/w" || exit 1
 # (the short sleep lets tm_start set remain-on-exit before agentsh can exit)
 tm_start 120 30 sh -c 'sleep 0.3; exec "$@"' sh env HOME="$TMPD" TERM=xterm \
-	"$AGENTSH" ${AGENTSH_TEST_FLAGS:---no-config} -i
+	"$AGENTSH" ${AGENTSH_TEST_FLAGS:---no-config} --user "$U" -i
 sleep 0.5
 tm_type 'echo READY-$((40+2))'; tm_keys Enter
 if [ "$(tm_dead)" = 1 ] || ! tm_wait 'READY-42' 10 >"$TMPD/wait.log"; then
@@ -27,7 +33,7 @@ tab() {
 	check "$3" tm_wait "$2" 5
 	tm_keys C-u; sleep 0.2
 }
-tab "polic" 'policy X$' "first word: the agentsh built-in policy"
+tab "docto" 'doctor X$' "first word: the agentsh built-in doctor"
 tab "ech" 'echo X$' "first word: a command on PATH"
 tab "policy chec" 'policy check X$' "policy subcommand"
 tab "policy check sig" 'policy check signal X$' "policy check kind"
