@@ -181,6 +181,48 @@ static int tokenize(const char *p, bool icase, struct tok **out, size_t *n)
 	return 0;
 }
 
+static char *lit_run(const struct tok *t, size_t from, size_t to)
+{
+	char *s = malloc(to - from + 1);
+	if (!s)
+		return NULL;
+	for (size_t i = from; i < to; i++)
+		s[i - from] = (char)t[i].ch;
+	s[to - from] = 0;
+	return s;
+}
+
+/* Cheap necessary conditions checked before running the NFA: most paths a
+ * rule does not match fail on a memcmp of the tail or a memmem. */
+static int nfa_prefilters(struct glob *g, const struct tok *t, size_t pl, size_t n)
+{
+	size_t te = n;
+	while (te > pl && t[te - 1].type == G_LIT)
+		te--;
+	g->tlen = n - te;
+	if (g->tlen && !(g->tail = lit_run(t, te, n)))
+		return -ENOMEM;
+	size_t best = 0, bs = 0;
+	for (size_t i = pl; i < te;) {
+		if (t[i].type != G_LIT) {
+			i++;
+			continue;
+		}
+		size_t j = i;
+		while (j < te && t[j].type == G_LIT)
+			j++;
+		if (j - i > best) {
+			best = j - i;
+			bs = i;
+		}
+		i = j;
+	}
+	g->mlen = best;
+	if (best && !(g->must = lit_run(t, bs, bs + best)))
+		return -ENOMEM;
+	return 0;
+}
+
 static int compile_one(const char *src, bool icase, struct glob *g, const char **err)
 {
 	struct tok *t;
@@ -240,6 +282,8 @@ static int compile_one(const char *src, bool icase, struct glob *g, const char *
 			free(t);
 			return -ENOMEM;
 		}
+		if (nfa_prefilters(g, t, pl, n))
+			return free(t), -ENOMEM;
 		for (size_t i = pl; i < n; i++) {
 			size_t j = i - pl;
 			g->type[j] = t[i].type;
@@ -261,10 +305,54 @@ void glob_free(struct glob *g)
 	free(g->src);
 	free(g->prefix);
 	free(g->suffix);
+	free(g->tail);
+	free(g->must);
 	free(g->type);
 	free(g->ch);
 	free(g->cls);
 	free(g->classes);
+}
+
+/* "a/" "**" "/b" also matches "a/b" (zero directories): each such slash-star-star-slash
+ * gets an extra alternative with it replaced by a single "/", so the NFA
+ * itself only knows plain stars. */
+static int zero_dir_variants(char ***alts, size_t *na, const char **err)
+{
+	for (size_t i = 0; i < *na; i++) {
+		for (size_t k = 0; (*alts)[i][k]; k++) {
+			const char *a = (*alts)[i];
+			size_t stars = 0;
+			while (a[k] == '/' && a[k + 1 + stars] == '*')
+				stars++;
+			if (a[k] != '/' || stars < 2 || a[k + 1 + stars] != '/' || (k > 0 && a[k - 1] == '\\'))
+				continue;
+			char *v = malloc(strlen(a) + 1);
+			if (!v)
+				return -ENOMEM;
+			memcpy(v, a, k + 1);
+			strcpy(v + k + 1, a + k + 2 + stars);
+			bool dup = false;
+			for (size_t j = 0; j < *na && !dup; j++)
+				dup = !strcmp((*alts)[j], v);
+			if (dup) {
+				free(v);
+				continue;
+			}
+			if (*na >= GLOB_MAX_EXPANSIONS) {
+				free(v);
+				*err = "braces and '/**/' expand to more than 64 patterns";
+				return -EINVAL;
+			}
+			char **nv = realloc(*alts, (*na + 1) * sizeof(char *));
+			if (!nv) {
+				free(v);
+				return -ENOMEM;
+			}
+			*alts = nv;
+			nv[(*na)++] = v;
+		}
+	}
+	return 0;
 }
 
 int glob_compile_all(const char *pat, bool icase, struct glob **v, size_t *n, const char **err)
@@ -272,6 +360,8 @@ int glob_compile_all(const char *pat, bool icase, struct glob **v, size_t *n, co
 	char **alts = NULL;
 	size_t na = 0;
 	int e = expand(pat, &alts, &na, err);
+	if (!e)
+		e = zero_dir_variants(&alts, &na, err);
 	for (size_t i = 0; !e && i < na; i++) {
 		struct glob *nv = realloc(*v, (*n + 1) * sizeof(**v));
 		if (!nv) {
@@ -298,30 +388,29 @@ int glob_compile_all(const char *pat, bool icase, struct glob **v, size_t *n, co
 #define SETB(s, i) ((s)[(i) / W] |= (uint64_t)1 << ((i) % W))
 #define GETB(s, i) (((s)[(i) / W] >> ((i) % W)) & 1)
 
-static void closure(const struct glob *g, uint64_t *s, bool prev_slash0)
+static void closure(const struct glob *g, uint64_t *s)
 {
-	for (size_t i = 0; i < g->ntok; i++) {
-		if (!GETB(s, i))
-			continue;
-		unsigned char ty = g->type[i];
-		if (ty == G_STAR || ty == G_DSTAR)
-			SETB(s, i + 1);
-		/* "/" "**" "/" may match a single "/" (zero directories) */
-		if (ty == G_DSTAR && i + 1 < g->ntok && g->type[i + 1] == G_LIT && g->ch[i + 1] == '/') {
-			bool prev = i ? (g->type[i - 1] == G_LIT && g->ch[i - 1] == '/') : prev_slash0;
-			if (prev)
-				SETB(s, i + 2);
+	/* ascending order, so chains of stars propagate in one pass */
+	size_t nw = (g->ntok + W - 1) / W;
+	for (size_t w = 0; w < nw; w++)
+		for (uint64_t bits = s[w]; bits;
+		     bits = s[w] & ~((((uint64_t)2) << __builtin_ctzll(bits)) - 1)) {
+			size_t i = w * W + (size_t)__builtin_ctzll(bits);
+			if (i >= g->ntok)
+				break;
+			if (g->type[i] == G_STAR || g->type[i] == G_DSTAR)
+				SETB(s, i + 1);
+			if (__builtin_ctzll(bits) == 63)
+				break;
 		}
-	}
 }
 
 static bool nfa_match(const struct glob *g, const char *s, size_t len)
 {
 	uint64_t cur[NW] = { 0 }, nxt[NW];
 	size_t nw = (g->ntok + 1 + W - 1) / W;
-	bool prev_slash0 = g->plen && g->prefix[g->plen - 1] == '/';
 	SETB(cur, 0);
-	closure(g, cur, prev_slash0);
+	closure(g, cur);
 	for (size_t k = 0; k < len; k++) {
 		unsigned char c = (unsigned char)s[k];
 		bool any = false;
@@ -355,7 +444,7 @@ static bool nfa_match(const struct glob *g, const char *s, size_t len)
 		}
 		if (!any)
 			return false;
-		closure(g, nxt, prev_slash0);
+		closure(g, nxt);
 		memcpy(cur, nxt, nw * sizeof(uint64_t));
 	}
 	return GETB(cur, g->ntok);
@@ -373,7 +462,11 @@ bool glob_match(const struct glob *g, const char *s, size_t len)
 	case GM_DSTAR_SUFFIX:
 		return len >= g->slen && memcmp(s + len - g->slen, g->suffix, g->slen) == 0;
 	case GM_NFA:
-		if (len < g->plen || memcmp(s, g->prefix, g->plen) != 0)
+		if (len < g->plen + g->tlen || memcmp(s, g->prefix, g->plen) != 0)
+			return false;
+		if (g->tlen && memcmp(s + len - g->tlen, g->tail, g->tlen) != 0)
+			return false;
+		if (g->mlen && !memmem(s + g->plen, len - g->plen - g->tlen, g->must, g->mlen))
 			return false;
 		return nfa_match(g, s + g->plen, len - g->plen);
 	}

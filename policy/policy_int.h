@@ -38,6 +38,10 @@ struct glob {
 	enum { GM_LITERAL, GM_PREFIX_DSTAR, GM_DSTAR_SUFFIX, GM_ANY, GM_NFA } mode;
 	char *suffix;                   /* GM_DSTAR_SUFFIX: "/name" */
 	size_t slen;
+	/* GM_NFA prefilters: a literal tail the string must end with, and the
+	 * longest literal run it must contain (both necessary conditions) */
+	char *tail, *must;
+	size_t tlen, mlen;
 	/* NFA over the rest after the prefix */
 	unsigned char *type, *ch;       /* per token */
 	uint16_t *cls;                  /* class index per token */

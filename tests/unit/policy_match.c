@@ -56,6 +56,12 @@ static void test_globs(void **st)
 	assert_int_equal(policy_glob_match("/x/{a,b", "/x/a"), -22);
 	/* a pathological pattern stays linear (NFA, no backtracking) */
 	assert_int_equal(policy_glob_match("/*a*a*a*a*a*a*a*a*a*a*b", "/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"), 0);
+	assert_int_equal(policy_glob_match("/a/**/x.c", "/a/x.c"), 1);
+	assert_int_equal(policy_glob_match("/a/**/b/*.c", "/a/b/x.c"), 1);
+	assert_int_equal(policy_glob_match("/a/**/b/*.c", "/a/q/b/x.c"), 1);
+	assert_int_equal(policy_glob_match("/a/**/b/*.c", "/a/q/b/x/y.c"), 0);
+	assert_int_equal(policy_glob_match("**/.env.*", "/w/.env.local"), 1);
+	assert_int_equal(policy_glob_match("**/.env.*", "/w/.env.d/x"), 0);
 	char buf[64];
 	bool lit;
 	assert_int_equal(policy_glob_static_prefix("/home/a/.ssh/**", buf, sizeof(buf), &lit), 12);
@@ -64,6 +70,64 @@ static void test_globs(void **st)
 	policy_glob_static_prefix("/etc/shadow", buf, sizeof(buf), &lit);
 	assert_string_equal(buf, "/etc/shadow");
 	assert_true(lit);
+}
+
+/* Reference matcher: plain recursive backtracking straight from the
+ * documented semantics, to cross-check the compiled NFA and fast paths. */
+static int ref_match(const char *p, const char *s, int prev_slash)
+{
+	if (!*p)
+		return !*s;
+	if (p[0] == '*' && p[1] == '*') {
+		while (*p == '*')
+			p++;
+		if (prev_slash && *p == '/' && ref_match(p + 1, s, 1))
+			return 1;      /* "/" "**" "/" matches a single "/" */
+		for (const char *t = s;; t++) {
+			if (ref_match(p, t, 0))
+				return 1;
+			if (!*t)
+				return 0;
+		}
+	}
+	if (*p == '*') {
+		for (const char *t = s;; t++) {
+			if (ref_match(p + 1, t, 0))
+				return 1;
+			if (!*t || *t == '/')
+				return 0;
+		}
+	}
+	if (!*s)
+		return 0;
+	if (*p == '?')
+		return *s != '/' && ref_match(p + 1, s + 1, 0);
+	return *p == *s && ref_match(p + 1, s + 1, *p == '/');
+}
+
+static void test_glob_differential(void **st)
+{
+	(void)st;
+	static const char alpha[] = "ab/*?";
+	static const char salpha[] = "ab/";
+	unsigned seed = 12345;
+	char pat[12], str[12];
+	int checked = 0;
+	for (int iter = 0; iter < 200000; iter++) {
+		int pl = 1 + (int)(rand_r(&seed) % 9), sl = (int)(rand_r(&seed) % 9);
+		for (int i = 0; i < pl; i++)
+			pat[i] = alpha[rand_r(&seed) % 5];
+		pat[pl] = 0;
+		for (int i = 0; i < sl; i++)
+			str[i] = salpha[rand_r(&seed) % 3];
+		str[sl] = 0;
+		int want = ref_match(pat, str, 0);
+		int got = policy_glob_match(pat, str);
+		if (want != got)
+			fail_msg("glob '%s' on '%s': compiled %d, reference %d", pat, str, got, want);
+		checked++;
+	}
+	assert_int_equal(checked, 200000);
 }
 
 static void test_files_order_and_vars(void **st)
@@ -346,6 +410,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_globs),
+		cmocka_unit_test(test_glob_differential),
 		cmocka_unit_test(test_files_order_and_vars),
 		cmocka_unit_test(test_var_values_are_literal),
 		cmocka_unit_test(test_commands),
