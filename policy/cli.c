@@ -29,9 +29,27 @@ struct cli {
 	char home[4096], cwd[4096], user[256];
 };
 
+/* --var NAME=VALUE: inspection only (lint/check/test/show of what a policy
+ * would do for another account or workspace); sessions never take it. */
+static int set_var(struct cli *c, const char *kv)
+{
+	static const char *const names[] = { "HOME", "WORKSPACE", "PROJECT_ROOT", "GIT_ROOT", "TMPDIR", "USER" };
+	const char **slots[] = { &c->vars.home, &c->vars.workspace, &c->vars.project_root,
+				 &c->vars.git_root, &c->vars.tmpdir, &c->vars.user };
+	const char *eq = strchr(kv, '=');
+	for (size_t i = 0; eq && i < 6; i++)
+		if (strlen(names[i]) == (size_t)(eq - kv) && !strncmp(kv, names[i], (size_t)(eq - kv))) {
+			*slots[i] = eq + 1;
+			return 0;
+		}
+	fprintf(c->err, "agentsh policy: --var needs NAME=VALUE with NAME one of HOME, WORKSPACE, "
+		"PROJECT_ROOT, GIT_ROOT, TMPDIR, USER (got '%s')\n", kv);
+	return -1;
+}
+
 const char *policy_cli_usage(void)
 {
-	return "usage: agentsh policy [--json] [--policy NAME|FILE] COMMAND ...\n"
+	return "usage: agentsh policy [--json] [--policy NAME|FILE] [--var NAME=VALUE]... COMMAND ...\n"
 	       "  show [NAME|FILE]            the active (or named) policy, rules in order, variables expanded\n"
 	       "  validate FILE...            report every error; exit 0 when all load\n"
 	       "  lint [FILE...]              warnings: shadowed rules, rules matching nothing,\n"
@@ -42,6 +60,8 @@ const char *policy_cli_usage(void)
 	       "  check unix OP PATH|@NAME    e.g. check unix connect /var/run/docker.sock\n"
 	       "  check signal SIG TARGET     e.g. check signal SIGKILL external\n"
 	       "  test FILE...                run a YAML list of cases against a policy\n"
+	       "--var sets ${HOME}, ${WORKSPACE}, ${PROJECT_ROOT}, ${GIT_ROOT}, ${TMPDIR} or ${USER} for\n"
+	       "the inspection (default: the caller's passwd entry and current directory).\n"
 	       "File operations: read write create delete rename link symlink mkdir rmdir chmod chown\n"
 	       "truncate xattr mknod exec open stat list readlink access.  Signal targets: self children\n"
 	       "descendants siblings session parent external system.  See agentsh-policy(5).\n";
@@ -646,7 +666,10 @@ int policy_cli(int argc, char **argv, const struct policy_cli_env *env)
 			c->requested = argv[++i];
 		else if (!strncmp(argv[i], "--policy=", 9))
 			c->requested = argv[i] + 9;
-		else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+		else if (!strcmp(argv[i], "--var") && i + 1 < argc) {
+			if (set_var(c, argv[++i]))
+				goto done;
+		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
 			fputs(policy_cli_usage(), c->out);
 			rc = 0;
 			goto done;
@@ -670,7 +693,12 @@ int policy_cli(int argc, char **argv, const struct policy_cli_env *env)
 			c->requested = argv[++k];
 		else if (!strncmp(argv[k], "--policy=", 9))
 			c->requested = argv[k] + 9;
-		else
+		else if (!strcmp(argv[k], "--var") && k + 1 < argc) {
+			if (set_var(c, argv[++k])) {
+				free(rest);
+				goto done;
+			}
+		} else
 			rest[nrest++] = argv[k];
 	}
 	if (!strcmp(sub, "show"))
