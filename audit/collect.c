@@ -103,7 +103,10 @@ static void tally(struct audit_collector *c, const struct audit_rec *r)
 		s->has_redirect = true;
 		s->redirect_from = dup_or_null(e->path ? e->path : e->operation);
 		s->redirect_to = dup_or_null(e->argv ? e->argv : e->path2);
-		s->redirect_reason = dup_or_null(e->message);
+		if (e->message)
+			s->redirect_reason = strdup(e->message);
+		else if (asprintf(&s->redirect_reason, "redirected by policy rule %s", e->rule ? e->rule : "?") < 0)
+			s->redirect_reason = NULL;
 	}
 	s->redirects += redirect;
 	if (e->type == AUDIT_SOFT_DELETE || e->effective == AUDIT_DEC_SOFT_DELETE)

@@ -361,8 +361,7 @@ static json_t *guidance(const struct shell_ctx *ctx, const struct run *r, const 
 		json_array_append_new(sugg, suggestion("inspect_events", cmd, "list every blocked operation"));
 	}
 	if (s && s->has_redirect)
-		json_array_append_new(subs, json_pack("{s:s, s:s?, s:s?}", "action", "redirected", "command",
-						      s->redirect_to, "reason", s->redirect_reason));
+		json_array_append_new(subs, suggestion("redirected", s->redirect_to, s->redirect_reason));
 	if (s && s->has_soft_delete && s->soft_delete_token) {
 		char *tok = shq(s->soft_delete_token), cmd[512];
 		snprintf(cmd, sizeof cmd, "agentsh trash restore %s", tok ? tok : "");
