@@ -20,9 +20,18 @@ cp /usr/bin/id "$W/id-suid" && chmod 4755 "$W/id-suid"
 eq "control: the setuid copy elevates outside the sandbox" 0 \
 	"$(setpriv --reuid "$uid" --regid "$gid" --clear-groups "$W/id-suid" -u)"
 
+# a process of the same account outside the session: only Landlock's signal
+# scope stands between it and the session (no policy is loaded here)
+setpriv --reuid "$uid" --regid "$gid" --clear-groups sleep 30 &
+outside=$!
+sleep 0.3   # let setpriv switch ids before the control
+check "control: the account can signal its own process outside a session" \
+	setpriv --reuid "$uid" --regid "$gid" --clear-groups kill -0 $outside
+
 cat > "$W/probe.sh" <<'PROBE'
 sleep 0.5
 sup=$(cat "$1/sup.pid")
+kill -0 "$2" 2>/dev/null && echo "ESCAPE signal same-uid outside" || echo "ok signal same-uid outside"
 wd=$(ps -o pid= --ppid "$sup" | while read p; do [ "$(ps -o user= -p $p)" = root ] && echo $p; done | head -1)
 echo "ids $(id -u) $(id -g) $(id -G | tr ' ' '\n' | sort -n | tr '\n' ' ')"
 grep NoNewPrivs /proc/self/status
@@ -36,14 +45,15 @@ head -c 16 "/proc/$sup/mem" >/dev/null 2>&1 && echo "ESCAPE read mem" || echo "o
 ls "/proc/$sup/fd" >/dev/null 2>&1 && echo "ESCAPE list fds" || echo "ok list fds"
 echo x >> /etc/passwd 2>/dev/null && echo "ESCAPE write /etc/passwd" || echo "ok write /etc/passwd"
 PROBE
-out=$(cd "$W" && "$T/surface_run" -u "$uid" -g "$gid" -G "$gid,$sg" -w "$W" -P "$W/sup.pid" -- /bin/sh "$W/probe.sh" "$W" 2>&1)
+out=$(cd "$W" && "$T/surface_run" -u "$uid" -g "$gid" -G "$gid,$sg" -w "$W" -P "$W/sup.pid" -- /bin/sh "$W/probe.sh" "$W" "$outside" 2>&1)
+kill $outside 2>/dev/null
 printf '%s\n' "$out" | sed 's/^/# /'
 want_groups=$(printf '%s\n' "$gid" "$sg" | sort -n | tr '\n' ' ')
 eq "uid, gid and supplementary groups are the account's" "ids $uid $gid $want_groups" \
 	"$(printf '%s\n' "$out" | grep '^ids ')"
 eq "no_new_privs is set" "NoNewPrivs:	1" "$(printf '%s\n' "$out" | grep NoNewPrivs)"
 eq "a setuid binary does not elevate" "suid $uid" "$(printf '%s\n' "$out" | grep '^suid ')"
-for w in "signal-0 supervisor" "TERM supervisor" "KILL watchdog" "TERM pid1" "read environ" "read mem" \
+for w in "signal same-uid outside" "signal-0 supervisor" "TERM supervisor" "KILL watchdog" "TERM pid1" "read environ" "read mem" \
 	"list fds" "write /etc/passwd"; do
 	check "refused: $w" sh -c "printf '%s\n' \"\$1\" | grep -q '^ok $w'" _ "$out"
 done
