@@ -48,7 +48,7 @@ void shell_usage(FILE *f)
 	      f);
 }
 
-static int fail(char *err, size_t n, const char *fmt, ...)
+static int usage_err(char *err, size_t n, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -86,7 +86,7 @@ static int long_value(int argc, char **argv, int *i, const char *eq, const char 
 		return 0;
 	}
 	if (*i + 1 >= argc)
-		return fail(err, n, "agentsh: %s: option requires an argument (see agentsh --help)",
+		return usage_err(err, n, "agentsh: %s: option requires an argument (see agentsh --help)",
 			    argv[*i]);
 	*val = argv[++*i];
 	return 0;
@@ -125,7 +125,7 @@ static int parse_long(int argc, char **argv, int *i, struct shell_opts *o, char 
 		o->json = true;
 	else if (!strcmp(a, "--noprofile") || !strcmp(a, "--norc") || !strcmp(a, "--posix")) {
 		if (add_word(o, a) < 0)
-			return fail(err, n, "agentsh: too many shell options");
+			return usage_err(err, n, "agentsh: too many shell options");
 	} else if (long_is(a, "--policy", &eq)) {
 		if ((r = long_value(argc, argv, i, eq, &o->policy, err, n)))
 			return r;
@@ -137,7 +137,7 @@ static int parse_long(int argc, char **argv, int *i, struct shell_opts *o, char 
 			return r;
 		if (strcmp(o->events, "all") && strcmp(o->events, "summary") &&
 		    strcmp(o->events, "blocked") && strcmp(o->events, "none"))
-			return fail(err, n, "agentsh: --events: '%s' is not one of all, summary, "
+			return usage_err(err, n, "agentsh: --events: '%s' is not one of all, summary, "
 				    "blocked, none", o->events);
 	} else if (long_is(a, "--delegate", &eq)) {
 		if ((r = long_value(argc, argv, i, eq, &o->delegate, err, n)))
@@ -150,9 +150,9 @@ static int parse_long(int argc, char **argv, int *i, struct shell_opts *o, char 
 		else if (!strcmp(v, "shell"))
 			o->json = false;
 		else
-			return fail(err, n, "agentsh: --output: '%s' is not 'json' or 'shell'", v);
+			return usage_err(err, n, "agentsh: --output: '%s' is not 'json' or 'shell'", v);
 	} else {
-		return fail(err, n, "agentsh: %s: unknown option (see agentsh --help)", a);
+		return usage_err(err, n, "agentsh: %s: unknown option (see agentsh --help)", a);
 	}
 	return 0;
 }
@@ -176,14 +176,14 @@ static int parse_short(int argc, char **argv, int *i, struct shell_opts *o, bool
 			o->read_stdin = true;
 		else if (c == 'o') {
 			if (*i + 1 >= argc)
-				return fail(err, n, "agentsh: %co: option requires an argument", sign);
+				return usage_err(err, n, "agentsh: %co: option requires an argument", sign);
 			if (add_flag(o, sign, 'o') < 0 || add_word(o, argv[++*i]) < 0)
-				return fail(err, n, "agentsh: too many shell options");
+				return usage_err(err, n, "agentsh: too many shell options");
 		} else if (c && strchr(SET_LETTERS, c)) {
 			if (add_flag(o, sign, c) < 0)
-				return fail(err, n, "agentsh: too many shell options");
+				return usage_err(err, n, "agentsh: too many shell options");
 		} else {
-			return fail(err, n, "agentsh: %c%c: invalid option (see agentsh --help)",
+			return usage_err(err, n, "agentsh: %c%c: invalid option (see agentsh --help)",
 				    sign, c);
 		}
 	}
@@ -229,7 +229,7 @@ int shell_parse_args(int argc, char **argv, struct shell_opts *o,
 	o->nargs = argc - i;
 	if (want_c) {
 		if (o->nargs < 1)
-			return fail(err, errlen, "agentsh: -c: option requires an argument");
+			return usage_err(err, errlen, "agentsh: -c: option requires an argument");
 		o->command = o->args[0];
 		o->args++;
 		o->nargs--;
@@ -245,6 +245,6 @@ int shell_parse_args(int argc, char **argv, struct shell_opts *o,
 		o->mode = o->interactive ? SHELL_MODE_INTERACTIVE : SHELL_MODE_DEFAULT;
 	}
 	if (o->json && o->mode != SHELL_MODE_COMMAND && o->mode != SHELL_MODE_SUBCOMMAND)
-		return fail(err, errlen, "agentsh: --json needs -c STRING (one command, one result)");
+		return usage_err(err, errlen, "agentsh: --json needs -c STRING (one command, one result)");
 	return 0;
 }
