@@ -60,6 +60,8 @@ struct enforce_session {
 
 	struct bpf_guard *bpf;      /* kernel-side exec verification + network, or NULL */
 	bool bpf_net;               /* network_rules are decided in the BPF hooks */
+	pthread_t events;           /* reader of the BPF ring buffer (events.c) */
+	bool events_started, events_stop;
 
 	int watch_fd;               /* write end; the watchdog kills the tree on EOF */
 	pid_t watch_pid;
@@ -109,6 +111,8 @@ int enf_notify_attach(struct enforce_session *s, int pidfd, pid_t pid, int child
 
 void enf_notify_stop_all(struct enforce_session *s);
 int enf_net_install(struct enforce_session *s);
+int enf_events_start(struct enforce_session *s);
+void enf_events_stop(struct enforce_session *s);
 
 /* limits.c: v1 pids/memory cgroups and the timeout timer. */
 int enf_limits_prepare(struct enforce_session *s);

@@ -40,7 +40,9 @@ static int prepare_bpf(struct enforce_session *s)
 		return enf_degrade(s, rc, "the BPF guard could not be attached to %s (%s): no kernel-side "
 				   "exec verification and network rules", s->cg.path, strerror(-rc));
 	}
-	return enf_net_install(s);
+	if ((rc = enf_net_install(s)) < 0)
+		return rc;
+	return enf_events_start(s);
 }
 
 int enf_layers_prepare(struct enforce_session *s)
@@ -56,6 +58,7 @@ void enf_layers_release(struct enforce_session *s)
 {
 	enf_timer_stop(s);
 	enf_notify_stop_all(s);
+	enf_events_stop(s);
 	bpf_guard_close(s->bpf);
 	s->bpf = NULL;
 	free(s->filter.prog);

@@ -8,6 +8,7 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include "audit/audit.h"
 #include "enforce/enforce_int.h"
 
 int enf_fail(struct enforce_session *s, int err, const char *fmt, ...)
@@ -138,6 +139,13 @@ int enforce_session_new(const struct enforce_config *cfg, struct enforce_session
 		goto out;
 	if ((rc = enf_layers_prepare(s)) < 0)
 		goto out;
+	if (s->degraded[0] && s->cfg.audit) {
+		struct audit_event ev = AUDIT_EVENT_INIT(AUDIT_DEGRADED);
+		ev.operation = "session";
+		ev.message = s->degraded;
+		ev.session_id = s->session_id;
+		audit_emit(s->cfg.audit, &ev);
+	}
 	*out = s;
 	return 0;
 out:

@@ -1,0 +1,150 @@
+/* events.c — what the kernel layers report, turned into audit events and
+ * one-line notices: BPF network denials and audits, exec-verification kills,
+ * raw-socket refusals, and processes killed by the seccomp filter (SIGSYS: a
+ * foreign ABI).  Errno answers of the seccomp surface are not reported by the
+ * kernel at all; docs/enforcement.md says so. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "audit/audit.h"
+#include "bpf/bpf.h"
+#include "enforce/enforce_int.h"
+#include "policy/policy.h"
+
+static const char *net_rule_name(struct enforce_session *s, uint32_t id)
+{
+	struct policy_net_rule_info ri;
+	if (id == UINT32_MAX || !s->cfg.policy || policy_net_rule_get(s->cfg.policy, id, &ri) < 0)
+		return "default-deny-network";
+	return ri.name;
+}
+
+static void emit(struct enforce_session *s, struct audit_event *ev, const char *notice)
+{
+	ev->session_id = s->session_id;
+	if (s->cfg.audit)
+		audit_emit(s->cfg.audit, ev);
+	if (notice && s->cfg.hooks.notice)
+		s->cfg.hooks.notice(s->cfg.hooks.ctx, notice);
+}
+
+static void on_net(struct enforce_session *s, const struct bpf_event *e)
+{
+	char addr[INET6_ADDRSTRLEN] = "?", line[320];
+	inet_ntop(e->net.family, e->net.addr, addr, sizeof addr);
+	const char *rule = net_rule_name(s, e->net.rule_id);
+	const char *op = e->net.op == 2 ? "sendmsg" : "connect";
+	struct audit_event ev = AUDIT_EVENT_INIT(AUDIT_NETWORK);
+	ev.operation = op;
+	ev.address = addr;
+	ev.port = e->net.port;
+	ev.pid = e->pid;
+	ev.uid = e->uid;
+	ev.rule = rule;
+	ev.layer = AUDIT_LAYER_BPF;
+	bool denied = e->type == BPF_EV_NET_DENIED;
+	ev.decision = ev.effective = denied ? AUDIT_DEC_DENY : AUDIT_DEC_AUDIT;
+	ev.err = denied ? EPERM : 0;
+	snprintf(line, sizeof line, "denied %s to %s port %u (rule %s)", op, addr, e->net.port, rule);
+	emit(s, &ev, denied ? line : NULL);
+}
+
+static void on_exec_killed(struct enforce_session *s, const struct bpf_event *e)
+{
+	char line[400];
+	struct audit_event ev = AUDIT_EVENT_INIT(AUDIT_EXEC);
+	ev.operation = "execve";
+	ev.path = e->filename;
+	ev.pid = e->pid;
+	ev.uid = e->uid;
+	ev.decision = ev.effective = AUDIT_DEC_DENY;
+	ev.layer = AUDIT_LAYER_BPF;
+	ev.rule = "exec-verification";
+	ev.message = "the file that ran is not the one that was decided on; killed before its first instruction";
+	ev.err = 0;
+	snprintf(line, sizeof line, "killed %s (pid %d): the executed file is not the one that was allowed",
+		 e->filename, (int)e->pid);
+	emit(s, &ev, line);
+}
+
+static void on_surface(struct enforce_session *s, const struct bpf_event *e, const char *op,
+		       const char *msg)
+{
+	char line[300];
+	struct audit_event ev = AUDIT_EVENT_INIT(AUDIT_SURFACE_DENIED);
+	ev.operation = op;
+	ev.pid = e->pid;
+	ev.uid = e->uid;
+	ev.decision = ev.effective = AUDIT_DEC_DENY;
+	ev.layer = e->type == BPF_EV_SOCK_DENIED ? AUDIT_LAYER_BPF : AUDIT_LAYER_SECCOMP_KERNEL;
+	ev.rule = "syscall-surface";
+	ev.message = msg;
+	snprintf(line, sizeof line, "%s (%.16s, pid %d): %s", op, e->comm, (int)e->pid, msg);
+	emit(s, &ev, line);
+}
+
+static void on_event(void *ctx, const struct bpf_event *e)
+{
+	struct enforce_session *s = ctx;
+	switch (e->type) {
+	case BPF_EV_NET_DENIED:
+	case BPF_EV_NET_AUDIT:
+		on_net(s, e);
+		break;
+	case BPF_EV_EXEC_KILLED:
+		on_exec_killed(s, e);
+		break;
+	case BPF_EV_SOCK_DENIED:
+		on_surface(s, e, "socket", "raw inet sockets are refused");
+		break;
+	case BPF_EV_EXIT:
+		if (WIFSIGNALED(e->exit_status) && WTERMSIG(e->exit_status) == SIGSYS)
+			on_surface(s, e, "syscall", "killed by the seccomp filter (a foreign ABI: x32/ia32 "
+				   "syscalls are not allowed)");
+		break;
+	case BPF_EV_LOST: {
+		struct audit_event ev = AUDIT_EVENT_INIT(AUDIT_DEGRADED);
+		ev.operation = "bpf-events-lost";
+		ev.message = "kernel events were dropped (ring buffer full)";
+		ev.layer = AUDIT_LAYER_BPF;
+		emit(s, &ev, NULL);
+		break;
+	}
+	default:
+		break;
+	}
+}
+
+static void *events_main(void *arg)
+{
+	struct enforce_session *s = arg;
+	while (!__atomic_load_n(&s->events_stop, __ATOMIC_ACQUIRE))
+		if (bpf_guard_poll(s->bpf, 100, on_event, s) < 0)
+			break;
+	bpf_guard_poll(s->bpf, 0, on_event, s);   /* the last ones */
+	return NULL;
+}
+
+int enf_events_start(struct enforce_session *s)
+{
+	if (!s->bpf || s->events_started)
+		return 0;
+	int rc = pthread_create(&s->events, NULL, events_main, s);
+	if (rc)
+		return enf_fail(s, -rc, "cannot start the kernel event reader: %s", strerror(rc));
+	s->events_started = true;
+	return 0;
+}
+
+void enf_events_stop(struct enforce_session *s)
+{
+	if (!s->events_started)
+		return;
+	__atomic_store_n(&s->events_stop, true, __ATOMIC_RELEASE);
+	pthread_join(s->events, NULL);
+	s->events_started = false;
+}
