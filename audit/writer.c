@@ -33,6 +33,8 @@ static const char *const wsql[ST_N] = {
 			"WHERE approval_id = ?1",
 };
 
+static int writer_thread_locked(struct audit *a);
+
 static int64_t now_ns(void)
 {
 	struct timespec ts;
@@ -59,6 +61,8 @@ int audit_emit(struct audit *a, const struct audit_event *ev)
 		rc = -EIO;
 	else if (a->q_len >= a->q_max)
 		rc = -ENOBUFS;
+	else
+		rc = writer_thread_locked(a);
 	if (!rc) {
 		if (r->ev.command_id == 0)
 			r->ev.command_id = a->current_command ? a->current_command : -1;
@@ -383,15 +387,29 @@ int audit_writer_start(struct audit *a)
 	for (int i = 0; !rc && i < ST_N; i++)
 		if (sqlite3_prepare_v3(a->wdb, wsql[i], -1, SQLITE_PREPARE_PERSISTENT, &a->wst[i], NULL) != SQLITE_OK)
 			rc = audit_seterr(a, -EIO, "audit store %s: %s", a->db_path, sqlite3_errmsg(a->wdb));
-	if (!rc && (rc = -pthread_create(&a->writer, NULL, writer_main, a)))
-		audit_seterr(a, rc, "audit: cannot start the writer thread: %s", strerror(-rc));
-	a->writer_started = rc == 0;
 	return rc;
+}
+
+/* The thread starts with the first event, not in audit_open(): the shell opens
+ * the store before the sandbox, and the sandbox forks its watchdog, which is
+ * simpler with no other thread running.  Called with a->mu held. */
+static int writer_thread_locked(struct audit *a)
+{
+	if (a->writer_started)
+		return 0;
+	int rc = -pthread_create(&a->writer, NULL, writer_main, a);
+	if (rc)
+		return audit_seterr(a, rc, "audit: cannot start the writer thread: %s", strerror(-rc));
+	a->writer_started = true;
+	return 0;
 }
 
 void audit_writer_stop(struct audit *a)
 {
-	if (a->writer_started) {
+	pthread_mutex_lock(&a->mu);
+	bool started = a->writer_started;
+	pthread_mutex_unlock(&a->mu);
+	if (started) {
 		pthread_mutex_lock(&a->mu);
 		a->stop = true;
 		pthread_cond_signal(&a->cv_work);

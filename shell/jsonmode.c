@@ -427,22 +427,26 @@ static const char *audit_db(const struct shell_ctx *ctx)
 }
 
 /* Without a durable audit trail the command does not run (fail closed). */
-static int audit_start(struct shell_ctx *ctx, struct run *r)
+static int audit_open_store(struct shell_ctx *ctx, struct run *r)
 {
 	struct audit_opts o = { .session_id = ctx->session_id };
 	if (ctx->cfg && ctx->cfg->audit.key)
 		o.key_path = ctx->cfg->audit.key;
-	if (!ctx->audit) {
-		int rc = audit_open(audit_db(ctx), &o, &ctx->audit);
-		if (rc) {
-			r->audit_err = strdup(audit_strerror(ctx->audit));
-			audit_close(ctx->audit);
-			ctx->audit = NULL;
-			return rc;
-		}
-		audit_session_begin(ctx->audit, ctx->acct.uid, "json", ctx->policy ? policy_name(ctx->policy) : NULL,
-				    ctx->policy ? policy_source(ctx->policy) : NULL);
+	if (ctx->audit)
+		return 0;
+	int rc = audit_open(audit_db(ctx), &o, &ctx->audit);
+	if (rc) {
+		r->audit_err = strdup(audit_strerror(ctx->audit));
+		audit_close(ctx->audit);
+		ctx->audit = NULL;
 	}
+	return rc;
+}
+
+static int audit_start(struct shell_ctx *ctx, struct run *r)
+{
+	audit_session_begin(ctx->audit, ctx->acct.uid, "json", ctx->policy ? policy_name(ctx->policy) : NULL,
+			    ctx->policy ? policy_source(ctx->policy) : NULL);
 	r->audit = ctx->audit;
 	int rc = audit_command_begin(ctx->audit, ctx->opts.command ? ctx->opts.command : "", &r->command_id);
 	if (!rc)
@@ -480,10 +484,16 @@ int shell_json_main(struct shell_ctx *ctx)
 	struct capture cap = { .s = { { .fd = -1 }, { .fd = -1 } } };
 	cap.s[0].cap_limit = cap.s[1].cap_limit = output_cap(ctx);
 	struct run r = { .exit_code = EXIT_INTERNAL };
-	if (audit_start(ctx, &r) == 0)
+	/* the store first (the sandbox records into it), then the sandbox, which
+	 * forks its watchdog before any of our threads run */
+	if (audit_open_store(ctx, &r) == 0 && shell_session_open(ctx) == 0 && audit_start(ctx, &r) == 0)
 		run_command(ctx, &cap, &r);
-	else
+	else if (!ctx->audit)
 		r.spawn_err = strdup("the audit store is unavailable, so nothing was run");
+	else if (!ctx->enf)
+		r.spawn_err = strdup("the sandbox could not be set up, so nothing was run");
+	else
+		r.spawn_err = strdup("the audit store could not record the command, so it was not run");
 	int exit_code = !r.spawned ? EXIT_INTERNAL : r.timed_out ? 124 : r.exit_code;
 	audit_finish(ctx, &r, exit_code);
 	json_t *o = build_result(ctx, &cap, &r, mode);

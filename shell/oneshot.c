@@ -147,6 +147,7 @@ int shell_run_argv(struct shell_ctx *ctx, char *const *argv, const int stdio[3],
 	req.stdio[1] = stdio[1];
 	req.stdio[2] = stdio[2];
 	req.ctty = -1;
+	req.timeout_ms = enforce_command_timeout_ms(ctx->enf);  /* resource_limits.command_timeout -> 124 */
 	r = enforce_spawn(ctx->enf, &req, &pid, &pidfd);
 	if (r < 0) {
 		const char *why = enforce_strerror(ctx->enf);
