@@ -410,9 +410,9 @@ static void lower_strip_real(char *s)
 		s[n - 5] = 0;
 }
 
-static void add_command(struct cctx *c, const struct ynode *n, struct cmd_rule *r, const char *where)
+static void add_command(struct cctx *c, const struct ynode *n, const char *s, struct cmd_rule *r,
+			const char *where)
 {
-	const char *s = n->str;
 	if (!*s) {
 		ERR(c, n, "empty", "empty command name in %s", where);
 		return;
@@ -420,7 +420,7 @@ static void add_command(struct cctx *c, const struct ynode *n, struct cmd_rule *
 	bool slash = strchr(s, '/') != NULL;
 	bool wild = false;
 	for (const char *p = s; *p; p++)
-		if (strchr("*?{", *p) || (*p == '[' && strchr(p, ']')))
+		if (strchr("*?{\\", *p) || (*p == '[' && strchr(p, ']')))
 			wild = true;
 	if (!strcmp(s, "*") || !strcmp(s, "**")) {
 		r->match_all = true;
@@ -560,8 +560,12 @@ static void cmd_rule(struct cctx *c, const struct ynode *m, size_t idx, struct c
 		    DEC(ALLOW) | DEC(DENY) | DEC(APPROVE) | DEC(REDIRECT) | DEC(AUDIT), &r->c);
 	const struct ynode *cmds = get_list(c, m, "commands", where);
 	for (size_t i = 0; cmds && i < cmds->n; i++) {
-		strv_push(c, &r->commands, cmds->kids[i]->str);
-		add_command(c, cmds->kids[i], r, where);
+		char *x = expand_at(c, cmds->kids[i], where);
+		if (!x)
+			continue;
+		strv_push(c, &r->commands, x);
+		add_command(c, cmds->kids[i], x, r, where);
+		free(x);
 	}
 	if (!map_get(m, "commands") || (cmds && cmds->n == 0))
 		r->match_all = true;    /* reference: no commands = every command */

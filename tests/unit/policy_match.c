@@ -226,6 +226,22 @@ static void test_commands(void **st)
 	policy_free(p);
 }
 
+static void test_command_vars(void **st)
+{
+	(void)st;
+	struct policy *p = load("version: 1\nname: t\ncommand_rules:\n"
+		"  - name: mine\n    commands: [\"${HOME}/bin/*\", \"${WORKSPACE}/run.sh\"]\n    decision: allow\n");
+	struct policy_result r;
+	const char *a[] = { "x" };
+	policy_check_exec(p, "/home/a/bin/tool", 1, a, &r);
+	assert_string_equal(r.rule, "mine");
+	policy_check_exec(p, "/home/a/ws/run.sh", 1, a, &r);
+	assert_string_equal(r.rule, "mine");
+	policy_check_exec(p, "/home/b/bin/tool", 1, a, &r);
+	assert_string_equal(r.rule, "default-deny-commands");
+	policy_free(p);
+}
+
 static void test_context(void **st)
 {
 	(void)st;
@@ -414,6 +430,7 @@ int main(void)
 		cmocka_unit_test(test_files_order_and_vars),
 		cmocka_unit_test(test_var_values_are_literal),
 		cmocka_unit_test(test_commands),
+		cmocka_unit_test(test_command_vars),
 		cmocka_unit_test(test_context),
 		cmocka_unit_test(test_network),
 		cmocka_unit_test(test_signals_unix),
