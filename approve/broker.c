@@ -483,7 +483,7 @@ int approve_submit(struct approve_broker *b, struct approve_request *req,
 {
 	struct pending *p;
 	struct approve_request view;
-	char reason[160];
+	char reason[512];
 
 	if (!b || !req || !done || (unsigned)req->op >= 5 || !req->target)
 		return -EINVAL;
@@ -520,9 +520,11 @@ int approve_submit(struct approve_broker *b, struct approve_request *req,
 	}
 	if (!b->allow_confirm && !ap_store_has_any(b->dir)) {
 		pthread_mutex_unlock(&b->mu);
-		snprintf(reason, sizeof(reason),
-			 "no approver is enrolled in %.60s; as root run "
-			 "'agentsh approver add NAME --totp'", b->dir);
+		/* say whether the store is missing/unsafe or merely empty */
+		if (ap_store_check(b->dir, reason, sizeof(reason)) == 0)
+			snprintf(reason, sizeof(reason),
+				 "no approver is enrolled in %.60s; as root run "
+				 "'agentsh approver add NAME --totp'", b->dir);
 		answer_now(b, p, APPROVE_DENY, APPROVE_M_NONE, "E_APPROVAL_NO_APPROVER", reason);
 		return 0;
 	}

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <signal.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,7 +65,9 @@ static json_t *sock_call(const char *path, json_t *req)
 	strcpy(sa.sun_path, path);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
-	    write(fd, s, strlen(s)) == (ssize_t)strlen(s) && write(fd, "\n", 1) == 1) {
+	    (send(fd, s, strlen(s), MSG_NOSIGNAL) == (ssize_t)strlen(s) || errno == EPIPE)) {
+		/* the server may refuse (and hang up) before reading: read its reply anyway */
+		(void)!send(fd, "\n", 1, MSG_NOSIGNAL);
 		ssize_t n;
 		while (len < sizeof(buf) - 1 && (n = read(fd, buf + len, sizeof(buf) - 1 - len)) > 0)
 			len += (size_t)n;
@@ -411,6 +414,7 @@ int approve_cli(int argc, char **argv)
 	const char *sub, *id;
 	int rc;
 
+	signal(SIGPIPE, SIG_IGN);       /* a vanished peer is an error reply, not a crash */
 	if (drop_privileges() < 0) {
 		fprintf(stderr, "agentsh approve: cannot drop privileges; refusing to talk to the approval "
 			"socket as another user\n");

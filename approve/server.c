@@ -24,6 +24,7 @@ struct ap_server {
 	int lfd, wake[2];
 	pthread_t th;
 	char path[108];
+	struct { uid_t uid; uint64_t at; } refused[16];    /* last audit per uid */
 };
 
 static json_t *reply_err(const char *msg)
@@ -70,11 +71,8 @@ static json_t *handle(struct ap_server *s, json_t *req, uid_t uid)
 	if (!cmd)
 		return reply_err("malformed request: no cmd");
 	/* Reading what is pending is for approvers (and root), not for the session. */
-	if (uid != 0 && !ap_broker_actor_allowed(s->b, uid, err, sizeof(err))) {
-		/* an agent probing the approval socket is worth a record */
-		ap_broker_audit_refusal(s->b, json_string_value(json_object_get(req, "id")), uid, err);
+	if (uid != 0 && !ap_broker_actor_allowed(s->b, uid, err, sizeof(err)))
 		return reply_err(err);
-	}
 	if (strcmp(cmd, "list") == 0) {
 		char *js = approve_pending_json(s->b);
 		json_t *arr = js ? json_loads(js, 0, NULL) : NULL;
@@ -96,6 +94,36 @@ static json_t *handle(struct ap_server *s, json_t *req, uid_t uid)
 	return reply_err("unknown cmd (list, show, answer)");
 }
 
+/* Reply and audit (at most once a second per uid: a probing loop must not
+ * flood the audit trail). */
+static void refuse(struct ap_server *s, int fd, uid_t uid, const char *why)
+{
+	json_t *rep = reply_err(why);
+	char *out = json_dumps(rep, JSON_COMPACT);
+	uint64_t now = ap_now_ms();
+
+	if (out) {
+		(void)!send(fd, out, strlen(out), MSG_NOSIGNAL);
+		(void)!send(fd, "\n", 1, MSG_NOSIGNAL);
+		free(out);
+	}
+	json_decref(rep);
+	size_t slot = 0;
+	for (size_t i = 0; i < 16; i++) {
+		if (s->refused[i].at && s->refused[i].uid == uid) {
+			slot = i;
+			break;
+		}
+		if (s->refused[i].at < s->refused[slot].at)
+			slot = i;
+	}
+	if (s->refused[slot].uid != uid || !s->refused[slot].at || now - s->refused[slot].at >= 1000) {
+		s->refused[slot].uid = uid;
+		s->refused[slot].at = now;
+		ap_broker_audit_refusal(s->b, NULL, uid, why);
+	}
+}
+
 static void serve_one(struct ap_server *s, int fd)
 {
 	struct ucred cr;
@@ -110,6 +138,13 @@ static void serve_one(struct ap_server *s, int fd)
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &cl) < 0)
 		return;
+	/* Refuse strangers before reading anything: requests are served one at a
+	 * time, and an agent holding a silent connection open must not be able
+	 * to keep the approvers out. */
+	if (cr.uid != 0 && !ap_broker_actor_allowed(s->b, cr.uid, buf, sizeof(buf))) {
+		refuse(s, fd, cr.uid, buf);
+		return;
+	}
 	while (len < sizeof(buf) - 1) {
 		ssize_t n = read(fd, buf + len, sizeof(buf) - 1 - len);
 		if (n <= 0)
@@ -124,7 +159,8 @@ static void serve_one(struct ap_server *s, int fd)
 	if ((out = json_dumps(rep, JSON_COMPACT))) {
 		size_t n = strlen(out);
 		out[n] = '\n';
-		(void)!write(fd, out, n + 1);
+		/* MSG_NOSIGNAL: a client that hung up must not SIGPIPE the supervisor */
+		(void)!send(fd, out, n + 1, MSG_NOSIGNAL);
 		free(out);
 	}
 	json_decref(req);

@@ -72,7 +72,17 @@ rc=$?
 	{ nok "a non-approver is refused (rc=$rc)"; sed 's/^/#  | /' "$TMPD/e"; }
 eq "nothing resolved it yet" 0 "$(grep -c '^answer' "$TMPD/s1.out")"
 
+# the agent holding silent connections open must not lock the approvers out
+for k in 1 2 3; do
+	as $AGENT "python3 -c 'import socket,time; s=socket.socket(socket.AF_UNIX); s.connect(\"$S/s1.sock\"); time.sleep(8)'" &
+	PIDS="$PIDS $!"
+done
+sleep 0.3
+t0=$(date +%s%N)
 as $APPR "'$AGENTSH' approve list --json --socket-dir '$S'" >"$TMPD/l" 2>&1
+t1=$(date +%s%N)
+[ $(( (t1 - t0) / 1000000 )) -lt 2000 ] && ok "silent connections by the agent do not block the approver" ||
+	nok "silent connections by the agent do not block the approver ($(( (t1 - t0) / 1000000 )) ms)"
 grep -q "\"id\":\"$ID\"" "$TMPD/l" && ok "approver lists the pending request (--json)" || { nok "approver lists it"; sed 's/^/#  | /' "$TMPD/l"; }
 as $APPR "'$AGENTSH' approve show $ID --socket-dir '$S'" >"$TMPD/l" 2>&1
 grep -q "target *$(echo /usr/bin/deploy)" "$TMPD/l" && ok "show names the target" || { nok "show names the target"; sed 's/^/#  | /' "$TMPD/l"; }
