@@ -204,7 +204,8 @@ def main():
                     help="run only bash -c and bash-on-stdin (to check the spec itself)")
     ap.add_argument("--agentsh", default=os.environ.get("AGENTSH", ""),
                     help="the agentsh binary (default $AGENTSH)")
-    ap.add_argument("--jobs", "-j", type=int, default=max(2, (os.cpu_count() or 2) * 2))
+    ap.add_argument("--jobs", "-j", type=int, default=max(4, (os.cpu_count() or 2) * 4),
+                    help="cases run in parallel (most of the time is process start-up)")
     ap.add_argument("--timeout", type=float, default=15.0, help="seconds per case and mode")
     ap.add_argument("--diff-dir", default=None, help="where failing cases' diffs are written")
     ap.add_argument("--list", action="store_true", help="list the cases and exit")
@@ -255,6 +256,7 @@ def main():
     modes = make_modes(a.agentsh, flags, a.bash_only)
     diff_dir = a.diff_dir or os.path.join(os.environ.get("AGENTSH_SRC", os.path.dirname(os.path.dirname(HERE))),
                                           os.environ.get("AGENTSH_BUILD", "build"), "conformance")
+    os.umask(0o022)  # every shell inherits the same umask (a case checks it is passed on)
     root = tempfile.mkdtemp(prefix="agentsh-conf.")
     os.chmod(root, 0o755)
     t0 = time.time()

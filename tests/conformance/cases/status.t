@@ -76,3 +76,20 @@ no-shebang
 kill -KILL $$
 --- stdout
 --- exit 137
+
+=== status-exit-stops-later-lines
+echo first
+exit 3
+echo "not reached"
+--- stdout
+first
+--- exit 3
+
+=== status-error-line-does-not-stop-script
+echo before
+nosuchcommand_agentsh_xyz 2>/dev/null
+echo "after $?"
+--- stdout
+before
+after 127
+--- exit 0
