@@ -468,12 +468,11 @@ static struct pending *pending_build(struct approve_broker *b, struct approve_re
 static void answer_now(struct approve_broker *b, struct pending *p, enum approve_verdict v,
 		       enum approve_method m, const char *code, const char *reason)
 {
-	ap_audit_answer(b->audit, p->session, &(struct approve_answer){
-		.id = p->id, .verdict = v, .method = m, .approver = "", .approver_uid = (uid_t)-1,
-		.via = "broker", .error_code = code, .reason = reason }, p->target, p->rule, p->op);
 	struct approve_answer a = { .id = p->id, .verdict = v, .method = m, .approver = "",
 				    .approver_uid = (uid_t)-1, .via = m == APPROVE_M_GRANT ? "grant" : "broker",
 				    .error_code = code, .reason = reason };
+
+	ap_audit_answer(b->audit, p->session, &a, p->target, p->rule, p->op);
 	p->done(p->ctx, &a);
 	pending_free(p);
 }
@@ -487,6 +486,8 @@ int approve_submit(struct approve_broker *b, struct approve_request *req,
 
 	if (!b || !req || !done || (unsigned)req->op >= 5 || !req->target)
 		return -EINVAL;
+	/* Read the store before taking the lock: other threads must not wait on disk. */
+	bool enrolled = b->allow_confirm || ap_store_has_any(b->dir);
 	if (!(p = pending_build(b, req)))
 		return -ENOMEM;
 	p->done = done;
@@ -518,7 +519,7 @@ int approve_submit(struct approve_broker *b, struct approve_request *req,
 		answer_now(b, p, APPROVE_DENY, APPROVE_M_NONE, "E_APPROVAL_LIMIT", reason);
 		return 0;
 	}
-	if (!b->allow_confirm && !ap_store_has_any(b->dir)) {
+	if (!enrolled) {
 		pthread_mutex_unlock(&b->mu);
 		/* say whether the store is missing/unsafe or merely empty */
 		if (ap_store_check(b->dir, reason, sizeof(reason)) == 0)
