@@ -182,7 +182,7 @@ struct bpf_feature_status {
 	const char *name;   /* "tp_btf/sched_process_exec", ... (static string) */
 	bool ok;
 	int err;	    /* -errno of the failed load/attach when !ok */
-	char detail[160];   /* why not / where (e.g. the cgroup2 mount point) */
+	char detail[256];   /* why not / where (e.g. the cgroup2 mount point) */
 };
 
 struct bpf_probe_report {

@@ -184,25 +184,40 @@ int BPF_PROG(guard_fork, struct task_struct *parent, struct task_struct *child)
 	return 0;
 }
 
-SEC("tp_btf/sched_process_exit")
-int BPF_PROG(guard_exit, struct task_struct *p)
+static __always_inline void on_exit(struct task_struct *p, int group_dead)
 {
-	if (!in_scope())
-		return 0;
 	__u32 tid = BPF_CORE_READ(p, pid);
 	bpf_map_delete_elem(&expect, &tid); /* an announcement dies with its thread */
-	/* signal->live was decremented before this tracepoint: 0 means the process is gone */
-	if (BPF_CORE_READ(p, signal, live.counter) != 0)
-		return 0;
+	if (!group_dead)
+		return;
 	struct guard_ev *e = reserve(GEV_EXIT, GUARD_EV_SHORT);
 	if (!e)
-		return 0;
+		return;
 	e->ppid = BPF_CORE_READ(p, real_parent, tgid);
 	int code = BPF_CORE_READ(p, exit_code);
 	if (BPF_CORE_READ(p, signal, flags) & SIGNAL_GROUP_EXIT)
 		code = BPF_CORE_READ(p, signal, group_exit_code);
 	e->exit_status = code;
 	submit(e, 0);
+}
+
+/* Kernels from 6.16 pass group_dead: exactly one thread of a process sees it true. */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(guard_exit, struct task_struct *p, bool group_dead)
+{
+	if (in_scope())
+		on_exit(p, group_dead);
+	return 0;
+}
+
+/* Older kernels: signal->live is already decremented here, but two threads exiting at
+ * once can both read 0, so a process may be reported twice.  The loader picks this
+ * program only when the tracepoint has no group_dead argument. */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(guard_exit_legacy, struct task_struct *p)
+{
+	if (in_scope())
+		on_exit(p, BPF_CORE_READ(p, signal, live.counter) == 0);
 	return 0;
 }
 

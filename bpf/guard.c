@@ -15,6 +15,7 @@
 #include <sys/sysmacros.h>
 #include <linux/magic.h>
 #include <bpf/libbpf.h>
+#include <bpf/btf.h>
 #include "bpf/guard_int.h"
 #include "bpf/libbpf_int.h"
 #include "guard.skel.h"
@@ -84,6 +85,34 @@ static int check_cgroup2(int fd)
 	return sf.f_type == CGROUP2_SUPER_MAGIC ? 0 : -EINVAL;
 }
 
+/* Does tp_btf/sched_process_exit pass group_dead (Linux 6.16+)?  Read from the kernel's
+ * BTF: typedef btf_trace_sched_process_exit -> pointer -> prototype (void *, task, bool). */
+int guard_exit_has_group_dead(void)
+{
+	static int cached = -1;
+	if (cached >= 0)
+		return cached;
+	struct btf *btf = btf__load_vmlinux_btf();
+	int r = 0;
+	if (btf) {
+		__s32 id = btf__find_by_name_kind(btf, "btf_trace_sched_process_exit", BTF_KIND_TYPEDEF);
+		const struct btf_type *t = id > 0 ? btf__type_by_id(btf, (__u32)id) : NULL;
+		if (t)
+			t = btf__type_by_id(btf, t->type);		/* the pointer */
+		if (t && btf_is_ptr(t))
+			t = btf__type_by_id(btf, t->type);		/* the prototype */
+		r = t && btf_is_func_proto(t) && btf_vlen(t) == 3;
+		btf__free(btf);
+	}
+	cached = r;
+	return r;
+}
+
+struct bpf_program *guard_exit_prog(struct guard_bpf *s)
+{
+	return guard_exit_has_group_dead() ? s->progs.guard_exit : s->progs.guard_exit_legacy;
+}
+
 static int attach_tracing(struct guard_bpf *s)
 {
 	s->links.guard_exec = bpf_program__attach(s->progs.guard_exec);
@@ -92,8 +121,11 @@ static int attach_tracing(struct guard_bpf *s)
 	s->links.guard_fork = bpf_program__attach(s->progs.guard_fork);
 	if (!s->links.guard_fork)
 		return -errno;
-	s->links.guard_exit = bpf_program__attach(s->progs.guard_exit);
-	return s->links.guard_exit ? 0 : -errno;
+	struct bpf_program *ex = guard_exit_prog(s);
+	struct bpf_link **l = ex == s->progs.guard_exit ? &s->links.guard_exit
+							 : &s->links.guard_exit_legacy;
+	*l = bpf_program__attach(ex);
+	return *l ? 0 : -errno;
 }
 
 /* The socket programs are attached the classic way (BPF_PROG_ATTACH), not as bpf_links:
@@ -138,6 +170,8 @@ static int load_and_attach(struct bpf_guard *g)
 	g->skel = guard_bpf__open();
 	if (!g->skel)
 		return -errno ? -errno : -ENOMEM;
+	bpf_program__set_autoload(g->skel->progs.guard_exit, guard_exit_has_group_dead());
+	bpf_program__set_autoload(g->skel->progs.guard_exit_legacy, !guard_exit_has_group_dead());
 	if ((r = guard_bpf__load(g->skel)))
 		return r < 0 ? r : -EINVAL;
 	__u32 k = 0, v = (__u32)g->cgfd;

@@ -18,6 +18,7 @@ struct net_node {
 
 struct guard_bpf;
 struct ring_buffer;
+struct bpf_program;
 
 struct bpf_guard {
 	struct guard_bpf *skel;
@@ -37,6 +38,10 @@ struct bpf_guard {
 	void *cbctx;
 	int delivered;
 };
+
+/* guard.c: which exit program this kernel takes (see guard.bpf.c) */
+int guard_exit_has_group_dead(void);
+struct bpf_program *guard_exit_prog(struct guard_bpf *s);
 
 /* events.c */
 int guard_events_open(struct bpf_guard *g);

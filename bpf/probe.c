@@ -41,7 +41,7 @@ static void set(struct bpf_probe_report *r, enum bpf_feature f, int err, const c
 static void set_err(struct bpf_probe_report *r, enum bpf_feature f, int err, const char *what)
 {
 	const char *m = guard_last_libbpf_msg();
-	char buf[160];
+	char buf[256];
 	snprintf(buf, sizeof buf, "%s: %s%s%s", what, strerror(-err), *m ? "; " : "", m);
 	set(r, f, err, "%s", buf);
 }
@@ -88,7 +88,7 @@ static void probe_progs(struct bpf_probe_report *r)
 	static const struct { enum bpf_feature f; const char *prog; int attach; } t[] = {
 		{ BPF_FEAT_TP_BTF_EXEC, "guard_exec", 1 },
 		{ BPF_FEAT_TP_BTF_FORK, "guard_fork", 1 },
-		{ BPF_FEAT_TP_BTF_EXIT, "guard_exit", 1 },
+		{ BPF_FEAT_TP_BTF_EXIT, NULL /* guard_exit or guard_exit_legacy */, 1 },
 		{ BPF_FEAT_CONNECT4, "guard_connect4", 0 },
 		{ BPF_FEAT_CONNECT6, "guard_connect6", 0 },
 		{ BPF_FEAT_SENDMSG4, "guard_sendmsg4", 0 },
@@ -97,10 +97,15 @@ static void probe_progs(struct bpf_probe_report *r)
 		{ BPF_FEAT_RECVMSG6, "guard_recvmsg6", 0 },
 		{ BPF_FEAT_SOCK_CREATE, "guard_sock_create", 0 },
 	};
+	const char *exit_prog = guard_exit_has_group_dead() ? "guard_exit" : "guard_exit_legacy";
 	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
-		int err = try_guard_prog(t[i].prog, t[i].attach);
+		int err = try_guard_prog(t[i].prog ? t[i].prog : exit_prog, t[i].attach);
 		if (err)
 			set_err(r, t[i].f, err, t[i].attach ? "load/attach refused" : "load refused");
+		else if (t[i].f == BPF_FEAT_TP_BTF_EXIT && !guard_exit_has_group_dead())
+			set(r, t[i].f, 0, "%s", "loads and attaches (no group_dead argument before "
+				  "Linux 6.16: a process exiting from several threads at once may be "
+				  "reported twice)");
 		else
 			set(r, t[i].f, 0, "%s", t[i].attach ? "loads and attaches" :
 				  "loads (attached per session cgroup)");

@@ -119,8 +119,8 @@ static void *sleeper(void *a)
 static void threads_then_exit(void *a)
 {
 	(void)a;
-	pthread_t th[3];
-	for (int i = 0; i < 3; i++)
+	pthread_t th[8]; /* several threads exit_group at once: one EXIT all the same */
+	for (int i = 0; i < 8; i++)
 		pthread_create(&th[i], NULL, sleeper, NULL);
 	pthread_exit(NULL); /* the leader goes first; the process lives on */
 }
