@@ -156,8 +156,10 @@ static void row(struct out *o, int cols, const char *label, const char *val)
 	int w = 0, max = cols - 1;
 	size_t j = 0;
 
+	size_t i = 0;
+
 	snprintf(tmp, sizeof(tmp), " %-10s %s", label, val ? val : "");
-	for (size_t i = 0; tmp[i] && w < max && j < sizeof(tmp) - 8; w++) {
+	for (; tmp[i] && w < max - 1 && j < sizeof(tmp) - 8; w++) {
 		do
 			o->buf[o->n + j++] = tmp[i++];
 		while (tmp[i] && ((unsigned char)tmp[i] & 0xc0) == 0x80);
@@ -165,6 +167,14 @@ static void row(struct out *o, int cols, const char *label, const char *val)
 			break;
 	}
 	o->n += j;
+	/* the last column: the next character, or a mark that the value was cut
+	 * (the whole request: `agentsh approve show ID` on another terminal) */
+	if (tmp[i] && (unsigned char)tmp[i] < 0x80 && !tmp[i + 1]) {
+		char c[2] = { tmp[i], 0 };
+		emit(o, c);
+	} else if (tmp[i]) {
+		emit(o, "\u2026");
+	}
 	emit(o, "\033[K\r\n");
 }
 
@@ -174,6 +184,7 @@ int approve_prompt_draw(struct approve_prompt *p)
 	uint64_t now = ap_now_ms();
 	unsigned left = p->deadline_ms > now ? (unsigned)((p->deadline_ms - now + 999) / 1000) : 0;
 	bool color = !getenv("NO_COLOR");
+	bool small = p->rows < 18;      /* keep the answer lines on screen */
 	char pid[64], tl[32], typed[LINE_MAX_IN + 8] = "> ";
 
 	snprintf(pid, sizeof(pid), "%d", (int)p->pid);
@@ -186,12 +197,15 @@ int approve_prompt_draw(struct approve_prompt *p)
 	row(&o, p->cols, "target", p->target);
 	row(&o, p->cols, "command", p->cmdline);
 	row(&o, p->cols, "pid", pid);
-	row(&o, p->cols, "argv", p->argv);
+	if (!small)
+		row(&o, p->cols, "argv", p->argv);
 	row(&o, p->cols, "rule", p->rule);
 	row(&o, p->cols, "message", p->message);
-	row(&o, p->cols, "id", p->id);
+	if (!small)
+		row(&o, p->cols, "id", p->id);
 	row(&o, p->cols, "time left", tl);
-	row(&o, p->cols, "", "");
+	if (!small)
+		row(&o, p->cols, "", "");
 	row(&o, p->cols, "answer", "TOTP code + Enter: approve once; code + s (123456s): for this session");
 	row(&o, p->cols, "", "t + Enter: touch your security key (ts: for this session)");
 	row(&o, p->cols, "", ap_broker_confirm_allowed(p->b) ? "y: approve once, n or d: deny"

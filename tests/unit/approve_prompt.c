@@ -261,6 +261,37 @@ static void test_screen_restored(void **state)
 	approve_broker_free(b);
 }
 
+static void test_long_values_cut_and_marked(void **state)
+{
+	struct approve_broker *b = mk();
+	char longt[300];
+	struct approve_request r = { .op = APPROVE_OP_FILE, .target = longt, .rule = "ask" };
+	struct approve_prompt *p;
+	struct got g = { 0 };
+	char rows[ROWS][1024];
+	bool target_row = false;
+
+	(void)state;
+	memset(longt, 'a', sizeof(longt) - 1);
+	longt[0] = '/';
+	longt[sizeof(longt) - 1] = 0;
+	assert_int_equal(approve_submit(b, &r, done_cb, &g), 0);
+	/* a 60-column, 12-row terminal: nothing wraps, the answer lines stay visible */
+	assert_int_equal(approve_prompt_new(b, &r, pfd[1], 12, 60, &p), 0);
+	assert_int_equal(approve_prompt_draw(p), 0);
+	snapshot(rows);
+	for (int i = 0; i < ROWS; i++)
+		if (strstr(rows[i], " target ")) {
+			target_row = true;
+			assert_non_null(strstr(rows[i], "\u2026"));
+			assert_int_equal(strncmp(rows[i + 1], " command", 8), 0);
+		}
+	assert_true(target_row);
+	assert_true(screen_has("d + Enter: deny"));
+	approve_prompt_free(p);
+	approve_broker_free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest t[] = {
@@ -268,6 +299,7 @@ int main(void)
 		cmocka_unit_test(test_session_suffix_and_close),
 		cmocka_unit_test(test_hostile_strings_inert),
 		cmocka_unit_test(test_screen_restored),
+		cmocka_unit_test(test_long_values_cut_and_marked),
 	};
 	return cmocka_run_group_tests(t, setup, teardown);
 }
