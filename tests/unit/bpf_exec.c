@@ -9,6 +9,7 @@
 #include <cmocka.h>
 #include <pthread.h>
 #include <sched.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include "bpf_test_util.h"
 
@@ -311,6 +312,49 @@ static void test_outside_unaffected(void **state)
 	assert_int_equal(ev.n, 0);
 }
 
+/* fexecve of a memfd (what execveat(AT_EMPTY_PATH) does): the inode is the memfd's. */
+static int g_memfd_announce;
+static struct fx *g_fx;
+static void memfd_exec(void *arg)
+{
+	(void)arg;
+	int src = open(g_argv[0], O_RDONLY | O_CLOEXEC), m = memfd_create("payload", MFD_CLOEXEC);
+	char buf[65536];
+	ssize_t n;
+	while ((n = read(src, buf, sizeof buf)) > 0)
+		if (write(m, buf, (size_t)n) != n)
+			_exit(120);
+	struct stat st;
+	fstat(m, &st);
+	/* the announcement normally comes from the notifier; the guard works across fork */
+	if (g_memfd_announce &&
+	    bpf_guard_expect_exec(g_fx->g, getpid(), st.st_dev, st.st_ino, 0, 0))
+		_exit(121);
+	fexecve(m, g_argv, (char *[]){ NULL });
+	_exit(123);
+}
+
+static void test_memfd_fexecve(void **state)
+{
+	struct fx *f = *state;
+	char *argv[] = { (char *)tool_path("bpf_marker"), f->marker, "exit", "6", NULL };
+	struct tchild t = { -1, -1 };
+	g_argv = argv;
+	g_fx = f;
+	g_memfd_announce = 1;
+	assert_int_equal(tchild_start(&t, &f->cg, memfd_exec, NULL), 0);
+	int st = tchild_go_wait(&t);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 6);
+	assert_true(file_exists(f->marker));
+	unlink(f->marker);
+	g_memfd_announce = 0; /* the file on disk is not the memfd: announce it and fexecve */
+	assert_int_equal(tchild_start(&t, &f->cg, memfd_exec, NULL), 0);
+	ann_marker(f, t.pid);
+	assert_killed(tchild_go_wait(&t));
+	assert_false(file_exists(f->marker));
+}
+
 /* The init of a child pid namespace is not protected from the kill. */
 static void ns_init_exec(void *arg)
 {
@@ -378,7 +422,7 @@ int main(void)
 		T(test_script_wrong_interp), T(test_script_announced_as_elf),
 		T(test_interp_direct_killed), T(test_thread_exec_by_tid),
 		T(test_thread_exec_keyed_by_tgid_killed), T(test_outside_unaffected),
-		T(test_pidns_init_killed),
+		T(test_pidns_init_killed), T(test_memfd_fexecve),
 		T(test_audit_mode), T(test_bad_args),
 	};
 	return cmocka_run_group_tests_name("bpf_exec", tests, NULL, NULL);
