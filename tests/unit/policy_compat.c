@@ -29,6 +29,7 @@ static const char *path_of(const char *rel)
 }
 
 /* Runs `policy [args]` through the CLI; returns its stdout. */
+static char *cli(int *rc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static char *cli(int *rc, const char *fmt, ...)
 {
 	char line[2048], *argv[64];
@@ -137,7 +138,7 @@ static void test_compat_load(void **st)
 {
 	(void)st;
 	int rc;
-	char *o = cli(&rc, "policy validate %s %s %s %s %s %s",
+	char *o = cli(&rc, "policy validate %s %s %s %s",
 		      path_of("tests/data/policies-compat/default.yaml"), path_of("tests/data/policies-compat/dev-safe.yaml"),
 		      path_of("tests/data/policies-compat/ci-strict.yaml"), path_of("tests/data/policies-compat/agent-sandbox.yaml"));
 	free(o);
