@@ -15,6 +15,7 @@
 
 #define ENF_ERRLEN 1024
 #define ENF_V1_MAX 3            /* v1 hierarchies we may join: pids, memory, cpu */
+#define ENF_MAX_FLOOR 64        /* read-deny cover mounts per session */
 #define ENF_MAX_SPAWNS 16       /* delegates per session (interactive: 1, -c: 1) */
 
 /* One v1 controller hierarchy the session joins for its limits. */
@@ -45,6 +46,11 @@ struct enf_filter {
 struct notify;
 struct bpf_guard;
 
+struct enf_floor {
+	char *path;                 /* resolved path covered in the delegate's mount ns */
+	bool is_dir;
+};
+
 struct enforce_session {
 	struct enforce_config cfg;   /* strings below are owned copies */
 	char *session_id, *workspace, *acct_name, *acct_home;
@@ -55,6 +61,9 @@ struct enforce_session {
 	int landlock_fd;            /* ruleset fd or -1 */
 	int landlock_abi;
 	bool landlock_unbounded;    /* a non-deny write rule covers "/" */
+	struct enf_floor floor[ENF_MAX_FLOOR];
+	size_t nfloor;
+	bool floor_covers_reads;    /* every read-gating rule is held by the mount floor */
 	bool seccomp_killable;      /* kernel accepts WAIT_KILLABLE_RECV */
 	bool seccomp_sync_wakeup;   /* kernel accepts SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP */
 
@@ -101,6 +110,9 @@ void enf_layers_release(struct enforce_session *s);
 int enf_seccomp_prepare(struct enforce_session *s, unsigned notify_flags);
 int enf_landlock_prepare(struct enforce_session *s);
 int enf_landlock_abi(void);
+int enf_mountfloor_prepare(struct enforce_session *s);
+void enf_mountfloor_release(struct enforce_session *s);
+int enf_mountfloor_apply_child(struct enforce_session *s);
 
 /* Child-side appliers: raw syscalls only; return 0 or a positive errno. */
 int enf_landlock_apply_child(struct enforce_session *s);

@@ -49,9 +49,14 @@ int enf_layers_prepare(struct enforce_session *s)
 {
 	int rc;
 	if ((rc = prepare_seccomp_caps(s)) < 0 || (rc = enf_limits_prepare(s)) < 0 ||
-	    (rc = prepare_bpf(s)) < 0 || (rc = enf_landlock_prepare(s)) < 0)
+	    (rc = prepare_bpf(s)) < 0 || (rc = enf_landlock_prepare(s)) < 0 ||
+	    (rc = enf_mountfloor_prepare(s)) < 0)
 		return rc;
-	return enf_seccomp_prepare(s, s->bpf_net ? NOTIFY_RULES_NO_INET : 0);
+	/* read-only opens cost a round trip only when something the floor cannot
+	 * hold gates reads */
+	unsigned fl = (s->bpf_net ? NOTIFY_RULES_NO_INET : 0) |
+		      (s->floor_covers_reads ? NOTIFY_RULES_NO_READS : 0);
+	return enf_seccomp_prepare(s, fl);
 }
 
 void enf_layers_release(struct enforce_session *s)
@@ -61,6 +66,7 @@ void enf_layers_release(struct enforce_session *s)
 	enf_events_stop(s);
 	bpf_guard_close(s->bpf);
 	s->bpf = NULL;
+	enf_mountfloor_release(s);
 	free(s->filter.prog);
 	s->filter.prog = NULL;
 	if (s->landlock_fd >= 0)

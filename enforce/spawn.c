@@ -28,7 +28,7 @@
 #endif
 
 enum stage {
-	ST_PDEATHSIG = 1, ST_SIGNALS, ST_SETSID, ST_CTTY, ST_CGROUP, ST_FDS, ST_GROUPS, ST_GID,
+	ST_PDEATHSIG = 1, ST_SIGNALS, ST_SETSID, ST_CTTY, ST_CGROUP, ST_FLOOR, ST_FDS, ST_GROUPS, ST_GID,
 	ST_UID, ST_VERIFY, ST_CHDIR, ST_NNP, ST_LANDLOCK, ST_SECCOMP, ST_LISTENER, ST_EXEC,
 };
 
@@ -37,7 +37,8 @@ static const char *stage_name(int st)
 	static const char *const n[] = {
 		[ST_PDEATHSIG] = "setting the parent-death signal", [ST_SIGNALS] = "resetting signals",
 		[ST_SETSID] = "creating a new session (setsid)", [ST_CTTY] = "acquiring the controlling terminal",
-		[ST_CGROUP] = "joining the session's cgroups", [ST_FDS] = "installing stdio and passed fds",
+		[ST_CGROUP] = "joining the session's cgroups",
+		[ST_FLOOR] = "covering the policy's denied paths in a private mount namespace", [ST_FDS] = "installing stdio and passed fds",
 		[ST_GROUPS] = "setting supplementary groups", [ST_GID] = "setting the group id",
 		[ST_UID] = "setting the user id", [ST_VERIFY] = "verifying the credential switch",
 		[ST_CHDIR] = "changing to the working directory", [ST_NNP] = "setting no_new_privs",
@@ -199,13 +200,16 @@ static __attribute__((noreturn)) void child_main(struct child_ctx *c)
 			child_fail(c, ST_CTTY, errno);
 	}
 	child_cgroups(c);
+	int e = enf_mountfloor_apply_child(c->s);
+	if (e)
+		child_fail(c, ST_FLOOR, e);
 	child_fds(c);
 	child_creds(c);
 	if (chdir(c->cwd) < 0)
 		child_fail(c, ST_CHDIR, errno);
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1)
 		child_fail(c, ST_NNP, errno ? errno : EPERM);
-	int e = enf_landlock_apply_child(c->s);
+	e = enf_landlock_apply_child(c->s);
 	if (e)
 		child_fail(c, ST_LANDLOCK, e);
 	int lfd = -1;

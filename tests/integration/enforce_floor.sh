@@ -1,0 +1,62 @@
+#!/bin/sh
+# Read denies of literal paths held by the kernel floor (a cover mount in the
+# delegate's private mount namespace): refused with EACCES without a round trip
+# to the supervisor (no notice line), for files and whole directories; writes
+# still refused; ordinary reads unaffected; nothing leaks to the host's mount
+# table.  A deny shadowed by an earlier allow is left to the supervisor.
+. "$(dirname "$0")/../lib.sh"
+need_root
+T=${SURFACE_TOOLS:-$AGENTSH_SRC/$AGENTSH_BUILD/tests/tools}
+[ -x "$T/surface_run" ] || skip_all "surface tools not built (make tools)"
+W="$TMPD/w"; mkdir -m 777 "$W"; mkdir -m 755 "$W/secret" "$W/pub"
+echo TOPSECRET > "$W/secret/key"; echo TOKEN > "$W/token.txt"; echo PUBLIC > "$W/pub/readme"
+chmod 644 "$W/secret/key" "$W/token.txt" "$W/pub/readme"
+pol() { # file, first rules
+	cat > "$1" <<YAML
+version: 1
+name: floor-test
+file_rules:
+$2
+  - name: all
+    paths: ["/**"]
+    operations: ["*"]
+    decision: allow
+command_rules:
+  - name: all
+    commands: ["*"]
+    decision: allow
+YAML
+}
+pol "$TMPD/p1.yaml" "  - name: deny-secret
+    paths: [\"$W/secret/**\", \"$W/token.txt\"]
+    operations: [\"*\"]
+    decision: deny"
+run() { p=$1; shift; (cd "$W" && "$T/surface_run" -p "$p" -w "$W" -- /bin/sh -c "$*"); }
+
+check "control: the secret is readable outside the sandbox as nobody" \
+	setpriv --reuid 65534 --regid 65534 --clear-groups cat "$W/secret/key"
+out=$(run "$TMPD/p1.yaml" "cat $W/secret/key; cat $W/token.txt; ls $W/secret; cat $W/pub/readme; echo x >> $W/token.txt" 2>&1)
+printf '%s\n' "$out" | sed 's/^/# /'
+check "floor: the file inside a denied directory is refused (EACCES)" sh -c "printf '%s\n' \"\$1\" | grep -q 'secret/key: Permission denied'" _ "$out"
+check "floor: a denied literal file is refused" sh -c "printf '%s\n' \"\$1\" | grep -q 'token.txt: Permission denied'" _ "$out"
+check "floor: the denied directory cannot be listed" sh -c "printf '%s\n' \"\$1\" | grep -q \"cannot open directory '$W/secret'\"" _ "$out"
+check "floor: the secret never appears" sh -c "! printf '%s\n' \"\$1\" | grep -q 'TOPSECRET\|TOKEN'" _ "$out"
+check "floor: other files read normally" sh -c "printf '%s\n' \"\$1\" | grep -q PUBLIC" _ "$out"
+check "floor: refused by the kernel, not the supervisor (no notice for the reads)" \
+	sh -c "! printf '%s\n' \"\$1\" | grep -q 'denied open.*secret/key'" _ "$out"
+check "the write to the denied file is refused too" sh -c "printf '%s\n' \"\$1\" | grep -q 'token.txt.*ermission denied'" _ "$out"
+check "the host's mount table is untouched" sh -c "! grep -q agentsh-deny /proc/self/mountinfo"
+eq "the file is unchanged" TOKEN "$(cat "$W/token.txt")"
+
+# an earlier rule allowing reads inside the denied tree: the supervisor decides
+pol "$TMPD/p2.yaml" "  - name: allow-pub-key
+    paths: [\"$W/secret/key\"]
+    operations: [read]
+    decision: allow
+  - name: deny-secret
+    paths: [\"$W/secret/**\"]
+    operations: [\"*\"]
+    decision: deny"
+out=$(run "$TMPD/p2.yaml" "cat $W/secret/key" 2>&1)
+eq "first match: an earlier allow inside the denied tree still reads" TOPSECRET "$out"
+done_testing
