@@ -21,6 +21,8 @@
 #include <readline/history.h>
 #include <readline/readline.h>
 
+#include "approve/approve.h"
+#include "audit/audit.h"
 #include "completions/completions.h"
 #include "policy/policy.h"
 #include "enforce/enforce.h"
@@ -85,13 +87,48 @@ static ssize_t tee_write(void *c, const char *buf, size_t n)
 	return pty_write_all(STDOUT_FILENO, buf, n) < 0 ? -1 : (ssize_t)n;
 }
 
+static bool approving(const struct repl *r)
+{
+	return r->ctx->approve_tty && approve_tty_active(r->ctx->approve_tty);
+}
+
+/* While an approval prompt is up, output only reaches the screen model; the
+ * prompt's end repaints the screen from it (docs/approvals.md). */
 static void out_write(struct repl *r, const char *buf, size_t n)
 {
 	if (!n)
 		return;
 	fflush(r->rl_out);
 	pty_screen_feed(r->screen, buf, n);
-	pty_write_all(STDOUT_FILENO, buf, n);
+	if (!approving(r))
+		pty_write_all(STDOUT_FILENO, buf, n);
+}
+
+/* ---- audit: one command per line handed to the delegate ---- */
+
+static void audit_cmd_begin(struct repl *r)
+{
+	int64_t id = 0;
+	if (r->cmd_id || !r->line)
+		return;
+	if (audit_command_begin(r->ctx->audit, r->line, &id) == 0)
+		r->cmd_id = id;
+	clock_gettime(CLOCK_MONOTONIC, &r->cmd_t0);
+}
+
+static void audit_cmd_end(struct repl *r, int status)
+{
+	struct timespec t1;
+	if (!r->cmd_id)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	struct audit_command_result res = {
+		.exit_status = status,
+		.duration_us = (t1.tv_sec - r->cmd_t0.tv_sec) * 1000000LL +
+			       (t1.tv_nsec - r->cmd_t0.tv_nsec) / 1000,
+	};
+	audit_command_end(r->ctx->audit, r->cmd_id, &res);
+	r->cmd_id = 0;
 }
 
 /* ------------------------------------------------------------ prompt */
@@ -220,6 +257,8 @@ static void send_command(struct repl *r, const char *text)
 	remove_prompt(r);
 	outer_raw(r);
 	r->st = REPL_WAIT_START;
+	free(r->line);
+	r->line = strdup(text);
 	/* Typeahead readline has not consumed yet belongs to the command. */
 	if (r->pendpos < r->npend) {
 		memcpy(r->held, r->pend + r->pendpos, r->npend - r->pendpos);
@@ -364,6 +403,7 @@ static void handle_ctl(struct repl *r)
 			continue;
 		if (m.kind == 'S' && delegate_plausible_start(r, &m, from)) {
 			if (r->st == REPL_WAIT_START) {
+				audit_cmd_begin(r);
 				delegate_tty_running(r);
 				r->st = REPL_RUNNING;
 				if (r->nheld)
@@ -384,6 +424,7 @@ static void handle_ctl(struct repl *r)
 		delegate_tty_sending(r);
 		take_typeahead(r);
 		r->status = m.status;
+		audit_cmd_end(r, m.status);
 		snprintf(r->cwd, sizeof(r->cwd), "%s", m.cwd);
 		r->got_done = true;
 		if (r->st == REPL_WAIT_START)   /* nothing ran (comment, syntax error) */
@@ -425,6 +466,17 @@ static void handle_master(struct repl *r)
 
 static void handle_input(struct repl *r)
 {
+	if (approving(r)) {
+		/* The answer is for agentsh alone: never the sandbox, never readline. */
+		char buf[256];
+		ssize_t n = read(STDIN_FILENO, buf, sizeof(buf));
+		if (n > 0)
+			approve_tty_feed(r->ctx->approve_tty, buf, (size_t)n, r->screen, r->rows,
+					 r->cols);
+		else if (n == 0)
+			r->in_eof = true;
+		return;
+	}
 	if (r->st == REPL_PROMPT && r->rl_installed) {
 		struct fsid_save fs;
 		fsid_enter(r->ctx, &fs);        /* completion lists with the account's rights */
@@ -459,6 +511,8 @@ static void handle_winch(struct repl *r)
 		return;
 	pty_set_winsize(r->pty.master, &ws);
 	pty_screen_resize(r->screen, ws.ws_row, ws.ws_col);
+	r->rows = ws.ws_row;
+	r->cols = ws.ws_col;
 	if (r->st == REPL_PROMPT && r->rl_installed)
 		rl_resize_terminal();
 }
@@ -529,14 +583,21 @@ static int run_loop(struct repl *r, const sigset_t *orig)
 	struct timespec start;
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	for (;;) {
-		struct pollfd p[4] = {
+		struct approve_tty *at = r->ctx->approve_tty;
+		struct pollfd p[5] = {
 			{ .fd = r->pidfd, .events = POLLIN },
 			{ .fd = r->ctl, .events = POLLIN },
 			{ .fd = r->pty.master, .events = POLLIN },
 			{ .fd = r->in_eof ? -1 : STDIN_FILENO, .events = POLLIN },
+			{ .fd = at ? approve_tty_wake_fd(at) : -1, .events = POLLIN },
 		};
-		struct timespec to = { .tv_sec = 0, .tv_nsec = 250 * 1000 * 1000 };
-		int n = ppoll(p, 4, &to, orig);
+		int ms = at ? approve_tty_timeout_ms(at) : -1;
+		if (ms < 0 || ms > 250)
+			ms = 250;
+		struct timespec to = { .tv_sec = 0, .tv_nsec = (long)ms * 1000 * 1000 };
+		int n = ppoll(p, 5, &to, orig);
+		if (at && (n == 0 || (n > 0 && p[4].revents)))
+			approve_tty_service(at, r->screen, r->rows, r->cols);
 		if (sig_hup)
 			return hangup(r, SIGHUP);
 		if (sig_term)
@@ -594,6 +655,7 @@ static void repl_free(struct repl *r)
 	history_close(r->ctx, &r->hist);
 	if (r->rl_out)
 		fclose(r->rl_out);
+	free(r->line);
 	pty_screen_free(r->screen);
 	if (r->pidfd >= 0)
 		close(r->pidfd);
@@ -620,6 +682,8 @@ int shell_interactive(struct shell_ctx *ctx)
 		pty_get_winsize(STDIN_FILENO, &ws);
 	if (ws.ws_row == 0 || ws.ws_col == 0)
 		ws.ws_row = 24, ws.ws_col = 80;
+	r.rows = ws.ws_row;
+	r.cols = ws.ws_col;
 	if (gethostname(r.host, sizeof(r.host) - 1) < 0)
 		snprintf(r.host, sizeof(r.host), "localhost");
 	snprintf(r.cwd, sizeof(r.cwd), "%s", ctx->workspace);
@@ -639,6 +703,10 @@ int shell_interactive(struct shell_ctx *ctx)
 	rl_getc_function = repl_getc;
 	setup_completion(&r);
 	history_open(ctx, &r.hist);     /* without a file, history stays in memory */
+	/* Inline approval prompts on this terminal (the broker is created with
+	 * the enforcement session, in delegate_start). */
+	if (r.have_tty && approve_tty_new(STDOUT_FILENO, &ctx->approve_tty) < 0)
+		ctx->approve_tty = NULL;
 	if (delegate_start(&r) < 0) {
 		repl_free(&r);
 		sigprocmask(SIG_SETMASK, &orig, NULL);
@@ -646,7 +714,12 @@ int shell_interactive(struct shell_ctx *ctx)
 	}
 	r.st = REPL_STARTUP;
 	outer_raw(&r);                  /* keystrokes typed during start-up are held */
+	audit_session_begin(ctx->audit, ctx->acct.uid, "interactive",
+			    ctx->policy ? policy_name(ctx->policy) : NULL,
+			    ctx->policy ? policy_source(ctx->policy) : NULL);
 	status = run_loop(&r, &orig);
+	audit_cmd_end(&r, status);
+	audit_session_end(ctx->audit, status);
 	ctx->out = stdout;
 	repl_free(&r);
 	sigprocmask(SIG_SETMASK, &orig, NULL);

@@ -31,15 +31,6 @@ static int run_subcommand(struct shell_ctx *ctx)
 	return r;
 }
 
-static int run_noninteractive(struct shell_ctx *ctx)
-{
-	static const int stdio[3] = { 0, 1, 2 };
-	int ws = 0;
-	if (shell_run_oneshot(ctx, stdio, &ws) < 0)
-		return 126;
-	return shell_status_from_wait(ws);
-}
-
 int main(int argc, char **argv)
 {
 	struct shell_opts o;
@@ -79,7 +70,7 @@ int main(int argc, char **argv)
 		r = shell_interactive(&ctx);
 		break;
 	default:
-		r = ctx.opts.json ? shell_json_main(&ctx) : run_noninteractive(&ctx);
+		r = ctx.opts.json ? shell_json_main(&ctx) : shell_run_noninteractive(&ctx);
 		break;
 	}
 	fflush(stdout);

@@ -10,9 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "audit/audit.h"
 #include "enforce/enforce.h"
+#include "policy/policy.h"
 
 int shell_status_from_wait(int ws)
 {
@@ -161,6 +164,76 @@ int shell_run_argv(struct shell_ctx *ctx, char *const *argv, const int stdio[3],
 		fprintf(ctx->err, "agentsh: waiting for %s (pid %d) failed: %s\n", argv[0],
 			(int)pid, strerror(-r));
 	return r;
+}
+
+static const char *mode_name(enum shell_mode m)
+{
+	return m == SHELL_MODE_COMMAND ? "command" : m == SHELL_MODE_SCRIPT ? "script" : "stdin";
+}
+
+/* What the audit trail calls the command: the -c string, the script and its
+ * arguments, or "<stdin>" (the commands themselves are seen as exec events). */
+static void audit_line(const struct shell_ctx *ctx, char *buf, size_t len)
+{
+	const struct shell_opts *o = &ctx->opts;
+	size_t n = 0;
+	buf[0] = 0;
+	if (o->mode == SHELL_MODE_COMMAND) {
+		snprintf(buf, len, "%s", o->command);
+		return;
+	}
+	if (o->mode != SHELL_MODE_SCRIPT) {
+		snprintf(buf, len, "<stdin>");
+		return;
+	}
+	for (int i = 0; i < o->nargs && n + 1 < len; i++) {
+		int w = snprintf(buf + n, len - n, "%s%s", i ? " " : "", o->args[i]);
+		if (w < 0)
+			break;
+		n += (size_t)w;
+	}
+}
+
+/* Plain -c / script / stdin: the caller's own stdio, audited as one session
+ * with one command.  Returns the exit status sh would give. */
+int shell_run_noninteractive(struct shell_ctx *ctx)
+{
+	static const int stdio[3] = { 0, 1, 2 };
+	struct timespec t0, t1;
+	int64_t cmd = 0;
+	char line[8192];
+	int ws = 0, st;
+
+	if (shell_session_open(ctx) < 0)
+		return 126;
+	audit_session_begin(ctx->audit, ctx->acct.uid, mode_name(ctx->opts.mode),
+			    ctx->policy ? policy_name(ctx->policy) : NULL,
+			    ctx->policy ? policy_source(ctx->policy) : NULL);
+	audit_line(ctx, line, sizeof(line));
+	if (audit_command_begin(ctx->audit, line, &cmd) < 0 || audit_flush(ctx->audit) < 0) {
+		fprintf(stderr, "agentsh: cannot record the command in the audit trail: %s\n",
+			audit_strerror(ctx->audit));
+		return 126;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (shell_run_oneshot(ctx, stdio, &ws) < 0)
+		st = 126;
+	else if (enforce_session_timed_out(ctx->enf))
+		st = 124;
+	else
+		st = shell_status_from_wait(ws);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	struct audit_command_result res = {
+		.exit_status = st,
+		.duration_us = (t1.tv_sec - t0.tv_sec) * 1000000LL + (t1.tv_nsec - t0.tv_nsec) / 1000,
+		.message = st == 124 ? "timed out" : NULL,
+	};
+	audit_command_end(ctx->audit, cmd, &res);
+	audit_session_end(ctx->audit, st);
+	if (st == 124)
+		fputs("agentsh: the command ran past the policy's command_timeout and was killed\n",
+		      stderr);
+	return st;
 }
 
 int shell_run_oneshot(struct shell_ctx *ctx, const int stdio[3], int *wstatus)

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "pty/pty.h"
 #include "shell/history_int.h"
@@ -55,6 +56,10 @@ struct repl {
 	struct history_file hist;
 	bool exiting;                   /* exit was sent to the delegate */
 	char host[256];
+	int rows, cols;                 /* outer terminal size */
+	char *line;                     /* the command last sent (for the audit trail) */
+	long long cmd_id;               /* its audit command id; 0: none open */
+	struct timespec cmd_t0;
 };
 
 int delegate_start(struct repl *r);

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "approve/approve.h"
 #include "audit/audit.h"
 #include "enforce/enforce.h"
 #include "policy/policy.h"
@@ -308,12 +309,71 @@ static void notice_to_stderr(void *c, const char *line)
 		(void)!write(STDERR_FILENO, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
 }
 
+int shell_audit_open(struct shell_ctx *ctx)
+{
+	struct audit_opts o = { .session_id = ctx->session_id };
+	const char *db = ctx->cfg && ctx->cfg->audit.db ? ctx->cfg->audit.db : NULL;
+	int r;
+	if (ctx->audit)
+		return 0;
+	if (ctx->cfg && ctx->cfg->audit.key)
+		o.key_path = ctx->cfg->audit.key;
+	r = audit_open(db, &o, &ctx->audit);
+	if (r) {
+		const char *why = audit_strerror(ctx->audit);
+		fprintf(stderr, "agentsh: cannot open the audit store %s: %s; commands do not run "
+			"without an audit trail (check `agentsh doctor`)\n",
+			db ? db : audit_default_path(), why && *why ? why : strerror(r < 0 ? -r : EIO));
+		audit_close(ctx->audit);
+		ctx->audit = NULL;
+		return r < 0 ? r : -EIO;
+	}
+	return 0;
+}
+
+/* The broker that holds `approve` decisions for a human.  Interactive
+ * sessions raise the prompt on the outer terminal (ctx->approve_tty);
+ * otherwise `agentsh approve` answers from another terminal. */
+static int approvals_open(struct shell_ctx *ctx)
+{
+	struct approve_config ac = { .session = ctx->session_id, .session_uid = ctx->acct.uid,
+				     .audit = ctx->audit };
+	char err[512] = "";
+	if (ctx->approvals)
+		return 0;
+	if (ctx->cfg) {
+		ac.approvers_dir = ctx->cfg->approvals.approvers_dir;
+		ac.socket_dir = ctx->cfg->approvals.socket;
+		ac.default_timeout_ms = ctx->cfg->approvals.default_timeout * 1000u;
+		ac.max_pending = ctx->cfg->approvals.max_pending;
+		ac.approver_accounts = (const char *const *)ctx->cfg->approvals.approver_accounts;
+		ac.allow_confirm = ctx->cfg->approvals.human_only;
+	}
+	if (ctx->approve_tty) {
+		ac.on_pending = approve_tty_on_pending;
+		ac.on_resolved = approve_tty_on_resolved;
+		ac.hook_ctx = ctx->approve_tty;
+	}
+	int r = approve_broker_new(&ac, &ctx->approvals, err, sizeof(err));
+	if (r < 0) {
+		fprintf(stderr, "agentsh: cannot start the approval broker: %s\n",
+			err[0] ? err : strerror(-r));
+		ctx->approvals = NULL;
+		return r;
+	}
+	if (ctx->approve_tty)
+		approve_tty_attach(ctx->approve_tty, ctx->approvals);
+	return 0;
+}
+
 int shell_session_open(struct shell_ctx *ctx)
 {
 	struct enforce_config c = {0};
 	int r;
 	if (ctx->enf)
 		return 0;
+	if ((r = shell_audit_open(ctx)) < 0 || (r = approvals_open(ctx)) < 0)
+		return r;
 	c.policy = ctx->policy;
 	c.account.uid = ctx->acct.uid;
 	c.account.gid = ctx->acct.gid;
@@ -323,6 +383,7 @@ int shell_session_open(struct shell_ctx *ctx)
 	c.account.home = ctx->acct.home;
 	c.session_id = ctx->session_id;
 	c.audit = ctx->audit;
+	c.approvals = ctx->approvals;
 	c.workspace = ctx->workspace;
 	c.allow_degraded = ctx->cfg ? ctx->cfg->session.allow_degraded : false;
 	c.hooks.notice = notice_to_stderr;
@@ -342,6 +403,10 @@ void shell_ctx_free(struct shell_ctx *ctx)
 {
 	enforce_session_free(ctx->enf);
 	ctx->enf = NULL;
+	approve_broker_free(ctx->approvals);    /* denies what is still pending */
+	ctx->approvals = NULL;
+	approve_tty_free(ctx->approve_tty);
+	ctx->approve_tty = NULL;
 	audit_close(ctx->audit);        /* flushes; after the supervisor's last events */
 	policy_free(ctx->policy);
 	ctx->policy = NULL;

@@ -12,6 +12,9 @@
 struct policy;
 struct agentsh_config;
 struct enforce_session;
+struct audit;
+struct approve_broker;
+struct approve_tty;
 
 /* ------------------------------------------------------------------ options */
 
@@ -82,6 +85,8 @@ struct shell_ctx {
 	struct policy *policy;
 	struct enforce_session *enf;    /* created lazily by shell_session_open() */
 	struct audit *audit;            /* audit store handle (audit/audit.h); NULL until opened */
+	struct approve_broker *approvals;       /* approve/approve.h; created by shell_session_open */
+	struct approve_tty *approve_tty;        /* interactive only: inline prompts (set before open) */
 	char **envp;                    /* environment for the delegate (owned) */
 	int last_status;                /* $? of the last command */
 	bool exit_requested;            /* a built-in asked the REPL to end */
@@ -92,8 +97,11 @@ struct shell_ctx {
 /* session.c: account, config, policy, environment.  Returns 0 or an exit
  * status (having printed the error). */
 int shell_ctx_init(struct shell_ctx *ctx, const struct shell_opts *o);
-/* Create the enforcement session (once).  0 or -errno, message printed. */
+/* Create the enforcement session (once), with the audit store and the
+ * approval broker it reports to.  0 or -errno, message printed. */
 int shell_session_open(struct shell_ctx *ctx);
+/* Open the audit store (once).  Fails closed: 0 or -errno, message printed. */
+int shell_audit_open(struct shell_ctx *ctx);
 void shell_ctx_free(struct shell_ctx *ctx);
 /* Set (or replace) NAME=VALUE in ctx->envp. */
 int shell_env_set(struct shell_ctx *ctx, const char *name, const char *value);
@@ -116,6 +124,10 @@ int shell_run_oneshot(struct shell_ctx *ctx, const int stdio[3], int *wstatus);
 /* Same, with an explicit delegate argv (argv[0] = absolute path). */
 int shell_run_argv(struct shell_ctx *ctx, char *const *argv, const int stdio[3],
 		   int *wstatus);
+
+/* Plain -c / script / stdin on the caller's stdio, audited; returns the
+ * exit status (124: killed by the policy's command timeout, 126: not run). */
+int shell_run_noninteractive(struct shell_ctx *ctx);
 
 /* wait status -> shell exit status (128+n on a signal). */
 int shell_status_from_wait(int wstatus);
