@@ -363,8 +363,15 @@ int approve_broker_new(const struct approve_config *cfg, struct approve_broker *
 		return -ENOMEM;
 	}
 	if (!cfg->socket_dir || *cfg->socket_dir) {
-		rc = ap_server_start(b, cfg->socket_dir ? cfg->socket_dir : APPROVE_DEFAULT_SOCKET_DIR,
-				     b->session, &b->server, err, errlen);
+		char sd[256];
+		size_t l;
+		/* One socket per session lives in a directory.  A configured
+		 * "/run/agentsh/approve.sock" (the single-socket spelling) means
+		 * the directory "/run/agentsh/approve". */
+		snprintf(sd, sizeof(sd), "%s", cfg->socket_dir ? cfg->socket_dir : APPROVE_DEFAULT_SOCKET_DIR);
+		if ((l = strlen(sd)) > 5 && strcmp(sd + l - 5, ".sock") == 0)
+			sd[l - 5] = 0;
+		rc = ap_server_start(b, sd, b->session, &b->server, err, errlen);
 		if (rc < 0) {
 			approve_broker_free(b);
 			return rc;

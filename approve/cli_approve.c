@@ -422,6 +422,12 @@ int approve_cli(int argc, char **argv)
 	}
 	if ((rc = parse(argc, argv, &c)) != 0)
 		return rc < 0 ? 2 : 0;
+	char sd[256];
+	size_t l;
+	snprintf(sd, sizeof(sd), "%s", c.sockdir);     /* "X.sock" means the directory "X" (as the broker) */
+	if ((l = strlen(sd)) > 5 && strcmp(sd + l - 5, ".sock") == 0)
+		sd[l - 5] = 0;
+	c.sockdir = sd;
 	if (c.relay)
 		return relay(&c);
 	sub = optind < argc ? argv[optind] : "list";
