@@ -149,6 +149,13 @@ const char *policy_sha256(const struct policy *p) { return p->sha256 ? p->sha256
 const struct policy_limits *policy_limits(const struct policy *p) { return &p->limits; }
 const struct policy_audit_settings *policy_audit(const struct policy *p) { return &p->audit; }
 
+void policy_defaults(const struct policy *p, struct policy_default_decisions *o)
+{
+	*o = (struct policy_default_decisions){ p->defaults.commands, p->defaults.network,
+		p->defaults.unix_sockets, p->defaults.file_read, p->defaults.file_write,
+		p->defaults.signals, policy_filters_signals(p) };
+}
+
 size_t policy_file_rule_count(const struct policy *p) { return p->nfiles; }
 int policy_file_rule_get(const struct policy *p, size_t i, struct policy_file_rule_info *o)
 {

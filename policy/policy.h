@@ -277,6 +277,15 @@ struct policy_audit_settings {
 };
 const struct policy_audit_settings *policy_audit(const struct policy *p);
 
+/* The decisions used when no rule matches (the reference's defaults, changed
+ * by a `defaults:` block).  enforce/ needs them too: a policy whose
+ * file_read default is not allow/audit gates every read. */
+struct policy_default_decisions {
+	enum policy_decision commands, network, unix_sockets, file_read, file_write, signals;
+	bool signals_filtered;          /* false: no signal rules, signals not filtered */
+};
+void policy_defaults(const struct policy *p, struct policy_default_decisions *out);
+
 /* ---------------------------------------------------------------- rule iteration
  * For enforce/ (Landlock rules, mount binds, BPF maps), completions/ and show. */
 

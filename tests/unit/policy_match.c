@@ -372,6 +372,11 @@ static void test_defaults_block(void **st)
 	policy_check_unix(p, POLICY_UNIX_CONNECT, "/x", false, &r);
 	assert_int_equal(r.decision, POLICY_ALLOW);
 	assert_true(policy_filters_signals(p));
+	struct policy_default_decisions dd;
+	policy_defaults(p, &dd);
+	assert_int_equal(dd.file_read, POLICY_DENY);
+	assert_int_equal(dd.commands, POLICY_AUDIT);
+	assert_true(dd.signals_filtered);
 	policy_free(p);
 }
 
