@@ -242,6 +242,43 @@ static void test_bad_arguments(void **st)
 	completions_list_free(&l);
 }
 
+/* Lines made of the characters the context reader treats specially, cut at
+ * every position: no crash, no sanitizer report, sorted unique output. */
+static void test_random_lines(void **st)
+{
+	(void)st;
+	static const char *const atoms[] = {
+		" ", "'", "\"", "\\", "$(", "`", ";", "|", "&&", "(", ")", ">", "2>", "<<",
+		"=", "FOO=", "cd", "policy", "check", "file", "signal", "sudo", "./", "d",
+		"fil", "~", "~nosuchuser/", "agx-", "\n", "\t", "--policy", "-", "/", "..",
+	};
+	unsigned seed = 12345;
+	char line[128];
+	for (int iter = 0; iter < 3000; iter++) {
+		size_t n = 0;
+		line[0] = '\0';
+		while (n < 100) {
+			seed = seed * 1103515245u + 12345u;
+			const char *a = atoms[(seed >> 16) % (sizeof(atoms) / sizeof(*atoms))];
+			if (n + strlen(a) >= sizeof(line))
+				break;
+			strcpy(line + n, a);
+			n += strlen(a);
+			if (((seed >> 8) & 7) == 0)
+				break;
+		}
+		size_t len = strlen(line);
+		for (size_t start = 0; start <= len; start += 1 + (len > 40)) {
+			struct completions_list l = { 0 };
+			cur_path = path_one;
+			assert_int_equal(completions_candidates(&ctx, line, start, len, &l), 0);
+			for (size_t i = 1; i < l.n; i++)
+				assert_true(strcmp(l.v[i - 1], l.v[i]) < 0);
+			completions_list_free(&l);
+		}
+	}
+}
+
 static void test_readline_hook(void **st)
 {
 	(void)st;
@@ -289,6 +326,7 @@ int main(void)
 		cmocka_unit_test(test_policy_words),
 		cmocka_unit_test(test_policy_check_names_from_policy_module),
 		cmocka_unit_test(test_bad_arguments),
+		cmocka_unit_test(test_random_lines),
 		cmocka_unit_test(test_readline_hook),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
