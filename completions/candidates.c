@@ -36,7 +36,7 @@ static int command_word(const struct completions_ctx *c, const char *word,
 		return compl_files(ctx_cwd(c), word, true, out);
 	int err = add_builtins(c, word, out);
 	if (!err)
-		err = compl_commands(ctx_path(c), ctx_cwd(c), word, out);
+		err = compl_commands(ctx_path(c), word, out);
 	return err;
 }
 

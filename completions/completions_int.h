@@ -29,8 +29,7 @@ int compl_list_add_n(struct completions_list *l, const char *s, size_t n);
 void compl_list_finish(struct completions_list *l);   /* sort, drop duplicates */
 
 /* Generators: each appends the names starting with prefix. */
-int compl_commands(const char *path, const char *cwd, const char *prefix,
-		   struct completions_list *out);
+int compl_commands(const char *path, const char *prefix, struct completions_list *out);
 int compl_files(const char *cwd, const char *word, bool only_exec_or_dir,
 		struct completions_list *out);
 int compl_policy_words(const struct compl_context *cx, const char *prefix,

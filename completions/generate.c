@@ -71,10 +71,8 @@ static int scan_path_dir(const char *dir, const char *prefix, struct completions
 	return err;
 }
 
-int compl_commands(const char *path, const char *cwd, const char *prefix,
-		   struct completions_list *out)
+int compl_commands(const char *path, const char *prefix, struct completions_list *out)
 {
-	(void)cwd;
 	if (!path)
 		return 0;
 	char *copy = strdup(path), *save = NULL;
