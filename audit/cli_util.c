@@ -28,9 +28,11 @@ int audit_parse_time(const char *s, int64_t *ns)
 	char *end;
 	if (!s || !*s)
 		return -EINVAL;
+	/* bounded so that seconds * 1e9 stays inside int64_t (year 2262) */
+	const long long max_s = 9000000000LL;
 	if (s[0] == '@') {
 		long long v = strtoll(s + 1, &end, 10);
-		if (*end || end == s + 1)
+		if (*end || end == s + 1 || v < 0 || v > max_s)
 			return -EINVAL;
 		*ns = (int64_t)v * 1000000000;
 		return 0;
@@ -38,7 +40,7 @@ int audit_parse_time(const char *s, int64_t *ns)
 	if (isdigit((unsigned char)s[0])) {
 		long long v = strtoll(s, &end, 10);
 		int64_t mul = 0;
-		if (end != s && end[1] == 0) {
+		if (end != s && *end && end[1] == 0 && v >= 0 && v <= max_s / 86400) {
 			switch (*end) {
 			case 's': mul = 1; break;
 			case 'm': mul = 60; break;
@@ -61,7 +63,10 @@ int audit_parse_time(const char *s, int64_t *ns)
 	}
 	if (!e || (*e && strcmp(e, "Z") != 0))
 		return -EINVAL;
-	*ns = (int64_t)timegm(&tm) * 1000000000;
+	time_t t = timegm(&tm);
+	if (t < 0 || t > max_s)
+		return -EINVAL;
+	*ns = (int64_t)t * 1000000000;
 	return 0;
 }
 
