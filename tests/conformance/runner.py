@@ -33,6 +33,7 @@ import difflib
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -147,6 +148,8 @@ def run_one(case, mode, root, timeout, account):
     cwd = os.path.join(root, case.name, mname)
     os.makedirs(cwd)
     env = clean_env(account.pw_dir if account else root)
+    if account:
+        env["USER"] = env["LOGNAME"] = account.pw_name
     ids = {}
     if account:
         os.chown(cwd, account.pw_uid, account.pw_gid)
@@ -155,18 +158,24 @@ def run_one(case, mode, root, timeout, account):
     script = case.script.encode()
     cmd = argv + [case.script] if as_arg else argv
     try:
-        p = subprocess.run(cmd, input=None if as_arg else script,
-                           stdin=subprocess.DEVNULL if as_arg else None,
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                           cwd=cwd, env=env, timeout=timeout, start_new_session=True, **ids)
-    except subprocess.TimeoutExpired as e:
-        return (e.stdout or b"", "timeout after %ss" % timeout, e.stderr or b"")
+        p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL if as_arg else subprocess.PIPE,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             cwd=cwd, env=env, start_new_session=True, **ids)
     except OSError as e:  # e.g. the binary is being rebuilt: a failure of this case, not a crash
         return (b"", "cannot run %s: %s" % (cmd[0], e.strerror), b"")
+    try:
+        out, err = p.communicate(None if as_arg else script, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        try:  # the whole process group: a hung case must not leave a sleep behind
+            os.killpg(p.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        out, err = p.communicate()
+        return (out, "timeout after %ss" % timeout, err)
     rc = p.returncode
     if rc < 0:  # killed by a signal: report it the way a shell's $? does
         rc = 128 - rc
-    return (p.stdout, rc, p.stderr)
+    return (out, rc, err)
 
 
 def show(b):
