@@ -15,7 +15,6 @@
 #include <sys/sysmacros.h>
 #include <linux/magic.h>
 #include <bpf/libbpf.h>
-#include <bpf/btf.h>
 #include "bpf/guard_int.h"
 #include "bpf/libbpf_int.h"
 #include "guard.skel.h"
@@ -85,32 +84,42 @@ static int check_cgroup2(int fd)
 	return sf.f_type == CGROUP2_SUPER_MAGIC ? 0 : -EINVAL;
 }
 
-/* Does tp_btf/sched_process_exit pass group_dead (Linux 6.16+)?  Read from the kernel's
- * BTF: typedef btf_trace_sched_process_exit -> pointer -> prototype (void *, task, bool). */
+/* Does tp_btf/sched_process_exit pass group_dead (Linux 6.16+)?  Learned from the first
+ * load: the program that reads it is refused by the verifier where the tracepoint has no
+ * such argument.  (Asking the kernel BTF directly would parse it a second time: ~40 ms.) */
+static int exit_group_dead = -1;
+
 int guard_exit_has_group_dead(void)
 {
-	static int cached = -1;
-	if (cached >= 0)
-		return cached;
-	struct btf *btf = btf__load_vmlinux_btf();
-	int r = 0;
-	if (btf) {
-		__s32 id = btf__find_by_name_kind(btf, "btf_trace_sched_process_exit", BTF_KIND_TYPEDEF);
-		const struct btf_type *t = id > 0 ? btf__type_by_id(btf, (__u32)id) : NULL;
-		if (t)
-			t = btf__type_by_id(btf, t->type);		/* the pointer */
-		if (t && btf_is_ptr(t))
-			t = btf__type_by_id(btf, t->type);		/* the prototype */
-		r = t && btf_is_func_proto(t) && btf_vlen(t) == 3;
-		btf__free(btf);
-	}
-	cached = r;
-	return r;
+	return exit_group_dead != 0;
 }
 
 struct bpf_program *guard_exit_prog(struct guard_bpf *s)
 {
 	return guard_exit_has_group_dead() ? s->progs.guard_exit : s->progs.guard_exit_legacy;
+}
+
+/* Load, trying the group_dead exit program first unless it is known to be refused. */
+static int load_skel(struct bpf_guard *g)
+{
+	for (;;) {
+		g->skel = guard_bpf__open();
+		if (!g->skel)
+			return errno ? -errno : -ENOMEM;
+		bpf_program__set_autoload(g->skel->progs.guard_exit, exit_group_dead != 0);
+		bpf_program__set_autoload(g->skel->progs.guard_exit_legacy, exit_group_dead == 0);
+		int r = guard_bpf__load(g->skel);
+		if (!r) {
+			if (exit_group_dead < 0)
+				exit_group_dead = 1;
+			return 0;
+		}
+		guard_bpf__destroy(g->skel);
+		g->skel = NULL;
+		if (exit_group_dead >= 0)
+			return r < 0 ? r : -EINVAL;
+		exit_group_dead = 0; /* retry once with the legacy exit program */
+	}
 }
 
 static int attach_tracing(struct guard_bpf *s)
@@ -167,13 +176,8 @@ static int attach_sockets(struct bpf_guard *g)
 static int load_and_attach(struct bpf_guard *g)
 {
 	int r;
-	g->skel = guard_bpf__open();
-	if (!g->skel)
-		return -errno ? -errno : -ENOMEM;
-	bpf_program__set_autoload(g->skel->progs.guard_exit, guard_exit_has_group_dead());
-	bpf_program__set_autoload(g->skel->progs.guard_exit_legacy, !guard_exit_has_group_dead());
-	if ((r = guard_bpf__load(g->skel)))
-		return r < 0 ? r : -EINVAL;
+	if ((r = load_skel(g)))
+		return r;
 	__u32 k = 0, v = (__u32)g->cgfd;
 	if (bpf_map__update_elem(g->skel->maps.scope, &k, sizeof k, &v, sizeof v, BPF_ANY) < 0)
 		return -errno;

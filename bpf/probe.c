@@ -97,12 +97,13 @@ static void probe_progs(struct bpf_probe_report *r)
 		{ BPF_FEAT_RECVMSG6, "guard_recvmsg6", 0 },
 		{ BPF_FEAT_SOCK_CREATE, "guard_sock_create", 0 },
 	};
-	const char *exit_prog = guard_exit_has_group_dead() ? "guard_exit" : "guard_exit_legacy";
 	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
-		int err = try_guard_prog(t[i].prog ? t[i].prog : exit_prog, t[i].attach);
+		int legacy = 0, err = try_guard_prog(t[i].prog ? t[i].prog : "guard_exit", t[i].attach);
+		if (err && !t[i].prog && !try_guard_prog("guard_exit_legacy", 1))
+			err = 0, legacy = 1; /* a kernel before 6.16 */
 		if (err)
 			set_err(r, t[i].f, err, t[i].attach ? "load/attach refused" : "load refused");
-		else if (t[i].f == BPF_FEAT_TP_BTF_EXIT && !guard_exit_has_group_dead())
+		else if (legacy)
 			set(r, t[i].f, 0, "%s", "loads and attaches (no group_dead argument before "
 				  "Linux 6.16: a process exiting from several threads at once may be "
 				  "reported twice)");
