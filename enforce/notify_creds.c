@@ -73,6 +73,39 @@ void nc_leave(struct notify *n, struct ncreds_saved *sv)
 	sv->active = false;
 }
 
+/* Full identity (euid/egid too) for socket operations: SO_PEERCRED and
+ * SCM_CREDENTIALS carry the euid/egid of the task that connects or sends. */
+int nc_enter_net(struct notify *n, struct ncreds_saved *sv)
+{
+	const struct enforce_account *a = &n->cfg.account;
+
+	sv->active = false;
+	if (geteuid() != 0)
+		return 0;
+	if (syscall(SYS_setgroups, a->ngroups, a->groups) < 0)
+		return -errno;
+	if (syscall(SYS_setresgid, -1, a->gid, -1) < 0 || syscall(SYS_setresuid, -1, a->uid, -1) < 0) {
+		syscall(SYS_setresgid, -1, 0, -1);
+		syscall(SYS_setgroups, (size_t)(n->nsup_groups > 0 ? n->nsup_groups : 0), n->sup_groups);
+		return -EPERM;
+	}
+	sv->active = true;
+	return 0;
+}
+
+void nc_leave_net(struct notify *n, struct ncreds_saved *sv)
+{
+	if (!sv->active)
+		return;
+	/* euid 0 again: the kernel restores the effective capabilities. */
+	if (syscall(SYS_setresuid, -1, 0, -1) < 0 || syscall(SYS_setresgid, -1, 0, -1) < 0)
+		abort();
+	if (syscall(SYS_setgroups, (size_t)(n->nsup_groups > 0 ? n->nsup_groups : 0),
+		    n->sup_groups) < 0)
+		abort();
+	sv->active = false;
+}
+
 /* Private cwd/root/umask for this thread, so an emulated create can use the
  * target's umask without touching the rest of the process. */
 int nc_thread_init(void)

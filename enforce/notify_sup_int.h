@@ -82,6 +82,8 @@ int nm_write(struct nreq *r, uint64_t addr, const void *buf, size_t len);
 struct ncreds_saved { bool active; };
 int nc_enter(struct notify *n, struct ncreds_saved *sv);   /* fsuid/fsgid/groups, no caps */
 void nc_leave(struct notify *n, struct ncreds_saved *sv);
+int nc_enter_net(struct notify *n, struct ncreds_saved *sv);  /* + euid/egid */
+void nc_leave_net(struct notify *n, struct ncreds_saved *sv);
 int nc_thread_init(void);                                   /* unshare(CLONE_FS) */
 int nc_umask(pid_t pid, mode_t *out);                       /* the target's umask */
 int nc_tgid(pid_t tid, pid_t *tgid, pid_t *ppid);

@@ -49,7 +49,7 @@ static void h_notice(void *ctx, const char *line)
 	pthread_mutex_unlock(&h_notices.lock);
 }
 
-static bool h_noticed(const char *needle)
+static inline bool h_noticed(const char *needle)
 {
 	bool found = false;
 
@@ -61,7 +61,7 @@ static bool h_noticed(const char *needle)
 	return found;
 }
 
-static void h_clear(void)
+static inline void h_clear(void)
 {
 	pthread_mutex_lock(&h_notices.lock);
 	h_notices.n = 0;
@@ -69,7 +69,7 @@ static void h_clear(void)
 }
 
 /* Replace every "WS" in tmpl by ws. */
-static char *h_subst(const char *tmpl, const char *ws)
+static inline char *h_subst(const char *tmpl, const char *ws)
 {
 	size_t cap = strlen(tmpl) * 4 + strlen(ws) * 64 + 1;
 	char *out = malloc(cap), *o = out;
@@ -86,7 +86,7 @@ static char *h_subst(const char *tmpl, const char *ws)
 	return out;
 }
 
-static struct policy *h_policy(const char *tmpl, const char *ws)
+static inline struct policy *h_policy(const char *tmpl, const char *ws)
 {
 	struct policy_vars v = { .home = ws, .workspace = ws, .project_root = ws, .tmpdir = "/tmp",
 				 .user = "nobody" };
@@ -114,7 +114,7 @@ struct h_opts {
 };
 
 /* Run fn(arg) in a forked child under the filter; returns its wait status. */
-static int h_run(const struct policy *p, int (*fn)(void *), void *arg, struct h_opts *o)
+static inline int h_run(const struct policy *p, int (*fn)(void *), void *arg, struct h_opts *o)
 {
 	int sv[2];
 	struct h_opts def = { 0 };
@@ -194,7 +194,7 @@ static int h_run(const struct policy *p, int (*fn)(void *), void *arg, struct h_
 }
 
 /* exit code of the child, or 1000 + signal */
-static int h_code(int status)
+static inline int h_code(int status)
 {
 	if (status < 0)
 		return -1;
@@ -204,7 +204,7 @@ static int h_code(int status)
 }
 
 /* A world-writable scratch workspace. */
-static void h_mkws(char *ws, size_t len, const char *tag)
+static inline void h_mkws(char *ws, size_t len, const char *tag)
 {
 	snprintf(ws, len, "/tmp/agentsh-notify-%s-XXXXXX", tag);
 	if (!mkdtemp(ws))
@@ -212,7 +212,7 @@ static void h_mkws(char *ws, size_t len, const char *tag)
 	chmod(ws, 0777);
 }
 
-static void h_rmrf(const char *path)
+static inline void h_rmrf(const char *path)
 {
 	char cmd[PATH_MAX + 32];
 
