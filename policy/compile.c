@@ -1100,7 +1100,9 @@ int policy_compile(struct ynode *root, const char *file, const struct policy_var
 		defaults_section(c, n);
 	if (c->oom)
 		return -ENOMEM;
-	return c->errors ? -EINVAL : 0;
+	if (c->errors)
+		return -EINVAL;
+	return fidx_build(p->files, p->nfiles, &p->fidx);
 }
 
 /* ------------------------------------------------------------ freeing */
@@ -1209,5 +1211,5 @@ void policy_free_contents(struct policy *p)
 	free(p->description);
 	free(p->source);
 	free(p->sha256);
-	free(p->file_globs_view);
+	fidx_free(p->fidx);
 }

@@ -100,21 +100,16 @@ int policy_check_file(const struct policy *p, enum policy_file_op op, const char
 	}
 	size_t len = strlen(path);
 	uint32_t bit = POLICY_FILE_OP_BIT(op);
-	for (size_t i = 0; i < p->nfiles; i++) {
+	long i = fidx_first(p->fidx, p->files, bit, path, len);
+	if (i >= 0) {
 		const struct file_rule *r = &p->files[i];
-		if (!(r->ops & bit))
-			continue;
-		for (size_t g = 0; g < r->nglobs; g++) {
-			if (!glob_match(&r->globs[g], path, len))
-				continue;
-			res_rule(res, &r->c, i);
-			if (r->c.decision == POLICY_REDIRECT)
-				file_redirect(r, path, res);
-			if (r->c.message)
-				render_message(r->c.message, res->message, sizeof(res->message), path, NULL, 0,
-					       NULL, -1, policy_file_op_name(op), r->c.name);
-			return 0;
-		}
+		res_rule(res, &r->c, (size_t)i);
+		if (r->c.decision == POLICY_REDIRECT)
+			file_redirect(r, path, res);
+		if (r->c.message)
+			render_message(r->c.message, res->message, sizeof(res->message), path, NULL, 0,
+				       NULL, -1, policy_file_op_name(op), r->c.name);
+		return 0;
 	}
 	if (bit & POLICY_FILE_READ_OPS)
 		res_default(res, p->defaults.file_read,

@@ -144,6 +144,14 @@ struct policy_defaults {
 	bool signals_set;
 };
 
+/* findex.c: the file rule index */
+#define FIDX_MAX_DEPTH 32
+struct fidx;
+int fidx_build(const struct file_rule *rules, size_t nrules, struct fidx **out);
+void fidx_free(struct fidx *x);
+long fidx_first(const struct fidx *x, const struct file_rule *rules, uint32_t bit, const char *path,
+		size_t len);
+
 struct policy {
 	char *name, *description, *source, *sha256;
 	unsigned version;
@@ -160,8 +168,7 @@ struct policy {
 	struct policy_limits limits;
 	struct policy_audit_settings audit;
 	struct policy_defaults defaults;
-	/* views for the iterators */
-	const char ***file_globs_view;
+	struct fidx *fidx;                      /* NULL: linear scan */
 };
 
 /* compile.c */

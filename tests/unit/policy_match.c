@@ -165,6 +165,69 @@ static void test_files_order_and_vars(void **st)
 	policy_free(p);
 }
 
+/* The file rule index must give exactly the first matching rule of a linear
+ * scan: random policies and paths, checked against policy_glob_match over the
+ * rules in order. */
+static void test_file_index_differential(void **st)
+{
+	(void)st;
+	static const char *const segs[] = { "a", "b", "ab", "*", "**", "?b", "a*", ".env", "{a,b}", "[ab]" };
+	static const char *const psegs[] = { "a", "b", "ab", "bb", ".env", "x" };
+	static const enum policy_file_op ops[] = { POLICY_FILE_READ, POLICY_FILE_WRITE, POLICY_FILE_DELETE };
+	static const char *const opw[] = { "read", "write", "delete", "\"*\"" };
+	unsigned seed = 777;
+	for (int round = 0; round < 300; round++) {
+		char y[8192];
+		size_t n = (size_t)snprintf(y, sizeof(y), "version: 1\nname: r\nfile_rules:\n");
+		int nr = 1 + (int)(rand_r(&seed) % 12);
+		for (int r = 0; r < nr; r++) {
+			n += (size_t)snprintf(y + n, sizeof(y) - n, "  - name: r%d\n    operations: [%s]\n    decision: %s\n    paths: [",
+					      r, opw[rand_r(&seed) % 4], r % 2 ? "allow" : "deny");
+			int ng = 1 + (int)(rand_r(&seed) % 3);
+			for (int g = 0; g < ng; g++) {
+				n += (size_t)snprintf(y + n, sizeof(y) - n, "%s\"", g ? ", " : "");
+				if (rand_r(&seed) % 4 == 0)
+					n += (size_t)snprintf(y + n, sizeof(y) - n, "**");
+				int depth = 1 + (int)(rand_r(&seed) % 4);
+				for (int d = 0; d < depth; d++)
+					n += (size_t)snprintf(y + n, sizeof(y) - n, "/%s", segs[rand_r(&seed) % 10]);
+				n += (size_t)snprintf(y + n, sizeof(y) - n, "\"");
+			}
+			n += (size_t)snprintf(y + n, sizeof(y) - n, "]\n");
+		}
+		struct policy *p = NULL;
+		if (policy_load_buffer(y, n, "r", &V, &p, NULL)) {
+			fail_msg("random policy did not load:\n%s", y);
+		}
+		for (int t = 0; t < 200; t++) {
+			char path[256];
+			size_t pl = 0;
+			int depth = 1 + (int)(rand_r(&seed) % 5);
+			for (int d = 0; d < depth; d++)
+				pl += (size_t)snprintf(path + pl, sizeof(path) - pl, "/%s", psegs[rand_r(&seed) % 6]);
+			enum policy_file_op op = ops[rand_r(&seed) % 3];
+			long want = -1;
+			for (size_t r = 0; want < 0 && r < policy_file_rule_count(p); r++) {
+				struct policy_file_rule_info fi;
+				policy_file_rule_get(p, r, &fi);
+				if (!(fi.ops & POLICY_FILE_OP_BIT(op)))
+					continue;
+				for (size_t g = 0; g < fi.nglobs; g++)
+					if (policy_glob_match(fi.globs[g], path) == 1) {
+						want = (long)r;
+						break;
+					}
+			}
+			struct policy_result res;
+			policy_check_file(p, op, path, &res);
+			if (res.rule_index != want)
+				fail_msg("path %s op %d: index says rule %d, linear scan %ld, policy:\n%s", path, op,
+					 res.rule_index, want, y);
+		}
+		policy_free(p);
+	}
+}
+
 static void test_var_values_are_literal(void **st)
 {
 	(void)st;
@@ -433,6 +496,7 @@ int main(void)
 		cmocka_unit_test(test_globs),
 		cmocka_unit_test(test_glob_differential),
 		cmocka_unit_test(test_files_order_and_vars),
+		cmocka_unit_test(test_file_index_differential),
 		cmocka_unit_test(test_var_values_are_literal),
 		cmocka_unit_test(test_commands),
 		cmocka_unit_test(test_command_vars),
