@@ -1,0 +1,202 @@
+/* Unix and inet sockets under the real supervisor: denied names and
+ * addresses fail, allowed ones connect with the account's credentials. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/un.h>
+
+#include "enforce_notify_harness.h"
+
+static const char *POLICY =
+	"version: 1\n"
+	"name: notify-sock-test\n"
+	"file_rules:\n"
+	"  - name: all\n"
+	"    paths: [\"/**\"]\n"
+	"    operations: [\"*\"]\n"
+	"    decision: allow\n"
+	"unix_socket_rules:\n"
+	"  - name: deny-secret-sock\n"
+	"    paths: [\"WS/denied.sock\", \"@secret-abstract\"]\n"
+	"    decision: deny\n"
+	"  - name: ws\n"
+	"    paths: [\"WS/**\", \"@ok-abstract\"]\n"
+	"    decision: allow\n"
+	"network_rules:\n"
+	"  - name: deny-dot2\n"
+	"    cidrs: [\"127.0.0.2/32\"]\n"
+	"    decision: deny\n"
+	"  - name: loopback\n"
+	"    cidrs: [\"127.0.0.0/8\"]\n"
+	"    decision: allow\n";
+
+static char ws[256];
+static struct policy *pol;
+static int lsn_ok = -1, lsn_denied = -1, lsn_tcp = -1, lsn_abs = -1;
+static int tcp_port;
+
+#define FAIL(n) do { fprintf(stderr, "child: step %d: %s\n", n, strerror(errno)); return n; } while (0)
+
+static int listen_unix(const char *path, bool abstract)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	socklen_t l;
+	int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (abstract) {
+		snprintf(a.sun_path + 1, sizeof a.sun_path - 1, "%s", path);
+		l = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + strlen(path));
+	} else {
+		snprintf(a.sun_path, sizeof a.sun_path, "%s", path);
+		l = sizeof a;
+	}
+	if (s < 0 || bind(s, (void *)&a, l) < 0 || listen(s, 8) < 0)
+		return -1;
+	if (!abstract)
+		chmod(path, 0777);
+	return s;
+}
+
+static int setup(void **s)
+{
+	(void)s;
+	char p[512];
+	h_mkws(ws, sizeof ws, "sock");
+	pol = h_policy(POLICY, ws);
+	snprintf(p, sizeof p, "%s/ok.sock", ws);
+	lsn_ok = listen_unix(p, false);
+	snprintf(p, sizeof p, "%s/denied.sock", ws);
+	lsn_denied = listen_unix(p, false);
+	lsn_abs = listen_unix("ok-abstract", true);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_ANY) };
+	socklen_t al = sizeof a;
+	lsn_tcp = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (lsn_tcp < 0 || bind(lsn_tcp, (void *)&a, sizeof a) < 0 || listen(lsn_tcp, 8) < 0 ||
+	    getsockname(lsn_tcp, (void *)&a, &al) < 0)
+		return -1;
+	tcp_port = ntohs(a.sin_port);
+	return pol && lsn_ok >= 0 && lsn_denied >= 0 && lsn_abs >= 0 ? 0 : -1;
+}
+
+static int teardown(void **s)
+{
+	(void)s;
+	close(lsn_ok);
+	close(lsn_denied);
+	close(lsn_abs);
+	close(lsn_tcp);
+	policy_free(pol);
+	h_rmrf(ws);
+	return 0;
+}
+
+static int conn_unix(const char *name, bool abstract)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	socklen_t l;
+	int s = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	if (abstract) {
+		snprintf(a.sun_path + 1, sizeof a.sun_path - 1, "%s", name);
+		l = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + strlen(name));
+	} else {
+		snprintf(a.sun_path, sizeof a.sun_path, "%s", name);
+		l = sizeof a;
+	}
+	int rc = connect(s, (void *)&a, l);
+	int e = errno;
+	close(s);
+	errno = e;
+	return rc;
+}
+
+static int conn_tcp(const char *ip)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)tcp_port) };
+	inet_pton(AF_INET, ip, &a.sin_addr);
+	int s = socket(AF_INET, SOCK_STREAM, 0);
+	int rc = connect(s, (void *)&a, sizeof a);
+	int e = errno;
+	close(s);
+	errno = e;
+	return rc;
+}
+
+static int c_sockets(void *a)
+{
+	(void)a;
+	char p[512], l[512];
+	snprintf(p, sizeof p, "%s/ok.sock", ws);
+	if (conn_unix(p, false) < 0)
+		FAIL(10);
+	snprintf(p, sizeof p, "%s/denied.sock", ws);
+	if (conn_unix(p, false) == 0 || errno != EACCES)
+		FAIL(11);
+	/* through a symlink with an allowed name */
+	snprintf(l, sizeof l, "%s/innocent.sock", ws);
+	if (symlink(p, l) < 0)
+		FAIL(12);
+	if (conn_unix(l, false) == 0 || errno != EACCES)
+		FAIL(13);
+	if (conn_unix("secret-abstract", true) == 0 || errno != EACCES)
+		FAIL(14);
+	if (conn_unix("ok-abstract", true) < 0)
+		FAIL(15);
+	/* bind creates the socket file as the account */
+	int s = socket(AF_UNIX, SOCK_DGRAM, 0);
+	struct sockaddr_un b = { .sun_family = AF_UNIX };
+	if (snprintf(b.sun_path, sizeof b.sun_path, "%s/mine.sock", ws) < 0)
+		FAIL(20);
+	if (bind(s, (void *)&b, sizeof b) < 0)
+		FAIL(16);
+	/* sendto a denied name */
+	if (snprintf(b.sun_path, sizeof b.sun_path, "%s/denied.sock", ws) < 0)
+		FAIL(21);
+	if (sendto(s, "x", 1, 0, (void *)&b, sizeof b) >= 0 || errno != EACCES)
+		FAIL(17);
+	close(s);
+	if (conn_tcp("127.0.0.1") < 0)
+		FAIL(18);
+	if (conn_tcp("127.0.0.2") == 0 || errno != EACCES)
+		FAIL(19);
+	return 0;
+}
+
+static void t_sockets(void **s)
+{
+	(void)s;
+	h_clear();
+	assert_int_equal(h_code(h_run(pol, c_sockets, NULL, NULL)), 0);
+	/* the allowed connection arrived with the account's credentials */
+	int c = accept(lsn_ok, NULL, NULL);
+	assert_true(c >= 0);
+	struct ucred uc;
+	socklen_t ul = sizeof uc;
+	assert_int_equal(getsockopt(c, SOL_SOCKET, SO_PEERCRED, &uc, &ul), 0);
+	assert_int_equal(uc.uid, H_UID);
+	assert_int_equal(uc.gid, H_GID);
+	close(c);
+	char p[512];
+	struct stat st;
+	snprintf(p, sizeof p, "%s/mine.sock", ws);
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_uid, H_UID);
+	assert_true(h_noticed("deny-secret-sock"));
+	assert_true(h_noticed("deny-dot2"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(t_sockets),
+	};
+	if (geteuid() != 0) {
+		printf("needs root: the supervisor switches to the target's uid\n");
+		return 77;
+	}
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
