@@ -30,6 +30,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC); /* allocating 16k entries up front costs load time */
 	__uint(max_entries, 16384);
 	__type(key, __u32);
 	__type(value, struct guard_expect);
