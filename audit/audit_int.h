@@ -38,6 +38,8 @@ struct audit {
 	sqlite3 *db;                    /* caller's connection (verify, queries) */
 	sqlite3 *wdb;                   /* the writer thread's own connection */
 	sqlite3_stmt *wst[8];           /* writer's cached statements */
+	unsigned char *cbuf;            /* writer's canonical-serialisation buffer */
+	size_t ccap;
 	struct audit_hmac *mac;         /* writer thread only */
 	unsigned char key[AUDIT_KEY_LEN];
 	bool have_key;

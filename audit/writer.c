@@ -271,16 +271,14 @@ static int wexec(struct audit *a, const char *sql)
 
 static int append(struct audit *a, struct audit_rec *batch, int64_t *last, unsigned char link[AUDIT_LINK_LEN])
 {
-	static __thread unsigned char *cbuf;
-	static __thread size_t ccap;
 	int64_t seq = 0;
 	int rc = read_tail(a, &seq, link);
 	for (struct audit_rec *r = batch; !rc && r; r = r->next) {
 		r->seq = ++seq;
-		ssize_t n = audit_canon(&r->ev, r->seq, &cbuf, &ccap);
+		ssize_t n = audit_canon(&r->ev, r->seq, &a->cbuf, &a->ccap);
 		if (n < 0)
 			return (int)n;
-		if ((rc = audit_hmac2(a->mac, link, AUDIT_LINK_LEN, cbuf, (size_t)n, link)))
+		if ((rc = audit_hmac2(a->mac, link, AUDIT_LINK_LEN, a->cbuf, (size_t)n, link)))
 			return audit_seterr(a, rc, "audit: HMAC computation failed (OpenSSL)");
 		bind_event(a->wst[ST_INSERT], &r->ev, r->seq, link);
 		rc = step(a, a->wst[ST_INSERT]);
@@ -423,6 +421,9 @@ void audit_writer_stop(struct audit *a)
 	}
 	sqlite3_close(a->wdb);
 	a->wdb = NULL;
+	free(a->cbuf);
+	a->cbuf = NULL;
+	a->ccap = 0;
 	free_list(a->q_head);
 	a->q_head = NULL;
 	a->q_tail = &a->q_head;
