@@ -110,6 +110,7 @@ struct h_opts {
 	struct bpf_guard *bpf;
 	const char *trash_dir;
 	const char *cgroup_rel;
+	const char *cgroup_dir;         /* the child joins this cgroup v2 directory */
 	struct notify_stats stats;      /* out */
 };
 
@@ -128,6 +129,14 @@ static inline int h_run(const struct policy *p, int (*fn)(void *), void *arg, st
 	if (pid == 0) {
 		close(sv[0]);
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (o->cgroup_dir) {
+			char cp[PATH_MAX];
+			snprintf(cp, sizeof cp, "%s/cgroup.procs", o->cgroup_dir);
+			int cfd = open(cp, O_WRONLY);
+			if (cfd < 0 || write(cfd, "0", 1) != 1)
+				_exit(206);
+			close(cfd);
+		}
 		if (!o->as_root) {
 			gid_t g = H_GID;
 			if (setgroups(1, &g) < 0 || setresgid(H_GID, H_GID, H_GID) < 0 ||
