@@ -30,7 +30,7 @@ fi
 # tab LINE REGEX DESC: type LINE, Tab, X (marks where completion left the cursor)
 tab() {
 	tm_type "$1"; tm_keys Tab; sleep 0.5; tm_type X
-	check "$3" tm_wait "$2" 5
+	check "$3" tm_wait "$2" 8
 	tm_keys C-u; sleep 0.2
 }
 tab "docto" 'doctor X$' "first word: the agentsh built-in doctor"

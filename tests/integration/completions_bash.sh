@@ -71,13 +71,13 @@ eq "global option value still works" "all blocked none summary" "$(comp agentsh 
 # Real readline: an interactive bash on a terminal, Tab after "policy ch".
 if command -v tmux >/dev/null 2>&1; then
 	tm_start 100 20 env -i HOME="$TMPD" HISTFILE=/dev/null TERM=xterm PS1='PROMPT$ ' bash --norc --noprofile -i
-	if tm_wait 'PROMPT\$' 5; then
+	if tm_wait 'PROMPT\$' 15; then
 		tm_type ". '$SCRIPT'"; tm_keys Enter
 		# the X typed after Tab shows the space completion added (tmux trims trailing blanks)
 		tm_type "agentsh policy ch"; tm_keys Tab; sleep 0.3; tm_type X
-		check "Tab completes 'policy ch' to 'policy check '" tm_wait 'agentsh policy check X$' 5
+		check "Tab completes 'policy ch' to 'policy check '" tm_wait 'agentsh policy check X$' 8
 		tm_keys C-u; tm_type "agentsh --ev"; tm_keys Tab; sleep 0.3; tm_type X
-		check "Tab completes '--ev' to '--events '" tm_wait 'agentsh --events X$' 5
+		check "Tab completes '--ev' to '--events '" tm_wait 'agentsh --events X$' 8
 	else
 		nok "interactive bash did not show its prompt"
 	fi

@@ -17,14 +17,14 @@ printf '#!/bin/sh\n' > "$W/bin/agx-tool" && chmod 755 "$W/bin/agx-tool"
 touch "$W/cwd/"'cost$5'
 
 tm_start 120 40 env TERM=xterm INPUTRC=/dev/null "$RL" "$W/cwd" "$W/bin" policy help
-tm_wait '^rl>' 5 || { tm_kill; nok "the readline tool showed no prompt"; done_testing; }
+tm_wait '^rl>' 15 || { tm_kill; nok "the readline tool showed no prompt"; done_testing; }
 
 # tab TEXT EXPECTED DESC: type TEXT, press Tab, type X and Enter; the tool
 # echoes the accepted line as LINE[...] (X marks where completion left the cursor).
 tab() {
 	tm_type "$1"; tm_keys Tab; sleep 0.3
 	tm_type X; tm_keys Enter
-	check "$3" tm_wait "^LINE\[$(printf '%s' "$2" | sed 's/[][\\.*^$()|+?{}]/\\&/g')X\]$" 5
+	check "$3" tm_wait "^LINE\[$(printf '%s' "$2" | sed 's/[][\\.*^$()|+?{}]/\\&/g')X\]$" 8
 }
 tab "agx-t" "agx-tool " "command on PATH"
 tab "pol" "policy " "built-in name"

@@ -12,13 +12,13 @@ tm_start 120 30 env -i HOME="$TMPD/home" TERM=xterm zsh -f -i
 tm_wait '.' 5 >/dev/null || true
 tm_type "cd '$TMPD/w'; fpath=('$SRC' \$fpath); autoload -Uz compinit; compinit -u -D; PS1='PROMPT%% '"
 tm_keys Enter
-tm_wait '^PROMPT%' 5 || { nok "zsh did not show its prompt"; tm_kill; done_testing; }
+tm_wait '^PROMPT%' 15 || { nok "zsh did not show its prompt"; tm_kill; done_testing; }
 
 # tab LINE REGEX DESC: type LINE, press Tab, type X (it shows where completion
 # left the cursor), check the screen, clear the line.
 tab() {
 	tm_type "$1"; tm_keys Tab; sleep 0.4; tm_type X
-	check "$3" tm_wait "$2" 5
+	check "$3" tm_wait "$2" 8
 	tm_keys C-u; tm_keys C-l; sleep 0.2
 }
 tab "agentsh policy ch" 'agentsh policy check X$' "policy subcommand"
@@ -43,7 +43,7 @@ tab "agentsh trash --older" 'agentsh trash --older-than=X$' "trash option"
 
 # A list: several candidates with their descriptions.
 tm_type "agentsh policy check "; tm_keys Tab
-check "policy check lists the kinds" tm_wait 'signal +-- sending a signal' 5
+check "policy check lists the kinds" tm_wait 'signal +-- sending a signal' 8
 tm_keys C-u
 tm_kill
 done_testing
