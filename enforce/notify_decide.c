@@ -169,8 +169,11 @@ static bool worth_auditing(struct nreq *r, const struct ndecision *d, bool allow
 {
 	const struct policy_audit_settings *s = policy_audit(r->n->cfg.policy);
 
+	/* Every refusal and every non-plain decision (audit, redirect, soft
+	 * delete, approve, absorb) is recorded; plain allows when the policy's
+	 * audit.log_allowed asks for them. */
 	if (d->res.decision != POLICY_ALLOW || !allowed)
-		return !s || s->log_denied || allowed;
+		return true;
 	return !s || s->log_allowed;
 }
 
