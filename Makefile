@@ -134,6 +134,12 @@ $(B)/bpf/%.bpf.o: bpf/%.bpf.c $(B)/bpf/vmlinux.h $(wildcard bpf/*.bpf.h)
 $(B)/bpf/%.skel.h: $(B)/bpf/%.bpf.o
 	$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
 
+# Minimal CO-RE BTF of this kernel for each BPF object, embedded in the loader (docs/bpf.md).
+$(bpf_OBJ): $(patsubst %.skel.h,%.minbtf.h,$(BPF_SKEL))
+$(B)/bpf/%.minbtf.h: $(B)/bpf/%.bpf.o bpf/embed_minbtf.sh
+	$(BPFTOOL) gen min_core_btf /sys/kernel/btf/vmlinux $(B)/bpf/$*.min.btf $<
+	sh bpf/embed_minbtf.sh $* $(B)/bpf/$*.min.btf /sys/kernel/notes > $@.tmp && mv $@.tmp $@
+
 # Unit tests (cmocka): tests/unit/<module>_*.c, linked with every module library.
 # tests/unit/test_*.c are shared helpers linked into each.
 $(B)/tests/unit/%: $(B)/tests/unit/%.o $(UNIT_HELP) $(LIBS_A)

@@ -2,7 +2,7 @@
  *
  * One bpf_guard covers every task in one cgroup v2 directory and its descendants:
  *   - exec verification: every exec in the session must have been announced with
- *     bpf_guard_expect_exec() by the notifier that decided it; at tp_btf/sched_process_exec
+ *     bpf_guard_expect_exec() by the notifier that decided it; at the sched_process_exec tracepoint
  *     the inode that really runs is compared with the announced one and the process is
  *     SIGKILLed before its first user instruction when they differ or nothing was announced;
  *   - process events (exec, fork, exit) through a ring buffer;
@@ -159,10 +159,10 @@ int bpf_guard_fd(const struct bpf_guard *g);
 /* ---- diagnostics for `agentsh doctor` ---- */
 
 enum bpf_feature {
-	BPF_FEAT_TP_BTF_EXEC = 0, /* tp_btf/sched_process_exec (exec verification, events) */
+	BPF_FEAT_TP_BTF_EXEC = 0, /* sched_process_exec tracepoint, raw_tp (exec verification, events) */
 	BPF_FEAT_TP_BTF_FORK,
 	BPF_FEAT_TP_BTF_EXIT,
-	BPF_FEAT_SEND_SIGNAL,	  /* bpf_send_signal from tp_btf */
+	BPF_FEAT_SEND_SIGNAL,	  /* bpf_send_signal from the exec tracepoint */
 	BPF_FEAT_RINGBUF,
 	BPF_FEAT_CONNECT4,
 	BPF_FEAT_CONNECT6,
@@ -179,7 +179,7 @@ enum bpf_feature {
 };
 
 struct bpf_feature_status {
-	const char *name;   /* "tp_btf/sched_process_exec", ... (static string) */
+	const char *name;   /* "raw_tp/sched_process_exec", ... (static string) */
 	bool ok;
 	int err;	    /* -errno of the failed load/attach when !ok */
 	char detail[256];   /* why not / where (e.g. the cgroup2 mount point) */

@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /* agentsh session guard: everything a session needs from eBPF, scoped to one cgroup v2
  * subtree.  Tracing programs filter with bpf_current_task_under_cgroup(); the socket
- * programs are attached to the cgroup itself.  BPF LSM and fentry are refused on the
+ * programs are attached to the cgroup itself.  The tracepoints are raw_tp, not tp_btf:
+ * tp_btf makes libbpf parse the whole kernel BTF at every load (~10 ms CPU here); raw_tp
+ * with every kernel read through BPF_CORE_READ needs only the CO-RE relocations, which the
+ * loader resolves against a minimal BTF embedded at build time (see guard.c).  tracefs is
+ * not needed either way.  BPF LSM and fentry are refused on the
  * target kernel, so exec *verification* (not prevention) runs at sched_process_exec:
  * the new image is set up but no user instruction has run, and a SIGKILL queued here is
  * delivered on the way back to user space. */
@@ -124,7 +128,7 @@ static __always_inline __u32 verdict(const struct guard_expect *x, __u64 dev, __
 	return (x->dev == dev && x->ino == ino) ? GWHY_NONE : GWHY_MISMATCH;
 }
 
-SEC("tp_btf/sched_process_exec")
+SEC("raw_tp/sched_process_exec")
 int BPF_PROG(guard_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
 	if (!in_scope())
@@ -168,7 +172,7 @@ int BPF_PROG(guard_exec, struct task_struct *p, pid_t old_pid, struct linux_binp
 	return 0;
 }
 
-SEC("tp_btf/sched_process_fork")
+SEC("raw_tp/sched_process_fork")
 int BPF_PROG(guard_fork, struct task_struct *parent, struct task_struct *child)
 {
 	if (!in_scope())
@@ -202,8 +206,9 @@ static __always_inline void on_exit(struct task_struct *p, int group_dead)
 	submit(e, 0);
 }
 
-/* Kernels from 6.16 pass group_dead: exactly one thread of a process sees it true. */
-SEC("tp_btf/sched_process_exit")
+/* Kernels from 6.16 pass group_dead: exactly one thread of a process sees it true.  On
+ * older kernels the tracepoint has one argument and attaching this program fails. */
+SEC("raw_tp/sched_process_exit")
 int BPF_PROG(guard_exit, struct task_struct *p, bool group_dead)
 {
 	if (in_scope())
@@ -212,9 +217,9 @@ int BPF_PROG(guard_exit, struct task_struct *p, bool group_dead)
 }
 
 /* Older kernels: signal->live is already decremented here, but two threads exiting at
- * once can both read 0, so a process may be reported twice.  The loader picks this
- * program only when the tracepoint has no group_dead argument. */
-SEC("tp_btf/sched_process_exit")
+ * once can both read 0, so a process may be reported twice.  The loader attaches this
+ * program only when the one above cannot be attached. */
+SEC("raw_tp/sched_process_exit")
 int BPF_PROG(guard_exit_legacy, struct task_struct *p)
 {
 	if (in_scope())

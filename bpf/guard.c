@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <arpa/inet.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/sysmacros.h>
@@ -18,6 +19,7 @@
 #include "bpf/guard_int.h"
 #include "bpf/libbpf_int.h"
 #include "guard.skel.h"
+#include "guard.minbtf.h"
 
 #define PROC_PID_INIT_INO 0xEFFFFFFCu
 
@@ -84,9 +86,8 @@ static int check_cgroup2(int fd)
 	return sf.f_type == CGROUP2_SUPER_MAGIC ? 0 : -EINVAL;
 }
 
-/* Does tp_btf/sched_process_exit pass group_dead (Linux 6.16+)?  Learned from the first
- * load: the program that reads it is refused by the verifier where the tracepoint has no
- * such argument.  (Asking the kernel BTF directly would parse it a second time: ~40 ms.) */
+/* Does sched_process_exit pass group_dead (Linux 6.16+)?  Learned from the first attach:
+ * a raw_tp program reading an argument the tracepoint does not have cannot be attached. */
 static int exit_group_dead = -1;
 
 int guard_exit_has_group_dead(void)
@@ -94,32 +95,75 @@ int guard_exit_has_group_dead(void)
 	return exit_group_dead != 0;
 }
 
-struct bpf_program *guard_exit_prog(struct guard_bpf *s)
+/* The minimal BTF embedded at build time is valid only for the kernel it was cut from:
+ * the build-id notes must match byte for byte, else libbpf parses the full kernel BTF. */
+static int kernel_is_build_kernel(void)
 {
-	return guard_exit_has_group_dead() ? s->progs.guard_exit : s->progs.guard_exit_legacy;
+	unsigned char buf[sizeof guard_kernel_notes + 1];
+	int fd = open("/sys/kernel/notes", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	ssize_t n = read(fd, buf, sizeof buf);
+	close(fd);
+	return n == (ssize_t)sizeof guard_kernel_notes && !memcmp(buf, guard_kernel_notes, (size_t)n);
 }
 
-/* Load, trying the group_dead exit program first unless it is known to be refused. */
-static int load_skel(struct bpf_guard *g)
+/* A memfd holding the minimal BTF; path is what libbpf opens.  -1 when not usable. */
+static int min_btf_fd(char *path, size_t len)
 {
-	for (;;) {
-		g->skel = guard_bpf__open();
-		if (!g->skel)
-			return errno ? -errno : -ENOMEM;
-		bpf_program__set_autoload(g->skel->progs.guard_exit, exit_group_dead != 0);
-		bpf_program__set_autoload(g->skel->progs.guard_exit_legacy, exit_group_dead == 0);
-		int r = guard_bpf__load(g->skel);
-		if (!r) {
-			if (exit_group_dead < 0)
-				exit_group_dead = 1;
+	if (!kernel_is_build_kernel())
+		return -1;
+	int fd = memfd_create("agentsh-min-btf", MFD_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	if (write(fd, guard_min_btf, sizeof guard_min_btf) != (ssize_t)sizeof guard_min_btf) {
+		close(fd);
+		return -1;
+	}
+	snprintf(path, len, "/proc/self/fd/%d", fd);
+	return fd;
+}
+
+int guard_skel_load(struct guard_bpf **out, const char *only)
+{
+	char path[64];
+	struct bpf_program *p;
+	int bfd = min_btf_fd(path, sizeof path), r;
+	LIBBPF_OPTS(bpf_object_open_opts, opts, .btf_custom_path = bfd >= 0 ? path : NULL);
+	struct guard_bpf *s = guard_bpf__open_opts(&opts);
+	if (!s) {
+		r = errno ? -errno : -ENOMEM;
+	} else {
+		if (only)
+			bpf_object__for_each_program(p, s->obj)
+				bpf_program__set_autoload(p, !strcmp(bpf_program__name(p), only));
+		r = guard_bpf__load(s);
+		r = r < 0 ? r : (r ? -EINVAL : 0);
+	}
+	if (bfd >= 0)
+		close(bfd);
+	if (r && s) {
+		guard_bpf__destroy(s);
+		s = NULL;
+	}
+	*out = s;
+	return r;
+}
+
+static int attach_exit(struct guard_bpf *s)
+{
+	if (exit_group_dead != 0) {
+		s->links.guard_exit = bpf_program__attach(s->progs.guard_exit);
+		if (s->links.guard_exit) {
+			exit_group_dead = 1;
 			return 0;
 		}
-		guard_bpf__destroy(g->skel);
-		g->skel = NULL;
-		if (exit_group_dead >= 0)
-			return r < 0 ? r : -EINVAL;
-		exit_group_dead = 0; /* retry once with the legacy exit program */
+		if (errno != EINVAL || exit_group_dead == 1)
+			return -errno;
+		exit_group_dead = 0;
 	}
+	s->links.guard_exit_legacy = bpf_program__attach(s->progs.guard_exit_legacy);
+	return s->links.guard_exit_legacy ? 0 : -errno;
 }
 
 static int attach_tracing(struct guard_bpf *s)
@@ -130,11 +174,7 @@ static int attach_tracing(struct guard_bpf *s)
 	s->links.guard_fork = bpf_program__attach(s->progs.guard_fork);
 	if (!s->links.guard_fork)
 		return -errno;
-	struct bpf_program *ex = guard_exit_prog(s);
-	struct bpf_link **l = ex == s->progs.guard_exit ? &s->links.guard_exit
-							 : &s->links.guard_exit_legacy;
-	*l = bpf_program__attach(ex);
-	return *l ? 0 : -errno;
+	return attach_exit(s);
 }
 
 /* The socket programs are attached the classic way (BPF_PROG_ATTACH), not as bpf_links:
@@ -176,7 +216,7 @@ static int attach_sockets(struct bpf_guard *g)
 static int load_and_attach(struct bpf_guard *g)
 {
 	int r;
-	if ((r = load_skel(g)))
+	if ((r = guard_skel_load(&g->skel, NULL)))
 		return r;
 	__u32 k = 0, v = (__u32)g->cgfd;
 	if (bpf_map__update_elem(g->skel->maps.scope, &k, sizeof k, &v, sizeof v, BPF_ANY) < 0)

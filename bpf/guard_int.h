@@ -39,9 +39,11 @@ struct bpf_guard {
 	int delivered;
 };
 
-/* guard.c: which exit program this kernel takes (see guard.bpf.c) */
+/* guard.c: whether this kernel's exit tracepoint has group_dead (see guard.bpf.c) */
 int guard_exit_has_group_dead(void);
-struct bpf_program *guard_exit_prog(struct guard_bpf *s);
+/* Open and load the guard object (only one program when `only` is set), using the embedded
+ * minimal BTF when it was cut from the running kernel. */
+int guard_skel_load(struct guard_bpf **out, const char *only);
 
 /* events.c */
 int guard_events_open(struct bpf_guard *g);

@@ -11,9 +11,9 @@
 #include "probe.skel.h"
 
 static const char *const feat_name[BPF_FEAT__COUNT] = {
-	[BPF_FEAT_TP_BTF_EXEC] = "tp_btf/sched_process_exec",
-	[BPF_FEAT_TP_BTF_FORK] = "tp_btf/sched_process_fork",
-	[BPF_FEAT_TP_BTF_EXIT] = "tp_btf/sched_process_exit",
+	[BPF_FEAT_TP_BTF_EXEC] = "raw_tp/sched_process_exec",
+	[BPF_FEAT_TP_BTF_FORK] = "raw_tp/sched_process_fork",
+	[BPF_FEAT_TP_BTF_EXIT] = "raw_tp/sched_process_exit",
 	[BPF_FEAT_SEND_SIGNAL] = "bpf_send_signal",
 	[BPF_FEAT_RINGBUF] = "ringbuf map",
 	[BPF_FEAT_CONNECT4] = "cgroup/connect4",
@@ -49,25 +49,17 @@ static void set_err(struct bpf_probe_report *r, enum bpf_feature f, int err, con
 /* Load only `only` from the guard object; attach it too when it is a tracing program. */
 static int try_guard_prog(const char *only, int attach)
 {
+	struct guard_bpf *s;
 	guard_quiet_libbpf();
-	struct guard_bpf *s = guard_bpf__open();
-	if (!s)
-		return -errno;
-	struct bpf_program *p, *target = NULL;
-	bpf_object__for_each_program(p, s->obj) {
-		int mine = !strcmp(bpf_program__name(p), only);
-		bpf_program__set_autoload(p, mine);
-		if (mine)
-			target = p;
-	}
-	int err = target ? guard_bpf__load(s) : -ENOENT;
+	int err = guard_skel_load(&s, only);
 	if (!err && attach) {
-		struct bpf_link *l = bpf_program__attach(target);
-		err = l ? 0 : -errno;
+		struct bpf_program *p = bpf_object__find_program_by_name(s->obj, only);
+		struct bpf_link *l = p ? bpf_program__attach(p) : NULL;
+		err = l ? 0 : (errno ? -errno : -ENOENT);
 		bpf_link__destroy(l);
 	}
 	guard_bpf__destroy(s);
-	return err < 0 ? err : (err ? -EINVAL : 0);
+	return err;
 }
 
 static int try_probe_prog(int lsm)
@@ -113,8 +105,8 @@ static void probe_progs(struct bpf_probe_report *r)
 	}
 	const struct bpf_feature_status *ex = &r->f[BPF_FEAT_TP_BTF_EXEC];
 	set(r, BPF_FEAT_SEND_SIGNAL, ex->ok ? 0 : ex->err, "%s",
-	    ex->ok ? "verified with tp_btf/sched_process_exec" :
-		     "unknown: tp_btf/sched_process_exec does not load");
+	    ex->ok ? "verified with raw_tp/sched_process_exec" :
+		     "unknown: raw_tp/sched_process_exec does not load");
 }
 
 static void probe_maps(struct bpf_probe_report *r)

@@ -159,9 +159,27 @@ static int cgroup_empty(void)
 	return strstr(buf, "populated 0") != NULL;
 }
 
+/* The cgroup2 mount point (bpf_probe() knows it too, but loads every program to find out). */
+static int cgroup2_mount(char *out, size_t len)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	char line[1024], mnt[256], fs[64];
+	int found = 0;
+	while (f && !found && fgets(line, sizeof line, f)) {
+		const char *sep = strstr(line, " - ");
+		found = sep && sscanf(line, "%*s %*s %*s %*s %255s", mnt) == 1 &&
+			sscanf(sep + 3, "%63s", fs) == 1 && !strcmp(fs, "cgroup2");
+	}
+	if (f)
+		fclose(f);
+	if (found)
+		snprintf(out, len, "%s", mnt);
+	return found ? 0 : -1;
+}
+
 static int setup(int argc, char **argv, struct bpf_guard **g, int *cmd_at)
 {
-	struct bpf_probe_report rep;
+	char root[256];
 	int audit = 0, opt, nr = 0, err;
 	struct bpf_net_rule rules[64];
 	enum bpf_net_decision def = BPF_NET_DENY;
@@ -178,9 +196,9 @@ static int setup(int argc, char **argv, struct bpf_guard **g, int *cmd_at)
 	if (optind >= argc)
 		return fprintf(stderr, "usage: bpf_guardrun [-a] [-d DEC] [-r DEC:CIDR[:LO[-HI]]]... -- CMD...\n"), -1;
 	*cmd_at = optind;
-	if ((err = bpf_probe(&rep)) || !rep.cgroup2_mount[0])
+	if (cgroup2_mount(root, sizeof root))
 		return fprintf(stderr, "bpf_guardrun: no cgroup2 mount\n"), -1;
-	snprintf(cg, sizeof cg, "%s/agentsh-guardrun-%d", rep.cgroup2_mount, (int)getpid());
+	snprintf(cg, sizeof cg, "%.200s/agentsh-guardrun-%d", root, (int)getpid());
 	if (mkdir(cg, 0755) < 0)
 		return fprintf(stderr, "bpf_guardrun: mkdir %s: %s\n", cg, strerror(errno)), -1;
 	atexit(cleanup);
