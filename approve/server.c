@@ -189,15 +189,42 @@ static void *server_main(void *arg)
 	return NULL;
 }
 
+/* Approvers run as other accounts: every directory on the way to the socket
+ * must let them through.  Missing ones are created 0755; a root-owned parent
+ * that is closed (e.g. /run/agentsh made 0700 for another purpose) gets the
+ * search bit only (o+x: reachable, still not listable). */
+static int make_reachable(const char *dir, char *err, size_t errlen)
+{
+	char tmp[256];
+	struct stat st;
+
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s", dir) >= sizeof(tmp))
+		return -ENAMETOOLONG;
+	for (char *c = tmp + 1;; c++) {
+		bool last = *c == 0;
+		if (!last && *c != '/')
+			continue;
+		*c = 0;
+		if (mkdir(tmp, 0755) < 0 && errno != EEXIST) {
+			int e = errno;
+			ap_err(err, errlen, "cannot create the approval socket directory %s: %s", tmp, strerror(e));
+			return -e;
+		}
+		if (stat(tmp, &st) == 0 && st.st_uid == 0 && geteuid() == 0 && (st.st_mode & 0011) != 0011)
+			chmod(tmp, (st.st_mode & 07777) | 0011);
+		if (last)
+			return 0;
+		*c = '/';
+	}
+}
+
 static int bind_socket(struct ap_server *s, const char *dir, char *err, size_t errlen)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int rc;
 
-	if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
-		int e = errno;
-		ap_err(err, errlen, "cannot create the approval socket directory %s: %s", dir, strerror(e));
-		return -e;
-	}
+	if ((rc = make_reachable(dir, err, errlen)) < 0)
+		return rc;
 	if (strlen(s->path) >= sizeof(sa.sun_path))
 		return -ENAMETOOLONG;
 	strcpy(sa.sun_path, s->path);

@@ -71,6 +71,20 @@ file_rules:
     decision: allow
 EOF
 code() { oathtool --totp -b "$SECRET" -N "@$(( $(date +%s) + ${1:-0} ))"; }
+# A code for a time step no earlier answer used (the replay cache would refuse it):
+# steps within the +-1 window are all valid, so take the first unused of now-1..now+1.
+: >"$TMPD/used-steps"
+fresh_code() {
+	now=$(date +%s)
+	for d in 0 30 -30; do
+		st=$(( (now + d) / 30 ))
+		grep -qx "$st" "$TMPD/used-steps" && continue
+		echo "$st" >>"$TMPD/used-steps"
+		oathtool --totp -b "$SECRET" -N "@$(( now + d ))"
+		return
+	done
+	echo 000000
+}
 # Stop at the first missing piece instead of timing out on every later check.
 must() { d=$1 why=$2; shift 2; if "$@"; then ok "$d"; else nok "$d"; echo "# stopping here: $why"; done_testing; fi; }
 
@@ -87,7 +101,7 @@ check "prompt names the target" tm_wait "target +$TMPD/bin/deploy"
 check "prompt names the rule" tm_wait 'rule +approve-deploy'
 check "prompt shows the message" tm_wait 'Agent wants to deploy'
 check "prompt shows the time left" tm_wait 'time left +0:0[0-9]'
-C0=$(code 0)
+C0=$(fresh_code)
 W=$(printf '%06d' $(( (1$C0 - 1000000 + 3) % 1000000 )))
 tm_type "$W"; tm_keys Enter
 check "a wrong code is refused" tm_wait 'refused: wrong code'
@@ -111,7 +125,7 @@ tm_type "(sleep 1; echo BG-OUTPUT-MARK) & $TMPD/bin/deploy"; tm_keys Enter
 check "prompt for the held exec" tm_wait 'APPROVAL REQUIRED' 5
 sleep 2
 tm_screen | grep -q 'BG-OUTPUT-MARK' && nok "sandbox output is held while the prompt is up" || ok "sandbox output is held while the prompt is up"
-tm_type "$(code 30)s"; tm_keys Enter
+tm_type "$(fresh_code)s"; tm_keys Enter
 check "held output appears after the prompt" tm_wait 'BG-OUTPUT-MARK'
 
 # ---- approve for session: the same operation passes without a prompt, nothing else ----
@@ -131,7 +145,7 @@ tm_wait 'line two' 5 >/dev/null
 sleep 1
 tm_screen >"$TMPD/vim-before"
 check "prompt over vim" tm_wait 'APPROVAL REQUIRED' 8
-tm_type "$(code -30)"; tm_keys Enter
+tm_type "$(fresh_code)"; tm_keys Enter
 i=0; while tm_screen | grep -q 'APPROVAL REQUIRED' && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done
 sleep 0.5
 tm_screen >"$TMPD/vim-after"
