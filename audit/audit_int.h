@@ -53,6 +53,7 @@ struct audit {
 	uint64_t emitted, committed;    /* counts of events this handle queued / made durable */
 	int writer_err;                 /* sticky: first write failure (-errno) */
 	bool stop, writer_started;
+	unsigned flush_waiters;         /* threads inside audit_flush(): commit now */
 	pthread_t writer;
 	int64_t current_command, next_command;
 	struct audit_collector *collectors;

@@ -71,7 +71,9 @@ int audit_emit(struct audit *a, const struct audit_event *ev)
 		a->q_len++;
 		a->emitted++;
 		audit_collect_event(a, r);
-		pthread_cond_signal(&a->cv_work);
+		/* wake the writer when there is work, or a full batch to cut a linger short */
+		if (a->q_len == 1 || a->q_len == AUDIT_BATCH_MAX)
+			pthread_cond_signal(&a->cv_work);
 	}
 	pthread_mutex_unlock(&a->mu);
 	if (rc)
@@ -87,10 +89,12 @@ int audit_flush(struct audit *a)
 		return 0;
 	pthread_mutex_lock(&a->mu);
 	uint64_t target = a->emitted;
+	a->flush_waiters++;
 	while (a->committed < target && !a->writer_err) {
 		pthread_cond_signal(&a->cv_work);
 		pthread_cond_wait(&a->cv_done, &a->mu);
 	}
+	a->flush_waiters--;
 	int rc = a->writer_err;
 	pthread_mutex_unlock(&a->mu);
 	return rc;
@@ -347,6 +351,26 @@ static struct audit_rec *take_batch(struct audit *a, size_t *n)
 	return head;
 }
 
+/* Events trickling in one at a time would each cost a commit (two fsyncs:
+ * store and anchor).  Unless someone is waiting in audit_flush() or the
+ * handle is closing, wait up to LINGER_MS for more before committing: the
+ * decision path never waits for this, and flushes cut it short. */
+#define LINGER_MS 5
+
+static void linger(struct audit *a)
+{
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_nsec += LINGER_MS * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	while (!a->stop && !a->flush_waiters && a->q_len < AUDIT_BATCH_MAX)
+		if (pthread_cond_timedwait(&a->cv_work, &a->mu, &until) == ETIMEDOUT)
+			break;
+}
+
 static void *writer_main(void *arg)
 {
 	struct audit *a = arg;
@@ -356,6 +380,7 @@ static void *writer_main(void *arg)
 			pthread_cond_wait(&a->cv_work, &a->mu);
 		if (!a->q_head && a->stop)
 			break;
+		linger(a);
 		size_t n;
 		struct audit_rec *batch = take_batch(a, &n);
 		int err = a->writer_err;
@@ -410,7 +435,7 @@ void audit_writer_stop(struct audit *a)
 	if (started) {
 		pthread_mutex_lock(&a->mu);
 		a->stop = true;
-		pthread_cond_signal(&a->cv_work);
+		pthread_cond_broadcast(&a->cv_work);
 		pthread_mutex_unlock(&a->mu);
 		pthread_join(a->writer, NULL);
 		a->writer_started = false;
