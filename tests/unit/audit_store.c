@@ -143,6 +143,63 @@ static void test_collector(void **state)
 	audit_close(a);
 }
 
+/* the supervisor's way of reporting soft deletes, redirects and approvals */
+static void test_collector_conventions(void **state)
+{
+	(void)state;
+	struct audit *a = open_rw("s-conv");
+	int64_t cmd;
+	assert_int_equal(audit_command_begin(a, "rm x; wget y", &cmd), 0);
+	struct audit_collector *c;
+	assert_int_equal(audit_collect_begin(a, 0, &c), 0);
+	struct audit_event sd = AUDIT_EVENT_INIT(AUDIT_FILE);
+	sd.operation = "unlink";
+	sd.path = "/w/x";
+	sd.decision = sd.effective = AUDIT_DEC_SOFT_DELETE;
+	sd.rule = "trash";
+	sd.details = "{\"syscall\":87,\"note\":\"restore with: agentsh trash restore 2026-tok-1\"}";
+	assert_int_equal(audit_emit(a, &sd), 0);
+	struct audit_event rd = AUDIT_EVENT_INIT(AUDIT_EXEC);
+	rd.operation = "execve";
+	rd.path = "/usr/bin/wget";
+	rd.path2 = "/bin/echo";
+	rd.decision = rd.effective = AUDIT_DEC_REDIRECT;
+	rd.rule = "redirect-wget";
+	assert_int_equal(audit_emit(a, &rd), 0);
+	struct audit_event ar = AUDIT_EVENT_INIT(AUDIT_APPROVAL_RESOLVED);
+	ar.operation = "file";
+	ar.decision = AUDIT_DEC_APPROVE;
+	ar.effective = AUDIT_DEC_DENY;
+	ar.details = "{\"outcome\":\"timeout\"}";
+	assert_int_equal(audit_emit(a, &ar), 0);
+	struct audit_event ap = AUDIT_EVENT_INIT(AUDIT_FILE);
+	ap.operation = "write";
+	ap.path = "/w/.env";
+	ap.decision = AUDIT_DEC_APPROVE;
+	ap.effective = AUDIT_DEC_DENY;
+	ap.rule = "approve-env";
+	assert_int_equal(audit_emit(a, &ap), 0);
+	audit_collect_end(a, c);
+	const struct audit_summary *s = audit_collect_summary(c);
+	assert_true(s->has_soft_delete);
+	assert_string_equal(s->soft_delete_token, "2026-tok-1");
+	assert_true(s->has_redirect);
+	assert_string_equal(s->redirect_to, "/bin/echo");
+	assert_string_equal(s->redirect_reason, "redirected by policy rule redirect-wget");
+	assert_int_equal(s->approvals_timed_out, 1);
+	assert_int_equal(s->approvals_denied, 0);
+	/* the approval answer is not itself a blocked operation; the write is */
+	assert_int_equal(s->blocked, 1);
+	assert_string_equal(s->first_blocked.target, "/w/.env");
+	assert_true(s->approval_required);
+	audit_collector_free(c);
+	struct audit_command_result res = { .exit_status = 1, .duration_us = 1, .cpu_user_us = 0,
+					    .cpu_sys_us = 0, .peak_rss_kb = 0 };
+	assert_int_equal(audit_command_end(a, cmd, &res), 0);
+	audit_close(a);
+	verify_ok(6);
+}
+
 struct thr { int n; char sid[32]; };
 
 static void *writer(void *arg)
@@ -189,6 +246,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_write_verify, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_collector, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_collector_conventions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_handles, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rejects_open_dir, setup, teardown),
 	};
