@@ -228,6 +228,21 @@ int main(int argc, char **argv)
 	atexit(cg_cleanup);
 	int cgfd = open(cg_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
+	/* What every session pays up front (every `agentsh -c`). */
+	double op[9], cl[9];
+	for (int i = 0; i < 9; i++) {
+		struct bpf_guard *t;
+		double t0 = now_s();
+		if (bpf_guard_open(cgfd, &t))
+			return 1;
+		double t1 = now_s();
+		bpf_guard_close(t);
+		op[i] = (t1 - t0) * 1e3;
+		cl[i] = (now_s() - t1) * 1e3;
+	}
+	printf("bpf.guard_open %.2f ms (median of 9: load, verify, attach)\n", median(op, 9));
+	printf("bpf.guard_close %.2f ms\n", median(cl, 9));
+
 	/* The VM is noisy: alternate guard off/on over several rounds and report medians. */
 	enum { ROUNDS = 7 };
 	double be[ROUNDS], bf[ROUNDS], ge[ROUNDS], gf[ROUNDS];
