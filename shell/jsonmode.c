@@ -511,6 +511,32 @@ int shell_json_main(struct shell_ctx *ctx)
 	return ret;
 }
 
+/* `--json` when the session could not even be set up (configuration, policy,
+ * account): still exactly one JSON object, exit 125.  The reason was printed
+ * on stderr by whatever failed. */
+int shell_json_start_failed(const struct shell_opts *o, int status)
+{
+	char ts[40];
+	iso_now(ts, sizeof ts);
+	char msg[128];
+	snprintf(msg, sizeof msg, "agentsh could not set up the session (status %d); the reason is on its stderr", status);
+	json_t *r = json_pack("{s:i, s:s, s:s, s:s, s:i, s:s, s:b, s:i, s:s, s:b, s:i, s:i, s:i, s:{s:i, s:i, s:i},"
+			      " s:{s:s, s:b, s:b, s:s, s:[], s:[]}, s:{s:s, s:s}}",
+			      "version", 1, "session_id", "none", "timestamp", ts, "command", o->command ? o->command : "",
+			      "exit_code", EXIT_INTERNAL, "stdout", "", "stdout_truncated", 0, "stdout_total_bytes", 0,
+			      "stderr", "", "stderr_truncated", 0, "stderr_total_bytes", 0, "output_cap_bytes", DEFAULT_CAP,
+			      "duration_ms", 0, "resources", "cpu_user_ms", 0, "cpu_system_ms", 0, "memory_peak_kb", 0,
+			      "guidance", "status", "failed", "blocked", 0, "retryable", 0, "reason", msg,
+			      "substitutions", "suggestions", "error", "code", "E_INTERNAL", "message", msg);
+	char *text = r ? json_dumps(r, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
+	if (text)
+		printf("%s\n", text);
+	fflush(stdout);
+	free(text);
+	json_decref(r);
+	return EXIT_INTERNAL;
+}
+
 /* ---- registry handlers for the audit module's read-back commands ---- */
 
 static int audit_env(struct shell_ctx *ctx, const char *what, struct audit_cli_env *env)

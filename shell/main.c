@@ -60,7 +60,7 @@ int main(int argc, char **argv)
 	r = shell_ctx_init(&ctx, &o);
 	if (r) {
 		shell_ctx_free(&ctx);
-		return r;
+		return o.json && o.mode == SHELL_MODE_COMMAND ? shell_json_start_failed(&o, r) : r;
 	}
 	switch (ctx.opts.mode) {
 	case SHELL_MODE_SUBCOMMAND:

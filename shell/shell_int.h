@@ -135,6 +135,7 @@ int shell_status_from_wait(int wstatus);
 /* jsonmode.c (audit helper): `agentsh --json -c ...`.  Returns the exit status.
  * main.c holds a weak fallback that refuses with a clear message. */
 int shell_json_main(struct shell_ctx *ctx);
+int shell_json_start_failed(const struct shell_opts *o, int status);   /* one JSON error object; 125 */
 
 /* ------------------------------------------------------------------ registry */
 

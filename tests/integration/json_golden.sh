@@ -17,6 +17,11 @@ AGENTSH_OUTPUT_CAP=10 golden over-cap $P -- 'seq 1 100'
 # "aé" then "é..." : the cap (4 bytes) falls inside the second é
 AGENTSH_OUTPUT_CAP=4 golden utf8-cut $P -- 'printf "a\303\251\303\251\303\251"'
 
+# the session cannot be set up (unknown account): still one JSON object, 125
+(cd "$WS" && "$AGENTSH" --no-config --user no-such-account-xyz -c --json 'true') >"$TMPD/out.json" 2>/dev/null
+eq "start failure: exit 125" 125 "$?"
+check "start failure: one schema-valid JSON object" sh -c "python3 '$GOLDEN/check.py' '$SCHEMA' '$GOLDEN/start-failed.json' <'$TMPD/out.json'"
+
 # exactly one object on stdout even when the command writes a lot to both streams
 agentsh_json $P -- 'head -c 3000000 /dev/zero | tr "\0" x; head -c 3000000 /dev/zero | tr "\0" y >&2'
 eq "large output: one line on stdout" 1 "$(wc -l <"$TMPD/out.json")"
