@@ -120,8 +120,9 @@ static json_t *local_call(const char *dir, json_t *req)
 		return json_pack("{s:b, s:s}", "ok", 0, "error",
 				 "no agentsh session is serving approvals on this host");
 	}
+	json_t *list_req = json_pack("{s:s}", "cmd", "list");
 	for (size_t i = 0; i < n; i++) {
-		json_t *r = sock_call(socks[i], json_pack("{s:s}", "cmd", "list")), *p, *e;
+		json_t *r = sock_call(socks[i], list_req), *p, *e;
 		size_t k;
 		if (!r || !json_is_true(json_object_get(r, "ok"))) {
 			if (r && json_object_get(r, "error"))
@@ -137,6 +138,7 @@ static json_t *local_call(const char *dir, json_t *req)
 		}
 		json_decref(r);
 	}
+	json_decref(list_req);
 	ap_strv_free(socks, n);
 	if (!cmd || strcmp(cmd, "list") == 0 || !id) {
 		rep = json_array_size(all) || !json_array_size(errors)

@@ -92,5 +92,7 @@ eq "JSON: names the approval id, method, approver and outcome" "totp $APPR appro
 run_json "$TMPD/to.json"
 wait $JPID; rc=$?
 [ $rc -ne 0 ] && ok "silence past the timeout: non-zero exit ($rc)" || nok "silence past the timeout: non-zero exit"
-eq "JSON: E_APPROVAL_TIMEOUT" E_APPROVAL_TIMEOUT "$(jq_ "$TMPD/to.json" 'd["error"]["code"]')"
+got=$(jq_ "$TMPD/to.json" 'd["error"]["code"]')
+eq "JSON: E_APPROVAL_TIMEOUT" E_APPROVAL_TIMEOUT "$got"
+[ "$got" = E_APPROVAL_TIMEOUT ] || { sed 's/^/#   stdout| /' "$TMPD/to.json"; sed 's/^/#   stderr| /' "$TMPD/to.json.err"; }
 done_testing

@@ -8,6 +8,7 @@
 need_root
 need_cmd oathtool su
 HOLD="$AGENTSH_SRC/$AGENTSH_BUILD/tests/tools/approve_hold"
+[ -x "$HOLD" ] || HOLD="$AGENTSH_SRC/build/tests/tools/approve_hold"   # the binary under test is $AGENTSH
 FIDO="$AGENTSH_SRC/$AGENTSH_BUILD/tests/tools/softfido"
 [ -x "$FIDO" ] || FIDO="$AGENTSH_SRC/build/tests/tools/softfido"
 [ -x "$HOLD" ] || { echo "approve_hold not built: make $AGENTSH_BUILD/tests/tools/approve_hold"; exit 1; }
@@ -91,7 +92,7 @@ as $APPR "'$AGENTSH' approve allow $ID --code $WRONG --socket-dir '$S'" >"$TMPD/
 rc=$?
 [ $rc -ne 0 ] && grep -q "wrong code" "$TMPD/e" && ok "a wrong code is refused" || { nok "a wrong code is refused (rc=$rc)"; sed 's/^/#  | /' "$TMPD/e"; }
 as $APPR "'$AGENTSH' approve allow $ID --code $CODE --json --socket-dir '$S'" >"$TMPD/e" 2>&1
-eq "the approver's right code approves" 0 $?
+rc=$?; [ $rc = 0 ] || sed "s/^/#  | /" "$TMPD/e"; eq "the approver's right code approves" 0 $rc
 grep -q '"outcome":"approved"' "$TMPD/e" && ok "--json answer names the outcome" || { nok "--json outcome"; sed 's/^/#  | /' "$TMPD/e"; }
 eq "the held operation got the answer" "approved totp $APPR -" "$(answer_of "$ID" s1)"
 wait $HPID; eq "held operation proceeds (approved)" 0 $?

@@ -8,6 +8,7 @@ need_root
 need_cmd oathtool ssh ssh-keygen su
 [ -x /usr/sbin/sshd ] || skip_all "needs /usr/sbin/sshd (openssh-server; run: make deps)"
 HOLD="$AGENTSH_SRC/$AGENTSH_BUILD/tests/tools/approve_hold"
+[ -x "$HOLD" ] || HOLD="$AGENTSH_SRC/build/tests/tools/approve_hold"   # the binary under test is $AGENTSH
 FIDO="$AGENTSH_SRC/$AGENTSH_BUILD/tests/tools/softfido"
 [ -x "$FIDO" ] || FIDO="$AGENTSH_SRC/build/tests/tools/softfido"
 [ -x "$HOLD" ] && [ -x "$FIDO" ] || { echo "approve_hold/softfido not built"; exit 1; }
