@@ -27,8 +27,13 @@ struct bpf_guard;
 /* Load every program and attach it to the cgroup v2 directory `cgroup_v2_fd` (an O_RDONLY
  * directory fd; the guard keeps its own dup).  Until bpf_guard_net_default() is called the
  * network default is DENY and the exec mode is ENFORCE: an exec nobody announced is killed.
- * Errors: -EPERM/-EINVAL from the kernel (a program type refused here), -ENOTDIR,
- * -EOPNOTSUPP (not in the initial pid namespace), -ENOMEM. */
+ * Use a fresh cgroup per session.  Takes ~7 ms (docs/bpf.md, "Load time").
+ * Errors: -ENOTDIR / -EINVAL (not a cgroup2 directory), -EOPNOTSUPP (the caller is not in
+ * the initial pid namespace), -EPERM/-EINVAL/-E2BIG from the kernel (a program type or
+ * helper refused here: see bpf_probe()), -ENOMEM.
+ * Threads: bpf_guard_expect_exec/unexpect_exec may run in any thread concurrently with
+ * bpf_guard_poll; everything else must be serialised by the caller.  A forked child may use
+ * the guard's announcement functions (they only update a map through inherited fds). */
 int bpf_guard_open(int cgroup_v2_fd, struct bpf_guard **out);
 /* Detach everything and free; NULL is fine.  Close it only once the cgroup is empty (or
  * killed): the session loses its network policy at this point.
@@ -79,8 +84,11 @@ struct bpf_net_rule {
 };
 
 /* Append a rule.  Rules are evaluated in the order they were added; the first rule whose
- * CIDR, port range and protocol contain the destination decides.  -E2BIG when more than
- * BPF_NET_MAX_RULES rules, or more than BPF_NET_MAX_CHAIN rules cover one address. */
+ * CIDR, port range and protocol contain the destination decides.  Host bits beyond the
+ * prefix are ignored.  -E2BIG when more than BPF_NET_MAX_RULES rules, or more than
+ * BPF_NET_MAX_CHAIN rules cover one address (nothing is changed then); -EINVAL,
+ * -EAFNOSUPPORT, -EPROTONOSUPPORT for a malformed rule.  Add the rules before the session's
+ * processes start: a rule added later takes effect node by node. */
 #define BPF_NET_MAX_RULES 4096
 #define BPF_NET_MAX_CHAIN 32
 int bpf_guard_net_add(struct bpf_guard *g, const struct bpf_net_rule *r);
