@@ -17,8 +17,6 @@
 #pragma GCC diagnostic ignored "-Wformat-truncation"
 #endif
 
-int policy_read_file(const char *path, char **buf, size_t *len, struct policy_diags *diags);
-int policy_show(const struct policy *p, FILE *out, bool json);
 
 struct cli {
 	const struct policy_cli_env *env;
@@ -203,7 +201,7 @@ static void expand_tilde(struct cli *c, const char *in, char *out, size_t len)
 		snprintf(tmp, sizeof(tmp), "%s/%s", c->cwd[0] ? c->cwd : "/", in);
 	else
 		snprintf(tmp, sizeof(tmp), "%s", in);
-	if (tmp[0] != '/' || normalize_path(tmp, out, len) < 0)
+	if (tmp[0] != '/' || pol_normalize_path(tmp, out, len) < 0)
 		snprintf(out, len, "%s", tmp);
 }
 
@@ -478,7 +476,7 @@ static int test_file(struct cli *c, const char *file, json_t *jarr)
 		rc = 1;
 		goto out;
 	}
-	root = ytree_parse(buf, len, file, &d);
+	root = pol_ytree_parse(buf, len, file, &d);
 	free(buf);
 	if (!root) {
 		rc = 1;
@@ -488,8 +486,8 @@ static int test_file(struct cli *c, const char *file, json_t *jarr)
 	for (size_t i = 0; root->type == Y_MAP && i + 1 < root->n; i += 2) {
 		const char *k = root->kids[i]->str;
 		if (!k || (strcmp(k, keys[0]) && strcmp(k, keys[1]) && strcmp(k, keys[2]))) {
-			const char *dym = k ? did_you_mean(k, keys, 3) : NULL;
-			pdiag(&d, POLICY_SEV_ERROR, file, root->kids[i]->line, root->kids[i]->col, "unknown-key",
+			const char *dym = k ? pol_did_you_mean(k, keys, 3) : NULL;
+			pol_pdiag(&d, POLICY_SEV_ERROR, file, root->kids[i]->line, root->kids[i]->col, "unknown-key",
 			      "unknown key '%s' in the test file%s%s%s", k ? k : "?", dym ? " (did you mean '" : "",
 			      dym ? dym : "", dym ? "'?)" : "");
 			rc = 1;
@@ -497,7 +495,7 @@ static int test_file(struct cli *c, const char *file, json_t *jarr)
 	}
 	const struct ynode *cases = ymget(root, "cases");
 	if (root->type != Y_MAP || !cases || cases->type != Y_SEQ) {
-		pdiag(&d, POLICY_SEV_ERROR, file, root->line, root->col, "test",
+		pol_pdiag(&d, POLICY_SEV_ERROR, file, root->line, root->col, "test",
 		      "a test file is a mapping with 'cases:' (a list of {check, expect, rule}) and "
 		      "optionally 'policy:' and 'vars:'");
 		rc = 1;
@@ -544,7 +542,7 @@ static int test_file(struct cli *c, const char *file, json_t *jarr)
 		enum policy_decision want;
 		if (!chk || !exp || chk->type != Y_SCALAR || exp->type != Y_SCALAR ||
 		    policy_decision_parse(exp->str, &want)) {
-			pdiag(&d, POLICY_SEV_ERROR, file, cs->line, cs->col, "test",
+			pol_pdiag(&d, POLICY_SEV_ERROR, file, cs->line, cs->col, "test",
 			      "case %zu needs 'check: <op target…>' and 'expect: <decision>'", i + 1);
 			fail++;
 			continue;
@@ -597,7 +595,7 @@ out:
 		rc = 1;
 	policy_diags_free(&d);
 	policy_free(owned);
-	ytree_free(root);
+	pol_ytree_free(root);
 	return rc;
 }
 

@@ -11,7 +11,6 @@
 #include <unistd.h>
 #include "policy/policy_int.h"
 
-int policy_read_file(const char *path, char **buf, size_t *len, struct policy_diags *diags);
 
 #define NK(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -19,7 +18,7 @@ struct cfgctx { const char *file; struct policy_diags *d; size_t errors; };
 
 #define CERR(c, n, ...)                                                                      \
 	do {                                                                                 \
-		pdiag((c)->d, POLICY_SEV_ERROR, (c)->file, (n) ? (n)->line : 0, (n) ? (n)->col : 0, \
+		pol_pdiag((c)->d, POLICY_SEV_ERROR, (c)->file, (n) ? (n)->line : 0, (n) ? (n)->col : 0, \
 		      "config", __VA_ARGS__);                                                \
 		(c)->errors++;                                                               \
 	} while (0)
@@ -34,7 +33,7 @@ static void keys_check(struct cfgctx *c, const struct ynode *m, const char *cons
 			ok |= !strcmp(known[j], k->str);
 		if (ok)
 			continue;
-		const char *dym = k->type == Y_SCALAR ? did_you_mean(k->str, known, n) : NULL;
+		const char *dym = k->type == Y_SCALAR ? pol_did_you_mean(k->str, known, n) : NULL;
 		CERR(c, k, "unknown key '%s' in %s%s%s%s", k->type == Y_SCALAR ? k->str : "?", where,
 		     dym ? " (did you mean '" : "", dym ? dym : "", dym ? "'?)" : "");
 	}
@@ -82,7 +81,7 @@ static void cuint(struct cfgctx *c, const struct ynode *m, const char *key, cons
 		return;
 	unsigned ms;
 	char *end = NULL;
-	if (n->type == Y_SCALAR && duration && parse_duration_ms(n->str, &ms) == 0) {
+	if (n->type == Y_SCALAR && duration && pol_parse_duration_ms(n->str, &ms) == 0) {
 		*out = ms / 1000;
 		return;
 	}
@@ -216,12 +215,12 @@ int policy_config_load_ex(const char *path, bool check_owner, struct agentsh_con
 	/* The agent must not be able to choose or edit its own rules. */
 	if (check_owner) {
 		if (lstat(path, &st) < 0 || !S_ISREG(st.st_mode)) {
-			pdiag(diags, POLICY_SEV_ERROR, path, 0, 0, "config",
+			pol_pdiag(diags, POLICY_SEV_ERROR, path, 0, 0, "config",
 			      "not a regular file; the configuration must be a plain root-owned file");
 			return -EPERM;
 		}
 		if (st.st_uid != 0 || (st.st_mode & 022)) {
-			pdiag(diags, POLICY_SEV_ERROR, path, 0, 0, "config",
+			pol_pdiag(diags, POLICY_SEV_ERROR, path, 0, 0, "config",
 			      "refused: owned by uid %u with mode %03o; it must be owned by root and not "
 			      "writable by group or others (chown root:root; chmod 644)",
 			      (unsigned)st.st_uid, (unsigned)(st.st_mode & 0777));
@@ -234,17 +233,17 @@ int policy_config_load_ex(const char *path, bool check_owner, struct agentsh_con
 	if (e)
 		return e;
 	struct cfgctx c = { .file = path, .d = diags };
-	struct ynode *root = ytree_parse(buf, len, path, diags);
+	struct ynode *root = pol_ytree_parse(buf, len, path, diags);
 	free(buf);
 	if (!root)
 		return -EINVAL;
 	struct agentsh_config *cfg = config_defaults();
 	if (!cfg) {
-		ytree_free(root);
+		pol_ytree_free(root);
 		return -ENOMEM;
 	}
 	config_walk(&c, root, cfg);
-	ytree_free(root);
+	pol_ytree_free(root);
 	cfg->present = true;
 	cfg->path = strdup(path);
 	if (c.errors) {
@@ -312,7 +311,7 @@ static int resolve(const struct agentsh_config *cfg, const char *ref, char *out,
 		return 0;
 	}
 	if (!valid_name(ref)) {
-		pdiag(d, POLICY_SEV_ERROR, ref, 0, 0, "select",
+		pol_pdiag(d, POLICY_SEV_ERROR, ref, 0, 0, "select",
 		      "invalid policy name '%s': use letters, digits, '-' and '_', or give a path", ref);
 		return -EINVAL;
 	}
@@ -323,7 +322,7 @@ static int resolve(const struct agentsh_config *cfg, const char *ref, char *out,
 		if (access(out, F_OK) == 0)
 			return 0;
 	}
-	pdiag(d, POLICY_SEV_ERROR, ref, 0, 0, "select",
+	pol_pdiag(d, POLICY_SEV_ERROR, ref, 0, 0, "select",
 	      "no policy named '%s' in %s (looked for %s.yaml and %s.yml)", ref, dir, ref, ref);
 	return -ENOENT;
 }
@@ -350,7 +349,7 @@ static int manifest_check(const struct agentsh_config *cfg, const char *path, co
 	}
 	free(buf);
 	if (!ok) {
-		pdiag(d, POLICY_SEV_ERROR, path, 0, 0, "manifest",
+		pol_pdiag(d, POLICY_SEV_ERROR, path, 0, 0, "manifest",
 		      "refused: its SHA-256 %s is not listed for it in the manifest %s; if the change is "
 		      "intended, update the manifest (sha256sum %s)", sha, cfg->manifest, path);
 		return -EPERM;
@@ -402,7 +401,7 @@ int policy_select(const struct agentsh_config *cfg, uid_t uid, const gid_t *gids
 	*out = NULL;
 	if (requested) {
 		if (!is_root && !(cfg && cfg->allow_user_policy)) {
-			pdiag(diags, POLICY_SEV_ERROR, requested, 0, 0, "select",
+			pol_pdiag(diags, POLICY_SEV_ERROR, requested, 0, 0, "select",
 			      "--policy refused: only root may choose a policy (an administrator can set "
 			      "allow_user_policy: true in %s)", cfg && cfg->path ? cfg->path : AGENTSH_CONFIG_PATH);
 			return -EPERM;

@@ -41,7 +41,7 @@ void policy_diags_print(const struct policy_diags *d, FILE *f)
 	}
 }
 
-void pdiag(struct policy_diags *d, enum policy_severity sev, const char *file, unsigned line,
+void pol_pdiag(struct policy_diags *d, enum policy_severity sev, const char *file, unsigned line,
 	   unsigned col, const char *code, const char *fmt, ...)
 {
 	if (!d)
@@ -76,7 +76,7 @@ void pdiag(struct policy_diags *d, enum policy_severity sev, const char *file, u
 		d->nwarnings++;
 }
 
-size_t levenshtein(const char *a, const char *b)
+size_t pol_levenshtein(const char *a, const char *b)
 {
 	size_t la = strlen(a), lb = strlen(b);
 	if (la > 64 || lb > 64)
@@ -102,12 +102,12 @@ size_t levenshtein(const char *a, const char *b)
 	return row[lb];
 }
 
-const char *did_you_mean(const char *word, const char *const *cands, size_t n)
+const char *pol_did_you_mean(const char *word, const char *const *cands, size_t n)
 {
 	const char *best = NULL;
 	size_t bestd = 3;
 	for (size_t i = 0; i < n; i++) {
-		size_t dist = levenshtein(word, cands[i]);
+		size_t dist = pol_levenshtein(word, cands[i]);
 		if (dist < bestd) {
 			bestd = dist;
 			best = cands[i];

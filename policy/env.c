@@ -17,12 +17,12 @@ static const char *const builtin_deny[] = {
 static bool any_glob(const struct glob *g, size_t n, const char *name, size_t len)
 {
 	for (size_t i = 0; i < n; i++)
-		if (glob_match(&g[i], name, len))
+		if (pol_glob_match(&g[i], name, len))
 			return true;
 	return false;
 }
 
-bool env_name_allowed(const struct env_rule *global, const struct env_rule *cmd, const char *name,
+bool pol_env_name_allowed(const struct env_rule *global, const struct env_rule *cmd, const char *name,
 		      size_t len)
 {
 	/* a command rule's lists replace the global ones when it sets any */
@@ -44,7 +44,7 @@ bool env_name_allowed(const struct env_rule *global, const struct env_rule *cmd,
 
 bool policy_env_allowed(const struct policy *p, const struct policy_result *cmd, const char *name)
 {
-	return env_name_allowed(&p->env, cmd ? (const struct env_rule *)cmd->env_rule : NULL, name,
+	return pol_env_name_allowed(&p->env, cmd ? (const struct env_rule *)cmd->env_rule : NULL, name,
 				strlen(name));
 }
 
@@ -82,7 +82,7 @@ int policy_env_filter(const struct policy *p, const struct policy_result *cmd,
 		size_t len = (size_t)(eq - envp[i]);
 		if (in_list(inj, ninj, envp[i], len) || in_list(renv, nrenv, envp[i], len))
 			continue;
-		if (!env_name_allowed(&p->env, ce, envp[i], len))
+		if (!pol_env_name_allowed(&p->env, ce, envp[i], len))
 			continue;
 		if (n >= out_cap)
 			return -ENOSPC;

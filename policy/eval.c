@@ -92,7 +92,7 @@ int policy_check_file(const struct policy *p, enum policy_file_op op, const char
 		return -EINVAL;
 	}
 	if (needs_normalize(path)) {
-		if (normalize_path(path, norm, sizeof(norm)) < 0) {
+		if (pol_normalize_path(path, norm, sizeof(norm)) < 0) {
 			res_default(res, POLICY_DENY, "invalid-path");
 			return -ENAMETOOLONG;
 		}
@@ -100,14 +100,14 @@ int policy_check_file(const struct policy *p, enum policy_file_op op, const char
 	}
 	size_t len = strlen(path);
 	uint32_t bit = POLICY_FILE_OP_BIT(op);
-	long i = fidx_first(p->fidx, p->files, bit, path, len);
+	long i = pol_fidx_first(p->fidx, p->files, bit, path, len);
 	if (i >= 0) {
 		const struct file_rule *r = &p->files[i];
 		res_rule(res, &r->c, (size_t)i);
 		if (r->c.decision == POLICY_REDIRECT)
 			file_redirect(r, path, res);
 		if (r->c.message)
-			render_message(r->c.message, res->message, sizeof(res->message), path, NULL, 0,
+			pol_render_message(r->c.message, res->message, sizeof(res->message), path, NULL, 0,
 				       NULL, -1, policy_file_op_name(op), r->c.name);
 		return 0;
 	}
@@ -146,12 +146,12 @@ static bool cmd_matches(const struct cmd_rule *r, const char *path, size_t plen,
 	if (r->nexact && bsearch_str(r->exact, r->nexact, path))
 		return true;
 	for (size_t i = 0; i < r->npglobs; i++)
-		if (glob_match(&r->pglobs[i], path, plen))
+		if (pol_glob_match(&r->pglobs[i], path, plen))
 			return true;
 	if (r->nbnames && bsearch_str(r->bnames, r->nbnames, base))
 		return true;
 	for (size_t i = 0; i < r->nbglobs; i++)
-		if (glob_match(&r->bglobs[i], base, blen))
+		if (pol_glob_match(&r->bglobs[i], base, blen))
 			return true;
 	return false;
 }
@@ -237,7 +237,7 @@ int policy_check_exec_depth(const struct policy *p, const char *path, int argc,
 		if (r->env.set)
 			res->env_rule = &r->env;
 		if (r->c.message)
-			render_message(r->c.message, res->message, sizeof(res->message), path, argv, argc,
+			pol_render_message(r->c.message, res->message, sizeof(res->message), path, argv, argc,
 				       NULL, -1, "exec", r->c.name);
 		goto out;
 	}
@@ -309,7 +309,7 @@ static int net_eval(const struct policy *p, int family, const uint8_t *addr, con
 				continue;
 			bool hit = false;
 			for (size_t g = 0; g < r->ndglobs && !hit; g++)
-				hit = glob_match(&r->dglobs[g], dom, dlen);
+				hit = pol_glob_match(&r->dglobs[g], dom, dlen);
 			if (!hit)
 				continue;
 		}
@@ -318,14 +318,14 @@ static int net_eval(const struct policy *p, int family, const uint8_t *addr, con
 				continue;
 			bool hit = false;
 			for (size_t k = 0; k < r->ncidrs && !hit; k++)
-				hit = cidr_contains(&r->cidrs[k], family, addr);
+				hit = pol_cidr_contains(&r->cidrs[k], family, addr);
 			if (!hit)
 				continue;
 		}
 		res_rule(res, &r->c, i);
 		if (r->c.message) {
 			const char *shown = dlen ? dom : addr ? inet_ntop(family, addr, ipbuf, sizeof(ipbuf)) : "";
-			render_message(r->c.message, res->message, sizeof(res->message), NULL, NULL, 0, shown,
+			pol_render_message(r->c.message, res->message, sizeof(res->message), NULL, NULL, 0, shown,
 				       (int)port, "connect", r->c.name);
 		}
 		return 0;
@@ -395,7 +395,7 @@ int policy_connect_redirect(const struct policy *p, const char *host, uint16_t p
 		res->redirect_port = r->port;
 		res->redirect_unix = r->unix_path;
 		if (r->message)
-			render_message(r->message, res->message, sizeof(res->message), NULL, NULL, 0, host,
+			pol_render_message(r->message, res->message, sizeof(res->message), NULL, NULL, 0, host,
 				       port, "connect", r->name);
 		return 1;
 	}
@@ -420,7 +420,7 @@ int policy_check_unix(const struct policy *p, enum policy_unix_op op, const char
 		}
 		name = buf;
 	} else if (name[0] == '/' && needs_normalize(name)) {
-		if (normalize_path(name, buf, sizeof(buf)) < 0) {
+		if (pol_normalize_path(name, buf, sizeof(buf)) < 0) {
 			res_default(res, POLICY_DENY, "invalid-socket");
 			return -ENAMETOOLONG;
 		}
@@ -432,11 +432,11 @@ int policy_check_unix(const struct policy *p, enum policy_unix_op op, const char
 		if (!(r->ops & (1u << op)))
 			continue;
 		for (size_t g = 0; g < r->nglobs; g++) {
-			if (!glob_match(&r->globs[g], name, len))
+			if (!pol_glob_match(&r->globs[g], name, len))
 				continue;
 			res_rule(res, &r->c, i);
 			if (r->c.message)
-				render_message(r->c.message, res->message, sizeof(res->message), name, NULL, 0,
+				pol_render_message(r->c.message, res->message, sizeof(res->message), name, NULL, 0,
 					       NULL, -1, policy_unix_op_name(op), r->c.name);
 			return 0;
 		}
@@ -467,7 +467,7 @@ static bool target_matches(const struct sig_rule *r, const struct policy_signal_
 		if (!t->comm)
 			return false;
 		for (size_t i = 0; i < r->ntglob; i++)
-			if (glob_match(&r->tglob[i], t->comm, strlen(t->comm)))
+			if (pol_glob_match(&r->tglob[i], t->comm, strlen(t->comm)))
 				return true;
 		return false;
 	case TT_PID_RANGE: return t->pid > 0 && t->pid >= r->tmin && t->pid <= r->tmax;
@@ -508,7 +508,7 @@ int policy_check_signal_info(const struct policy *p, int sig, const struct polic
 		res->redirect_signal = r->redirect_sig;
 		if (r->c.message) {
 			const char *sn = policy_signal_name(sig);
-			render_message(r->c.message, res->message, sizeof(res->message), sn ? sn : "", NULL, 0,
+			pol_render_message(r->c.message, res->message, sizeof(res->message), sn ? sn : "", NULL, 0,
 				       NULL, -1, policy_signal_target_name(info->rel), r->c.name);
 		}
 		return 0;

@@ -145,7 +145,7 @@ static int add_entry(struct fidx_node *n, uint32_t rule, uint32_t glob, uint32_t
 	return 0;
 }
 
-void fidx_free(struct fidx *x)
+void pol_fidx_free(struct fidx *x)
 {
 	if (!x)
 		return;
@@ -156,7 +156,7 @@ void fidx_free(struct fidx *x)
 	free(x);
 }
 
-int fidx_build(const struct file_rule *rules, size_t nrules, struct fidx **out)
+int pol_fidx_build(const struct file_rule *rules, size_t nrules, struct fidx **out)
 {
 	struct fidx *x = calloc(1, sizeof(*x));
 	*out = NULL;
@@ -174,7 +174,7 @@ int fidx_build(const struct file_rule *rules, size_t nrules, struct fidx **out)
 				e = add_entry(&x->nodes[node], (uint32_t)r, (uint32_t)g, rules[r].ops);
 		}
 	if (e) {
-		fidx_free(x);
+		pol_fidx_free(x);
 		return e;
 	}
 	*out = x;
@@ -183,7 +183,7 @@ int fidx_build(const struct file_rule *rules, size_t nrules, struct fidx **out)
 
 /* First rule (in policy order) with op in bit and a glob matching path;
  * -1 if none.  path is absolute and normalised. */
-long fidx_first(const struct fidx *x, const struct file_rule *rules, uint32_t bit,
+long pol_fidx_first(const struct fidx *x, const struct file_rule *rules, uint32_t bit,
 		const char *path, size_t len)
 {
 	const struct fidx_entry *lists[FIDX_MAX_DEPTH + 2];
@@ -227,7 +227,7 @@ long fidx_first(const struct fidx *x, const struct file_rule *rules, uint32_t bi
 		if (best < 0)
 			return -1;
 		const struct fidx_entry *c = &lists[best][pos[best]++];
-		if ((c->ops & bit) && glob_match(&rules[c->rule].globs[c->glob], path, len))
+		if ((c->ops & bit) && pol_glob_match(&rules[c->rule].globs[c->glob], path, len))
 			return (long)c->rule;
 	}
 }

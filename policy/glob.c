@@ -16,7 +16,7 @@
 #include <string.h>
 #include "policy/policy_int.h"
 
-bool glob_has_wild(const char *s)
+bool pol_glob_has_wild(const char *s)
 {
 	for (; *s; s++)
 		if (strchr("*?[{\\", *s))
@@ -298,7 +298,7 @@ static int compile_one(const char *src, bool icase, struct glob *g, const char *
 	return 0;
 }
 
-void glob_free(struct glob *g)
+void pol_glob_free(struct glob *g)
 {
 	if (!g)
 		return;
@@ -355,7 +355,7 @@ static int zero_dir_variants(char ***alts, size_t *na, const char **err)
 	return 0;
 }
 
-int glob_compile_all(const char *pat, bool icase, struct glob **v, size_t *n, const char **err)
+int pol_glob_compile_all(const char *pat, bool icase, struct glob **v, size_t *n, const char **err)
 {
 	char **alts = NULL;
 	size_t na = 0;
@@ -371,7 +371,7 @@ int glob_compile_all(const char *pat, bool icase, struct glob **v, size_t *n, co
 		*v = nv;
 		e = compile_one(alts[i], icase, &nv[*n], err);
 		if (e)
-			glob_free(&nv[*n]);
+			pol_glob_free(&nv[*n]);
 		else
 			(*n)++;
 	}
@@ -450,7 +450,7 @@ static bool nfa_match(const struct glob *g, const char *s, size_t len)
 	return GETB(cur, g->ntok);
 }
 
-bool glob_match(const struct glob *g, const char *s, size_t len)
+bool pol_glob_match(const struct glob *g, const char *s, size_t len)
 {
 	switch (g->mode) {
 	case GM_LITERAL:
@@ -478,12 +478,12 @@ int policy_glob_match(const char *glob, const char *path)
 	struct glob *v = NULL;
 	size_t n = 0;
 	const char *err;
-	int r = glob_compile_all(glob, false, &v, &n, &err);
+	int r = pol_glob_compile_all(glob, false, &v, &n, &err);
 	bool m = false;
 	for (size_t i = 0; i < n; i++) {
 		if (r == 0 && !m)
-			m = glob_match(&v[i], path, strlen(path));
-		glob_free(&v[i]);
+			m = pol_glob_match(&v[i], path, strlen(path));
+		pol_glob_free(&v[i]);
 	}
 	free(v);
 	return r ? r : m;

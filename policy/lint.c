@@ -12,7 +12,7 @@
 #include "policy/policy_int.h"
 
 #define WARN(d, p, line, code, ...) \
-	pdiag(d, POLICY_SEV_WARNING, policy_source(p), line, 1, code, __VA_ARGS__)
+	pol_pdiag(d, POLICY_SEV_WARNING, policy_source(p), line, 1, code, __VA_ARGS__)
 
 static void ops_words(uint32_t ops, char *buf, size_t len)
 {
@@ -65,7 +65,7 @@ static bool glob_covers(const struct glob *a, const struct glob *b)
 	if (!strcmp(a->src, b->src) || a->mode == GM_ANY)
 		return true;
 	if (b->mode == GM_LITERAL)
-		return glob_match(a, b->prefix, b->plen);
+		return pol_glob_match(a, b->prefix, b->plen);
 	if (a->mode == GM_PREFIX_DSTAR)
 		return b->plen >= a->plen && !memcmp(a->prefix, b->prefix, a->plen);
 	if (a->mode == GM_DSTAR_SUFFIX && b->mode == GM_DSTAR_SUFFIX)
@@ -86,10 +86,10 @@ static bool glob_overlaps(const struct glob *a, const struct glob *b)
 	char w[PATH_MAX];
 	const char *under = a->plen ? a->prefix : NULL;
 	witness(b, under, w, sizeof(w));
-	if (glob_match(a, w, strlen(w)) && glob_match(b, w, strlen(w)))
+	if (pol_glob_match(a, w, strlen(w)) && pol_glob_match(b, w, strlen(w)))
 		return true;
 	witness(a, NULL, w, sizeof(w));
-	return glob_match(a, w, strlen(w)) && glob_match(b, w, strlen(w));
+	return pol_glob_match(a, w, strlen(w)) && pol_glob_match(b, w, strlen(w));
 }
 
 static int lint_files(const struct policy *p, struct policy_diags *d)
@@ -192,7 +192,7 @@ static bool cmd_covers_name(const struct cmd_rule *a, const char *name)
 		if (!strcmp(a->bnames[i], low))
 			return true;
 	for (size_t i = 0; i < a->nbglobs; i++)
-		if (glob_match(&a->bglobs[i], low, l))
+		if (pol_glob_match(&a->bglobs[i], low, l))
 			return true;
 	return false;
 }
@@ -235,7 +235,7 @@ static int lint_cmds(const struct policy *p, struct policy_diags *d)
 			const char *base = strrchr(cmd, '/') ? strrchr(cmd, '/') + 1 : cmd;
 			for (size_t i = 0; i < j; i++) {
 				const struct cmd_rule *a = &p->cmds[i];
-				if (!(cmd_uncond(a) || same_args(a, b)) || glob_has_wild(base))
+				if (!(cmd_uncond(a) || same_args(a, b)) || pol_glob_has_wild(base))
 					continue;
 				if (!cmd_covers_name(a, base) && !(a->match_all))
 					continue;
@@ -301,7 +301,7 @@ static bool cidrs_within(const struct net_rule *a, const struct net_rule *b)
 		bool ok = false;
 		for (size_t k = 0; k < a->ncidrs && !ok; k++)
 			ok = a->cidrs[k].prefix <= b->cidrs[i].prefix &&
-			     cidr_contains(&a->cidrs[k], b->cidrs[i].family, b->cidrs[i].addr);
+			     pol_cidr_contains(&a->cidrs[k], b->cidrs[i].family, b->cidrs[i].addr);
 		if (!ok)
 			return false;
 	}
@@ -319,7 +319,7 @@ static bool domains_within(const struct net_rule *a, const struct net_rule *b)
 		bool ok = false;
 		for (size_t k = 0; k < a->ndglobs && !ok; k++)
 			ok = !strcmp(a->dglobs[k].src, s) ||
-			     (!glob_has_wild(s) && glob_match(&a->dglobs[k], s, strlen(s)));
+			     (!pol_glob_has_wild(s) && pol_glob_match(&a->dglobs[k], s, strlen(s)));
 		if (!ok)
 			return false;
 	}

@@ -41,20 +41,20 @@ int policy_load_buffer(const char *buf, size_t len, const char *name, const stru
 	if (!name)
 		name = "<buffer>";
 	if (len > POLICY_MAX_BYTES) {
-		pdiag(diags, POLICY_SEV_ERROR, name, 0, 0, "too-large",
+		pol_pdiag(diags, POLICY_SEV_ERROR, name, 0, 0, "too-large",
 		      "policy is larger than 4 MiB; split it or remove unused rules");
 		return -EFBIG;
 	}
-	struct ynode *root = ytree_parse(buf, len, name, diags);
+	struct ynode *root = pol_ytree_parse(buf, len, name, diags);
 	if (!root)
 		return -EINVAL;
 	struct policy *p = calloc(1, sizeof(*p));
 	if (!p) {
-		ytree_free(root);
+		pol_ytree_free(root);
 		return -ENOMEM;
 	}
 	int e = policy_compile(root, name, vars, p, diags);
-	ytree_free(root);
+	pol_ytree_free(root);
 	if (!e) {
 		p->source = strdup(name);
 		p->sha256 = sha256_hex(buf, len);
@@ -69,20 +69,19 @@ int policy_load_buffer(const char *buf, size_t len, const char *name, const stru
 	return 0;
 }
 
-int policy_read_file(const char *path, char **buf, size_t *len, struct policy_diags *diags);
 int policy_read_file(const char *path, char **buf, size_t *len, struct policy_diags *diags)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0) {
 		int e = errno;
-		pdiag(diags, POLICY_SEV_ERROR, path, 0, 0, "io", "cannot open: %s%s", strerror(e),
+		pol_pdiag(diags, POLICY_SEV_ERROR, path, 0, 0, "io", "cannot open: %s%s", strerror(e),
 		      e == ENOENT ? " (check the path or the policy name)" : "");
 		return -e;
 	}
 	struct stat st;
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > (off_t)POLICY_MAX_BYTES) {
 		int e = S_ISREG(st.st_mode) ? EFBIG : EINVAL;
-		pdiag(diags, POLICY_SEV_ERROR, path, 0, 0, "io",
+		pol_pdiag(diags, POLICY_SEV_ERROR, path, 0, 0, "io",
 		      e == EFBIG ? "larger than 4 MiB; a policy is never that big"
 				 : "not a regular file; give the path of a YAML policy");
 		close(fd);
@@ -102,7 +101,7 @@ int policy_read_file(const char *path, char **buf, size_t *len, struct policy_di
 	if (!b)
 		return -ENOMEM;
 	if (got != (size_t)st.st_size) {
-		pdiag(diags, POLICY_SEV_ERROR, path, 0, 0, "io", "short read; the file changed while loading");
+		pol_pdiag(diags, POLICY_SEV_ERROR, path, 0, 0, "io", "short read; the file changed while loading");
 		free(b);
 		return -EIO;
 	}

@@ -391,6 +391,10 @@ int policy_select(const struct agentsh_config *cfg, uid_t uid, const gid_t *gids
 		  const struct policy_vars *vars, struct policy **out,
 		  struct policy_diags *diags);
 
+/* `policy show`: rules in evaluation order with variables expanded, defaults
+ * and limits; json = one indented JSON object. */
+int policy_show(const struct policy *p, FILE *out, bool json);
+
 /* ---------------------------------------------------------------- lint */
 
 /* Warnings for: rules shadowed by earlier rules, rules that match nothing,

@@ -7,12 +7,12 @@
 #include "policy/policy.h"
 
 /* ------------------------------------------------------------ diagnostics */
-void pdiag(struct policy_diags *d, enum policy_severity sev, const char *file, unsigned line,
+void pol_pdiag(struct policy_diags *d, enum policy_severity sev, const char *file, unsigned line,
 	   unsigned col, const char *code, const char *fmt, ...)
 	__attribute__((format(printf, 7, 8)));
-size_t levenshtein(const char *a, const char *b);
+size_t pol_levenshtein(const char *a, const char *b);
 /* The closest candidate (distance <= 2 or a prefix match), or NULL. */
-const char *did_you_mean(const char *word, const char *const *cands, size_t n);
+const char *pol_did_you_mean(const char *word, const char *const *cands, size_t n);
 
 /* ------------------------------------------------------------ YAML tree */
 enum ynode_type { Y_SCALAR, Y_SEQ, Y_MAP };
@@ -25,9 +25,9 @@ struct ynode {
 	size_t n;                       /* number of kids */
 };
 /* Parse one YAML document; syntax errors (with position) go to diags. NULL on error. */
-struct ynode *ytree_parse(const char *buf, size_t len, const char *file, struct policy_diags *d);
-void ytree_free(struct ynode *n);
-const char *ynode_type_name(const struct ynode *n);
+struct ynode *pol_ytree_parse(const char *buf, size_t len, const char *file, struct policy_diags *d);
+void pol_ytree_free(struct ynode *n);
+const char *pol_ynode_type_name(const struct ynode *n);
 
 /* ------------------------------------------------------------ globs */
 enum gtok { G_LIT, G_ANY, G_CLASS, G_STAR, G_DSTAR };
@@ -53,10 +53,10 @@ struct glob {
 #define GLOB_MAX_EXPANSIONS 64
 /* Compile pattern (braces expanded into several globs): appends to v and n.
  * Returns 0 or -EINVAL with a reason in *err (static string). */
-int glob_compile_all(const char *pat, bool icase, struct glob **v, size_t *n, const char **err);
-void glob_free(struct glob *g);
-bool glob_match(const struct glob *g, const char *s, size_t len);
-bool glob_has_wild(const char *s);
+int pol_glob_compile_all(const char *pat, bool icase, struct glob **v, size_t *n, const char **err);
+void pol_glob_free(struct glob *g);
+bool pol_glob_match(const struct glob *g, const char *s, size_t len);
+bool pol_glob_has_wild(const char *s);
 
 /* ------------------------------------------------------------ compiled rules */
 struct strv { char **v; size_t n; };
@@ -147,9 +147,9 @@ struct policy_defaults {
 /* findex.c: the file rule index */
 #define FIDX_MAX_DEPTH 32
 struct fidx;
-int fidx_build(const struct file_rule *rules, size_t nrules, struct fidx **out);
-void fidx_free(struct fidx *x);
-long fidx_first(const struct fidx *x, const struct file_rule *rules, uint32_t bit, const char *path,
+int pol_fidx_build(const struct file_rule *rules, size_t nrules, struct fidx **out);
+void pol_fidx_free(struct fidx *x);
+long pol_fidx_first(const struct fidx *x, const struct file_rule *rules, uint32_t bit, const char *path,
 		size_t len);
 
 struct policy {
@@ -177,22 +177,22 @@ int policy_compile(struct ynode *root, const char *file, const struct policy_var
 void policy_free_contents(struct policy *p);
 
 /* vars.c: expand ${VAR} / ${VAR:-fallback}; NULL + error text on failure */
-char *vars_expand(const char *s, const struct policy_vars *v, char *err, size_t errlen);
+char *pol_vars_expand(const char *s, const struct policy_vars *v, char *err, size_t errlen);
 
 /* eval helpers */
-uint32_t file_ops_from_word(const char *w, bool *ok);
-bool env_name_allowed(const struct env_rule *global, const struct env_rule *cmd,
+uint32_t pol_file_ops_from_word(const char *w, bool *ok);
+bool pol_env_name_allowed(const struct env_rule *global, const struct env_rule *cmd,
 		      const char *name, size_t len);
-int parse_duration_ms(const char *s, unsigned *ms);
-int parse_cidr(const char *s, struct policy_cidr *c);
-bool cidr_contains(const struct policy_cidr *c, int family, const uint8_t *addr);
-void render_message(const char *tmpl, char *out, size_t outlen, const char *path,
+int pol_parse_duration_ms(const char *s, unsigned *ms);
+int pol_parse_cidr(const char *s, struct policy_cidr *c);
+bool pol_cidr_contains(const struct policy_cidr *c, int family, const uint8_t *addr);
+void pol_render_message(const char *tmpl, char *out, size_t outlen, const char *path,
 		    const char *const *argv, int argc, const char *addr, int port,
 		    const char *op, const char *rule);
-int sig_group_mask(const char *s, uint64_t *mask);
-int normalize_path(const char *in, char *out, size_t outlen);
+int pol_sig_group_mask(const char *s, uint64_t *mask);
+int pol_normalize_path(const char *in, char *out, size_t outlen);
 
-/* lint needs the compiled form */
-const struct policy *policy_for_lint(const struct policy *p);
+/* load.c: read a whole (regular, <= 4 MiB) file; errors go to diags */
+int policy_read_file(const char *path, char **buf, size_t *len, struct policy_diags *diags);
 
 #endif

@@ -5,7 +5,6 @@
 #include <string.h>
 #include "policy/policy_int.h"
 
-int policy_show(const struct policy *p, FILE *out, bool json);
 
 static json_t *strv_json(const struct strv *v)
 {

@@ -55,7 +55,7 @@ int policy_file_op_parse(const char *s, enum policy_file_op *out)
 
 #define B(op) POLICY_FILE_OP_BIT(POLICY_FILE_##op)
 /* A rule's operation word -> the set of checked operations it covers. */
-uint32_t file_ops_from_word(const char *w, bool *ok)
+uint32_t pol_file_ops_from_word(const char *w, bool *ok)
 {
 	*ok = true;
 	if (!strcmp(w, "*") || !strcmp(w, "all"))
@@ -149,7 +149,7 @@ const char *policy_signal_name(int sig)
 }
 
 #define SB(s) ((uint64_t)1 << ((s) - 1))   /* bit sig-1: signals 1..64 */
-int sig_group_mask(const char *s, uint64_t *mask)
+int pol_sig_group_mask(const char *s, uint64_t *mask)
 {
 	if (!strcmp(s, "@all"))
 		*mask = 0x7fffffffull;          /* 1..31 */
@@ -171,7 +171,7 @@ int sig_group_mask(const char *s, uint64_t *mask)
 /* ---------------------------------------------------------------- durations */
 
 /* "5m", "1h30m", "250ms", "2h", or a bare number of seconds. */
-int parse_duration_ms(const char *s, unsigned *ms)
+int pol_parse_duration_ms(const char *s, unsigned *ms)
 {
 	uint64_t total = 0;
 	const char *p = s;
@@ -213,7 +213,7 @@ int parse_duration_ms(const char *s, unsigned *ms)
 
 /* ---------------------------------------------------------------- CIDR */
 
-int parse_cidr(const char *s, struct policy_cidr *c)
+int pol_parse_cidr(const char *s, struct policy_cidr *c)
 {
 	char buf[64];
 	size_t n = strlen(s);
@@ -266,7 +266,7 @@ int parse_cidr(const char *s, struct policy_cidr *c)
 	return 0;
 }
 
-bool cidr_contains(const struct policy_cidr *c, int family, const uint8_t *addr)
+bool pol_cidr_contains(const struct policy_cidr *c, int family, const uint8_t *addr)
 {
 	if (c->family != family)
 		return false;
@@ -376,7 +376,7 @@ static int expand_into(const char *s, size_t len, const struct policy_vars *v, s
 	return 0;
 }
 
-char *vars_expand(const char *s, const struct policy_vars *v, char *err, size_t errlen)
+char *pol_vars_expand(const char *s, const struct policy_vars *v, char *err, size_t errlen)
 {
 	struct sbuf b = { 0 };
 	sb_add(&b, "", 0);
@@ -399,7 +399,7 @@ char *vars_expand(const char *s, const struct policy_vars *v, char *err, size_t 
 
 /* Lexical normalisation: collapse "//", drop "/.", resolve "/.." (never above
  * "/"), drop a trailing '/'.  -EINVAL for relative paths, -ENAMETOOLONG. */
-int normalize_path(const char *in, char *out, size_t outlen)
+int pol_normalize_path(const char *in, char *out, size_t outlen)
 {
 	if (in[0] != '/')
 		return -EINVAL;
@@ -453,7 +453,7 @@ static void cat(char *out, size_t outlen, size_t *n, const char *s, size_t len)
 /* Renders Go-template-style fields used by the reference's policies:
  * {{.Path}} {{.Args}} {{.Command}} {{.RemoteAddr}} {{.RemotePort}}
  * {{.Domain}} {{.Operation}} {{.Rule}}.  Unknown fields were refused at load. */
-void render_message(const char *tmpl, char *out, size_t outlen, const char *path,
+void pol_render_message(const char *tmpl, char *out, size_t outlen, const char *path,
 		    const char *const *argv, int argc, const char *addr, int port,
 		    const char *op, const char *rule)
 {

@@ -18,18 +18,18 @@ struct yctx {
 	bool failed;
 };
 
-void ytree_free(struct ynode *n)
+void pol_ytree_free(struct ynode *n)
 {
 	if (!n)
 		return;
 	for (size_t i = 0; i < n->n; i++)
-		ytree_free(n->kids[i]);
+		pol_ytree_free(n->kids[i]);
 	free(n->kids);
 	free(n->str);
 	free(n);
 }
 
-const char *ynode_type_name(const struct ynode *n)
+const char *pol_ynode_type_name(const struct ynode *n)
 {
 	if (!n)
 		return "nothing";
@@ -44,7 +44,7 @@ static struct ynode *mknode(struct yctx *c, enum ynode_type t, const yaml_mark_t
 {
 	if (++c->nodes > YTREE_MAX_NODES) {
 		if (!c->failed)
-			pdiag(c->d, POLICY_SEV_ERROR, c->file, (unsigned)m->line + 1, (unsigned)m->column + 1,
+			pol_pdiag(c->d, POLICY_SEV_ERROR, c->file, (unsigned)m->line + 1, (unsigned)m->column + 1,
 			      "yaml", "document too large (more than %d nodes); split or simplify the policy",
 			      YTREE_MAX_NODES);
 		c->failed = true;
@@ -79,7 +79,7 @@ static bool next_event(struct yctx *c, yaml_event_t *ev)
 	if (!yaml_parser_parse(&c->parser, ev)) {
 		const yaml_parser_t *y = &c->parser;
 		const yaml_mark_t *m = y->problem ? &y->problem_mark : &y->context_mark;
-		pdiag(c->d, POLICY_SEV_ERROR, c->file, (unsigned)m->line + 1, (unsigned)m->column + 1,
+		pol_pdiag(c->d, POLICY_SEV_ERROR, c->file, (unsigned)m->line + 1, (unsigned)m->column + 1,
 		      "yaml", "malformed YAML: %s%s%s; fix the syntax at this position",
 		      y->problem ? y->problem : "syntax error", y->context ? " " : "",
 		      y->context ? y->context : "");
@@ -96,7 +96,7 @@ static struct ynode *parse_children(struct yctx *c, struct ynode *n, yaml_event_
 	for (;;) {
 		yaml_event_t ev;
 		if (!next_event(c, &ev)) {
-			ytree_free(n);
+			pol_ytree_free(n);
 			return NULL;
 		}
 		if (ev.type == end) {
@@ -106,8 +106,8 @@ static struct ynode *parse_children(struct yctx *c, struct ynode *n, yaml_event_
 		struct ynode *k = parse_node(c, &ev, depth + 1);
 		yaml_event_delete(&ev);
 		if (!k || addkid(n, k) < 0) {
-			ytree_free(k);
-			ytree_free(n);
+			pol_ytree_free(k);
+			pol_ytree_free(n);
 			return NULL;
 		}
 	}
@@ -117,7 +117,7 @@ static struct ynode *parse_node(struct yctx *c, yaml_event_t *ev, int depth)
 {
 	struct ynode *n;
 	if (depth > YTREE_MAX_DEPTH) {
-		pdiag(c->d, POLICY_SEV_ERROR, c->file, (unsigned)ev->start_mark.line + 1,
+		pol_pdiag(c->d, POLICY_SEV_ERROR, c->file, (unsigned)ev->start_mark.line + 1,
 		      (unsigned)ev->start_mark.column + 1, "yaml",
 		      "nesting deeper than %d levels; a policy never needs this", YTREE_MAX_DEPTH);
 		c->failed = true;
@@ -132,10 +132,10 @@ static struct ynode *parse_node(struct yctx *c, yaml_event_t *ev, int depth)
 		n->str = strndup((const char *)ev->data.scalar.value, ev->data.scalar.length);
 		if (!n->str || strlen(n->str) != ev->data.scalar.length) {
 			if (n->str)
-				pdiag(c->d, POLICY_SEV_ERROR, c->file, n->line, n->col, "yaml",
+				pol_pdiag(c->d, POLICY_SEV_ERROR, c->file, n->line, n->col, "yaml",
 				      "string contains a NUL character; remove it");
 			c->failed = true;
-			ytree_free(n);
+			pol_ytree_free(n);
 			return NULL;
 		}
 		return n;
@@ -146,21 +146,21 @@ static struct ynode *parse_node(struct yctx *c, yaml_event_t *ev, int depth)
 		n = mknode(c, Y_MAP, &ev->start_mark);
 		return n ? parse_children(c, n, YAML_MAPPING_END_EVENT, depth) : NULL;
 	case YAML_ALIAS_EVENT:
-		pdiag(c->d, POLICY_SEV_ERROR, c->file, (unsigned)ev->start_mark.line + 1,
+		pol_pdiag(c->d, POLICY_SEV_ERROR, c->file, (unsigned)ev->start_mark.line + 1,
 		      (unsigned)ev->start_mark.column + 1, "yaml",
 		      "YAML aliases (*%s) are not supported in policies; write the value out",
 		      (const char *)ev->data.alias.anchor);
 		c->failed = true;
 		return NULL;
 	default:
-		pdiag(c->d, POLICY_SEV_ERROR, c->file, (unsigned)ev->start_mark.line + 1,
+		pol_pdiag(c->d, POLICY_SEV_ERROR, c->file, (unsigned)ev->start_mark.line + 1,
 		      (unsigned)ev->start_mark.column + 1, "yaml", "unexpected YAML event");
 		c->failed = true;
 		return NULL;
 	}
 }
 
-struct ynode *ytree_parse(const char *buf, size_t len, const char *file, struct policy_diags *d)
+struct ynode *pol_ytree_parse(const char *buf, size_t len, const char *file, struct policy_diags *d)
 {
 	struct yctx c = { .file = file, .d = d };
 	struct ynode *root = NULL;
@@ -182,7 +182,7 @@ struct ynode *ytree_parse(const char *buf, size_t len, const char *file, struct 
 		if (t == YAML_DOCUMENT_START_EVENT) {
 			yaml_event_delete(&ev);
 			if (root) {
-				pdiag(d, POLICY_SEV_ERROR, file, (unsigned)c.parser.mark.line + 1, 1, "yaml",
+				pol_pdiag(d, POLICY_SEV_ERROR, file, (unsigned)c.parser.mark.line + 1, 1, "yaml",
 				      "more than one YAML document in the file; keep one policy per file");
 				c.failed = true;
 				break;
@@ -199,11 +199,11 @@ struct ynode *ytree_parse(const char *buf, size_t len, const char *file, struct 
 	}
 	yaml_parser_delete(&c.parser);
 	if (c.failed) {
-		ytree_free(root);
+		pol_ytree_free(root);
 		return NULL;
 	}
 	if (!root) {
-		pdiag(d, POLICY_SEV_ERROR, file, 0, 0, "yaml", "the file is empty; a policy needs at least 'version' and 'name'");
+		pol_pdiag(d, POLICY_SEV_ERROR, file, 0, 0, "yaml", "the file is empty; a policy needs at least 'version' and 'name'");
 		return NULL;
 	}
 	return root;

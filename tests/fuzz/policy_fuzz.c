@@ -10,8 +10,6 @@
 
 #include "policy/policy.h"
 
-int policy_show(const struct policy *p, FILE *out, bool json);
-
 static const struct policy_vars V = { "/home/f", "/home/f/ws", "/home/f/ws", NULL, "/tmp", "f" };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
