@@ -355,6 +355,24 @@ static void test_memfd_fexecve(void **state)
 	assert_false(file_exists(f->marker));
 }
 
+/* A sub-cgroup of the session cgroup (per-command cgroups) is covered too. */
+static void test_descendant_cgroup(void **state)
+{
+	struct fx *f = *state;
+	struct tcg sub = { .fd = -1 };
+	snprintf(sub.path, sizeof sub.path, "%.200s/cmd", f->cg.path);
+	assert_int_equal(mkdir(sub.path, 0755), 0);
+	sub.fd = open(sub.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	char *argv[] = { (char *)tool_path("bpf_marker"), f->marker, NULL };
+	struct tchild t = { -1, -1 };
+	g_argv = argv;
+	assert_int_equal(tchild_start(&t, &sub, do_exec, NULL), 0);
+	int st = tchild_go_wait(&t);
+	tcg_destroy(&sub);
+	assert_killed(st);
+	assert_false(file_exists(f->marker));
+}
+
 /* The init of a child pid namespace is not protected from the kill. */
 static void ns_init_exec(void *arg)
 {
@@ -422,7 +440,7 @@ int main(void)
 		T(test_script_wrong_interp), T(test_script_announced_as_elf),
 		T(test_interp_direct_killed), T(test_thread_exec_by_tid),
 		T(test_thread_exec_keyed_by_tgid_killed), T(test_outside_unaffected),
-		T(test_pidns_init_killed), T(test_memfd_fexecve),
+		T(test_pidns_init_killed), T(test_memfd_fexecve), T(test_descendant_cgroup),
 		T(test_audit_mode), T(test_bad_args),
 	};
 	return cmocka_run_group_tests_name("bpf_exec", tests, NULL, NULL);
