@@ -187,6 +187,8 @@ static void config_walk(struct cfgctx *c, const struct ynode *root, struct agent
 				if (l->kids[i]->type == Y_SCALAR)
 					cfg->approvals.approver_accounts[cfg->approvals.napprover_accounts++] =
 						strdup(l->kids[i]->str);
+				else
+					CERR(c, l->kids[i], "'approver_accounts' entries must be account names");
 		}
 	}
 }
@@ -194,6 +196,8 @@ static void config_walk(struct cfgctx *c, const struct ynode *root, struct agent
 static struct agentsh_config *config_defaults(void)
 {
 	struct agentsh_config *cfg = calloc(1, sizeof(*cfg));
+	if (cfg)
+		cfg->check_owner = true;
 	if (cfg && !(cfg->policy_dir = strdup(AGENTSH_POLICY_DIR))) {
 		free(cfg);
 		return NULL;
@@ -245,6 +249,7 @@ int policy_config_load_ex(const char *path, bool check_owner, struct agentsh_con
 	config_walk(&c, root, cfg);
 	pol_ytree_free(root);
 	cfg->present = true;
+	cfg->check_owner = check_owner;
 	cfg->path = strdup(path);
 	if (c.errors) {
 		policy_config_free(cfg);
@@ -333,7 +338,7 @@ static int manifest_check(const struct agentsh_config *cfg, const char *path, co
 {
 	char *buf;
 	size_t len;
-	int e = policy_read_file(cfg->manifest, &buf, &len, d);
+	int e = pol_read_file_ex(cfg->manifest, cfg->check_owner ? POL_READ_ROOT_OWNED : 0, &buf, &len, d);
 	if (e)
 		return e;
 	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
@@ -357,14 +362,18 @@ static int manifest_check(const struct agentsh_config *cfg, const char *path, co
 	return 0;
 }
 
-static int load_checked(const struct agentsh_config *cfg, const char *ref,
+/* chosen = picked with --policy by someone allowed to: whatever they point
+ * at is their choice.  Policies the configuration assigns must be root-owned
+ * and not writable by others, or the agent could edit its own rules. */
+static int load_checked(const struct agentsh_config *cfg, const char *ref, bool chosen,
 			const struct policy_vars *vars, struct policy **out, struct policy_diags *d)
 {
 	char path[4096];
 	int e = resolve(cfg, ref, path, sizeof(path), d);
 	if (e)
 		return e;
-	e = policy_load_file(path, vars, out, d);
+	unsigned flags = !chosen && cfg && cfg->check_owner ? POL_READ_ROOT_OWNED : 0;
+	e = pol_load_file_ex(path, flags, vars, out, d);
 	if (e)
 		return e;
 	if (cfg && cfg->manifest && (e = manifest_check(cfg, path, policy_sha256(*out), d))) {
@@ -406,17 +415,17 @@ int policy_select(const struct agentsh_config *cfg, uid_t uid, const gid_t *gids
 			      "allow_user_policy: true in %s)", cfg && cfg->path ? cfg->path : AGENTSH_CONFIG_PATH);
 			return -EPERM;
 		}
-		return load_checked(cfg, requested, vars, out, diags);
+		return load_checked(cfg, requested, true, vars, out, diags);
 	}
 	const char *ref = cfg ? account_policy(cfg, uid, gids, ngids) : NULL;
 	if (ref)
-		return load_checked(cfg, ref, vars, out, diags);
+		return load_checked(cfg, ref, false, vars, out, diags);
 	if (cfg && cfg->present) {
 		/* a configuration exists but names no policy: its policy dir's default */
 		char path[4096];
 		snprintf(path, sizeof(path), "%s/default.yaml", cfg->policy_dir);
 		if (access(path, F_OK) == 0)
-			return load_checked(cfg, path, vars, out, diags);
+			return load_checked(cfg, path, false, vars, out, diags);
 	}
 	return policy_load_embedded(vars, out, diags);
 }

@@ -71,12 +71,37 @@ int policy_load_buffer(const char *buf, size_t len, const char *name, const stru
 
 int policy_read_file(const char *path, char **buf, size_t *len, struct policy_diags *diags)
 {
+	return pol_read_file_ex(path, 0, buf, len, diags);
+}
+
+/* Checked on the open descriptor, so the file checked is the file read. */
+static int root_owned(int fd, const char *path, struct policy_diags *diags)
+{
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (st.st_uid == 0 && !(st.st_mode & 022))
+		return 0;
+	pol_pdiag(diags, POLICY_SEV_ERROR, path, 0, 0, "permissions",
+	      "refused: owned by uid %u with mode %03o; files that decide what the agent may do must be "
+	      "owned by root and not writable by group or others (chown root:root; chmod 644)",
+	      (unsigned)st.st_uid, (unsigned)(st.st_mode & 0777));
+	return -EPERM;
+}
+
+int pol_read_file_ex(const char *path, unsigned flags, char **buf, size_t *len,
+		     struct policy_diags *diags)
+{
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0) {
 		int e = errno;
 		pol_pdiag(diags, POLICY_SEV_ERROR, path, 0, 0, "io", "cannot open: %s%s", strerror(e),
 		      e == ENOENT ? " (check the path or the policy name)" : "");
 		return -e;
+	}
+	if ((flags & POL_READ_ROOT_OWNED) && root_owned(fd, path, diags)) {
+		close(fd);
+		return -EPERM;
 	}
 	struct stat st;
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > (off_t)POLICY_MAX_BYTES) {
@@ -114,10 +139,16 @@ int policy_read_file(const char *path, char **buf, size_t *len, struct policy_di
 int policy_load_file(const char *path, const struct policy_vars *vars, struct policy **out,
 		     struct policy_diags *diags)
 {
+	return pol_load_file_ex(path, 0, vars, out, diags);
+}
+
+int pol_load_file_ex(const char *path, unsigned flags, const struct policy_vars *vars,
+		     struct policy **out, struct policy_diags *diags)
+{
 	char *buf;
 	size_t len;
 	*out = NULL;
-	int e = policy_read_file(path, &buf, &len, diags);
+	int e = pol_read_file_ex(path, flags, &buf, &len, diags);
 	if (e)
 		return e;
 	e = policy_load_buffer(buf, len, path, vars, out, diags);

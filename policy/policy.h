@@ -365,6 +365,8 @@ struct agentsh_config {
 		char **approver_accounts; size_t napprover_accounts;
 		bool human_only;
 	} approvals;
+	bool check_owner;               /* policy files / manifest must be root-owned (false only
+					 * via policy_config_load_ex(.., false, ..) in tests) */
 };
 
 #define AGENTSH_CONFIG_PATH "/etc/agentsh/config.yaml"

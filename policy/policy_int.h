@@ -192,7 +192,13 @@ void pol_render_message(const char *tmpl, char *out, size_t outlen, const char *
 int pol_sig_group_mask(const char *s, uint64_t *mask);
 int pol_normalize_path(const char *in, char *out, size_t outlen);
 
-/* load.c: read a whole (regular, <= 4 MiB) file; errors go to diags */
+/* load.c: read a whole (regular, <= 4 MiB) file; errors go to diags.
+ * POL_READ_ROOT_OWNED: refuse unless root-owned and not group/other-writable. */
+#define POL_READ_ROOT_OWNED 1u
 int policy_read_file(const char *path, char **buf, size_t *len, struct policy_diags *diags);
+int pol_read_file_ex(const char *path, unsigned flags, char **buf, size_t *len,
+		     struct policy_diags *diags);
+int pol_load_file_ex(const char *path, unsigned flags, const struct policy_vars *vars,
+		     struct policy **out, struct policy_diags *diags);
 
 #endif

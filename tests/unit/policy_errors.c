@@ -201,6 +201,69 @@ static void test_config(void **st)
 	policy_diags_free(&d);
 }
 
+static void write_file(const char *path, const char *text, mode_t mode)
+{
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	assert_int_equal(chmod(path, mode), 0);
+}
+
+/* Selection through a real configuration: accounts, manifest, ownership. */
+static void test_select_integrity(void **st)
+{
+	(void)st;
+	if (geteuid() != 0) {
+		print_message("skipped: needs root to own the configuration files\n");
+		return;
+	}
+	char dir[] = "/tmp/agentsh-sel-XXXXXX", cfgp[256], pol[256], man[256], body[1024];
+	assert_non_null(mkdtemp(dir));
+	snprintf(cfgp, sizeof(cfgp), "%s/config.yaml", dir);
+	snprintf(pol, sizeof(pol), "%s/mine.yaml", dir);
+	snprintf(man, sizeof(man), "%s/policies.sha256", dir);
+	write_file(pol, "version: 1\nname: mine\n", 0644);
+	snprintf(body, sizeof(body), "policy_dir: %s\naccounts: {root: mine}\n", dir);
+	write_file(cfgp, body, 0644);
+	struct agentsh_config *cfg;
+	struct policy *p;
+	struct policy_diags d;
+	policy_diags_init(&d);
+	assert_int_equal(policy_config_load(cfgp, &cfg, &d), 0);
+	assert_int_equal(policy_select(cfg, 0, NULL, 0, NULL, false, &V, &p, &d), 0);
+	assert_string_equal(policy_name(p), "mine");
+	policy_free(p);
+	/* a policy the agent could edit is refused */
+	chmod(pol, 0666);
+	assert_int_equal(policy_select(cfg, 0, NULL, 0, NULL, false, &V, &p, &d), -1);
+	assert_null(p);
+	assert_non_null(strstr(d.v[d.n - 1].message, "must be owned by root and not writable"));
+	chmod(pol, 0644);
+	policy_config_free(cfg);
+	/* with a manifest: the right digest loads, a changed file is refused */
+	snprintf(body, sizeof(body), "policy_dir: %s\naccounts: {root: mine}\nmanifest: %s\n", dir, man);
+	write_file(cfgp, body, 0644);
+	assert_int_equal(policy_config_load(cfgp, &cfg, &d), 0);
+	struct policy *tmp;
+	assert_int_equal(policy_load_file(pol, &V, &tmp, NULL), 0);
+	snprintf(body, sizeof(body), "%s  %s\n", policy_sha256(tmp), pol);
+	policy_free(tmp);
+	write_file(man, body, 0644);
+	assert_int_equal(policy_select(cfg, 0, NULL, 0, NULL, false, &V, &p, &d), 0);
+	policy_free(p);
+	write_file(pol, "version: 1\nname: mine\ndescription: edited\n", 0644);
+	assert_int_equal(policy_select(cfg, 0, NULL, 0, NULL, false, &V, &p, &d), -1);
+	assert_non_null(strstr(d.v[d.n - 1].message, "is not listed for it in the manifest"));
+	/* root may still choose a file explicitly */
+	assert_int_equal(policy_select(cfg, 0, NULL, 0, "mine", true, &V, &p, &d), -1);  /* manifest applies */
+	policy_config_free(cfg);
+	policy_diags_free(&d);
+	char cmd[300];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -212,6 +275,7 @@ int main(void)
 		cmocka_unit_test(test_undefined_variable),
 		cmocka_unit_test(test_all_errors_reported),
 		cmocka_unit_test(test_config),
+		cmocka_unit_test(test_select_integrity),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
