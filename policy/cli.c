@@ -461,6 +461,31 @@ static const struct ynode *ymget(const struct ynode *m, const char *key)
 	return NULL;
 }
 
+/* Test files are strict too: a misspelled 'expect' must not pass silently. */
+static bool known_keys(const struct ynode *m, const char *const *keys, size_t n, const char *file,
+		       const char *where, struct policy_diags *d)
+{
+	bool ok = true;
+	if (m->type != Y_MAP) {
+		pol_pdiag(d, POLICY_SEV_ERROR, file, m->line, m->col, "test", "%s must be a mapping", where);
+		return false;
+	}
+	for (size_t i = 0; i + 1 < m->n; i += 2) {
+		const struct ynode *k = m->kids[i];
+		bool hit = false;
+		for (size_t j = 0; k->type == Y_SCALAR && j < n; j++)
+			hit |= !strcmp(k->str, keys[j]);
+		if (hit)
+			continue;
+		const char *dym = k->type == Y_SCALAR ? pol_did_you_mean(k->str, keys, n) : NULL;
+		pol_pdiag(d, POLICY_SEV_ERROR, file, k->line, k->col, "unknown-key",
+			  "unknown key '%s' in %s%s%s%s", k->type == Y_SCALAR ? k->str : "?", where,
+			  dym ? " (did you mean '" : "", dym ? dym : "", dym ? "'?)" : "");
+		ok = false;
+	}
+	return ok;
+}
+
 static int test_file(struct cli *c, const char *file, json_t *jarr)
 {
 	char *buf;
@@ -511,6 +536,8 @@ static int test_file(struct cli *c, const char *file, json_t *jarr)
 		if (x && x->type == Y_SCALAR)
 			*slots[i] = x->str;
 	}
+	if (yv && !known_keys(yv, vk, 6, file, "vars", &d))
+		rc = 1;
 	struct policy_vars saved = c->vars;
 	c->vars = v;
 	const struct ynode *yp = ymget(root, "policy");
@@ -539,6 +566,13 @@ static int test_file(struct cli *c, const char *file, json_t *jarr)
 		const struct ynode *cs = cases->kids[i];
 		const struct ynode *chk = ymget(cs, "check"), *exp = ymget(cs, "expect"), *rule = ymget(cs, "rule");
 		const struct ynode *msg = ymget(cs, "message");
+		static const char *const ck_keys[] = { "check", "expect", "rule", "message" };
+		char where[32];
+		snprintf(where, sizeof(where), "case %zu", i + 1);
+		if (!known_keys(cs, ck_keys, 4, file, where, &d)) {
+			fail++;
+			continue;
+		}
 		enum policy_decision want;
 		if (!chk || !exp || chk->type != Y_SCALAR || exp->type != Y_SCALAR ||
 		    policy_decision_parse(exp->str, &want)) {

@@ -221,6 +221,14 @@ static void test_examples(void **st)
 	assert_int_equal(rc, 1);
 	assert_non_null(strstr(o, "not ok 1"));
 	free(o);
+	/* so does a misspelled key in a case */
+	f = fopen(tmp, "w");
+	fprintf(f, "policy: %s\ncases:\n  - {check: \"file read /etc/shadow\", expcet: allow}\n",
+		path_of("examples/policies/default.yaml"));
+	fclose(f);
+	o = cli(&rc, "policy test %s", tmp);
+	assert_int_equal(rc, 1);
+	free(o);
 	unlink(tmp);
 }
 
