@@ -8,6 +8,7 @@
  * asking, never that they may approve without proof. */
 #include "approve/approve_int.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -218,6 +219,30 @@ static int make_reachable(const char *dir, char *err, size_t errlen)
 	}
 }
 
+/* Sockets of sessions that died without cleaning up (SIGKILL, power loss)
+ * refuse connections: remove them so `agentsh approve` lists live sessions. */
+static void sweep_stale(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+
+	while (d && (de = readdir(d))) {
+		struct sockaddr_un sa = { .sun_family = AF_UNIX };
+		size_t l = strlen(de->d_name);
+		int fd;
+		if (l < 6 || strcmp(de->d_name + l - 5, ".sock") != 0 ||
+		    (size_t)snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/%s", dir, de->d_name) >= sizeof(sa.sun_path))
+			continue;
+		if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0)) < 0)
+			continue;
+		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 && errno == ECONNREFUSED)
+			unlink(sa.sun_path);
+		close(fd);
+	}
+	if (d)
+		closedir(d);
+}
+
 static int bind_socket(struct ap_server *s, const char *dir, char *err, size_t errlen)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -225,6 +250,7 @@ static int bind_socket(struct ap_server *s, const char *dir, char *err, size_t e
 
 	if ((rc = make_reachable(dir, err, errlen)) < 0)
 		return rc;
+	sweep_stale(dir);
 	if (strlen(s->path) >= sizeof(sa.sun_path))
 		return -ENAMETOOLONG;
 	strcpy(sa.sun_path, s->path);

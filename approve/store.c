@@ -288,6 +288,8 @@ static int u2f_rewrite(const char *dir, const char *name, const char *line, int 
 		       strerror(-rc));
 		return rc;
 	}
+	if (rc == -ENOENT && !line)
+		return 0;       /* nothing to remove, nothing to create */
 	cap = (buf ? strlen(buf) : 0) + (line ? strlen(line) : 0) + 2;
 	if (!(out = malloc(cap))) {
 		free(buf);

@@ -10,18 +10,20 @@
 # without the tty hooks).  Until then this test FAILS and says so.
 . "$(dirname "$0")/../lib.sh"
 need_root
-need_cmd oathtool python3 su
+need_cmd oathtool python3 su sqlite3
 [ -x "$AGENTSH" ] || { echo "no agentsh binary at $AGENTSH (run: make)"; exit 1; }
 
 JUSER=agentsh-oagent APPR=agentsh-oappr
 SECRET=MFRGGZDFMZTWQ2LKNNWG23TPOBYXE43U
 STORE=/etc/agentsh/approvers
 store_existed=0; [ -d "$STORE" ] && store_existed=1
+etc_existed=0; [ -d /etc/agentsh ] && etc_existed=1
 PIDS=""
 cleanup() {
 	for p in $PIDS; do kill "$p" 2>/dev/null; done
 	"$AGENTSH" approver remove "$APPR" >/dev/null 2>&1
 	[ $store_existed = 0 ] && rm -rf "$STORE"
+	[ $etc_existed = 0 ] && rmdir /etc/agentsh 2>/dev/null
 	for u in $JUSER $APPR; do userdel -r "$u" >/dev/null 2>&1; done
 	t_cleanup
 }
@@ -95,4 +97,35 @@ wait $JPID; rc=$?
 got=$(jq_ "$TMPD/to.json" 'd["error"]["code"]')
 eq "JSON: E_APPROVAL_TIMEOUT" E_APPROVAL_TIMEOUT "$got"
 [ "$got" = E_APPROVAL_TIMEOUT ] || { sed 's/^/#   stdout| /' "$TMPD/to.json"; sed 's/^/#   stderr| /' "$TMPD/to.json.err"; }
+
+# ---- from inside the sandbox, even with a valid code, the agent cannot answer ----
+cat >"$TMPD/bin/probe.py" <<'EOF2'
+import glob, json, socket, sys, time
+time.sleep(1)
+code = sys.argv[1]
+for path in glob.glob("/run/agentsh/approve/*.sock"):
+    try:
+        s = socket.socket(socket.AF_UNIX)
+        s.connect(path)
+        s.sendall(b'{"cmd":"list"}\n')
+        rep = json.loads(s.makefile().readline() or "{}")
+        print("probe list:", rep.get("ok"), rep.get("error", ""))
+        for p in rep.get("pending", []):
+            s = socket.socket(socket.AF_UNIX); s.connect(path)
+            s.sendall(json.dumps({"cmd": "answer", "id": p["id"], "verdict": "once",
+                                  "method": "totp", "code": code}).encode() + b"\n")
+            print("probe answer:", s.makefile().readline().strip())
+    except OSError as e:
+        print("probe refused:", e)
+EOF2
+chmod 644 "$TMPD/bin/probe.py"
+(cd "$WS" && exec "$AGENTSH" --no-config --policy "$TMPD/policy.yaml" --user "$JUSER" -c --json \
+	"python3 $TMPD/bin/probe.py $(oathtool --totp -b $SECRET -N "@$(( $(date +%s) + 30 ))") & $TMPD/bin/deploy; rc=\$?; wait; exit \$rc") \
+	>"$TMPD/probe.json" 2>"$TMPD/probe.err"
+eq "an approval attempt from inside the sandbox does not approve (the request times out)" timeout \
+	"$(sqlite3 "$AGENTSH_AUDIT_DB" "SELECT json_extract(details,'\$.outcome') FROM events WHERE type='approval_resolved' AND approval_id IS NOT NULL ORDER BY seq DESC LIMIT 1")"
+out=$(jq_ "$TMPD/probe.json" 'd["stdout"]')
+case "$out" in *deployed*) nok "the held command did not run";; *) ok "the held command did not run";; esac
+case "$out" in *'"ok": true'*|*'"ok":true'*) nok "the sandbox's request was refused"; echo "$out" | sed 's/^/#  | /';;
+	*) ok "the sandbox's request was refused"; echo "$out" | sed 's/^/#  (how: /;s/$/)/';; esac
 done_testing

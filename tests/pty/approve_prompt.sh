@@ -23,10 +23,12 @@ NAME=agentsh-pty-test
 SECRET=KRSXG5CTMVRXEZLUKN2XAZLSKNSWG4TF
 STORE=/etc/agentsh/approvers
 store_existed=0; [ -d "$STORE" ] && store_existed=1
+etc_existed=0; [ -d /etc/agentsh ] && etc_existed=1
 cleanup() {
 	tm_kill
 	"$AGENTSH" approver remove "$NAME" >/dev/null 2>&1
 	[ $store_existed = 0 ] && rm -rf "$STORE"
+	[ $etc_existed = 0 ] && rmdir /etc/agentsh 2>/dev/null
 	userdel -r "$JUSER" >/dev/null 2>&1
 	t_cleanup
 }
