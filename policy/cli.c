@@ -170,7 +170,8 @@ static int cmd_validate_lint(struct cli *c, int argc, char **argv, bool lint)
 							     "warnings", (int)d.nwarnings, "diagnostics",
 							     diags_json(&d)));
 		} else {
-			print_diags(c, &d);
+			/* lint's warnings are its result: stdout; load errors: stderr */
+			policy_diags_print(&d, lint && !e ? c->out : c->err);
 			if (!e && !(lint && d.nwarnings))
 				fprintf(c->out, "%s: ok%s\n", name, lint ? " (no warnings)" : "");
 			else if (e)

@@ -9,7 +9,7 @@
 #include <string.h>
 #include "policy/policy_int.h"
 
-#define ARGS_STACK 65536
+#define ARGS_STACK 8192        /* longer argument lists are joined on the heap */
 
 static void res_init(struct policy_result *r, const struct policy *p, enum policy_kind k)
 {

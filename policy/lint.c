@@ -4,6 +4,7 @@
  *  - rules that can match nothing;
  *  - argument regexes that a different spelling of the same flags dodges;
  *  - approve rules when no approver can be reached. */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <pwd.h>
 #include <regex.h>
@@ -92,6 +93,43 @@ static bool glob_overlaps(const struct glob *a, const struct glob *b)
 	return pol_glob_match(a, w, strlen(w)) && pol_glob_match(b, w, strlen(w));
 }
 
+/* Paths are normalised before matching, so a pattern that can only match an
+ * unnormalised path ("a//b", "a/./b", "a/../b", a trailing '/') matches
+ * nothing.  Returns a reason or NULL. */
+static const char *unnormal(const char *g)
+{
+	size_t n = strlen(g);
+	if (n > 1 && g[n - 1] == '/')
+		return "ends with '/', which normalised paths never do";
+	for (const char *s = g; *s; s++) {
+		if (s[0] != '/')
+			continue;
+		if (s[1] == '/')
+			return "contains '//'";
+		if (s[1] == '.' && (s[2] == '/' || !s[2]))
+			return "contains a '.' segment";
+		if (s[1] == '.' && s[2] == '.' && (s[3] == '/' || !s[3]))
+			return "contains a '..' segment";
+	}
+	return NULL;
+}
+
+static int lint_unnormal(const struct policy *p, const char *list, const char *rule, unsigned line,
+			 const struct strv *paths, struct policy_diags *d)
+{
+	int n = 0;
+	for (size_t i = 0; i < paths->n; i++) {
+		const char *why = unnormal(paths->v[i]);
+		if (!why)
+			continue;
+		WARN(d, p, line, "matches-nothing",
+		     "%s rule '%s': path '%s' %s; paths are normalised before matching, so it matches "
+		     "nothing", list, rule, paths->v[i], why);
+		n++;
+	}
+	return n;
+}
+
 static int lint_files(const struct policy *p, struct policy_diags *d)
 {
 	int n = 0;
@@ -163,6 +201,7 @@ static int lint_files(const struct policy *p, struct policy_diags *d)
 			     "rules", b->c.name);
 			n++;
 		}
+		n += lint_unnormal(p, "file", b->c.name, b->c.line, &b->paths, d);
 		if (!b->paths.n) {
 			WARN(d, p, b->c.line, "matches-nothing", "rule '%s' lists no paths and matches nothing",
 			     b->c.name);
@@ -331,6 +370,17 @@ static int lint_nets(const struct policy *p, struct policy_diags *d)
 	int n = 0;
 	for (size_t j = 0; j < p->nnets; j++) {
 		const struct net_rule *b = &p->nets[j];
+		for (size_t k = 0; k < b->domains.n; k++) {
+			unsigned char ip[16];
+			if (inet_pton(AF_INET, b->domains.v[k], ip) == 1 ||
+			    inet_pton(AF_INET6, b->domains.v[k], ip) == 1) {
+				WARN(d, p, b->c.line, "matches-nothing",
+				     "rule '%s': domain '%s' is an address; a connection to an address is matched by "
+				     "'cidrs', so this entry matches nothing (move it to cidrs: [\"%s\"])",
+				     b->c.name, b->domains.v[k], b->domains.v[k]);
+				n++;
+			}
+		}
 		for (size_t i = 0; i < j; i++) {
 			const struct net_rule *a = &p->nets[i];
 			if (ports_within(a, b) && cidrs_within(a, b) && domains_within(a, b)) {
@@ -439,8 +489,17 @@ static int lint_names(const struct policy *p, struct policy_diags *d)
 	return n;
 }
 
+static int lint_unix(const struct policy *p, struct policy_diags *d)
+{
+	int n = 0;
+	for (size_t j = 0; j < p->nunixes; j++)
+		n += lint_unnormal(p, "unix socket", p->unixes[j].c.name, p->unixes[j].c.line,
+				   &p->unixes[j].paths, d);
+	return n;
+}
+
 int policy_lint(const struct policy *p, const struct agentsh_config *cfg, struct policy_diags *d)
 {
-	return lint_files(p, d) + lint_cmds(p, d) + lint_nets(p, d) + lint_sigs(p, d) +
+	return lint_files(p, d) + lint_unix(p, d) + lint_cmds(p, d) + lint_nets(p, d) + lint_sigs(p, d) +
 	       lint_approvers(p, cfg, d) + lint_names(p, d);
 }

@@ -9,7 +9,7 @@
  * called from any number of threads at once.
  *
  * Check functions never allocate on the common path (one exception: argument
- * lists longer than 64 KiB when args_patterns must be matched), never fail
+ * lists longer than 8 KiB when args_patterns must be matched), never fail
  * open, and fill a caller-provided struct policy_result.
  *
  * Errors: 0 / -errno.  Load and lint problems go to a struct policy_diags

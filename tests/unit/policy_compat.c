@@ -188,6 +188,27 @@ static void test_compat_lint(void **st)
 	free(o);
 }
 
+static void test_lint_matches_nothing(void **st)
+{
+	(void)st;
+	char tmp[] = "/tmp/agentsh-lint-XXXXXX.yaml";
+	int fd = mkstemps(tmp, 5);
+	FILE *f = fdopen(fd, "w");
+	fputs("version: 1\nname: t\nfile_rules:\n  - name: slash\n    paths: [/tmp/, \"/a/./b\"]\n    decision: deny\n"
+	      "network_rules:\n  - name: ipdom\n    domains: [10.0.0.1]\n    decision: deny\n"
+	      "command_rules:\n  - name: never\n    commands: [x]\n    context: []\n    decision: deny\n", f);
+	fclose(f);
+	int rc;
+	char *o = cli(&rc, "policy lint %s", tmp);
+	assert_int_equal(rc, 1);
+	assert_non_null(strstr(o, "path '/tmp/' ends with '/'"));
+	assert_non_null(strstr(o, "path '/a/./b' contains a '.' segment"));
+	assert_non_null(strstr(o, "domain '10.0.0.1' is an address"));
+	assert_non_null(strstr(o, "rule 'never' has a context no command can be in"));
+	free(o);
+	unlink(tmp);
+}
+
 static void test_examples(void **st)
 {
 	(void)st;
@@ -241,6 +262,7 @@ int main(void)
 		cmocka_unit_test(test_compat_load),
 		cmocka_unit_test(test_compat_table),
 		cmocka_unit_test(test_compat_lint),
+		cmocka_unit_test(test_lint_matches_nothing),
 		cmocka_unit_test(test_examples),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
