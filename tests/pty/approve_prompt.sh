@@ -24,8 +24,10 @@ SECRET=KRSXG5CTMVRXEZLUKN2XAZLSKNSWG4TF
 STORE=/etc/agentsh/approvers
 store_existed=0; [ -d "$STORE" ] && store_existed=1
 etc_existed=0; [ -d /etc/agentsh ] && etc_existed=1
+FIDO_PID=""
 cleanup() {
 	tm_kill
+	[ -n "$FIDO_PID" ] && kill "$FIDO_PID" 2>/dev/null
 	"$AGENTSH" approver remove "$NAME" >/dev/null 2>&1
 	[ $store_existed = 0 ] && rm -rf "$STORE"
 	[ $etc_existed = 0 ] && rmdir /etc/agentsh 2>/dev/null
@@ -90,7 +92,17 @@ fresh_code() {
 # Stop at the first missing piece instead of timing out on every later check.
 must() { d=$1 why=$2; shift 2; if "$@"; then ok "$d"; else nok "$d"; echo "# stopping here: $why"; done_testing; fi; }
 
-tm_start 120 40 sh -c "cd $WS && $AGENTSH --no-config --policy $TMPD/policy.yaml --user $JUSER -i; sleep 600"
+# a software security key for the "t" answer (agentsh reads $AGENTSH_FIDO_DEVICE)
+FIDO="$AGENTSH_SRC/$AGENTSH_BUILD/tests/tools/softfido"
+[ -x "$FIDO" ] || FIDO="$AGENTSH_SRC/build/tests/tools/softfido"
+[ -x "$FIDO" ] || { echo "softfido not built: make build/tests/tools/softfido"; exit 1; }
+"$FIDO" --socket "$TMPD/fido.sock" --keys "$TMPD/fidokeys" >"$TMPD/fido.log" 2>&1 &
+FIDO_PID=$!
+i=0; while [ ! -S "$TMPD/fido.sock" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done
+"$AGENTSH" approver add "$NAME" --webauthn --device "unix:$TMPD/fido.sock" >/dev/null 2>&1 ||
+	{ echo "cannot enroll the test security key"; exit 1; }
+
+tm_start 120 40 sh -c "cd $WS && AGENTSH_FIDO_DEVICE=unix:$TMPD/fido.sock $AGENTSH --no-config --policy $TMPD/policy.yaml --user $JUSER -i; sleep 600"
 must "shell prompt appears" "the interactive shell did not start" tm_wait '[#$] *$' 10
 
 # ---- prompt, wrong code, held keystrokes, right code ----
@@ -139,6 +151,14 @@ tm_type "$TMPD/bin/deploy2; echo other-rc=\$?"; tm_keys Enter
 check "another target still asks" tm_wait 'APPROVAL REQUIRED' 5
 tm_type "d"; tm_keys Enter
 check "deny refuses it" tm_wait '^other-rc=(126|1|13)' 5
+
+# ---- a security-key touch on the inline prompt ----
+tm_keys C-l
+tm_type "$TMPD/bin/deploy2; echo key-rc=\$?"; tm_keys Enter
+check "prompt for the key answer" tm_wait 'APPROVAL REQUIRED' 5
+tm_type "t"; tm_keys Enter
+check "a security-key touch approves" tm_wait '^key-rc=0' 8
+grep -q "getAssertion" "$TMPD/fido.log" && ok "the key was asked to sign" || nok "the key was asked to sign"
 
 # ---- a full-screen program under a prompt comes back intact ----
 tm_keys C-l
