@@ -355,6 +355,99 @@ static void test_memfd_fexecve(void **state)
 	assert_false(file_exists(f->marker));
 }
 
+/* "Before its first instruction", strictly: a 154-byte static ELF whose third instruction
+ * is write(1, "X", 1).  A SIGKILL delivered any later than the return from execve (say, at
+ * its first syscall) would let that byte through, because a syscall completes before
+ * pending signals are handled. */
+#ifdef __x86_64__
+static const unsigned char tiny_code[] = {
+	0xb8, 0x01, 0, 0, 0,			/* mov eax, 1 (write) */
+	0xbf, 0x01, 0, 0, 0,			/* mov edi, 1 */
+	0x48, 0x8d, 0x35, 0x10, 0, 0, 0,	/* lea rsi, [rip + 16] -> "X" */
+	0xba, 0x01, 0, 0, 0,			/* mov edx, 1 */
+	0x0f, 0x05,				/* syscall */
+	0xb8, 0x3c, 0, 0, 0,			/* mov eax, 60 (exit) */
+	0x31, 0xff,				/* xor edi, edi */
+	0x0f, 0x05,				/* syscall */
+	'X',
+};
+
+static void write_tiny_elf(const char *path)
+{
+	unsigned char img[64 + 56 + sizeof tiny_code] = { 0 };
+	const uint64_t base = 0x400000, entry = base + 64 + 56, size = sizeof img;
+	memcpy(img, "\x7f" "ELF\x02\x01\x01", 7);		/* 64-bit, LE, version 1 */
+	img[16] = 2;					/* ET_EXEC */
+	img[18] = 62;					/* EM_X86_64 */
+	img[20] = 1;					/* EV_CURRENT */
+	memcpy(img + 24, &entry, 8);			/* e_entry */
+	img[32] = 64;					/* e_phoff */
+	img[52] = 64;					/* e_ehsize */
+	img[54] = 56;					/* e_phentsize */
+	img[56] = 1;					/* e_phnum */
+	unsigned char *ph = img + 64;
+	ph[0] = 1;					/* PT_LOAD */
+	ph[4] = 5;					/* PF_R | PF_X */
+	memcpy(ph + 16, &base, 8);			/* p_vaddr */
+	memcpy(ph + 24, &base, 8);			/* p_paddr */
+	memcpy(ph + 32, &size, 8);			/* p_filesz */
+	memcpy(ph + 40, &size, 8);			/* p_memsz */
+	ph[49] = 0x10;					/* p_align 0x1000 */
+	memcpy(img + 120, tiny_code, sizeof tiny_code);
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, img, sizeof img), (ssize_t)sizeof img);
+	close(fd);
+}
+
+static int g_out_w;
+static void exec_tiny(void *arg)
+{
+	dup2(g_out_w, 1);
+	execl((const char *)arg, "tiny", (char *)NULL);
+	_exit(123);
+}
+
+static void test_killed_before_first_instruction(void **state)
+{
+	struct fx *f = *state;
+	char path[128];
+	struct stat st;
+	snprintf(path, sizeof path, "%s/tiny", f->dir);
+	write_tiny_elf(path);
+	assert_int_equal(stat(path, &st), 0);
+	for (int announce = 1; announce >= 0; announce--) {
+		int p[2];
+		char buf[4];
+		struct tchild t = { -1, -1 };
+		assert_int_equal(pipe(p), 0);
+		g_out_w = p[1];
+		assert_int_equal(tchild_start(&t, &f->cg, exec_tiny, path), 0);
+		close(p[1]);
+		if (announce)
+			assert_int_equal(bpf_guard_expect_exec(f->g, t.pid, st.st_dev, st.st_ino, 0, 0), 0);
+		int ws = tchild_go_wait(&t);
+		ssize_t n = read(p[0], buf, sizeof buf);
+		close(p[0]);
+		if (announce) { /* the payload itself works */
+			assert_true(WIFEXITED(ws));
+			assert_int_equal(n, 1);
+			assert_int_equal(buf[0], 'X');
+		} else {
+			assert_killed(ws);
+			assert_int_equal(n, 0);
+		}
+	}
+	unlink(path);
+}
+#else
+static void test_killed_before_first_instruction(void **state)
+{
+	(void)state;
+	skip(); /* the payload is x86-64 machine code */
+}
+#endif
+
 /* A sub-cgroup of the session cgroup (per-command cgroups) is covered too. */
 static void test_descendant_cgroup(void **state)
 {
@@ -441,6 +534,7 @@ int main(void)
 		T(test_interp_direct_killed), T(test_thread_exec_by_tid),
 		T(test_thread_exec_keyed_by_tgid_killed), T(test_outside_unaffected),
 		T(test_pidns_init_killed), T(test_memfd_fexecve), T(test_descendant_cgroup),
+		T(test_killed_before_first_instruction),
 		T(test_audit_mode), T(test_bad_args),
 	};
 	return cmocka_run_group_tests_name("bpf_exec", tests, NULL, NULL);
