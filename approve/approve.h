@@ -220,6 +220,8 @@ enum approve_prompt_state approve_prompt_feed(struct approve_prompt *p, const ch
 /* The request was resolved by someone else (on_resolved): stop reading. */
 void approve_prompt_close(struct approve_prompt *p);
 const char *approve_prompt_id(const struct approve_prompt *p);
+/* The outer terminal changed size: the next draw uses it. */
+void approve_prompt_resize(struct approve_prompt *p, int rows, int cols);
 /* Erase the prompt (clear the screen). */
 int approve_prompt_erase(struct approve_prompt *p);
 /* Erase the prompt and repaint the inner screen from the shell's libvterm
@@ -254,5 +256,8 @@ bool approve_tty_service(struct approve_tty *t, const struct pty_screen *inner, 
 bool approve_tty_active(const struct approve_tty *t);
 void approve_tty_feed(struct approve_tty *t, const char *buf, size_t n, const struct pty_screen *inner,
 		      int rows, int cols);
+/* SIGWINCH while a prompt is up: redraw it at the new size (the inner screen
+ * model is resized by the caller as usual). */
+void approve_tty_resize(struct approve_tty *t, int rows, int cols);
 
 #endif

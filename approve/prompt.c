@@ -128,6 +128,12 @@ void approve_prompt_free(struct approve_prompt *p)
 	free(p);
 }
 
+void approve_prompt_resize(struct approve_prompt *p, int rows, int cols)
+{
+	p->rows = rows > 0 ? rows : 24;
+	p->cols = cols > 20 ? cols : 80;
+}
+
 const char *approve_prompt_id(const struct approve_prompt *p)
 {
 	return p->id;

@@ -229,3 +229,12 @@ void approve_tty_feed(struct approve_tty *t, const char *buf, size_t n, const st
 		approve_tty_service(t, inner, rows, cols);      /* the next one, if any */
 	}
 }
+
+void approve_tty_resize(struct approve_tty *t, int rows, int cols)
+{
+	if (!t || !t->cur)
+		return;
+	approve_prompt_resize(t->cur, rows, cols);
+	approve_prompt_draw(t->cur);
+	t->last_draw = ap_now_ms();
+}
