@@ -215,6 +215,10 @@ static void test_answered_elsewhere(void **state)
 	assert_int_equal(approve_submit(b, &r, done_cb, &s), 0);
 	assert_true(turn(t, 1000));
 	assert_true(shows("APPROVAL REQUIRED"));
+	/* the terminal shrinks: the prompt is redrawn compact, the answer lines stay */
+	approve_tty_resize(t, 12, 60);
+	assert_true(shows("d + Enter: deny"));
+	assert_false(shows(" id "));
 	/* a remote approver denies: the prompt disappears without a key */
 	assert_int_equal(approve_resolve(b, r.id, APPROVE_DENY, NULL,
 					 &(struct approve_actor){ .uid = (uid_t)-1, .via = "tty" }, err, sizeof(err)), 0);
