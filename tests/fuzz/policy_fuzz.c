@@ -1,5 +1,6 @@
 /* libFuzzer target for the policy loader: arbitrary bytes as a policy file,
- * then every check kind against whatever loaded, then lint and show.
+ * then every check kind against whatever loaded, then lint and show; the same
+ * bytes as /etc/agentsh/config.yaml and as a `policy test` case file.
  * Must never crash, leak or trip a sanitizer; errors are fine. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -7,10 +8,44 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "policy/policy.h"
 
 static const struct policy_vars V = { "/home/f", "/home/f/ws", "/home/f/ws", NULL, "/tmp", "f" };
+
+/* The other two parsers read files: hand them the bytes through a memfd. */
+static void as_files(const uint8_t *data, size_t size)
+{
+	int fd = memfd_create("fuzz", MFD_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (write(fd, data, size) == (ssize_t)size) {
+		char path[64];
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+		struct agentsh_config *cfg = NULL;
+		struct policy_diags d;
+		policy_diags_init(&d);
+		if (policy_config_load_ex(path, false, &cfg, &d) == 0)
+			policy_config_free(cfg);
+		policy_diags_free(&d);
+		FILE *null = fopen("/dev/null", "w");
+		static struct policy *active;
+		if (!active && policy_load_embedded(&V, &active, NULL))
+			active = NULL;
+		if (null && active) {
+			/* cases run against the embedded default unless the file names a policy */
+			struct policy_cli_env env = { .vars = &V, .is_root = true, .active = active,
+						      .out = null, .err = null };
+			char *argv[] = { "policy", "test", path, NULL };
+			policy_cli(3, argv, &env);
+		}
+		if (null)
+			fclose(null);
+	}
+	close(fd);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -50,5 +85,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fclose(f);
 	}
 	policy_diags_free(&d);
+	as_files(data, size);
 	return 0;
 }
