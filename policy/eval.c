@@ -193,13 +193,21 @@ int policy_check_exec_depth(const struct policy *p, const char *path, int argc,
 	size_t plen = strlen(path);
 	const char *b = strrchr(path, '/');
 	b = b ? b + 1 : path;
-	char base[256];
+	char base[NAME_MAX + 2];
 	size_t blen = strlen(b);
-	if (blen >= sizeof(base))
-		blen = sizeof(base) - 1;
+	if (blen > NAME_MAX) {
+		/* no file has such a name: match by path only, never by a truncated name */
+		blen = 0;
+		b = "/";
+	}
 	for (size_t i = 0; i < blen; i++)
 		base[i] = (char)tolower((unsigned char)b[i]);
 	base[blen] = 0;
+	if (!blen) {
+		base[0] = '/';          /* a name no basename rule or glob can match */
+		base[1] = 0;
+		blen = 1;
+	}
 	if (blen > 5 && !strcmp(base + blen - 5, ".real"))
 		base[blen -= 5] = 0;
 
