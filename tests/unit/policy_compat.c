@@ -209,6 +209,34 @@ static void test_lint_matches_nothing(void **st)
 	unlink(tmp);
 }
 
+static void test_lint_approvers(void **st)
+{
+	(void)st;
+	struct policy *p;
+	assert_int_equal(policy_load_file(path_of("examples/policies/default.yaml"), &V, &p, NULL), 0);
+	struct agentsh_config cfg = { .present = true, .path = "/etc/agentsh/config.yaml" };
+	char *nobody[] = { "no-such-account-xyz" };
+	cfg.approvals.approver_accounts = nobody;
+	cfg.approvals.napprover_accounts = 1;
+	struct policy_diags d;
+	policy_diags_init(&d);
+	assert_int_equal(policy_lint(p, &cfg, &d), 1);
+	assert_string_equal(d.v[0].code, "no-approver");
+	assert_non_null(strstr(d.v[0].message, "every request will time out and be denied"));
+	policy_diags_free(&d);
+	char *root[] = { "root" };
+	cfg.approvals.approver_accounts = root;
+	policy_diags_init(&d);
+	assert_int_equal(policy_lint(p, &cfg, &d), 0);    /* an existing approver account */
+	policy_diags_free(&d);
+	cfg.approvals.napprover_accounts = 0;
+	cfg.approvals.human_only = true;
+	policy_diags_init(&d);
+	assert_int_equal(policy_lint(p, &cfg, &d), 0);    /* a human at the terminal */
+	policy_diags_free(&d);
+	policy_free(p);
+}
+
 static void test_examples(void **st)
 {
 	(void)st;
@@ -263,6 +291,7 @@ int main(void)
 		cmocka_unit_test(test_compat_table),
 		cmocka_unit_test(test_compat_lint),
 		cmocka_unit_test(test_lint_matches_nothing),
+		cmocka_unit_test(test_lint_approvers),
 		cmocka_unit_test(test_examples),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
