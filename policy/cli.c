@@ -24,7 +24,16 @@ struct cli {
 	bool json;
 	const char *requested;
 	struct policy_vars vars;
+	bool vars_given;                /* --var used */
 	char home[4096], cwd[4096], user[256];
+};
+
+/* `lint FILE` without --var: lint for a typical agent account, so the result
+ * does not depend on who runs it or from where (as root, HOME=/root would
+ * report shadowing that no agent account has). */
+static const struct policy_vars lint_vars = {
+	.home = "/home/agent", .workspace = "/home/agent/work", .project_root = "/home/agent/work",
+	.git_root = "/home/agent/work", .tmpdir = "/tmp", .user = "agent",
 };
 
 /* --var NAME=VALUE: inspection only (lint/check/test/show of what a policy
@@ -38,6 +47,7 @@ static int set_var(struct cli *c, const char *kv)
 	for (size_t i = 0; eq && i < 6; i++)
 		if (strlen(names[i]) == (size_t)(eq - kv) && !strncmp(kv, names[i], (size_t)(eq - kv))) {
 			*slots[i] = eq + 1;
+			c->vars_given = true;
 			return 0;
 		}
 	fprintf(c->err, "agentsh policy: --var needs NAME=VALUE with NAME one of HOME, WORKSPACE, "
@@ -59,7 +69,8 @@ const char *policy_cli_usage(void)
 	       "  check signal SIG TARGET     e.g. check signal SIGKILL external\n"
 	       "  test FILE...                run a YAML list of cases against a policy\n"
 	       "--var sets ${HOME}, ${WORKSPACE}, ${PROJECT_ROOT}, ${GIT_ROOT}, ${TMPDIR} or ${USER} for\n"
-	       "the inspection (default: the caller's passwd entry and current directory).\n"
+	       "the inspection (default: the caller's passwd entry and current directory; `lint FILE`\n"
+	       "defaults to a typical agent account: HOME=/home/agent, WORKSPACE=/home/agent/work).\n"
 	       "File operations: read write create delete rename link symlink mkdir rmdir chmod chown\n"
 	       "truncate xattr mknod exec open stat list readlink access.  Signal targets: self children\n"
 	       "descendants siblings session parent external system.  See agentsh-policy(5).\n";
@@ -154,7 +165,8 @@ static int cmd_validate_lint(struct cli *c, int argc, char **argv, bool lint)
 		struct policy *owned = NULL;
 		const struct policy *p = NULL;
 		const char *name = argc ? argv[i] : NULL;
-		int e = argc ? policy_load_file(argv[i], &c->vars, &owned, &d)
+		const struct policy_vars *v = lint && !c->vars_given ? &lint_vars : &c->vars;
+		int e = argc ? policy_load_file(argv[i], v, &owned, &d)
 			     : get_policy(c, NULL, &owned, &p, &d);
 		if (owned)
 			p = owned;
