@@ -445,6 +445,8 @@ static int cmd_check(struct cli *c, int argc, char **argv)
 
 /* ------------------------------------------------------------ test */
 
+/* Words of a test case's `check:` line: split on blanks; '...' and "..."
+ * group (no escapes), so `exec /bin/echo "a b"` has two arguments. */
 static char **split_words(const char *s, int *n)
 {
 	char **v = calloc(strlen(s) / 2 + 2, sizeof(char *));
@@ -457,11 +459,21 @@ static char **split_words(const char *s, int *n)
 			p++;
 		if (!*p)
 			break;
-		const char *e = p;
-		while (*e && *e != ' ' && *e != '\t')
-			e++;
-		v[(*n)++] = strndup(p, (size_t)(e - p));
-		p = e;
+		char *w = malloc(strlen(p) + 1);
+		if (!w)
+			break;
+		size_t k = 0;
+		char q = 0;
+		for (; *p && (q || (*p != ' ' && *p != '\t')); p++) {
+			if (!q && (*p == '\'' || *p == '"'))
+				q = *p;
+			else if (q && *p == q)
+				q = 0;
+			else
+				w[k++] = *p;
+		}
+		w[k] = 0;
+		v[(*n)++] = w;
 	}
 	return v;
 }
