@@ -9,6 +9,10 @@
 #include <string.h>
 #include "policy/compile_int.h"
 
+/* Tests only: compile without indexes, to compare indexed evaluation with
+ * the plain linear scan (tests/unit/policy_match.c). */
+bool pol_index_disabled;
+
 /* ------------------------------------------------------------ sections */
 
 static void env_policy(struct cctx *c, const struct ynode *m)
@@ -189,7 +193,10 @@ int policy_compile(struct ynode *root, const char *file, const struct policy_var
 		return -ENOMEM;
 	if (c->errors)
 		return -EINVAL;
-	return pol_fidx_build(p->files, p->nfiles, &p->fidx);
+	if (pol_index_disabled)
+		return 0;
+	int e = pol_fidx_build(p->files, p->nfiles, &p->fidx);
+	return e ? e : pol_build_name_indexes(p);
 }
 
 /* ------------------------------------------------------------ freeing */
@@ -299,5 +306,7 @@ void policy_free_contents(struct policy *p)
 	free(p->source);
 	free(p->sha256);
 	pol_fidx_free(p->fidx);
+	pol_nidx_free(p->cidx);
+	pol_nidx_free(p->nidx);
 }
 

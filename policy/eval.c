@@ -80,6 +80,18 @@ static void file_redirect(const struct file_rule *r, const char *path, struct po
 	}
 }
 
+static long file_linear(const struct policy *p, uint32_t bit, const char *path, size_t len)
+{
+	for (size_t i = 0; i < p->nfiles; i++) {
+		if (!(p->files[i].ops & bit))
+			continue;
+		for (size_t g = 0; g < p->files[i].nglobs; g++)
+			if (pol_glob_match(&p->files[i].globs[g], path, len))
+				return (long)i;
+	}
+	return -1;
+}
+
 int policy_check_file(const struct policy *p, enum policy_file_op op, const char *path,
 		      struct policy_result *res)
 {
@@ -100,7 +112,7 @@ int policy_check_file(const struct policy *p, enum policy_file_op op, const char
 	}
 	size_t len = strlen(path);
 	uint32_t bit = POLICY_FILE_OP_BIT(op);
-	long i = pol_fidx_first(p->fidx, p->files, bit, path, len);
+	long i = p->fidx ? pol_fidx_first(p->fidx, p->files, bit, path, len) : file_linear(p, bit, path, len);
 	if (i >= 0) {
 		const struct file_rule *r = &p->files[i];
 		res_rule(res, &r->c, (size_t)i);
@@ -118,6 +130,34 @@ int policy_check_file(const struct policy *p, enum policy_file_op op, const char
 		res_default(res, p->defaults.file_write,
 			    p->defaults.file_write == POLICY_DENY ? "default-deny-files" : "default-files");
 	return 0;
+}
+
+/* ------------------------------------------------------------ candidates */
+
+/* Rules to try, in rule order: from the name index, or every rule when there
+ * is no index or the lookup overflowed (never fewer than could match). */
+struct cand {
+	struct nidx_iter it;
+	bool linear;
+	size_t next, n;
+};
+
+static void cand_init(struct cand *c, const struct nindex *x, size_t nrules)
+{
+	c->next = 0;
+	c->n = nrules;
+	c->linear = !x;
+	if (x)
+		pol_nidx_iter_init(x, &c->it);
+}
+
+static long cand_next(struct cand *c)
+{
+	if (c->linear || c->it.overflow) {
+		c->linear = true;
+		return c->next < c->n ? (long)c->next++ : -1;
+	}
+	return pol_nidx_next(&c->it);
 }
 
 /* ------------------------------------------------------------ commands */
@@ -213,7 +253,17 @@ int policy_check_exec_depth(const struct policy *p, const char *path, int argc,
 
 	char stack[ARGS_STACK], *heap = NULL, *args = NULL;
 	int ret = 0;
-	for (size_t i = 0; i < p->ncmds; i++) {
+	struct cand cd;
+	cand_init(&cd, p->cidx, p->ncmds);
+	if (p->cidx) {
+		pol_nidx_lookup(p->cidx, base, blen, &cd.it);
+		pol_nidx_lookup(p->cidx, path, plen, &cd.it);
+		for (size_t i = 0; i < plen; i++)
+			if (path[i] == '/')
+				pol_nidx_lookup(p->cidx, path, i + 1, &cd.it);
+	}
+	for (long li; (li = cand_next(&cd)) >= 0;) {
+		size_t i = (size_t)li;
 		const struct cmd_rule *r = &p->cmds[i];
 		/* max_depth: -1 unlimited, -2 an empty context list (never) */
 		if (depth < r->min_depth || r->max_depth == -2 ||
@@ -308,7 +358,17 @@ static int net_eval(const struct policy *p, int family, const uint8_t *addr, con
 		addr = lit;
 		family = AF_INET;
 	}
-	for (size_t i = 0; i < p->nnets; i++) {
+	struct cand cd;
+	cand_init(&cd, p->nidx, p->nnets);
+	if (p->nidx && dlen) {
+		/* the name itself, and every ".suffix" for "*.suffix" rules */
+		pol_nidx_lookup(p->nidx, dom, dlen, &cd.it);
+		for (size_t i = 0; i < dlen; i++)
+			if (dom[i] == '.')
+				pol_nidx_lookup(p->nidx, dom + i, dlen - i, &cd.it);
+	}
+	for (long li; (li = cand_next(&cd)) >= 0;) {
+		size_t i = (size_t)li;
 		const struct net_rule *r = &p->nets[i];
 		if (r->nports && !port_in(r, port))
 			continue;

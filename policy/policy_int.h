@@ -152,6 +152,27 @@ void pol_fidx_free(struct fidx *x);
 long pol_fidx_first(const struct fidx *x, const struct file_rule *rules, uint32_t bit, const char *path,
 		size_t len);
 
+/* nindex.c: exact-name index for command and network rules */
+#define NIDX_MAX_LISTS 24
+struct nindex;
+struct nidx_iter {
+	const uint32_t *l[NIDX_MAX_LISTS];
+	size_t n[NIDX_MAX_LISTS], pos[NIDX_MAX_LISTS];
+	int k;
+	long last;
+	bool overflow;
+};
+int pol_nidx_new(struct nindex **out);
+void pol_nidx_free(struct nindex *x);
+int pol_nidx_add(struct nindex *x, const char *key, size_t len, uint32_t rule);
+int pol_nidx_add_generic(struct nindex *x, uint32_t rule);
+void pol_nidx_iter_init(const struct nindex *x, struct nidx_iter *it);
+void pol_nidx_iter_add(struct nidx_iter *it, const uint32_t *v, size_t n);
+void pol_nidx_lookup(const struct nindex *x, const char *key, size_t len, struct nidx_iter *it);
+long pol_nidx_next(struct nidx_iter *it);
+int pol_build_name_indexes(struct policy *p);
+extern bool pol_index_disabled;         /* tests: compile without indexes */
+
 struct policy {
 	char *name, *description, *source, *sha256;
 	unsigned version;
@@ -168,7 +189,8 @@ struct policy {
 	struct policy_limits limits;
 	struct policy_audit_settings audit;
 	struct policy_defaults defaults;
-	struct fidx *fidx;                      /* NULL: linear scan */
+	struct fidx *fidx;                      /* file rules by directory */
+	struct nindex *cidx, *nidx;             /* command / network rules by name */
 };
 
 /* compile.c */

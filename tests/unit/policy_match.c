@@ -228,6 +228,95 @@ static void test_file_index_differential(void **st)
 	}
 }
 
+/* White-box (own module): compile the same random policy with and without
+ * the rule indexes and require identical decisions for random checks. */
+extern bool pol_index_disabled;
+
+static const char *pick(unsigned *seed, const char *const *v, size_t n)
+{
+	return v[rand_r(seed) % n];
+}
+
+static void test_indexes_match_linear(void **st)
+{
+	(void)st;
+	static const char *const cmds[] = { "ls", "LS", "git", "py*", "*", "/usr/bin/git", "/opt/*/bin/*",
+		"/usr/local/bin/*", "sh.real", "g?t", "/usr/bin/*", "/bin/sh" };
+	static const char *const doms[] = { "a.com", "*.a.com", "*.b.a.com", "x.*.com", "*", "B.A.COM",
+		"*.com", "c.net", "*c.net" };
+	static const char *const cidrs[] = { "10.0.0.0/8", "::ffff:10.1.0.0/112", "fd00::/8", "0.0.0.0/0" };
+	static const char *const paths[] = { "/usr/bin/git", "/usr/bin/ls", "/bin/sh", "/opt/x/bin/py3",
+		"/usr/local/bin/tool", "/usr/lib/agentsh/sh.real", "/home/a/python3", "/usr/bin/gxt" };
+	static const char *const names[] = { "a.com", "x.a.com", "y.b.a.com", "b.a.com", "x.y.com",
+		"c.net", "cc.net", "other.org", "com" };
+	unsigned seed = 4242;
+	for (int round = 0; round < 300; round++) {
+		char y[16384];
+		size_t n = (size_t)snprintf(y, sizeof(y), "version: 1\nname: r\ncommand_rules:\n");
+		int nc = 1 + (int)(rand_r(&seed) % 10);
+		for (int r = 0; r < nc; r++) {
+			n += (size_t)snprintf(y + n, sizeof(y) - n, "  - name: c%d\n    decision: %s\n    commands: [\"%s\", \"%s\"]\n",
+					      r, r % 2 ? "allow" : "deny", pick(&seed, cmds, 12), pick(&seed, cmds, 12));
+			if (rand_r(&seed) % 3 == 0)
+				n += (size_t)snprintf(y + n, sizeof(y) - n, "    args_patterns: [\"^-x\"]\n");
+		}
+		n += (size_t)snprintf(y + n, sizeof(y) - n, "file_rules:\n");
+		for (int r = 0; r < 4; r++)
+			n += (size_t)snprintf(y + n, sizeof(y) - n, "  - name: f%d\n    decision: deny\n    paths: [\"%s\"]\n",
+					      r, pick(&seed, (const char *const[]){ "/usr/bin/*", "/usr/**", "**/git",
+						      "/opt/*/bin/py3", "/bin/sh", "/**" }, 6));
+		n += (size_t)snprintf(y + n, sizeof(y) - n, "network_rules:\n");
+		int nn = 1 + (int)(rand_r(&seed) % 10);
+		for (int r = 0; r < nn; r++) {
+			n += (size_t)snprintf(y + n, sizeof(y) - n, "  - name: n%d\n    decision: %s\n", r, r % 2 ? "allow" : "deny");
+			if (rand_r(&seed) % 3)
+				n += (size_t)snprintf(y + n, sizeof(y) - n, "    domains: [\"%s\", \"%s\"]\n",
+						      pick(&seed, doms, 9), pick(&seed, doms, 9));
+			if (rand_r(&seed) % 3 == 0)
+				n += (size_t)snprintf(y + n, sizeof(y) - n, "    cidrs: [\"%s\"]\n", pick(&seed, cidrs, 4));
+			if (rand_r(&seed) % 3 == 0)
+				n += (size_t)snprintf(y + n, sizeof(y) - n, "    ports: [443]\n");
+		}
+		struct policy *pi = NULL, *pl = NULL;
+		pol_index_disabled = false;
+		if (policy_load_buffer(y, n, "r", &V, &pi, NULL))
+			fail_msg("random policy did not load:\n%s", y);
+		pol_index_disabled = true;
+		assert_int_equal(policy_load_buffer(y, n, "r", &V, &pl, NULL), 0);
+		pol_index_disabled = false;
+		for (int t = 0; t < 100; t++) {
+			struct policy_result a, b;
+			const char *path = pick(&seed, paths, 8);
+			const char *argv[] = { "x", rand_r(&seed) % 2 ? "-x" : "y" };
+			policy_check_exec(pi, path, 2, argv, &a);
+			policy_check_exec(pl, path, 2, argv, &b);
+			if (a.rule_index != b.rule_index)
+				fail_msg("exec %s: indexed rule %d, linear %d\n%s", path, a.rule_index, b.rule_index, y);
+			const char *name = pick(&seed, names, 9);
+			uint16_t port = rand_r(&seed) % 2 ? 443 : 80;
+			policy_check_net_name(pi, name, port, &a);
+			policy_check_net_name(pl, name, port, &b);
+			if (a.rule_index != b.rule_index)
+				fail_msg("net %s: indexed rule %d, linear %d\n%s", name, a.rule_index, b.rule_index, y);
+			struct sockaddr_in s4 = { .sin_family = AF_INET, .sin_port = htons(port) };
+			inet_pton(AF_INET, rand_r(&seed) % 2 ? "10.1.2.3" : "8.8.8.8", &s4.sin_addr);
+			const char *nm = rand_r(&seed) % 2 ? name : NULL;
+			policy_check_net(pi, (struct sockaddr *)&s4, nm, &a);
+			policy_check_net(pl, (struct sockaddr *)&s4, nm, &b);
+			if (a.rule_index != b.rule_index)
+				fail_msg("net addr+%s: indexed rule %d, linear %d\n%s", nm ? nm : "-", a.rule_index,
+					 b.rule_index, y);
+			const char *fp = pick(&seed, paths, 8);
+			policy_check_file(pi, POLICY_FILE_WRITE, fp, &a);
+			policy_check_file(pl, POLICY_FILE_WRITE, fp, &b);
+			if (a.rule_index != b.rule_index)
+				fail_msg("file %s: indexed rule %d, linear %d\n%s", fp, a.rule_index, b.rule_index, y);
+		}
+		policy_free(pi);
+		policy_free(pl);
+	}
+}
+
 static void test_var_values_are_literal(void **st)
 {
 	(void)st;
@@ -497,6 +586,7 @@ int main(void)
 		cmocka_unit_test(test_glob_differential),
 		cmocka_unit_test(test_files_order_and_vars),
 		cmocka_unit_test(test_file_index_differential),
+		cmocka_unit_test(test_indexes_match_linear),
 		cmocka_unit_test(test_var_values_are_literal),
 		cmocka_unit_test(test_commands),
 		cmocka_unit_test(test_command_vars),
