@@ -48,8 +48,11 @@ struct bpf_guard;
 
 struct enf_floor {
 	char *path;                 /* resolved path covered in the delegate's mount ns */
+	char *src;                  /* its trap node as the child sees it while mounting */
+	const char *rule;           /* the deny rule (policy-owned) */
 	bool is_dir;
 };
+struct enf_trap;
 
 struct enforce_session {
 	struct enforce_config cfg;   /* strings below are owned copies */
@@ -64,6 +67,8 @@ struct enforce_session {
 	struct enf_floor floor[ENF_MAX_FLOOR];
 	size_t nfloor;
 	bool floor_covers_reads;    /* every read-gating rule is held by the mount floor */
+	struct enf_trap *traps[ENF_MAX_SPAWNS];  /* trap.c: one FUSE server per spawn */
+	size_t ntraps;
 	bool seccomp_killable;      /* kernel accepts WAIT_KILLABLE_RECV */
 	bool seccomp_sync_wakeup;   /* kernel accepts SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP */
 
@@ -112,7 +117,11 @@ int enf_landlock_prepare(struct enforce_session *s);
 int enf_landlock_abi(void);
 int enf_mountfloor_prepare(struct enforce_session *s);
 void enf_mountfloor_release(struct enforce_session *s);
-int enf_mountfloor_apply_child(struct enforce_session *s);
+int enf_mountfloor_mount_child(struct enforce_session *s, const char *opts);
+int enf_mountfloor_bind_child(struct enforce_session *s);
+void enf_trap_go(struct enforce_session *s);
+int enf_trap_start(struct enforce_session *s, int *child_fd);
+void enf_trap_stop_all(struct enforce_session *s);
 
 /* Child-side appliers: raw syscalls only; return 0 or a positive errno. */
 int enf_landlock_apply_child(struct enforce_session *s);

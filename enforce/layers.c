@@ -53,7 +53,7 @@ int enf_layers_prepare(struct enforce_session *s)
 	    (rc = enf_mountfloor_prepare(s)) < 0)
 		return rc;
 	/* read-only opens cost a round trip only when something the floor cannot
-	 * hold gates reads */
+	 * hold gates reads (the floor reports its own denials: trap.c) */
 	unsigned fl = (s->bpf_net ? NOTIFY_RULES_NO_INET : 0) |
 		      (s->floor_covers_reads ? NOTIFY_RULES_NO_READS : 0);
 	return enf_seccomp_prepare(s, fl);

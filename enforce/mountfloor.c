@@ -1,7 +1,9 @@
 /* mountfloor.c — read denies of literal paths, held by the kernel at zero cost
- * per open and even if the supervisor dies: each delegate gets a private mount
- * namespace in which every such path is covered by an empty, mode-000,
- * read-only tmpfs (directories) or a root-owned mode-000 empty file (files).
+ * per unrelated open and even if the supervisor dies: each delegate gets a
+ * private mount namespace in which every such path is covered by a node of the
+ * supervisor's refusing FUSE filesystem (trap.c), so each attempt is refused
+ * with EACCES *and* audited.  If the supervisor dies the FUSE connection
+ * aborts and the covers answer ENOTCONN: still closed.
  *
  * Why not Landlock: Landlock only grants, so denying ~/.ssh means granting every
  * sibling of every ancestor, and files created later next to them would be
@@ -25,8 +27,9 @@
 #include "enforce/enforce_int.h"
 #include "policy/policy.h"
 
-#define EMPTY_DIR "/run/agentsh"
-#define EMPTY_FILE EMPTY_DIR "/deny-empty"
+#define RUN_DIR "/run/agentsh"
+#define STAGE_DIR RUN_DIR "/stage"     /* where the child mounts the trap first */
+#define FLOOR_FLAGS (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC)
 
 /* a is p or an ancestor of p (lexically, on '/' boundaries) */
 static bool is_prefix(const char *a, const char *p)
@@ -69,7 +72,7 @@ static bool overlaps_earlier(const struct policy *p, size_t upto, const char *pa
 	return false;
 }
 
-static int add_cover(struct enforce_session *s, const char *path)
+static int add_cover(struct enforce_session *s, const char *path, const char *rule)
 {
 	char real[PATH_MAX];
 	struct stat st;
@@ -80,25 +83,25 @@ static int add_cover(struct enforce_session *s, const char *path)
 	for (size_t i = 0; i < s->nfloor; i++)
 		if (strcmp(s->floor[i].path, real) == 0)
 			return 1;
-	char *d = strdup(real);
-	if (!d)
+	if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode))
+		return 0;               /* devices, sockets: the supervisor decides */
+	struct enf_floor *f = &s->floor[s->nfloor];
+	f->path = strdup(real);
+	if (!f->path || asprintf(&f->src, STAGE_DIR "/%zu", s->nfloor) < 0) {
+		free(f->path);
 		return -ENOMEM;
-	s->floor[s->nfloor].path = d;
-	s->floor[s->nfloor].is_dir = S_ISDIR(st.st_mode);
+	}
+	f->is_dir = S_ISDIR(st.st_mode);
+	f->rule = rule;
 	s->nfloor++;
 	return 1;
 }
 
-static int empty_file(struct enforce_session *s)
+static int stage_dir(struct enforce_session *s)
 {
-	if (mkdir(EMPTY_DIR, 0700) < 0 && errno != EEXIST)
-		return enf_fail(s, -errno, "cannot create %s: %s", EMPTY_DIR, strerror(errno));
-	int fd = open(EMPTY_FILE, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0);
-	if (fd < 0)
-		return enf_fail(s, -errno, "cannot create %s: %s", EMPTY_FILE, strerror(errno));
-	int rc = fchown(fd, 0, 0) < 0 || fchmod(fd, 0) < 0 || ftruncate(fd, 0) < 0 ? -errno : 0;
-	close(fd);
-	return rc < 0 ? enf_fail(s, rc, "cannot prepare %s: %s", EMPTY_FILE, strerror(-rc)) : 0;
+	if ((mkdir(RUN_DIR, 0700) < 0 && errno != EEXIST) || (mkdir(STAGE_DIR, 0700) < 0 && errno != EEXIST))
+		return enf_fail(s, -errno, "cannot create %s: %s", STAGE_DIR, strerror(errno));
+	return 0;
 }
 
 int enf_mountfloor_prepare(struct enforce_session *s)
@@ -107,7 +110,7 @@ int enf_mountfloor_prepare(struct enforce_session *s)
 	s->floor_covers_reads = false;
 	if (!p || !s->privileged)
 		return 0;
-	bool all = true, files = false;
+	bool all = true;
 	size_t n = policy_file_rule_count(p);
 	for (size_t i = 0; i < n; i++) {
 		struct policy_file_rule_info ri;
@@ -119,28 +122,33 @@ int enf_mountfloor_prepare(struct enforce_session *s)
 			char path[PATH_MAX];
 			int rc = 0;
 			if (ri.decision != POLICY_DENY || !coverable(ri.globs[g], path, sizeof path) ||
-			    overlaps_earlier(p, i, path) || (rc = add_cover(s, path)) <= 0) {
+			    overlaps_earlier(p, i, path) || (rc = add_cover(s, path, ri.name)) <= 0) {
 				if (rc < 0 && rc != -E2BIG)
 					return enf_fail(s, rc, "read floor for %s: %s", ri.globs[g], strerror(-rc));
 				all = false;
-				continue;
 			}
-			files |= !s->floor[s->nfloor - 1].is_dir;
 		}
 	}
 	s->floor_covers_reads = all;
-	return files ? empty_file(s) : 0;
+	return s->nfloor ? stage_dir(s) : 0;
 }
 
 void enf_mountfloor_release(struct enforce_session *s)
 {
-	for (size_t i = 0; i < s->nfloor; i++)
+	enf_trap_stop_all(s);
+	for (size_t i = 0; i < s->nfloor; i++) {
 		free(s->floor[i].path);
+		free(s->floor[i].src);
+	}
 	s->nfloor = 0;
 }
 
-/* Child, still root, before the credential switch: raw syscalls only. */
-int enf_mountfloor_apply_child(struct enforce_session *s)
+/* Child, still root, before the credential switch: raw syscalls only.  Step
+ * one: a private mount namespace and the trap on the staging directory (opts is
+ * "fd=N,rootmode=40000,..." for this spawn's connection).  The caller then tells
+ * the parent, whose trap server can only start reading once the connection is
+ * mounted, and calls step two. */
+int enf_mountfloor_mount_child(struct enforce_session *s, const char *opts)
 {
 	if (!s->nfloor)
 		return 0;
@@ -149,16 +157,21 @@ int enf_mountfloor_apply_child(struct enforce_session *s)
 	/* nothing we mount may propagate back to the host */
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		return errno;
+	if (mount("agentsh-floor", STAGE_DIR, "fuse.agentsh-floor", FLOOR_FLAGS, opts) < 0)
+		return errno;
+	return 0;
+}
+
+/* Step two: every covered path gets its node; the trap's root disappears. */
+int enf_mountfloor_bind_child(struct enforce_session *s)
+{
 	for (size_t i = 0; i < s->nfloor; i++) {
 		const struct enf_floor *f = &s->floor[i];
-		int r = f->is_dir ? mount("agentsh-deny", f->path, "tmpfs",
-					  MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=000,size=4k")
-				  : mount(EMPTY_FILE, f->path, NULL, MS_BIND, NULL);
-		if (r < 0)
-			return errno;
-		if (!f->is_dir && mount(NULL, f->path, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID |
-					MS_NODEV | MS_NOEXEC, NULL) < 0)
+		if (mount(f->src, f->path, NULL, MS_BIND, NULL) < 0 ||
+		    mount(NULL, f->path, NULL, MS_BIND | MS_REMOUNT | FLOOR_FLAGS, NULL) < 0)
 			return errno;
 	}
+	if (s->nfloor && umount2(STAGE_DIR, MNT_DETACH) < 0)
+		return errno;
 	return 0;
 }

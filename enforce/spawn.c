@@ -48,7 +48,7 @@ static const char *stage_name(int st)
 	return st > 0 && st <= ST_EXEC && n[st] ? n[st] : "starting";
 }
 
-enum msg_kind { MSG_ERROR = 1, MSG_LISTENER };
+enum msg_kind { MSG_ERROR = 1, MSG_LISTENER, MSG_TRAP_MOUNTED };
 struct child_msg {
 	int kind, stage, err, fd;
 };
@@ -61,6 +61,7 @@ struct child_ctx {
 	char *const *envp;
 	const char *cwd;
 	int sock;                   /* child's end of the status socketpair */
+	const char *floor_opts;     /* mount options of this spawn's read-deny trap */
 	pid_t parent;
 	bool in_cgroup;             /* clone3 put us there already */
 };
@@ -200,9 +201,17 @@ static __attribute__((noreturn)) void child_main(struct child_ctx *c)
 			child_fail(c, ST_CTTY, errno);
 	}
 	child_cgroups(c);
-	int e = enf_mountfloor_apply_child(c->s);
+	int e = enf_mountfloor_mount_child(c->s, c->floor_opts);
 	if (e)
 		child_fail(c, ST_FLOOR, e);
+	if (c->s->nfloor) {
+		/* the trap server can read only from a mounted connection */
+		struct child_msg m = { .kind = MSG_TRAP_MOUNTED };
+		if (send(c->sock, &m, sizeof m, MSG_NOSIGNAL) != sizeof m)
+			child_fail(c, ST_FLOOR, EPIPE);
+		if ((e = enf_mountfloor_bind_child(c->s)))
+			child_fail(c, ST_FLOOR, e);
+	}
 	child_fds(c);
 	child_creds(c);
 	if (chdir(c->cwd) < 0)
@@ -295,6 +304,10 @@ static int parent_handshake(struct enforce_session *s, const struct enforce_spaw
 			return enf_fail(s, -m.err, "cannot start %s as %s (uid %u): %s failed: %s", r->argv[0],
 					s->acct_name ? s->acct_name : "the account", (unsigned)s->cfg.account.uid,
 					stage_name(m.stage), strerror(m.err));
+		if (m.kind == MSG_TRAP_MOUNTED) {
+			enf_trap_go(s);
+			continue;
+		}
 		if (m.kind != MSG_LISTENER)
 			return enf_fail(s, -EPROTO, "spawn of %s: unexpected status message", r->argv[0]);
 		int rc = enf_notify_attach(s, pidfd, pid, m.fd);
@@ -318,6 +331,12 @@ int enforce_spawn(struct enforce_session *s, const struct enforce_spawn_req *req
 	char **env = NULL;
 	if ((rc = enf_env_build(s, req->envp, &env)) < 0)
 		return rc;
+	int trap_fd;
+	char floor_opts[128];
+	if ((rc = enf_trap_start(s, &trap_fd)) < 0)
+		goto out;
+	snprintf(floor_opts, sizeof floor_opts, "fd=%d,rootmode=40000,user_id=0,group_id=0,allow_other",
+		 trap_fd);
 	int sv[2];
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
 		rc = enf_fail(s, -errno, "spawn: socketpair: %s", strerror(errno));
@@ -325,7 +344,7 @@ int enforce_spawn(struct enforce_session *s, const struct enforce_spawn_req *req
 	}
 	struct child_ctx c = {
 		.s = s, .req = req, .envp = env, .sock = sv[1], .parent = getpid(),
-		.cwd = req->cwd ? req->cwd : s->workspace,
+		.cwd = req->cwd ? req->cwd : s->workspace, .floor_opts = floor_opts,
 	};
 	pid_t p = spawn_clone(&c, pidfd);
 	int e = errno;

@@ -1,9 +1,11 @@
 #!/bin/sh
-# Read denies of literal paths held by the kernel floor (a cover mount in the
-# delegate's private mount namespace): refused with EACCES without a round trip
-# to the supervisor (no notice line), for files and whole directories; writes
-# still refused; ordinary reads unaffected; nothing leaks to the host's mount
-# table.  A deny shadowed by an earlier allow is left to the supervisor.
+# Read denies of literal paths held by the floor (a node of the supervisor's
+# refusing FUSE filesystem mounted over each path in the delegate's private mount
+# namespace): refused with EACCES for files and whole directories, reported (a
+# notice; the audit event comes from the same place), while read-only opens are
+# not notified at all; writes still refused; ordinary reads unaffected; nothing
+# leaks to the host's mount table.  A deny shadowed by an earlier allow is left
+# to the supervisor.
 . "$(dirname "$0")/../lib.sh"
 need_root
 T=${SURFACE_TOOLS:-$AGENTSH_SRC/$AGENTSH_BUILD/tests/tools}
@@ -35,15 +37,15 @@ run() { p=$1; shift; (cd "$W" && "$T/surface_run" -p "$p" -w "$W" -- /bin/sh -c 
 
 check "control: the secret is readable outside the sandbox as nobody" \
 	setpriv --reuid 65534 --regid 65534 --clear-groups cat "$W/secret/key"
-out=$(run "$TMPD/p1.yaml" "cat $W/secret/key; cat $W/token.txt; ls $W/secret; cat $W/pub/readme; echo x >> $W/token.txt" 2>&1)
+out=$(run "$TMPD/p1.yaml" "cat $W/secret/key; cat $W/token.txt; ls $W/secret; cat $W/pub/readme; echo x >> $W/token.txt; grep -c fuse.agentsh-floor /proc/self/mountinfo" 2>&1)
 printf '%s\n' "$out" | sed 's/^/# /'
 check "floor: the file inside a denied directory is refused (EACCES)" sh -c "printf '%s\n' \"\$1\" | grep -q 'secret/key: Permission denied'" _ "$out"
 check "floor: a denied literal file is refused" sh -c "printf '%s\n' \"\$1\" | grep -q 'token.txt: Permission denied'" _ "$out"
 check "floor: the denied directory cannot be listed" sh -c "printf '%s\n' \"\$1\" | grep -q \"cannot open directory '$W/secret'\"" _ "$out"
 check "floor: the secret never appears" sh -c "! printf '%s\n' \"\$1\" | grep -q 'TOPSECRET\|TOKEN'" _ "$out"
 check "floor: other files read normally" sh -c "printf '%s\n' \"\$1\" | grep -q PUBLIC" _ "$out"
-check "floor: refused by the kernel, not the supervisor (no notice for the reads)" \
-	sh -c "! printf '%s\n' \"\$1\" | grep -q 'denied open.*secret/key'" _ "$out"
+check "floor: both paths are covered by the trap" sh -c "printf '%s\n' \"\$1\" | grep -qx 2" _ "$out"
+check "floor: the denial is reported with its rule" sh -c "printf '%s\n' \"\$1\" | grep -q 'denied open $W/secret/key (rule deny-secret)'" _ "$out"
 check "the write to the denied file is refused too" sh -c "printf '%s\n' \"\$1\" | grep -q 'token.txt.*ermission denied'" _ "$out"
 check "the host's mount table is untouched" sh -c "! grep -q agentsh-deny /proc/self/mountinfo"
 eq "the file is unchanged" TOKEN "$(cat "$W/token.txt")"
