@@ -182,9 +182,16 @@ build-fuzz/%_fuzz: tests/fuzz/%_fuzz.c $(LIBS_A)
 	$(CC) $(CPPFLAGS) $(filter-out -fsanitize=fuzzer-no-link%,$(CFLAGS)) -fsanitize=fuzzer,address,undefined \
 		-o $@ $< -Wl,--start-group $(LIBS_A) -Wl,--end-group $(PKG_LIBS)
 
+# enforce/ never runs the agent's commands as root: as root, `make run` runs them
+# as a dedicated unprivileged account, created on first use.
+RUN_USER ?= agentsh-demo
 run: deps all
 	@echo "agentsh: starting an interactive session on the embedded default policy (exit with Ctrl-D)"
-	./$(B)/agentsh --no-config -i
+	@if [ "$$(id -u)" = 0 ]; then \
+		id $(RUN_USER) >/dev/null 2>&1 || useradd -m -s /bin/bash $(RUN_USER) || exit 1; \
+		echo "agentsh: commands run as the account $(RUN_USER)"; \
+		exec ./$(B)/agentsh --no-config --user $(RUN_USER) -i; \
+	else exec ./$(B)/agentsh -i; fi
 
 install: all
 	install -D -m 4755 -o root -g root $(B)/agentsh $(DESTDIR)$(PREFIX)/bin/agentsh

@@ -635,6 +635,11 @@ static int run_loop(struct repl *r, const sigset_t *orig)
 		if (p[3].revents & (POLLIN | POLLHUP | POLLERR))
 			handle_input(r);
 		feed_pending(r);
+		if (r->in_eof && r->st == REPL_PROMPT && r->rl_installed && !r->exiting) {
+			/* The input ended while nobody was reading it: as Ctrl-D. */
+			remove_prompt(r);
+			on_line(NULL);
+		}
 		if (p[0].revents & POLLIN) {
 			int st = reap(r);
 			if (st >= 0) {
