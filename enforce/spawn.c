@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/sched.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,6 +48,8 @@ static const char *stage_name(int st)
 	};
 	return st > 0 && st <= ST_EXEC && n[st] ? n[st] : "starting";
 }
+
+#define ENF_SETUP_TIMEOUT_MS 10000
 
 enum msg_kind { MSG_ERROR = 1, MSG_LISTENER, MSG_TRAP_MOUNTED };
 struct child_msg {
@@ -291,8 +294,19 @@ static int parent_handshake(struct enforce_session *s, const struct enforce_spaw
 			    pid_t pid, int pidfd)
 {
 	struct child_msg m;
+	bool setup = true;      /* before the exec: bounded; the exec may wait for a human */
 	for (;;) {
-		ssize_t n = recv(sock, &m, sizeof m, 0);
+		struct pollfd p = { .fd = sock, .events = POLLIN };
+		int pr = poll(&p, 1, setup ? ENF_SETUP_TIMEOUT_MS : -1);
+		if (pr == 0)
+			return enf_fail(s, -ETIMEDOUT, "spawn of %s (pid %d): the sandbox set-up did not finish "
+					"within %d s; refusing to continue", r->argv[0], (int)pid,
+					ENF_SETUP_TIMEOUT_MS / 1000);
+		if (pr < 0 && errno == EINTR)
+			continue;
+		ssize_t n = recv(sock, &m, sizeof m, MSG_DONTWAIT);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n == 0)
@@ -313,6 +327,7 @@ static int parent_handshake(struct enforce_session *s, const struct enforce_spaw
 		int rc = enf_notify_attach(s, pidfd, pid, m.fd);
 		if (rc < 0)
 			return rc;
+		setup = false;
 		if (send(sock, "g", 1, MSG_NOSIGNAL) != 1)
 			return enf_fail(s, -errno, "spawn of %s: child vanished during set-up", r->argv[0]);
 	}
