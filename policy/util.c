@@ -293,6 +293,27 @@ static const char *var_value(const struct policy_vars *v, const char *name, size
 	return NULL;
 }
 
+/* HOME, WORKSPACE, PROJECT_ROOT and GIT_ROOT name directories that rules are
+ * built on (an allow on everything under ${WORKSPACE}).  "/" would stretch it over the
+ * whole filesystem and a relative value means nothing: both are refused
+ * (a ${X:-fallback} then applies).  Returns why, or NULL when fine. */
+static const char *unusable_dir(const char *name, size_t len, const char *val)
+{
+	static const char *const dirs[] = { "HOME", "WORKSPACE", "PROJECT_ROOT", "GIT_ROOT" };
+	bool isdir = false;
+	for (size_t i = 0; i < 4; i++)
+		isdir |= strlen(dirs[i]) == len && !memcmp(dirs[i], name, len);
+	if (!isdir || !val || !*val)
+		return NULL;
+	if (val[0] != '/')
+		return "not an absolute path; the session must give an absolute directory";
+	for (const char *p = val; *p; p++)
+		if (*p != '/')
+			return NULL;
+	return "rules built on it would cover the whole filesystem; start the session in a "
+	       "project directory (or write ${NAME:-fallback} in the policy)";
+}
+
 struct sbuf { char *s; size_t n, cap; bool oom; };
 static void sb_add(struct sbuf *b, const char *s, size_t n)
 {
@@ -354,7 +375,12 @@ static int expand_into(const char *s, size_t len, const struct policy_vars *v, s
 					return -EINVAL;
 				}
 			const char *val = var_value(v, body, nlen);
-			if (val && *val) {
+			const char *bad = unusable_dir(body, nlen, val);
+			if (bad && !sep) {
+				snprintf(err, errlen, "${%.*s} is '%s': %s", (int)nlen, body, val, bad);
+				return -EINVAL;
+			}
+			if (val && *val && !bad) {
 				sb_add_escaped(b, val);
 			} else if (sep) {
 				int e = expand_into(sep + 2, blen - nlen - 2, v, b, err, errlen, depth + 1);

@@ -127,6 +127,28 @@ static void test_undefined_variable(void **st)
 	EXPECT("version: 1\nname: t\nfile_rules:\n  - paths: [\"${GIT_ROOT}/**\"]\n    decision: deny\n",
 	       "p.yaml:4:13: undefined variable ${GIT_ROOT}");
 	EXPECT("version: 1\nname: t\nfile_rules:\n  - paths: [\"${HOME\"]\n    decision: deny\n", "unterminated '${'");
+	/* a workspace of "/" would stretch workspace rules over the whole filesystem */
+	{
+		struct policy_vars v = V;
+		v.workspace = "/";
+		struct policy *p = (struct policy *)1;
+		struct policy_diags d;
+		policy_diags_init(&d);
+		const char *y = "version: 1\nname: t\nfile_rules:\n  - paths: [\"${WORKSPACE}/**\"]\n    decision: allow\n";
+		assert_int_equal(policy_load_buffer(y, strlen(y), "p", &v, &p, &d), -22);
+		assert_null(p);
+		assert_non_null(strstr(d.v[0].message, "${WORKSPACE} is '/': rules built on it would cover the whole filesystem"));
+		policy_diags_free(&d);
+		v.workspace = "relative/dir";
+		assert_int_equal(policy_load_buffer(y, strlen(y), "p", &v, &p, NULL), -22);
+		const char *yf = "version: 1\nname: t\nfile_rules:\n  - paths: [\"${WORKSPACE:-/srv/ws}/**\"]\n    decision: allow\n";
+		v.workspace = "/";
+		assert_int_equal(policy_load_buffer(yf, strlen(yf), "p", &v, &p, NULL), 0);
+		struct policy_file_rule_info fi;
+		policy_file_rule_get(p, 0, &fi);
+		assert_string_equal(fi.globs[0], "/srv/ws/**");
+		policy_free(p);
+	}
 	/* a fallback makes it fine */
 	struct policy *p;
 	const char *y = "version: 1\nname: t\nfile_rules:\n  - paths: [\"${GIT_ROOT:-${HOME}/src}/**\"]\n    decision: deny\n";
