@@ -65,7 +65,8 @@ int syntax_incomplete(const char *bash, const char *text, uid_t uid, gid_t gid)
 		int nul = open("/dev/null", O_WRONLY);
 		if (dup2(in, 0) < 0 || dup2(err, 2) < 0 || nul < 0 || dup2(nul, 1) < 0)
 			_exit(126);
-		if (getuid() == 0 && uid != 0 &&
+		/* euid: a set-uid install runs agentsh as root for a real uid that is not */
+		if (geteuid() == 0 && uid != 0 &&
 		    (setgroups(0, NULL) < 0 || setresgid(gid, gid, gid) < 0 ||
 		     setresuid(uid, uid, uid) < 0))
 			_exit(126);
