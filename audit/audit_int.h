@@ -13,10 +13,19 @@
 #define AUDIT_BATCH_MAX 16384           /* events per transaction: bounds lock hold time */
 
 /* A queued event: a struct audit_event whose strings live in buf[]. */
+/* The current command line, shared by every event of the command (so each
+ * event carries its line without a copy per event).  refs is atomic: records
+ * are released by the writer thread. */
+struct audit_line {
+	int refs;
+	char s[];
+};
+
 struct audit_rec {
 	struct audit_rec *next;
 	struct audit_event ev;
 	int64_t seq;                    /* assigned by the writer */
+	struct audit_line *line;        /* ev.command points into it, or NULL */
 	char buf[];
 };
 
@@ -56,6 +65,7 @@ struct audit {
 	unsigned flush_waiters;         /* threads inside audit_flush(): commit now */
 	pthread_t writer;
 	int64_t current_command, next_command;
+	struct audit_line *cur_line;    /* line of current_command */
 	struct audit_collector *collectors;
 	int busy_timeout_ms;
 };
@@ -67,6 +77,9 @@ const char *audit_str_or_null(const char *s);
 /* event.c */
 struct audit_rec *audit_rec_new(const struct audit_event *ev);
 struct audit_rec *audit_rec_clone(const struct audit_rec *r);
+void audit_rec_free(struct audit_rec *r);
+struct audit_line *audit_line_new(const char *s);
+void audit_line_put(struct audit_line *l);
 /* canonical, unambiguous byte serialisation of an event and its sequence
  * number; *buf grown with realloc.  Returns the length or -ENOMEM. */
 ssize_t audit_canon(const struct audit_event *ev, int64_t seq, unsigned char **buf, size_t *cap);

@@ -174,6 +174,7 @@ static json_t *strip(const struct audit_rec *r)
 	json_object_del(o, "session_id");
 	json_object_del(o, "command_id");
 	json_object_del(o, "seq");
+	json_object_del(o, "command");
 	return o;
 }
 
@@ -230,7 +231,7 @@ void audit_collector_free(struct audit_collector *c)
 		return;
 	for (struct audit_rec *r = c->kept_head, *n; r; r = n) {
 		n = r->next;
-		free(r);
+		audit_rec_free(r);
 	}
 	free_summary(&c->sum);
 	free(c);

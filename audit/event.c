@@ -49,6 +49,7 @@ struct audit_rec *audit_rec_new(const struct audit_event *ev)
 		return NULL;
 	r->next = NULL;
 	r->seq = 0;
+	r->line = NULL;
 	r->ev = *ev;
 	char *p = r->buf;
 	for (size_t i = 0; i < NSTR; i++) {
@@ -59,6 +60,31 @@ struct audit_rec *audit_rec_new(const struct audit_event *ev)
 		p += len[i];
 	}
 	return r;
+}
+
+struct audit_line *audit_line_new(const char *s)
+{
+	size_t n = strlen(s ? s : "") + 1;
+	struct audit_line *l = malloc(sizeof *l + n);
+	if (l) {
+		l->refs = 1;
+		memcpy(l->s, s ? s : "", n);
+	}
+	return l;
+}
+
+void audit_line_put(struct audit_line *l)
+{
+	if (l && __atomic_sub_fetch(&l->refs, 1, __ATOMIC_ACQ_REL) == 0)
+		free(l);
+}
+
+void audit_rec_free(struct audit_rec *r)
+{
+	if (r) {
+		audit_line_put(r->line);
+		free(r);
+	}
 }
 
 struct audit_rec *audit_rec_clone(const struct audit_rec *r)

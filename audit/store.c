@@ -265,6 +265,7 @@ void audit_close(struct audit *a)
 	if (!a)
 		return;
 	audit_writer_stop(a);
+	audit_line_put(a->cur_line);
 	for (struct audit_collector *c = a->collectors; c; c = c->next)
 		c->active = false;
 	sqlite3_close(a->db);

@@ -66,6 +66,12 @@ int audit_emit(struct audit *a, const struct audit_event *ev)
 	if (!rc) {
 		if (r->ev.command_id == 0)
 			r->ev.command_id = a->current_command ? a->current_command : -1;
+		/* every event of the running command carries its line */
+		if (!r->ev.command && a->cur_line && r->ev.command_id == a->current_command) {
+			r->line = a->cur_line;
+			__atomic_add_fetch(&r->line->refs, 1, __ATOMIC_ACQ_REL);
+			r->ev.command = r->line->s;
+		}
 		*a->q_tail = r;
 		a->q_tail = &r->next;
 		a->q_len++;
@@ -77,7 +83,7 @@ int audit_emit(struct audit *a, const struct audit_event *ev)
 	}
 	pthread_mutex_unlock(&a->mu);
 	if (rc)
-		free(r);
+		audit_rec_free(r);
 	return rc;
 }
 
@@ -329,7 +335,7 @@ static void free_list(struct audit_rec *r)
 {
 	while (r) {
 		struct audit_rec *n = r->next;
-		free(r);
+		audit_rec_free(r);
 		r = n;
 	}
 }
@@ -456,9 +462,14 @@ void audit_writer_stop(struct audit *a)
 
 int audit_command_begin(struct audit *a, const char *line, int64_t *command_id)
 {
+	struct audit_line *l = audit_line_new(line);
+	if (!l)
+		return -ENOMEM;
 	pthread_mutex_lock(&a->mu);
 	int64_t id = a->next_command++;
 	a->current_command = id;
+	audit_line_put(a->cur_line);
+	a->cur_line = l;
 	pthread_mutex_unlock(&a->mu);
 	struct audit_event ev = AUDIT_EVENT_INIT(AUDIT_COMMAND_START);
 	ev.command_id = id;
@@ -483,8 +494,11 @@ int audit_command_end(struct audit *a, int64_t command_id, const struct audit_co
 	ev.layer = AUDIT_LAYER_SHELL;
 	int rc = audit_emit(a, &ev);
 	pthread_mutex_lock(&a->mu);
-	if (a->current_command == command_id)
+	if (a->current_command == command_id) {
 		a->current_command = 0;
+		audit_line_put(a->cur_line);
+		a->cur_line = NULL;
+	}
 	pthread_mutex_unlock(&a->mu);
 	int frc = audit_flush(a);
 	return rc ? rc : frc;
