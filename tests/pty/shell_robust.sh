@@ -1,6 +1,7 @@
 #!/bin/sh
 # The interactive shell under attack and on unusual exits: a forged "command
 # finished" marker from a child, kill -9 of the delegate, SIGHUP, SIGTERM.
+# san: yes
 . "$(dirname "$0")/../lib.sh"
 need_cmd tmux
 [ -x "$AGENTSH" ] || skip_all "no agentsh binary at $AGENTSH (run make)"
