@@ -75,7 +75,8 @@ struct enforce_session {
 	struct bpf_guard *bpf;      /* kernel-side exec verification + network, or NULL */
 	bool bpf_net;               /* network_rules are decided in the BPF hooks */
 	pthread_t events;           /* reader of the BPF ring buffer (events.c) */
-	bool events_started, events_stop;
+	bool events_started;
+	int events_stopfd;
 
 	int watch_fd;               /* write end; the watchdog kills the tree on EOF */
 	pid_t watch_pid;

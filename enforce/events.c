@@ -5,10 +5,13 @@
  * kernel at all; docs/enforcement.md says so. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "audit/audit.h"
 #include "bpf/bpf.h"
@@ -122,9 +125,16 @@ static void on_event(void *ctx, const struct bpf_event *e)
 static void *events_main(void *arg)
 {
 	struct enforce_session *s = arg;
-	while (!__atomic_load_n(&s->events_stop, __ATOMIC_ACQUIRE))
-		if (bpf_guard_poll(s->bpf, 100, on_event, s) < 0)
+	for (;;) {
+		struct pollfd p[2] = { { .fd = bpf_guard_fd(s->bpf), .events = POLLIN },
+				       { .fd = s->events_stopfd, .events = POLLIN } };
+		if (poll(p, 2, -1) < 0 && errno != EINTR)
 			break;
+		if (p[1].revents)
+			break;
+		if (p[0].revents && bpf_guard_poll(s->bpf, 0, on_event, s) < 0)
+			break;
+	}
 	bpf_guard_poll(s->bpf, 0, on_event, s);   /* the last ones */
 	return NULL;
 }
@@ -133,9 +143,14 @@ int enf_events_start(struct enforce_session *s)
 {
 	if (!s->bpf || s->events_started)
 		return 0;
+	s->events_stopfd = eventfd(0, EFD_CLOEXEC);
+	if (s->events_stopfd < 0)
+		return enf_fail(s, -errno, "cannot start the kernel event reader: %s", strerror(errno));
 	int rc = pthread_create(&s->events, NULL, events_main, s);
-	if (rc)
+	if (rc) {
+		close(s->events_stopfd);
 		return enf_fail(s, -rc, "cannot start the kernel event reader: %s", strerror(rc));
+	}
 	s->events_started = true;
 	return 0;
 }
@@ -144,7 +159,10 @@ void enf_events_stop(struct enforce_session *s)
 {
 	if (!s->events_started)
 		return;
-	__atomic_store_n(&s->events_stop, true, __ATOMIC_RELEASE);
+	uint64_t one = 1;
+	if (write(s->events_stopfd, &one, sizeof one) != sizeof one)
+		pthread_cancel(s->events);
 	pthread_join(s->events, NULL);
+	close(s->events_stopfd);
 	s->events_started = false;
 }

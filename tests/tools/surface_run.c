@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -17,6 +18,13 @@
 #include "policy/policy.h"
 
 extern char **environ;
+
+static double now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
 
 static void notice(void *ctx, const char *line)
 {
@@ -77,6 +85,8 @@ int main(int argc, char **argv)
 		.hooks = { .notice = notice },
 	};
 	struct enforce_session *s = NULL;
+	bool timing = getenv("SURFACE_TIMING") != NULL;
+	double t0 = now_ms();
 	if (enforce_session_new(&cfg, &s) < 0) {
 		fprintf(stderr, "surface_run: %s\n", enforce_strerror(s));
 		enforce_session_free(s);
@@ -94,6 +104,7 @@ int main(int argc, char **argv)
 		enforce_session_free(s);
 		return 125;
 	}
+	double t1 = now_ms();
 	if (pidfile) {
 		FILE *f = fopen(pidfile, "w");
 		if (f) {
@@ -108,7 +119,11 @@ int main(int argc, char **argv)
 	int rc = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 	if (enforce_session_timed_out(s))
 		rc = 124;
+	double t2 = now_ms();
 	enforce_session_free(s);
+	if (timing)
+		fprintf(stderr, "timing: session+spawn %.1f ms, run %.1f ms, free %.1f ms\n", t1 - t0, t2 - t1,
+			now_ms() - t2);
 	policy_free(pol);
 	return rc;
 }
