@@ -13,10 +13,18 @@ struct cctx {
 	bool oom;
 };
 
+/* Every error is counted; past CCTX_MAX_REPORTED only the count grows, so a
+ * pathological file cannot produce millions of messages. */
+#define CCTX_MAX_REPORTED 200
 #define ERR(c, n, code, ...)                                                            \
 	do {                                                                            \
-		pol_pdiag((c)->d, POLICY_SEV_ERROR, (c)->file, (n) ? (n)->line : 0,          \
-		      (n) ? (n)->col : 0, code, __VA_ARGS__);                           \
+		if ((c)->errors < CCTX_MAX_REPORTED)                                     \
+			pol_pdiag((c)->d, POLICY_SEV_ERROR, (c)->file, (n) ? (n)->line : 0,  \
+				  (n) ? (n)->col : 0, code, __VA_ARGS__);               \
+		else if ((c)->errors == CCTX_MAX_REPORTED)                               \
+			pol_pdiag((c)->d, POLICY_SEV_ERROR, (c)->file, 0, 0, "too-many",     \
+				  "more than %d errors; fix these and run again",       \
+				  CCTX_MAX_REPORTED);                                     \
 		(c)->errors++;                                                          \
 	} while (0)
 

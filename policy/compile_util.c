@@ -33,6 +33,8 @@ const struct ynode *pol_map_get(const struct ynode *m, const char *key)
 void pol_check_keys(struct cctx *c, const struct ynode *m, const char *const *known,
 		       size_t nknown, const char *where)
 {
+	/* first line of each known key: duplicates found in O(keys x known) */
+	unsigned first[32] = { 0 };
 	for (size_t i = 0; i + 1 < m->n; i += 2) {
 		const struct ynode *k = m->kids[i];
 		if (k->type != Y_SCALAR) {
@@ -40,17 +42,18 @@ void pol_check_keys(struct cctx *c, const struct ynode *m, const char *const *kn
 			    pol_ynode_type_name(k));
 			continue;
 		}
-		for (size_t j = 0; j < i; j += 2)
-			if (m->kids[j]->type == Y_SCALAR && !strcmp(m->kids[j]->str, k->str)) {
+		bool ok = false;
+		for (size_t j = 0; j < nknown && !ok; j++) {
+			if (strcmp(known[j], k->str))
+				continue;
+			ok = true;
+			if (j < 32 && first[j])
 				ERR(c, k, "duplicate-key",
 				    "duplicate key '%s' in %s (first at line %u); keep one", k->str, where,
-				    m->kids[j]->line);
-				break;
-			}
-		bool ok = false;
-		for (size_t j = 0; j < nknown; j++)
-			if (!strcmp(known[j], k->str))
-				ok = true;
+				    first[j]);
+			else if (j < 32)
+				first[j] = k->line;
+		}
 		if (ok)
 			continue;
 		bool unsup = false;

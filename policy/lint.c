@@ -498,8 +498,18 @@ static int lint_unix(const struct policy *p, struct policy_diags *d)
 	return n;
 }
 
+/* Shadow analysis compares every rule with every earlier one. */
+#define LINT_MAX_RULES 4000
+
 int policy_lint(const struct policy *p, const struct agentsh_config *cfg, struct policy_diags *d)
 {
+	if (p->nfiles > LINT_MAX_RULES || p->ncmds > LINT_MAX_RULES || p->nnets > LINT_MAX_RULES ||
+	    p->nsigs > LINT_MAX_RULES) {
+		pol_pdiag(d, POLICY_SEV_NOTE, policy_source(p), 0, 0, "too-large",
+			  "more than %d rules in one list: shadowing was not analysed; split the policy",
+			  LINT_MAX_RULES);
+		return lint_approvers(p, cfg, d);
+	}
 	return lint_files(p, d) + lint_unix(p, d) + lint_cmds(p, d) + lint_nets(p, d) + lint_sigs(p, d) +
 	       lint_approvers(p, cfg, d) + lint_names(p, d);
 }
