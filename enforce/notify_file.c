@@ -412,6 +412,15 @@ static void do_open(struct nreq *r, int dfd, const char *path, int flags, mode_t
 	int rc;
 
 	set_target(r, "open", path, NULL);
+	if (flags & O_PATH) {
+		/* An O_PATH fd cannot be injected (ADDFD takes no O_PATH files)
+		 * and grants no access by itself: the kernel ignores every flag
+		 * but O_DIRECTORY|O_NOFOLLOW|O_CLOEXEC, and each later use
+		 * (openat on it, /proc/self/fd/N, exec, link) is notified and
+		 * decided on the object it names. */
+		nr_continue(r);
+		return;
+	}
 	plan_init(&p, F_OPEN);
 	p.flags = flags;
 	p.mode = mode;
@@ -525,16 +534,6 @@ static void do_open(struct nreq *r, int dfd, const char *path, int flags, mode_t
 		d.res.rule = "no-path-object";
 	} else {
 		nd_file(r, open_op(flags), abs, &d);
-	}
-	if (flags & O_PATH) {
-		if (d.res.decision == POLICY_ALLOW || d.res.decision == POLICY_AUDIT) {
-			nd_report(r, &d, true, 0, NULL);
-			int fd = p.fd1;
-			p.fd1 = -1;
-			nr_addfd(r, fd, p.cloexec);
-			plan_free(&p);
-			return;
-		}
 	}
 	if (d.res.decision == POLICY_REDIRECT) {
 		open_redirect(r, &p, d.res.redirect_path);

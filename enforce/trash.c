@@ -88,6 +88,18 @@ static int fs_root(int dirfd, int *out)
 	return -ELOOP;
 }
 
+/* rename(2) only works within one mount (vfsmount), and the target may live
+ * in its own mount namespace: compare mount ids, not just devices. */
+static bool same_mount(int a, int b)
+{
+	struct statx sa, sb;
+
+	return statx(a, "", AT_EMPTY_PATH, STATX_MNT_ID, &sa) == 0 &&
+	       statx(b, "", AT_EMPTY_PATH, STATX_MNT_ID, &sb) == 0 &&
+	       (sa.stx_mask & STATX_MNT_ID) && (sb.stx_mask & STATX_MNT_ID) &&
+	       sa.stx_mnt_id == sb.stx_mnt_id;
+}
+
 static int payload_dir(const char *main, int parentfd, char *dir, size_t len, int *dfd)
 {
 	struct stat pst, mst;
@@ -107,9 +119,14 @@ static int payload_dir(const char *main, int parentfd, char *dir, size_t len, in
 	if (rc < 0)
 		return rc;
 	if (stat(p, &mst) == 0 && mst.st_dev == pst.st_dev) {
-		snprintf(dir, len, "%s", p);
 		*dfd = open(p, O_PATH | O_DIRECTORY | O_CLOEXEC);
-		return *dfd < 0 ? -errno : 0;
+		if (*dfd >= 0 && same_mount(*dfd, parentfd)) {
+			snprintf(dir, len, "%s", p);
+			return 0;
+		}
+		if (*dfd >= 0)
+			close(*dfd);
+		*dfd = -1;
 	}
 	int root = -1;
 	if ((rc = fs_root(parentfd, &root)) < 0)
@@ -477,4 +494,14 @@ int enforce_trash_cli(int argc, char **argv)
 	}
 	usage();
 	return 2;
+}
+
+/* Registry adapter for shell/commands.c (`agentsh trash ...`); the shell
+ * context is not needed: the trash is found from its fixed location. */
+struct shell_ctx;
+int enforce_trash_cmd(int argc, char **argv, struct shell_ctx *ctx)
+{
+	(void)ctx;
+	fflush(stdout);
+	return enforce_trash_cli(argc, argv);
 }

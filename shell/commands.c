@@ -23,6 +23,7 @@ int shell_cmd_audit(int, char **, struct shell_ctx *), shell_cmd_events(int, cha
 int shell_cmd_approve(int argc, char **argv, struct shell_ctx *ctx);   /* shell/approve_cmds.c */
 int shell_cmd_approver(int argc, char **argv, struct shell_ctx *ctx);  /* shell/approve_cmds.c */
 int enforce_doctor_cmd(int argc, char **argv, struct shell_ctx *ctx);  /* enforce/doctor.c */
+int enforce_trash_cmd(int argc, char **argv, struct shell_ctx *ctx);   /* enforce/trash.c */
 
 const struct shell_command shell_commands[] = {
 	{ "doctor", enforce_doctor_cmd, "doctor [--json] - each enforcement layer: available, active, degraded, and why", SHELL_CMD_BOTH },
@@ -34,6 +35,7 @@ const struct shell_command shell_commands[] = {
 	{ "audit", shell_cmd_audit, "audit verify [--json] | export --format jsonl|ocsf [--since T] [--session S] - check or export the audit trail", SHELL_CMD_SUBCOMMAND },
 	{ "events", shell_cmd_events, "events query|tail [--session S] [--type T] [--decision D] [--since T] [--until T] [--path-like P] [--domain-like D] [--limit N] [--json] - search or follow the audit events", SHELL_CMD_SUBCOMMAND },
 	{ "report", shell_cmd_report, "report [SESSION|latest] [--level summary|detailed] [--output FILE] - Markdown report of a session", SHELL_CMD_BOTH },
+	{ "trash", enforce_trash_cmd, "trash list [--json] [--session ID] | restore TOKEN [--force] | purge TOKEN...|--all|--older-than DAYS - soft-deleted files", SHELL_CMD_BOTH },
 	/* add new commands above this line, one line each */
 };
 const size_t shell_ncommands = sizeof(shell_commands) / sizeof(shell_commands[0]);

@@ -1,0 +1,103 @@
+#!/bin/sh
+# File escapes through `agentsh -c` as a real account under
+# tests/data/escape-strict.yaml.  Two protected targets, every route tried on
+# both:
+#  - WS/data/key.secret, denied by a glob rule only the seccomp supervisor can
+#    decide: it must stay untouched AND each refusal must be in the audit store;
+#  - WS/secret/key, a literal path the kernel floor (mount/Landlock) may carry
+#    before any notification: it must stay untouched.
+# Soft delete goes to the trash and comes back with `agentsh trash restore`.
+. "$(dirname "$0")/../lib.sh"
+need_root
+[ -x "$AGENTSH" ] || skip_all "agentsh not built"
+U=agentsh-escfile
+t_user $U || skip_all "cannot create test account $U"
+trap 'userdel -r $U >/dev/null 2>&1; t_cleanup' EXIT
+WS="$TMPD/ws"
+mkdir -p "$WS/secret" "$WS/trash" "$WS/sub" "$WS/data" && chmod 755 "$TMPD"
+echo SECRET >"$WS/secret/key"
+echo SECRET >"$WS/data/key.secret"
+echo victim >"$WS/victim"
+chown -R $U "$WS"
+POL="$TMPD/escape.yaml"
+sed "s|@WS@|$WS|g" "$AGENTSH_SRC/tests/data/escape-strict.yaml" >"$POL"
+mkdir -m 700 "$TMPD/audit" "$TMPD/trash"
+export AGENTSH_AUDIT_DB="$TMPD/audit/audit.db"
+
+run() { (cd "$WS" && "$AGENTSH" --no-config --policy "$POL" --user $U -c "$1" 2>&1); }
+(cd "$WS" && "$AGENTSH" --no-config --policy "$POL" --user $U -c true) >/dev/null 2>&1 ||
+	skip_all "agentsh -c --user cannot run a sandboxed command here: $(run true | head -3)"
+fdenies() { "$AGENTSH" events query --type file --decision deny --limit 100000 2>/dev/null | grep -c . ; }
+PY=/usr/bin/python3
+
+intact() { # FILE
+	[ "$(cat "$1" 2>/dev/null)" = SECRET ] && [ "$(ls "$(dirname "$1")")" = "$(basename "$1")" ] &&
+	[ "$(stat -c %a "$1")" = 644 ] && [ ! -e "$WS/stolen" ] && [ ! -e "$WS/hl" ]
+}
+restore() { # FILE
+	d=$(dirname "$1"); find "$d" -mindepth 1 ! -name "$(basename "$1")" -exec rm -rf {} + 2>/dev/null
+	echo SECRET >"$1"; chmod 644 "$1"; chown $U "$1"; rm -rf "$WS/stolen" "$WS/hl" "$WS/innocent"
+	echo victim >"$WS/victim"; chown $U "$WS/victim"
+}
+
+attempt() { # NAME CMD: once on each target
+	for K in "$WS/data/key.secret" "$WS/secret/key"; do
+		D=$(dirname "$K")
+		R=${K#"$WS"}     # K relative to WS, for the ".." cases
+		cmd=$(printf '%s' "$2" | sed "s|%K%-REL|$R|g; s|%K%|$K|g; s|%D%|$D|g; s|%W%|$WS|g; s|%P%|$PY|g")
+		before=$(fdenies)
+		out=$(run "$cmd")
+		after=$(fdenies)
+		if intact "$K"; then ok "$1 ($K): untouched"; else
+			nok "$1 ($K): changed"; printf '%s\n' "$out" | sed 's/^/#   /'
+		fi
+		restore "$K"
+		case $K in *.secret) check "$1: audited as a file deny" [ "$after" -gt "$before" ];; esac
+	done
+}
+
+while IFS='|' read -r name cmd; do
+	[ -n "$name" ] || continue
+	attempt "$name" "$cmd"
+done <<'EOF'
+write|echo pwned > %K%
+append|echo pwned >> %K%
+read|cat %K%
+.. traversal|echo pwned > %W%/sub/..%K%-REL
+/proc/self/root|echo pwned > /proc/self/root%K%
+/proc/self/cwd|cd %W%/sub && echo pwned > /proc/self/cwd/..%K%-REL
+symlink then write|ln -s %K% %W%/innocent; echo pwned > %W%/innocent
+symlink into it|ln -s /etc/passwd %D%/evil.secret
+rename out|mv %K% %W%/stolen
+rename over|mv %W%/victim %K%
+RENAME_EXCHANGE|%P% -c 'import ctypes,os; l=ctypes.CDLL(None,use_errno=True); r=l.renameat2(-100,b"%W%/victim",-100,b"%K%",2); print(r, os.strerror(ctypes.get_errno()))'
+hard link out|ln %K% %W%/hl && echo pwned > %W%/hl
+unlink|rm -f %K%
+rm -r|rm -rf %D%
+mkdir inside|mkdir %D%/d.secret
+truncate|truncate -s 0 %K%
+chmod|chmod 666 %K%
+chmod (python)|%P% -c 'import os; os.chmod("%K%", 0o666)'
+openat2|%P% -c 'import ctypes,os; l=ctypes.CDLL(None,use_errno=True); how=(ctypes.c_uint64*3)(os.O_WRONLY|os.O_TRUNC,0,0); print(l.syscall(437,-100,b"%K%",how,24))'
+O_TMPFILE + linkat|%P% -c 'import os; f=os.open("%W%", os.O_TMPFILE|os.O_WRONLY, 0o644); os.write(f,b"x"); os.link("/proc/self/fd/%d"%f, "%D%/new.secret")'
+setxattr|%P% -c 'import os; os.setxattr("%K%", "user.x", b"1")'
+mknod fifo|mkfifo %D%/fifo.secret
+EOF
+
+# soft delete: the file goes to the trash, the agent sees it gone, restore works
+echo precious >"$WS/trash/doc.txt"; chown $U "$WS/trash/doc.txt"
+out=$(run "rm $WS/trash/doc.txt && test ! -e $WS/trash/doc.txt && echo gone")
+check "soft delete: the file is gone for the agent" sh -c "printf '%s' \"$out\" | grep -q gone"
+check "soft delete: notice names the restore command" sh -c "printf '%s' \"$out\" | grep -q 'agentsh trash restore'"
+tok=$(printf '%s' "$out" | tr -d "\r" | sed -n "s/.*agentsh trash restore \([^ ]*\).*/\1/p" | head -1)
+check "soft delete: listed in the trash" sh -c "'$AGENTSH' trash list | grep -q '$WS/trash/doc.txt'"
+rout=$("$AGENTSH" trash restore "$tok" 2>&1)
+eq "soft delete: restored" precious "$(cat "$WS/trash/doc.txt" 2>/dev/null)"
+[ "$(cat "$WS/trash/doc.txt" 2>/dev/null)" = precious ] || printf '#   token %s: %s\n' "$tok" "$rout"
+
+# allowed file work is done with the account's identity
+out=$(run "echo mine > $WS/mine.txt; mkdir $WS/d2; mv $WS/mine.txt $WS/d2/; ln -s d2 $WS/sl; rm $WS/sl")
+[ -z "$out" ] || printf '%s\n' "$out" | sed 's/^/#   /'
+eq "allowed file operations work" "mine" "$(cat "$WS/d2/mine.txt" 2>/dev/null)"
+eq "created files belong to the account" "$U" "$(stat -c %U "$WS/d2/mine.txt" 2>/dev/null)"
+done_testing
