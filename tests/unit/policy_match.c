@@ -507,6 +507,33 @@ static void test_signals_unix(void **st)
 	policy_free(p);
 }
 
+static void test_redirects(void **st)
+{
+	(void)st;
+	struct policy *p = load("version: 1\nname: t\n"
+		"dns_redirects:\n  - {name: mirror, match: \"^registry\\\\.npmjs\\\\.org$\", resolve_to: 10.0.0.5}\n"
+		"connect_redirects:\n  - name: proxy\n    match: \"^api\\\\.example\\\\.com:443$\"\n    redirect_to: \"127.0.0.1:8443\"\n"
+		"    message: \"via proxy for {{.RemoteAddr}}\"\n"
+		"  - {name: sock, match: \":5432$\", redirect_to_unix: /run/pg.sock}\n");
+	char ip[64];
+	const char *rule = NULL;
+	assert_int_equal(policy_dns_redirect(p, "registry.npmjs.org", ip, sizeof(ip), &rule), 1);
+	assert_string_equal(ip, "10.0.0.5");
+	assert_string_equal(rule, "mirror");
+	assert_int_equal(policy_dns_redirect(p, "registryxnpmjs.org", ip, sizeof(ip), NULL), 0);
+	assert_int_equal(policy_dns_redirect(p, "registry.npmjs.org", ip, 4, NULL), -ENOSPC);
+	struct policy_result r;
+	assert_int_equal(policy_connect_redirect(p, "api.example.com", 443, &r), 1);
+	assert_int_equal(r.decision, POLICY_REDIRECT);
+	assert_string_equal(r.redirect_host, "127.0.0.1");
+	assert_int_equal(r.redirect_port, 8443);
+	assert_string_equal(r.message, "via proxy for api.example.com");
+	assert_int_equal(policy_connect_redirect(p, "api.example.com", 80, &r), 0);
+	assert_int_equal(policy_connect_redirect(p, "db.local", 5432, &r), 1);
+	assert_string_equal(r.redirect_unix, "/run/pg.sock");
+	policy_free(p);
+}
+
 static void test_defaults_block(void **st)
 {
 	(void)st;
@@ -555,6 +582,10 @@ static void test_env(void **st)
 	const char *many[] = { "A=1", "B=2", "C=3", "D=4", "E=5", "F=6", NULL };
 	assert_int_equal(policy_env_filter(p, NULL, many, out, 16, &n), -E2BIG);
 	assert_int_equal(policy_env_filter(p, NULL, many, out, 2, &n), -ENOSPC);
+	assert_false(policy_env_allowed(p, NULL, "LD_PRELOAD"));
+	assert_true(policy_env_allowed(p, NULL, "TERM"));
+	assert_false(policy_env_allowed(p, &r, "TERM"));      /* node's own allow list */
+	assert_false(policy_env_block_iteration(p, NULL));
 	policy_free(p);
 }
 
@@ -593,6 +624,7 @@ int main(void)
 		cmocka_unit_test(test_context),
 		cmocka_unit_test(test_network),
 		cmocka_unit_test(test_signals_unix),
+		cmocka_unit_test(test_redirects),
 		cmocka_unit_test(test_defaults_block),
 		cmocka_unit_test(test_env),
 		cmocka_unit_test(test_embedded_default),
