@@ -125,6 +125,7 @@ int audit_parse_time(const char *s, int64_t *ns);
 int audit_resolve_session(struct audit *a, const char *arg, char *out, size_t outlen);
 void audit_fmt_time(int64_t ns, char *buf, size_t len);
 void audit_fput_safe(const char *s, FILE *f);
+size_t audit_utf8_seq(const unsigned char *p);
 const char *audit_event_target(const struct audit_event *e);
 
 #endif

@@ -110,14 +110,41 @@ int audit_resolve_session(struct audit *a, const char *arg, char *out, size_t ou
 	return rc;
 }
 
+/* Length of the valid UTF-8 sequence at p (1..4), 0 if it is not one.
+ * Overlong forms and surrogates count as invalid. */
+size_t audit_utf8_seq(const unsigned char *p)
+{
+	size_t n = p[0] < 0x80 ? 1 : (p[0] & 0xE0) == 0xC0 ? 2 : (p[0] & 0xF0) == 0xE0 ? 3 :
+		   (p[0] & 0xF8) == 0xF0 ? 4 : 0;
+	if ((n == 2 && p[0] < 0xC2) || (n == 4 && p[0] > 0xF4))
+		return 0;
+	for (size_t i = 1; i < n; i++)
+		if ((p[i] & 0xC0) != 0x80)
+			return 0;
+	if ((n == 3 && p[0] == 0xE0 && p[1] < 0xA0) || (n == 3 && p[0] == 0xED && p[1] >= 0xA0) ||
+	    (n == 4 && p[0] == 0xF0 && p[1] < 0x90) || (n == 4 && p[0] == 0xF4 && p[1] >= 0x90))
+		return 0;
+	return n;
+}
+
+/* True for what a terminal may act on: C0, DEL, and C1 (U+0080..U+009F). */
+static bool is_control(const unsigned char *p, size_t n)
+{
+	return (n == 1 && (p[0] < 0x20 || p[0] == 0x7f)) || (n == 2 && p[0] == 0xC2 && p[1] < 0xA0);
+}
+
 /* Untrusted text (paths, command lines) to a terminal: control characters
- * would let an agent rewrite the operator's screen, so they become \xNN. */
+ * and bytes that are not UTF-8 would let an agent rewrite the operator's
+ * screen, so they become \xNN. */
 void audit_fput_safe(const char *s, FILE *f)
 {
-	for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
-		if (*p < 0x20 || *p == 0x7f)
-			fprintf(f, "\\x%02x", *p);
-		else
-			fputc(*p, f);
+	for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p;) {
+		size_t n = audit_utf8_seq(p);
+		if (n == 0 || is_control(p, n)) {
+			for (size_t i = 0; i < (n ? n : 1); i++)
+				fprintf(f, "\\x%02x", p[i]);
+		} else
+			fwrite(p, 1, n, f);
+		p += n ? n : 1;
 	}
 }

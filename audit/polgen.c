@@ -78,17 +78,22 @@ static int fop_index(const char *op)
 	return -1;
 }
 
-/* YAML double-quoted scalar. */
+/* YAML double-quoted scalar.  YAML text must be UTF-8: a byte that is not
+ * part of a valid sequence is written as \xNN, which YAML reads as U+00NN, so
+ * the policy still loads and that rule simply never matches the raw name
+ * (such a path stays denied, which is the safe side). */
 static void yq(FILE *o, const char *s)
 {
 	fputc('"', o);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+	for (const unsigned char *p = (const unsigned char *)s; *p;) {
+		size_t n = audit_utf8_seq(p);
 		if (*p == '"' || *p == '\\')
 			fprintf(o, "\\%c", *p);
-		else if (*p < 0x20 || *p == 0x7f)
+		else if (*p < 0x20 || *p == 0x7f || n == 0)
 			fprintf(o, "\\x%02x", *p);
 		else
-			fputc(*p, o);
+			fwrite(p, 1, n, o);
+		p += n ? n : 1;
 	}
 	fputc('"', o);
 }

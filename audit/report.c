@@ -17,15 +17,18 @@ static void md(FILE *f, const char *s)
 		fputs("\\-", f);
 		return;
 	}
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p < 0x20 || *p == 0x7f)
-			fprintf(f, "\\\\x%02x", *p);
-		else if (*p == '&')
+	for (const unsigned char *p = (const unsigned char *)s; *p;) {
+		size_t n = audit_utf8_seq(p);
+		if (n == 0 || (n == 1 && (*p < 0x20 || *p == 0x7f)) || (n == 2 && p[0] == 0xC2 && p[1] < 0xA0)) {
+			for (size_t i = 0; i < (n ? n : 1); i++)
+				fprintf(f, "\\\\x%02x", p[i]);      /* renders as \xNN */
+		} else if (*p == '&')
 			fputs("&amp;", f);
-		else if (strchr("\\`*_{}[]()#+-.!|<>~\"'", *p))
+		else if (n == 1 && strchr("\\`*_{}[]()#+-.!|<>~\"'", *p))
 			fprintf(f, "\\%c", *p);
 		else
-			fputc(*p, f);
+			fwrite(p, 1, n, f);
+		p += n ? n : 1;
 	}
 }
 
