@@ -49,4 +49,37 @@ else
 	(cd "$TMPD" && "$AGENTSH" --no-config --policy "$POL" --user $U -c true 2>&1 | sed 's/^/#   /')
 	nok "agentsh -c path available"
 fi
+
+# through the interactive shell: the probe typed at the prompt, and TIOCSTI
+# aimed at the outer terminal (agentsh -c shares it: /dev/tty is the tmux pane)
+if command -v tmux >/dev/null 2>&1 && [ -x "$AGENTSH" ]; then
+	mkdir -m 777 "$TMPD/w"
+	tm_start 120 40 sh -c "cd $TMPD && $AGENTSH --no-config --policy $POL --user $U -i; sleep 600"
+	if tm_wait '@[^ ]*:[^ ]*[#$]' 10; then
+		tm_type "$TMPD/surface_probe > $TMPD/w/interactive.out 2>&1; echo probe-rc=\$?"; tm_keys Enter
+		check "interactive: the probe finished" tm_wait '^probe-rc=' 20
+		out=$(cat "$TMPD/w/interactive.out")
+		eq "interactive: probe exit status" "probe-rc=0" "$(tm_screen | grep -o '^probe-rc=[0-9]*' | tail -1)"
+		for c in x32-syscall ptrace-attach process_vm_writev TIOCSTI TIOCSTI-bit31 socket-AF_ALG \
+			socket-NETLINK_XFRM add_key unshare-user mount-tmpfs io_uring_setup; do
+			check "interactive: $c refused" sh -c "printf '%s\n' \"\$1\" | grep -q '^ok $c:'" _ "$out"
+		done
+		tm_type "exit"; tm_keys Enter
+	else
+		nok "interactive: no prompt from agentsh -i"
+	fi
+	tm_kill
+	tm_start 120 40 sh -c "cd $TMPD && $AGENTSH --no-config --policy $POL --user $U -c '$TMPD/surface_probe tty'; echo outer-rc=\$?; sleep 600"
+	check "outer terminal: the -c probe finished" tm_wait '^outer-rc=' 20
+	scr=$(tm_screen)
+	printf '%s\n' "$scr" | grep -v '^$' | sed 's/^/#  | /'
+	check "outer terminal: TIOCSTI on the shared terminal refused" sh -c "printf '%s\n' \"\$1\" | grep -q '^ok TIOCSTI: '" _ "$scr"
+	check "outer terminal: TIOCSTI high-bit variants refused" sh -c "printf '%s\n' \"\$1\" | grep -q '^ok TIOCSTI-bit32: '" _ "$scr"
+	eq "outer terminal: nothing was injected" "outer-rc=0" "$(printf '%s\n' "$scr" | grep -o '^outer-rc=[0-9]*')"
+	check "outer terminal: no injected characters on the input line" sh -c "! printf '%s\n' \"\$1\" | grep -q '^#'" _ "$scr"
+	tm_kill
+else
+	echo "# tmux or agentsh missing: interactive part not run"
+	nok "interactive part ran"
+fi
 done_testing
