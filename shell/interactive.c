@@ -165,6 +165,8 @@ static bool want_color(const struct repl *r)
 }
 
 static void on_line(char *line);
+static void show_above(struct repl *r, const char *buf, size_t n);
+static void flush_partial(struct repl *r);
 
 /* readline reads typeahead first, then the terminal. */
 static int repl_getc(FILE *f)
@@ -249,6 +251,7 @@ static void enter_prompt(struct repl *r)
 static void send_command(struct repl *r, const char *text)
 {
 	size_t n = strlen(text);
+	flush_partial(r);
 	char *buf = malloc(n + 2);
 	if (!buf)
 		return;
@@ -452,11 +455,28 @@ static void handle_master(struct repl *r)
 		return;                 /* startup noise (rc files, bash's own prompt) */
 	}
 	if (r->st == REPL_PROMPT && r->rl_installed && o) {
-		/* A background job printed while the user edits: show it above. */
-		rl_clear_visible_line();
-		out_write(r, out, o);
-		rl_on_new_line();
-		rl_redisplay();
+		/* A background job printed while the user edits: whole lines go
+		 * above the prompt; a line's unfinished tail waits for the rest
+		 * (or for the next idle tick), so redisplay cannot erase it. */
+		size_t keep = 0;
+		while (keep < o && out[o - 1 - keep] != '\n')
+			keep++;
+		if (r->npartial + (o - keep) > sizeof(r->partial) || keep > sizeof(r->partial)) {
+			flush_partial(r);
+			show_above(r, out, o);
+			return;
+		}
+		if (o > keep) {
+			char both[sizeof(r->partial) + sizeof(out)];
+			memcpy(both, r->partial, r->npartial);
+			memcpy(both + r->npartial, out, o - keep);
+			show_above(r, both, r->npartial + o - keep);
+			r->npartial = 0;
+		}
+		if (r->npartial + keep > sizeof(r->partial))
+			flush_partial(r);
+		memcpy(r->partial + r->npartial, out + o - keep, keep);
+		r->npartial += keep;
 		return;
 	}
 	out_write(r, out, o);
@@ -502,6 +522,49 @@ static void handle_input(struct repl *r)
 	size_t k = (size_t)n < room ? (size_t)n : room;
 	memcpy(r->held + r->nheld, buf, k);
 	r->nheld += k;
+}
+
+/* Above the readline line when one is being edited, else inline. */
+static void show_above(struct repl *r, const char *buf, size_t n)
+{
+	if (r->st == REPL_PROMPT && r->rl_installed && !approving(r)) {
+		rl_clear_visible_line();
+		out_write(r, buf, n);
+		rl_on_new_line();
+		rl_redisplay();
+		return;
+	}
+	out_write(r, buf, n);
+}
+
+/* Print a held unfinished background line, ending it so the prompt follows. */
+static void flush_partial(struct repl *r)
+{
+	if (!r->npartial)
+		return;
+	if (r->npartial + 2 <= sizeof(r->partial)) {
+		r->partial[r->npartial++] = '\r';
+		r->partial[r->npartial++] = '\n';
+	}
+	show_above(r, r->partial, r->npartial);
+	r->npartial = 0;
+}
+
+static void handle_notices(struct repl *r)
+{
+	char in[4096], out[8192 + 2];
+	ssize_t n = read(r->notices, in, sizeof(in));
+	size_t o = 0;
+	if (n <= 0)
+		return;
+	if (r->st != REPL_PROMPT)
+		out[o++] = '\r';               /* raw mode: start at the left margin */
+	for (ssize_t i = 0; i < n; i++) {
+		if (in[i] == '\n')
+			out[o++] = '\r';
+		out[o++] = in[i];
+	}
+	show_above(r, out, o);
 }
 
 static void handle_winch(struct repl *r)
@@ -584,18 +647,19 @@ static int run_loop(struct repl *r, const sigset_t *orig)
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	for (;;) {
 		struct approve_tty *at = r->ctx->approve_tty;
-		struct pollfd p[5] = {
+		struct pollfd p[6] = {
 			{ .fd = r->pidfd, .events = POLLIN },
 			{ .fd = r->ctl, .events = POLLIN },
 			{ .fd = r->pty.master, .events = POLLIN },
 			{ .fd = r->in_eof ? -1 : STDIN_FILENO, .events = POLLIN },
 			{ .fd = at ? approve_tty_wake_fd(at) : -1, .events = POLLIN },
+			{ .fd = r->notices, .events = POLLIN },
 		};
 		int ms = at ? approve_tty_timeout_ms(at) : -1;
 		if (ms < 0 || ms > 250)
 			ms = 250;
 		struct timespec to = { .tv_sec = 0, .tv_nsec = (long)ms * 1000 * 1000 };
-		int n = ppoll(p, 5, &to, orig);
+		int n = ppoll(p, 6, &to, orig);
 		if (at && (n == 0 || (n > 0 && p[4].revents)))
 			approve_tty_service(at, r->screen, r->rows, r->cols);
 		if (sig_hup)
@@ -613,6 +677,7 @@ static int run_loop(struct repl *r, const sigset_t *orig)
 		if (n < 0 && errno != EINTR)
 			return 1;
 		if (n <= 0) {
+			flush_partial(r);
 			if (r->st == REPL_STARTUP) {
 				struct timespec now;
 				clock_gettime(CLOCK_MONOTONIC, &now);
@@ -630,6 +695,8 @@ static int run_loop(struct repl *r, const sigset_t *orig)
 		}
 		if (p[1].revents)
 			handle_ctl(r);
+		if (p[5].revents & POLLIN)
+			handle_notices(r);
 		if (p[2].revents & POLLIN)
 			handle_master(r);
 		if (p[3].revents & (POLLIN | POLLHUP | POLLERR))
@@ -668,13 +735,15 @@ static void repl_free(struct repl *r)
 		close(r->ctl);
 	if (r->peek >= 0)
 		close(r->peek);
+	if (r->notices >= 0)
+		close(r->notices);
 	pty_close(&r->pty);
 	free(r->acc);
 }
 
 int shell_interactive(struct shell_ctx *ctx)
 {
-	struct repl r = { .ctx = ctx, .ctl = -1, .peek = -1, .pidfd = -1, .pty = { -1, -1, "" },
+	struct repl r = { .ctx = ctx, .ctl = -1, .peek = -1, .notices = -1, .pidfd = -1, .pty = { -1, -1, "" },
 			  .hist = { .fd = -1 } };
 	sigset_t orig;
 	int status;
@@ -712,6 +781,11 @@ int shell_interactive(struct shell_ctx *ctx)
 	 * the enforcement session, in delegate_start). */
 	if (r.have_tty && approve_tty_new(STDOUT_FILENO, &ctx->approve_tty) < 0)
 		ctx->approve_tty = NULL;
+	int np[2];
+	if (pipe2(np, O_CLOEXEC | O_NONBLOCK) == 0) {
+		r.notices = np[0];
+		ctx->notice_fd = np[1];
+	}
 	if (delegate_start(&r) < 0) {
 		repl_free(&r);
 		sigprocmask(SIG_SETMASK, &orig, NULL);

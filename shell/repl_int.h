@@ -36,6 +36,7 @@ struct repl {
 	bool have_tty;
 	struct pty_screen *screen;
 	FILE *rl_out;                   /* readline's output: tty + screen model */
+	int notices;                    /* read end of ctx->notice_fd */
 	int peek;                       /* private O_NONBLOCK open of the slave (typeahead) */
 	int ctl;                        /* our end of the control socket */
 	pid_t pid;
@@ -57,6 +58,8 @@ struct repl {
 	bool exiting;                   /* exit was sent to the delegate */
 	char host[256];
 	int rows, cols;                 /* outer terminal size */
+	char partial[4096];             /* an unfinished line printed in the background at the prompt */
+	size_t npartial;
 	char *line;                     /* the command last sent (for the audit trail) */
 	long long cmd_id;               /* its audit command id; 0: none open */
 	struct timespec cmd_t0;

@@ -249,6 +249,7 @@ int shell_ctx_init(struct shell_ctx *ctx, const struct shell_opts *o)
 			ctx->opts.setflags[i] = ctx->opts.flagbuf[0] + (o->setflags[i] - o->flagbuf[0]);
 	ctx->out = stdout;
 	ctx->err = stderr;
+	ctx->notice_fd = -1;
 	ctx->is_root = getuid() == 0;
 
 	if (o->user && !ctx->is_root) {
@@ -298,15 +299,22 @@ int shell_ctx_init(struct shell_ctx *ctx, const struct shell_opts *o)
 	return 0;
 }
 
-static void notice_to_stderr(void *c, const char *line)
+/* Called from the supervisor's threads.  Interactive sessions get the line
+ * through a pipe so the loop can print it without tearing the readline line;
+ * otherwise it goes to stderr.  One write each: lines must not interleave. */
+static void notice_hook(void *c, const char *line)
 {
-	(void)c;
-	/* One write: lines from the supervisor thread must not interleave. */
+	struct shell_ctx *ctx = c;
 	char buf[1024];
-	int n = snprintf(buf, sizeof(buf), "%s%s\r\n",
+	int n = snprintf(buf, sizeof(buf), "%s%s\n",
 			 strncmp(line, "agentsh:", 8) ? "agentsh: " : "", line);
-	if (n > 0)
-		(void)!write(STDERR_FILENO, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
+	if (n <= 0)
+		return;
+	if ((size_t)n >= sizeof(buf)) {
+		n = sizeof(buf) - 1;
+		buf[n - 1] = '\n';
+	}
+	(void)!write(ctx->notice_fd >= 0 ? ctx->notice_fd : STDERR_FILENO, buf, (size_t)n);
 }
 
 int shell_audit_open(struct shell_ctx *ctx)
@@ -386,7 +394,7 @@ int shell_session_open(struct shell_ctx *ctx)
 	c.approvals = ctx->approvals;
 	c.workspace = ctx->workspace;
 	c.allow_degraded = ctx->cfg ? ctx->cfg->session.allow_degraded : false;
-	c.hooks.notice = notice_to_stderr;
+	c.hooks.notice = notice_hook;
 	c.hooks.ctx = ctx;
 	r = enforce_session_new(&c, &ctx->enf);
 	if (r < 0) {
@@ -407,6 +415,9 @@ void shell_ctx_free(struct shell_ctx *ctx)
 	ctx->approvals = NULL;
 	approve_tty_free(ctx->approve_tty);
 	ctx->approve_tty = NULL;
+	if (ctx->notice_fd >= 0)        /* the supervisor is gone: nobody writes it now */
+		close(ctx->notice_fd);
+	ctx->notice_fd = -1;
 	audit_close(ctx->audit);        /* flushes; after the supervisor's last events */
 	policy_free(ctx->policy);
 	ctx->policy = NULL;

@@ -87,6 +87,7 @@ struct shell_ctx {
 	struct audit *audit;            /* audit store handle (audit/audit.h); NULL until opened */
 	struct approve_broker *approvals;       /* approve/approve.h; created by shell_session_open */
 	struct approve_tty *approve_tty;        /* interactive only: inline prompts (set before open) */
+	int notice_fd;                  /* >= 0: supervisor notices go to this pipe (interactive) */
 	char **envp;                    /* environment for the delegate (owned) */
 	int last_status;                /* $? of the last command */
 	bool exit_requested;            /* a built-in asked the REPL to end */
