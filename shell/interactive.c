@@ -187,9 +187,8 @@ static void feed_pending(struct repl *r)
 	}
 }
 
-static void install_prompt(struct repl *r)
+static void render_prompt(struct repl *r, char *p, size_t len)
 {
-	char p[2048];
 	struct prompt_info pi = {
 		.user = r->ctx->acct.name, .host = r->host, .home = r->ctx->acct.home,
 		.cwd = r->cwd, .status = r->status, .root = r->ctx->acct.uid == 0,
@@ -197,14 +196,60 @@ static void install_prompt(struct repl *r)
 	const char *tmpl = r->ctx->cfg && r->ctx->cfg->session.prompt ? r->ctx->cfg->session.prompt
 								      : PROMPT_DEFAULT;
 	if (r->acc)
-		snprintf(p, sizeof(p), "> ");
+		snprintf(p, len, "> ");
 	else
-		prompt_render(tmpl, &pi, want_color(r), p, sizeof(p));
+		prompt_render(tmpl, &pi, want_color(r), p, len);
+}
+
+static void install_prompt(struct repl *r)
+{
+	char p[2048];
+	render_prompt(r, p, sizeof(p));
 	struct fsid_save fs;
 	fsid_enter(r->ctx, &fs);        /* readline reads ~/.inputrc on first use */
 	rl_callback_handler_install(p, on_line);
 	fsid_leave(&fs);
 	r->rl_installed = true;
+}
+
+/* At the prompt the outer terminal generates no signals: agentsh may share
+ * its process group with whoever started it (make run, sh -c), which must
+ * not get SIGINT/SIGTSTP for keys meant for the line editor. */
+static void prep_terminal(int meta)
+{
+	struct termios t;
+	rl_prep_terminal(meta);
+	if (tcgetattr(STDIN_FILENO, &t) == 0) {
+		t.c_lflag &= ~(tcflag_t)ISIG;
+		tcsetattr(STDIN_FILENO, TCSANOW, &t);
+	}
+}
+
+/* Ctrl-C at the prompt: drop the line (and any PS2 continuation), status 130. */
+static int key_cancel(int count, int key)
+{
+	struct repl *r = g_r;
+	char p[2048];
+	(void)count;
+	(void)key;
+	free(r->acc);
+	r->acc = NULL;
+	rl_replace_line("", 0);
+	rl_point = rl_end = 0;
+	fputs("^C", r->rl_out);
+	rl_crlf();
+	r->status = 130;
+	render_prompt(r, p, sizeof(p));
+	rl_set_prompt(p);
+	rl_on_new_line();
+	return 0;
+}
+
+static int key_ignore(int count, int key)
+{
+	(void)count;
+	(void)key;
+	return 0;
 }
 
 static void remove_prompt(struct repl *r)
@@ -775,6 +820,10 @@ int shell_interactive(struct shell_ctx *ctx)
 	rl_catch_signals = 0;
 	rl_catch_sigwinch = 0;
 	rl_getc_function = repl_getc;
+	rl_prep_term_function = prep_terminal;
+	rl_bind_key('\003', key_cancel);       /* Ctrl-C */
+	rl_bind_key('\032', key_ignore);       /* Ctrl-Z: nothing to stop at the prompt */
+	rl_bind_key('\034', key_ignore);       /* Ctrl-\ */
 	setup_completion(&r);
 	history_open(ctx, &r.hist);     /* without a file, history stays in memory */
 	/* Inline approval prompts on this terminal (the broker is created with

@@ -128,6 +128,17 @@ tm_keys Up; tm_keys Enter
 i=0; while [ $i -lt 60 ] && [ "$(tm_screen | grep -c '^hist-one$')" != 2 ]; do sleep 0.05; i=$((i+1)); done
 n=$(tm_screen | grep -c "^hist-one$"); [ "$n" = 2 ] && ok "history recall" || { nok "history recall"; tm_screen | sed "s/^/#  | /"; }
 
+# Ctrl-C / Ctrl-Z at the prompt: the line is dropped, nothing is stopped, and
+# the outer sh (same process group) gets no signal
+tm_type 'clear'; tm_keys Enter
+sleep 0.3
+tm_type 'echo must-not-run'; tm_keys C-c
+check "Ctrl-C at the prompt drops the line" tm_wait 'must-not-run\^C'
+tm_keys C-z
+tm_type 'echo after-ctrl-z'; tm_keys Enter
+check "Ctrl-Z at the prompt is harmless" tm_wait '^after-ctrl-z$'
+if tm_screen | grep -q '^must-not-run$'; then nok "the dropped line did not run"; else ok "the dropped line did not run"; fi
+
 # Ctrl-D on an empty line exits, terminal left sane
 tm_keys C-d
 check "Ctrl-D exits" tm_wait 'agentsh-rc=' 5
