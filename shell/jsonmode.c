@@ -562,14 +562,40 @@ int shell_cmd_events(int argc, char **argv, struct shell_ctx *ctx)
 	return audit_env(ctx, "events", &env) ? 1 : events_cli(argc, argv, &env);
 }
 
+/* Inside a session, `report` / `policy generate` without a SESSION mean this
+ * session ("latest" could be another account's newer one).  Returns argv with
+ * the session id appended when no operand was given (valued options skipped). */
+static char **default_session(int *argc, char **argv, struct shell_ctx *ctx)
+{
+	bool operand = false;
+	for (int i = 1; i < *argc; i++) {
+		if (!strcmp(argv[i], "--level") || !strcmp(argv[i], "--output") || !strcmp(argv[i], "--name") ||
+		    !strcmp(argv[i], "--threshold") || !strcmp(argv[i], "-l") || !strcmp(argv[i], "-o") ||
+		    !strcmp(argv[i], "-n") || !strcmp(argv[i], "-t"))
+			i++;
+		else if (argv[i][0] != '-')
+			operand = true;
+	}
+	char **v = calloc((size_t)*argc + 2, sizeof *v);
+	if (!v)
+		return NULL;
+	memcpy(v, argv, (size_t)*argc * sizeof *v);
+	if (!operand && ctx->audit) {
+		audit_flush(ctx->audit);        /* this session's events first */
+		v[(*argc)++] = ctx->session_id;
+	}
+	return v;
+}
+
 int shell_cmd_report(int argc, char **argv, struct shell_ctx *ctx)
 {
 	struct audit_cli_env env;
 	if (audit_env(ctx, "report", &env))
 		return 1;
-	if (ctx->audit)
-		audit_flush(ctx->audit);        /* the current session's events first */
-	return report_cli(argc, argv, &env);
+	char **v = default_session(&argc, argv, ctx);
+	int rc = v ? report_cli(argc, v, &env) : 1;
+	free(v);
+	return rc;
 }
 
 /* `policy generate ...`: argv[0] is "policy" or "generate" depending on the
@@ -583,5 +609,8 @@ int shell_cmd_policy_generate(int argc, char **argv, struct shell_ctx *ctx)
 		argc--;
 		argv++;
 	}
-	return policy_generate_cli(argc, argv, &env);
+	char **v = default_session(&argc, argv, ctx);
+	int rc = v ? policy_generate_cli(argc, v, &env) : 1;
+	free(v);
+	return rc;
 }
