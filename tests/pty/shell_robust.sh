@@ -119,6 +119,33 @@ if alive "$bg"; then nok "SIGHUP reached the background job"; else ok "SIGHUP re
 check "terminal sane after SIGHUP" sane
 tm_kill
 
+# 5. History as root for another account: a symlink the agent planted at the
+#    history path must not make root write through it.
+if [ "$(id -u)" = 0 ]; then
+	H=$(getent passwd $U | cut -d: -f6)
+	victim="$TMPD/victim"; echo "root data" > "$victim"; chmod 644 "$victim"
+	mkdir -p "$H/.local/state/agentsh"
+	ln -sf "$victim" "$H/.local/state/agentsh/history"
+	chown -R $U "$H/.local"
+	start
+	tm_type 'echo planted-symlink-line'; tm_keys Enter
+	tm_wait '^planted-symlink-line$' 5 >/dev/null
+	tm_keys C-d
+	tm_wait 'agentsh-rc=' 5 >/dev/null
+	eq "history did not write through the agent's symlink" "root data" "$(cat "$victim")"
+	rm -f "$H/.local/state/agentsh/history"
+	tm_kill
+	start
+	tm_type 'echo real-history-line'; tm_keys Enter
+	tm_wait '^real-history-line$' 5 >/dev/null
+	tm_keys C-d
+	tm_wait 'agentsh-rc=' 5 >/dev/null
+	hf="$H/.local/state/agentsh/history"
+	check "history file written" grep -q 'real-history-line' "$hf"
+	eq "history file owned by the account, mode 600" "$U 600" "$(stat -c '%U %a' "$hf")"
+	tm_kill
+fi
+
 # 4. SIGTERM while a full-screen-ish command runs in raw relay mode
 start
 tm_type 'sleep 200'; tm_keys Enter
