@@ -1,4 +1,5 @@
 #!/bin/sh
+# san: yes
 # Fail closed: SIGKILL the supervisor mid-command.  The whole tree must be gone
 # (including a grandchild that left its process group and the delegate's own
 # background job) and nothing the command attempted afterwards may happen.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# san: yes
 # Read denies of literal paths held by the floor (a node of the supervisor's
 # refusing FUSE filesystem mounted over each path in the delegate's private mount
 # namespace): refused with EACCES for files and whole directories, reported (a

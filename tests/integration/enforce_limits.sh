@@ -1,4 +1,5 @@
 #!/bin/sh
+# san: yes
 # resource_limits: pids and memory through the cgroup controllers wherever they
 # live (v2 when offered, else v1 under agentsh's own v1 cgroup), and the
 # command timeout (every process killed, exit 124).

@@ -1,4 +1,5 @@
 #!/bin/sh
+# san: yes
 # Privilege split, with a real unprivileged account: the commands run with the
 # account's uid/gid/groups and no_new_privs; nothing in the session can signal,
 # ptrace or read the supervisor (root, non-dumpable) or its watchdog, gain root

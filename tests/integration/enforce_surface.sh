@@ -1,4 +1,5 @@
 #!/bin/sh
+# san: yes
 # Escape suite for the kernel-side syscall surface (seccomp errno/kill, no
 # notification): each attempt is made through libc and raw syscall() by
 # tests/tools/surface_probe running as a real unprivileged account, first
@@ -12,7 +13,11 @@ U=agentsh-enfsurf
 t_user $U || skip_all "cannot create test account $U"
 trap 'userdel -r $U >/dev/null 2>&1; t_cleanup' EXIT
 uid=$(id -u $U) gid=$(id -g $U)
-cp "$T/surface_probe" "$TMPD/surface_probe" && chmod 755 "$TMPD/surface_probe"
+# the probe is the payload, not the code under test: prefer the plain build
+# (LeakSanitizer stops the world with ptrace, which the sandbox refuses)
+P="$AGENTSH_SRC/build/tests/tools/surface_probe"
+[ -x "$P" ] || P="$T/surface_probe"
+cp "$P" "$TMPD/surface_probe" && chmod 755 "$TMPD/surface_probe"
 
 cases="x32-syscall ia32-int80 io_uring_setup io_uring_enter io_uring_register ptrace-attach
 ptrace-seize-raw process_vm_readv process_vm_writev process_vm_writev-raw TIOCSTI TIOCSTI-raw
@@ -79,6 +84,7 @@ if command -v tmux >/dev/null 2>&1 && [ -x "$AGENTSH" ]; then
 		nok "interactive: no prompt from agentsh -i"
 	fi
 	tm_kill
+	TMUX_SOCK="$TMPD/tmux-outer.sock"   # a fresh server: the old one may still be exiting
 	tm_start 120 40 sh -c "cd $TMPD && $AGENTSH --no-config --policy $POL --user $U -c '$TMPD/surface_probe tty'; echo outer-rc=\$?; sleep 600"
 	check "outer terminal: the -c probe finished" tm_wait '^outer-rc=' 20
 	scr=$(tm_screen)
