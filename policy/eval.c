@@ -14,6 +14,7 @@
 static void res_init(struct policy_result *r, const struct policy *p, enum policy_kind k)
 {
 	/* Not memset: the struct carries PATH_MAX bytes we do not need to clear. */
+	r->decision = POLICY_DENY;       /* until a rule or a default decides */
 	r->kind = k;
 	r->is_default = false;
 	r->rule_index = -1;
