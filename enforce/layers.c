@@ -32,8 +32,11 @@ static int prepare_seccomp_caps(struct enforce_session *s)
 
 static int prepare_bpf(struct enforce_session *s)
 {
-	if (!s->cfg.policy || s->cg.dirfd < 0)
+	if (!s->cfg.policy)
 		return 0;
+	if (s->cg.dirfd < 0)
+		return enf_degrade(s, -ENOTSUP, "no BPF guard without a session cgroup: no kernel-side exec "
+				   "verification, network rules decided by the supervisor");
 	int rc = bpf_guard_open(s->cg.dirfd, &s->bpf);
 	if (rc < 0) {
 		s->bpf = NULL;
