@@ -16,7 +16,7 @@
 #define ENF_ERRLEN 1024
 #define ENF_V1_MAX 3            /* v1 hierarchies we may join: pids, memory, cpu */
 #define ENF_MAX_FLOOR 64        /* read-deny cover mounts per session */
-#define ENF_MAX_SPAWNS 16       /* delegates per session (interactive: 1, -c: 1) */
+#define ENF_MAX_SPAWNS 64       /* delegates per session (interactive: 1 plus restarts, -c: 1) */
 
 /* One v1 controller hierarchy the session joins for its limits. */
 struct enf_v1cg {

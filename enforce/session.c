@@ -131,7 +131,7 @@ int enforce_session_new(const struct enforce_config *cfg, struct enforce_session
 	if ((rc = enf_cg_create(s)) < 0) {
 		if (s->privileged)
 			goto out;
-		rc = enf_degrade(s, rc, "no session cgroup (%.900s)", s->err);
+		rc = enf_degrade(s, rc, "no session cgroup (%.800s): processes that leave the delegate are not contained, limited or killed with the session", s->err);
 		if (rc < 0)
 			goto out;
 	}
