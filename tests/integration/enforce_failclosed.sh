@@ -38,4 +38,32 @@ check "the background job's later write never happened" [ ! -e "$W/bg-after" ]
 for i in $(seq 50); do [ -d "$CG/agentsh/surface-$sup" ] || break; sleep 0.1; done
 check "the watchdog removed the session cgroup" [ ! -d "$CG/agentsh/surface-$sup" ]
 wait
+
+# the same through agentsh -c, as sshd would start it
+POL="$AGENTSH_SRC/examples/policies/agent-observe.yaml"
+if [ -x "$AGENTSH" ]; then
+	rm -f "$W"/*
+	(cd "$W" && exec "$AGENTSH" --no-config --policy "$POL" --user $U -c "$script") >/dev/null 2>&1 &
+	ag=$!
+	for i in $(seq 100); do [ -s "$W/grand.pid" ] && [ -s "$W/counter" ] && break; sleep 0.05; done
+	sh=$(cat "$W/sh.pid") grand=$(cat "$W/grand.pid")
+	kill -9 "$ag"
+	sleep 0.3
+	c1=$(cat "$W/counter")
+	sleep 2.5
+	eq "agentsh -c: nothing ran after agentsh died" "$c1" "$(cat "$W/counter")"
+	check "agentsh -c: the delegate is gone" gone "$sh"
+	check "agentsh -c: the escaped grandchild is gone" gone "$grand"
+	check "agentsh -c: no later write happened" sh -c "[ ! -e '$W/grand-after' ] && [ ! -e '$W/bg-after' ]"
+	wait
+fi
+
+# a layer this process cannot have (no root: no cgroup, no BPF): refused with
+# the reason, unless degraded operation is allowed, which then says so
+out=$(cd "$W" && setpriv --reuid "$uid" --regid "$gid" --clear-groups "$T/surface_run" -u "$uid" -g "$gid" -w "$W" -- /bin/true 2>&1)
+eq "missing layer: the session refuses to start" 125 $?
+check "missing layer: the message names it and the way out" sh -c "printf '%s\n' \"\$1\" | grep -q 'cannot create cgroup.*refusing to start the session'" _ "$out"
+out=$(cd "$W" && setpriv --reuid "$uid" --regid "$gid" --clear-groups "$T/surface_run" -d -u "$uid" -g "$gid" -w "$W" -- /bin/true 2>&1)
+eq "allow_degraded: the session runs" 0 $?
+check "allow_degraded: it is reported as degraded, with the reason" sh -c "printf '%s\n' \"\$1\" | grep -q 'degraded: no session cgroup'" _ "$out"
 done_testing
