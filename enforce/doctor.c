@@ -84,6 +84,17 @@ static void landlock_layers(struct report *r)
 	    abi >= 4 ? "available (network rules are enforced by BPF by address instead)" : "needs ABI 4");
 }
 
+static void floor_layers(struct report *r)
+{
+	int fd = open("/dev/fuse", O_RDWR | O_CLOEXEC);
+	int e = errno;
+	if (fd >= 0)
+		close(fd);
+	add(r, "read-deny floor (mount namespace + FUSE)", fd >= 0, L_DEGRADED, fd >= 0 ?
+	    "%s" : "/dev/fuse: %s", fd >= 0 ? "literal read denies refused and audited without notifying reads"
+	    : strerror(e));
+}
+
 static void cgroup_layers(struct report *r)
 {
 	char root[PATH_MAX], p[PATH_MAX + 64];
@@ -164,6 +175,7 @@ static void collect(struct report *r)
 	session_layers(r);
 	seccomp_layers(r);
 	landlock_layers(r);
+	floor_layers(r);
 	cgroup_layers(r);
 	bpf_layers(r);
 }
