@@ -2,9 +2,7 @@
  * accepted line goes to the persistent delegate bash on the inner PTY; while
  * a command runs, bytes are relayed raw.  One poll loop, no threads. */
 #include "shell/shell_int.h"
-#include "shell/prompt_int.h"
 #include "shell/repl_int.h"
-#include "shell/syntax_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -13,23 +11,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-#include <readline/history.h>
 #include <readline/readline.h>
 
 #include "approve/approve.h"
 #include "audit/audit.h"
-#include "completions/completions.h"
 #include "policy/policy.h"
 #include "enforce/enforce.h"
 
 #define STARTUP_TIMEOUT_MS 15000
 
-static struct repl *g_r;
+struct repl *repl_current;     /* readline callbacks have no context argument */
         /* readline's line callback has no context argument */
 static volatile sig_atomic_t sig_winch, sig_int, sig_hup, sig_term;
 
@@ -131,283 +126,9 @@ static void audit_cmd_end(struct repl *r, int status)
 	r->cmd_id = 0;
 }
 
-/* ------------------------------------------------------------ prompt */
-
-static const char *comp_cwd(void *arg)
-{
-	struct repl *r = arg;
-	return r->cwd[0] ? r->cwd : NULL;
-}
-
-static const char *comp_path(void *arg)
-{
-	struct repl *r = arg;
-	return shell_env_get(r->ctx, "PATH");
-}
-
-static void setup_completion(struct repl *r)
-{
-	static const char *names[64];
-	size_t n = 0;
-	for (size_t i = 0; i < shell_ncommands && n < 63; i++)
-		if (shell_commands[i].kind & SHELL_CMD_BUILTIN)
-			names[n++] = shell_commands[i].name;
-	names[n] = NULL;
-	struct completions_ctx c = { .builtins = names, .get_cwd = comp_cwd,
-				     .get_path = comp_path, .arg = r };
-	completions_install_readline(&c);
-}
-
-static bool want_color(const struct repl *r)
-{
-	const char *t = shell_env_get(r->ctx, "TERM");
-	return !shell_env_get(r->ctx, "NO_COLOR") && !(t && !strcmp(t, "dumb")) && r->have_tty;
-}
-
-static void on_line(char *line);
-static void show_above(struct repl *r, const char *buf, size_t n);
-static void flush_partial(struct repl *r);
-
-/* readline reads typeahead first, then the terminal. */
-static int repl_getc(FILE *f)
-{
-	struct repl *r = g_r;
-	if (r && r->pendpos < r->npend)
-		return (unsigned char)r->pend[r->pendpos++];
-	return rl_getc(f);
-}
-
-static void feed_pending(struct repl *r)
-{
-	while (r->st == REPL_PROMPT && r->rl_installed && r->pendpos < r->npend) {
-		struct fsid_save fs;
-		fsid_enter(r->ctx, &fs);
-		rl_callback_read_char();
-		fsid_leave(&fs);
-	}
-}
-
-static void render_prompt(struct repl *r, char *p, size_t len)
-{
-	struct prompt_info pi = {
-		.user = r->ctx->acct.name, .host = r->host, .home = r->ctx->acct.home,
-		.cwd = r->cwd, .status = r->status, .root = r->ctx->acct.uid == 0,
-	};
-	const char *tmpl = r->ctx->cfg && r->ctx->cfg->session.prompt ? r->ctx->cfg->session.prompt
-								      : PROMPT_DEFAULT;
-	if (r->acc)
-		snprintf(p, len, "> ");
-	else
-		prompt_render(tmpl, &pi, want_color(r), p, len);
-}
-
-static void install_prompt(struct repl *r)
-{
-	char p[2048];
-	render_prompt(r, p, sizeof(p));
-	struct fsid_save fs;
-	fsid_enter(r->ctx, &fs);        /* readline reads ~/.inputrc on first use */
-	rl_callback_handler_install(p, on_line);
-	fsid_leave(&fs);
-	r->rl_installed = true;
-}
-
-/* At the prompt the outer terminal generates no signals: agentsh may share
- * its process group with whoever started it (make run, sh -c), which must
- * not get SIGINT/SIGTSTP for keys meant for the line editor. */
-static void prep_terminal(int meta)
-{
-	struct termios t;
-	rl_prep_terminal(meta);
-	if (tcgetattr(STDIN_FILENO, &t) == 0) {
-		t.c_lflag &= ~(tcflag_t)ISIG;
-		tcsetattr(STDIN_FILENO, TCSANOW, &t);
-	}
-}
-
-/* Ctrl-C at the prompt: drop the line (and any PS2 continuation), status 130. */
-static int key_cancel(int count, int key)
-{
-	struct repl *r = g_r;
-	char p[2048];
-	(void)count;
-	(void)key;
-	free(r->acc);
-	r->acc = NULL;
-	rl_replace_line("", 0);
-	rl_point = rl_end = 0;
-	fputs("^C", r->rl_out);
-	rl_crlf();
-	r->status = 130;
-	render_prompt(r, p, sizeof(p));
-	rl_set_prompt(p);
-	rl_on_new_line();
-	return 0;
-}
-
-static int key_ignore(int count, int key)
-{
-	(void)count;
-	(void)key;
-	return 0;
-}
-
-static void remove_prompt(struct repl *r)
-{
-	if (!r->rl_installed)
-		return;
-	rl_callback_handler_remove();
-	r->rl_installed = false;
-}
-
-static void outer_raw(struct repl *r)
-{
-	if (r->have_tty && !r->outer.raw)
-		pty_term_raw(&r->outer);
-}
-
-static void outer_cooked(struct repl *r)
-{
-	if (r->have_tty && r->outer.raw)
-		pty_term_restore(&r->outer);
-}
-
-/* The command finished (D + sentinel): back to readline. */
-static void enter_prompt(struct repl *r)
-{
-	r->expect_seq++;
-	r->got_done = false;
-	r->st = REPL_PROMPT;
-	outer_cooked(r);
-	install_prompt(r);
-	/* Typeahead (taken from the inner tty, or held by us) goes to readline. */
-	memcpy(r->pend, r->held, r->nheld);
-	r->npend = r->nheld;
-	r->pendpos = 0;
-	r->nheld = 0;
-	if (r->exiting) {
-		/* bash refused to exit (stopped jobs): it said so; ask again next time. */
-		r->exiting = false;
-	}
-}
-
-/* ------------------------------------------------------------ sending */
-
-static void send_command(struct repl *r, const char *text)
-{
-	size_t n = strlen(text);
-	flush_partial(r);
-	char *buf = malloc(n + 2);
-	if (!buf)
-		return;
-	memcpy(buf, text, n);
-	buf[n] = '\n';
-	remove_prompt(r);
-	outer_raw(r);
-	r->st = REPL_WAIT_START;
-	free(r->line);
-	r->line = strdup(text);
-	/* Typeahead readline has not consumed yet belongs to the command. */
-	if (r->pendpos < r->npend) {
-		memcpy(r->held, r->pend + r->pendpos, r->npend - r->pendpos);
-		r->nheld = r->npend - r->pendpos;
-	}
-	r->npend = r->pendpos = 0;
-	if (delegate_send(r, buf, n + 1) < 0)
-		fputs("agentsh: cannot write to the delegate shell\r\n", stderr);
-	free(buf);
-}
-
-static void reprompt(struct repl *r)
-{
-	remove_prompt(r);
-	install_prompt(r);
-}
-
-static bool blank(const char *s)
-{
-	for (; *s; s++)
-		if (*s != ' ' && *s != '\t')
-			return false;
-	return true;
-}
-
-static void run_builtin(struct repl *r, const char *text)
-{
-	struct shell_ctx *ctx = r->ctx;
-	remove_prompt(r);
-	history_add(ctx, &r->hist, text);
-	ctx->exit_requested = false;
-	int st = shell_run_builtin_line(ctx, text);
-	fflush(ctx->out);
-	if (ctx->exit_requested) {
-		ctx->exit_requested = false;
-		r->exiting = true;
-		send_command(r, text);          /* `exit N`/`logout N`: bash decides */
-		return;
-	}
-	r->status = st;
-	install_prompt(r);
-}
-
-static void on_line(char *line)
-{
-	struct repl *r = g_r;
-	char *text;
-
-	if (!line) {                            /* Ctrl-D on an empty line, or EOF */
-		if (r->acc) {
-			free(r->acc);
-			r->acc = NULL;
-			fputs("\n", r->rl_out);
-			reprompt(r);
-			return;
-		}
-		fputs("exit\n", r->rl_out);
-		fflush(r->rl_out);
-		r->exiting = true;
-		send_command(r, "exit");
-		return;
-	}
-	if (r->acc) {
-		size_t n = strlen(r->acc) + strlen(line) + 2;
-		text = malloc(n);
-		if (text)
-			snprintf(text, n, "%s\n%s", r->acc, line);
-		free(r->acc);
-		r->acc = NULL;
-		free(line);
-	} else {
-		text = line;
-	}
-	if (!text)
-		return;
-	if (blank(text)) {
-		free(text);
-		reprompt(r);
-		return;
-	}
-	if (!strchr(text, '\n')) {
-		/* The first word names an agentsh built-in: agentsh runs it. */
-		char first[64];
-		if (sscanf(text, " %63[^ \t;|&<>()]", first) == 1 && shell_is_builtin(first)) {
-			run_builtin(r, text);
-			free(text);
-			return;
-		}
-	}
-	if (syntax_incomplete(r->ctx->delegate_path, text, r->ctx->acct.uid,
-			      r->ctx->acct.gid) == 1) {
-		r->acc = text;
-		reprompt(r);
-		return;
-	}
-	history_add(r->ctx, &r->hist, text);
-	send_command(r, text);
-	free(text);
-}
-
 /* ------------------------------------------------------------ events */
+
+static void show_above(struct repl *r, const char *buf, size_t n);
 
 /* Keystrokes the command did not read go back to readline.  A read on the
  * slave (non-blocking, non-canonical by now) first makes the kernel push
@@ -429,8 +150,8 @@ static void untrust(struct repl *r)
 {
 	if (r->st == REPL_UNTRUSTED)
 		return;
-	remove_prompt(r);
-	outer_raw(r);
+	repl_remove_prompt(r);
+	repl_outer_raw(r);
 	delegate_tty_running(r);
 	r->st = REPL_UNTRUSTED;
 	const char *m = "\r\nagentsh: the delegate shell is no longer the program agentsh started "
@@ -496,7 +217,7 @@ static void handle_master(struct repl *r)
 				   &found);
 	if (r->st == REPL_STARTUP) {
 		if (found)
-			enter_prompt(r);
+			repl_enter_prompt(r);
 		return;                 /* startup noise (rc files, bash's own prompt) */
 	}
 	if (r->st == REPL_PROMPT && r->rl_installed && o) {
@@ -507,7 +228,7 @@ static void handle_master(struct repl *r)
 		while (keep < o && out[o - 1 - keep] != '\n')
 			keep++;
 		if (r->npartial + (o - keep) > sizeof(r->partial) || keep > sizeof(r->partial)) {
-			flush_partial(r);
+			repl_flush_partial(r);
 			show_above(r, out, o);
 			return;
 		}
@@ -519,14 +240,14 @@ static void handle_master(struct repl *r)
 			r->npartial = 0;
 		}
 		if (r->npartial + keep > sizeof(r->partial))
-			flush_partial(r);
+			repl_flush_partial(r);
 		memcpy(r->partial + r->npartial, out + o - keep, keep);
 		r->npartial += keep;
 		return;
 	}
 	out_write(r, out, o);
 	if (found && (r->st == REPL_RUNNING || r->st == REPL_WAIT_START))
-		enter_prompt(r);
+		repl_enter_prompt(r);
 }
 
 static void handle_input(struct repl *r)
@@ -583,7 +304,7 @@ static void show_above(struct repl *r, const char *buf, size_t n)
 }
 
 /* Print a held unfinished background line, ending it so the prompt follows. */
-static void flush_partial(struct repl *r)
+void repl_flush_partial(struct repl *r)
 {
 	if (!r->npartial)
 		return;
@@ -634,11 +355,11 @@ static void handle_sigint(struct repl *r)
 	r->acc = NULL;
 	rl_free_line_state();
 	rl_replace_line("", 0);
-	remove_prompt(r);
+	repl_remove_prompt(r);
 	fputs("^C\n", r->rl_out);
 	fflush(r->rl_out);
 	r->status = 130;
-	install_prompt(r);
+	repl_install_prompt(r);
 }
 
 /* ------------------------------------------------------------ life cycle */
@@ -677,8 +398,8 @@ static void drain_master(struct repl *r)
  * SIGHUP, as from a terminal hangup; bash forwards it to its jobs. */
 static int hangup(struct repl *r, int sig)
 {
-	remove_prompt(r);
-	outer_cooked(r);
+	repl_remove_prompt(r);
+	repl_outer_cooked(r);
 	kill(r->pid, SIGHUP);   /* bash passes it on to its jobs */
 	enforce_session_signal(r->ctx->enf, SIGHUP);
 	struct pollfd p = { .fd = r->pidfd, .events = POLLIN };
@@ -722,7 +443,7 @@ static int run_loop(struct repl *r, const sigset_t *orig)
 		if (n < 0 && errno != EINTR)
 			return 1;
 		if (n <= 0) {
-			flush_partial(r);
+			repl_flush_partial(r);
 			if (r->st == REPL_STARTUP) {
 				struct timespec now;
 				clock_gettime(CLOCK_MONOTONIC, &now);
@@ -746,11 +467,11 @@ static int run_loop(struct repl *r, const sigset_t *orig)
 			handle_master(r);
 		if (p[3].revents & (POLLIN | POLLHUP | POLLERR))
 			handle_input(r);
-		feed_pending(r);
+		repl_feed_pending(r);
 		if (r->in_eof && r->st == REPL_PROMPT && r->rl_installed && !r->exiting) {
 			/* The input ended while nobody was reading it: as Ctrl-D. */
-			remove_prompt(r);
-			on_line(NULL);
+			repl_remove_prompt(r);
+			repl_on_line(NULL);
 		}
 		if (p[0].revents & POLLIN) {
 			int st = reap(r);
@@ -764,7 +485,7 @@ static int run_loop(struct repl *r, const sigset_t *orig)
 
 static void repl_free(struct repl *r)
 {
-	remove_prompt(r);
+	repl_remove_prompt(r);
 	if (r->have_tty) {
 		pty_term_restore(&r->outer);
 		pty_term_forget(&r->outer);
@@ -795,7 +516,7 @@ int shell_interactive(struct shell_ctx *ctx)
 	cookie_io_functions_t io = { .write = tee_write };
 	struct winsize ws = { .ws_row = 24, .ws_col = 80 };
 
-	g_r = &r;
+	repl_current = &r;
 	r.have_tty = isatty(STDIN_FILENO) && pty_term_save(&r.outer, STDIN_FILENO) == 0;
 	if (r.have_tty)
 		pty_get_winsize(STDIN_FILENO, &ws);
@@ -814,17 +535,7 @@ int shell_interactive(struct shell_ctx *ctx)
 	setvbuf(r.rl_out, NULL, _IOFBF, 8192);
 	ctx->out = r.rl_out;
 	install_signals(&orig);
-	rl_readline_name = "agentsh";
-	rl_instream = stdin;
-	rl_outstream = r.rl_out;
-	rl_catch_signals = 0;
-	rl_catch_sigwinch = 0;
-	rl_getc_function = repl_getc;
-	rl_prep_term_function = prep_terminal;
-	rl_bind_key('\003', key_cancel);       /* Ctrl-C */
-	rl_bind_key('\032', key_ignore);       /* Ctrl-Z: nothing to stop at the prompt */
-	rl_bind_key('\034', key_ignore);       /* Ctrl-\ */
-	setup_completion(&r);
+	repl_setup_readline(&r);
 	history_open(ctx, &r.hist);     /* without a file, history stays in memory */
 	/* Inline approval prompts on this terminal (the broker is created with
 	 * the enforcement session, in delegate_start). */
@@ -841,7 +552,7 @@ int shell_interactive(struct shell_ctx *ctx)
 		return 1;
 	}
 	r.st = REPL_STARTUP;
-	outer_raw(&r);                  /* keystrokes typed during start-up are held */
+	repl_outer_raw(&r);                  /* keystrokes typed during start-up are held */
 	audit_session_begin(ctx->audit, ctx->acct.uid, "interactive",
 			    ctx->policy ? policy_name(ctx->policy) : NULL,
 			    ctx->policy ? policy_source(ctx->policy) : NULL);

@@ -65,6 +65,21 @@ struct repl {
 	struct timespec cmd_t0;
 };
 
+/* interactive.c: the event loop */
+extern struct repl *repl_current;       /* for readline's callbacks */
+void repl_flush_partial(struct repl *r);
+
+/* repl_line.c: prompt, readline, sending lines */
+void repl_setup_readline(struct repl *r);
+void repl_install_prompt(struct repl *r);
+void repl_remove_prompt(struct repl *r);
+void repl_outer_raw(struct repl *r);
+void repl_outer_cooked(struct repl *r);
+void repl_enter_prompt(struct repl *r);         /* D + sentinel seen: back to readline */
+void repl_feed_pending(struct repl *r);         /* typeahead into readline */
+void repl_on_line(char *line);                  /* readline's line handler; NULL = EOF */
+
+/* delegate.c: the delegate and its protocol */
 int delegate_start(struct repl *r);
 int delegate_send(struct repl *r, const char *text, size_t n);
 int delegate_ack(struct repl *r);
