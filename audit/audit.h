@@ -163,7 +163,9 @@ const char *audit_default_path(void);
  * starts the writer thread (not for readonly). */
 int audit_open(const char *db_path, const struct audit_opts *opts, struct audit **out);
 
-/* Queue an event.  Thread-safe, O(1), never touches the disk.  Returns
+/* Queue an event.  Thread-safe, O(1), never touches the disk (the first call
+ * starts the writer thread).  Not async-signal-safe, and not for a forked
+ * child before it execs (the queue lock may have been held at fork).  Returns
  * -ENOBUFS when the queue is full (writer stuck): the caller decides (the
  * enforcer fails closed), -EIO once the writer has failed. */
 int audit_emit(struct audit *a, const struct audit_event *ev);
