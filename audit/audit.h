@@ -203,8 +203,9 @@ int audit_command_end(struct audit *a, int64_t command_id, const struct audit_co
 enum audit_events_mode { AUDIT_EVENTS_NONE, AUDIT_EVENTS_BLOCKED, AUDIT_EVENTS_SUMMARY, AUDIT_EVENTS_ALL };
 int audit_events_mode_parse(const char *s, enum audit_events_mode *out);
 
-struct audit_blocked {              /* the first blocked/redirected operation */
+struct audit_blocked {              /* the first blocked operation */
 	char *type, *operation, *target, *rule, *message;
+	char *note;                     /* the enforcer's note (details.note), e.g. why an approval failed */
 	enum audit_decision decision, effective;
 	enum audit_layer layer;
 };

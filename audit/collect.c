@@ -45,6 +45,9 @@ static void note_blocked(struct audit_summary *s, const struct audit_event *e)
 	b->target = dup_or_null(audit_event_target(e));
 	b->rule = dup_or_null(e->rule);
 	b->message = dup_or_null(e->message);
+	json_t *d = e->details ? json_loads(e->details, 0, NULL) : NULL;
+	b->note = dup_or_null(json_string_value(json_object_get(d, "note")));
+	json_decref(d);
 	b->decision = e->decision;
 	b->effective = e->effective;
 	b->layer = e->layer;
@@ -218,6 +221,7 @@ static void free_summary(struct audit_summary *s)
 	free(b->target);
 	free(b->rule);
 	free(b->message);
+	free(b->note);
 	free(s->redirect_from);
 	free(s->redirect_to);
 	free(s->redirect_reason);

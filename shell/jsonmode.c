@@ -305,15 +305,19 @@ static void decide(const struct run *r, const struct audit_summary *s, struct ve
 		return;
 	}
 	if (s && s->has_blocked) {
-		snprintf(v->reason, sizeof v->reason, "blocked by policy (rule=%s): %s %s", b->rule ? b->rule : "?",
-			 b->operation ? b->operation : b->type, b->target ? b->target : "");
+		snprintf(v->reason, sizeof v->reason, "blocked by policy (rule=%s): %s %s%s%s%s", b->rule ? b->rule : "?",
+			 b->operation ? b->operation : b->type, b->target ? b->target : "",
+			 b->message || b->note ? " (" : "", b->message ? b->message : b->note ? b->note : "",
+			 b->message || b->note ? ")" : "");
 		if (r->exit_code != 0) {
 			v->status = "blocked";
 			v->code = "E_POLICY_DENIED";
 		}
+		/* a refusal by a human (or by the lack of one) is final; nobody
+		 * answering in time is worth one more try */
 		if (s->approval_required && r->exit_code != 0) {
 			v->code = s->approvals_timed_out ? "E_APPROVAL_TIMEOUT" : "E_APPROVAL_DENIED";
-			v->retryable = true;
+			v->retryable = s->approvals_timed_out > 0;
 		}
 		return;
 	}
