@@ -116,6 +116,23 @@ if command -v vim >/dev/null 2>&1; then
 	check "vim quits and wrote its file" tm_wait '^written by vim$'
 fi
 
+if command -v less >/dev/null 2>&1; then
+	tm_type 'clear; seq 1 200 | less'; tm_keys Enter
+	check "less shows the first page" tm_wait '^1$' 5
+	tm_keys G
+	check "less pages to the end" tm_wait '^200$' 5
+	tm_keys q
+	tm_type 'echo after-less'; tm_keys Enter
+	check "less quits back to the prompt" tm_wait '^after-less$' 5
+fi
+if command -v top >/dev/null 2>&1; then
+	tm_type 'top'; tm_keys Enter
+	check "top draws its screen" tm_wait 'load average' 5
+	tm_keys q
+	tm_type 'clear; echo after-top'; tm_keys Enter
+	check "top quits back to the prompt" tm_wait '^after-top$' 5
+fi
+
 # long line (over the tty's 4095-byte canonical limit)
 long=$(head -c 6000 /dev/zero | tr '\0' 'a')
 tm_type "echo $long | wc -c"; tm_keys Enter
@@ -146,6 +163,17 @@ check "exit status of the last command" tm_wait 'agentsh-rc=0'
 sleep 0.3
 # (line 1 holds the window size, which the resize above changed)
 check "terminal modes restored after Ctrl-D" sh -c "sed 1d $TMPD/before > $TMPD/b1; sed 1d $TMPD/after > $TMPD/a1; cmp -s $TMPD/b1 $TMPD/a1"
+tm_kill
+
+# login mode: the delegate is a login shell; $SHELL is agentsh
+TMUX_SOCK="$TMPD/tmux3.sock"
+tm_start 100 30 sh -c "cd /tmp; ${A% -i} -l; echo agentsh-rc=\$?; sleep 600"
+tm_wait "$PROMPT" 10 >/dev/null
+tm_type 'shopt -q login_shell && echo "login-yes"; echo "shell=$SHELL"'; tm_keys Enter
+check "-l gives a login shell" tm_wait '^login-yes$'
+check "\$SHELL is agentsh" tm_wait "^shell=$AGENTSH\$"
+tm_keys C-d
+tm_wait 'agentsh-rc=' 5 >/dev/null
 tm_kill
 
 # exit N (a fresh tmux server: reusing the socket right after kill-server races)
