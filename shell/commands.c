@@ -76,9 +76,18 @@ static int cmd_help(int argc, char **argv, struct shell_ctx *ctx)
 	for (size_t i = 0; i < shell_ncommands; i++) {
 		const struct shell_command *c = &shell_commands[i];
 		const char *where = c->kind == SHELL_CMD_BOTH ? "" :
-				    c->kind == SHELL_CMD_BUILTIN ? " (in the shell)" : " (agentsh NAME)";
-		fprintf(f, "  %s%s\n", c->help, where);
+				    c->kind == SHELL_CMD_BUILTIN ? " (in the shell only)" :
+				    " (as `agentsh NAME ...` only)";
+		/* "usage - what it does": usage on the left, or on its own line when long */
+		const char *dash = strstr(c->help, " - ");
+		int ul = dash ? (int)(dash - c->help) : (int)strlen(c->help);
+		const char *what = dash ? dash + 3 : "";
+		if (ul <= 24)
+			fprintf(f, "  %-24.*s  %s%s\n", ul, c->help, what, where);
+		else
+			fprintf(f, "  %.*s\n  %-24s  %s%s\n", ul, c->help, "", what, where);
 	}
+	fputs("`help NAME` shows one command; `agentsh NAME --help` its options.\n", f);
 	fflush(f);
 	return 0;
 }
