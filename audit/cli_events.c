@@ -67,13 +67,18 @@ static void bind_opt(sqlite3_stmt *st, int i, const char *s)
 		sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
 }
 
-/* Run the query for rows after `after`; prints them, returns the last seq
- * seen (or after) and the count in *n.  desc: newest first (tail start). */
-static int run_query(struct audit *a, const struct filter *f, int64_t after, int64_t limit, bool desc,
+/* Run the query for rows after `after`; prints them oldest first, returns
+ * the last seq seen (or after) and the count in *n.  newest: with a limit,
+ * the newest `limit` matching rows (what `events query` shows), else the
+ * oldest (tail's polling, which must not skip rows). */
+static int run_query(struct audit *a, const struct filter *f, int64_t after, int64_t limit, bool newest,
 		     FILE *o, json_t *arr, int64_t *last, int64_t *n)
 {
-	char sql[sizeof QSQL + 64];
-	snprintf(sql, sizeof sql, "%s ORDER BY seq %s LIMIT ?9", QSQL, desc ? "DESC" : "ASC");
+	char sql[sizeof QSQL + 128];
+	if (newest)
+		snprintf(sql, sizeof sql, "SELECT * FROM (%s ORDER BY seq DESC LIMIT ?9) ORDER BY seq", QSQL);
+	else
+		snprintf(sql, sizeof sql, "%s ORDER BY seq LIMIT ?9", QSQL);
 	sqlite3_stmt *st;
 	if (sqlite3_prepare_v2(a->db, sql, -1, &st, NULL) != SQLITE_OK)
 		return audit_seterr(a, -EIO, "audit store %s: %s", a->db_path, sqlite3_errmsg(a->db));
@@ -188,7 +193,7 @@ static int cmd_query(struct audit *a, struct filter *f, const struct audit_cli_e
 {
 	json_t *arr = f->json ? json_array() : NULL;
 	int64_t last, n;
-	int rc = run_query(a, f, 0, f->limit, false, OUT(env), arr, &last, &n);
+	int rc = run_query(a, f, 0, f->limit, true, OUT(env), arr, &last, &n);
 	if (!rc && arr) {
 		json_dumpf(arr, OUT(env), JSON_INDENT(1));
 		fputc('\n', OUT(env));
