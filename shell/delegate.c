@@ -29,16 +29,18 @@
 #define CTL_FD 63
 
 /* One line; `readonly` so a later assignment fails loudly instead of
- * silently breaking the prompt. */
+ * silently breaking the prompt; `builtin` so a function named printf or read
+ * does not (it could not forge anything a builtin typed at the prompt cannot:
+ * see docs/shell.md). */
 static const char INIT_SNIPPET[] =
 	"__agentsh_seq=0; "
 	"__agentsh_pc() { local __s=$?; "
-	"printf 'D %d %d %s' \"$__agentsh_seq\" \"$__s\" \"$PWD\" >&63; "
-	"IFS= read -r __agentsh_ack <&63; "
-	"printf '\\033]" MARKER_OSC ";%d\\007' \"$__agentsh_seq\"; "
+	"builtin printf 'D %d %d %s' \"$__agentsh_seq\" \"$__s\" \"$PWD\" >&63; "
+	"IFS= builtin read -r __agentsh_ack <&63; "
+	"builtin printf '\\033]" MARKER_OSC ";%d\\007' \"$__agentsh_seq\"; "
 	"__agentsh_seq=$((__agentsh_seq+1)); return $__s; }; "
-	"__agentsh_ps0() { printf 'S %d' \"$__agentsh_seq\" >&63; "
-	"IFS= read -r __agentsh_ack <&63; }; "
+	"__agentsh_ps0() { builtin printf 'S %d' \"$__agentsh_seq\" >&63; "
+	"IFS= builtin read -r __agentsh_ack <&63; }; "
 	"PROMPT_COMMAND=__agentsh_pc; PS0='$(__agentsh_ps0)'; PS1=''; PS2=''; PS4='+ '; "
 	"HISTFILE=; readonly PROMPT_COMMAND PS0 PS1 PS2; "
 	"readonly -f __agentsh_pc __agentsh_ps0; history -c\n";
