@@ -53,6 +53,12 @@ tm_type 'alias ll="echo aliased"'; tm_keys Enter
 tm_type 'll'; tm_keys Enter
 check "aliases persist" tm_wait '^aliased$'
 
+tm_type 'set -o noglob; export EXPORTED=yes'; tm_keys Enter
+tm_type 'echo /*; bash -c "echo child-sees-\$EXPORTED"'; tm_keys Enter
+check "set -o options persist" tm_wait '^/\*$'
+check "exported variables reach children" tm_wait '^child-sees-yes$'
+tm_type 'set +o noglob'; tm_keys Enter
+
 tm_type 'for i in 1 2 3'; tm_keys Enter
 check "PS2 for an open for loop" tm_wait '^> $|^>$'
 tm_type 'do echo "it $i"'; tm_keys Enter
@@ -144,6 +150,27 @@ tm_wait '^hist-one$' >/dev/null
 tm_keys Up; tm_keys Enter
 i=0; while [ $i -lt 60 ] && [ "$(tm_screen | grep -c '^hist-one$')" != 2 ]; do sleep 0.05; i=$((i+1)); done
 n=$(tm_screen | grep -c "^hist-one$"); [ "$n" = 2 ] && ok "history recall" || { nok "history recall"; tm_screen | sed "s/^/#  | /"; }
+
+# reverse search (readline's Ctrl-R)
+tm_type 'clear'; tm_keys Enter
+sleep 0.3
+tm_keys C-r; tm_type 'hist-o'; tm_keys Enter
+i=0; while [ $i -lt 60 ] && [ "$(tm_screen | grep -c '^hist-one$')" -lt 1 ]; do sleep 0.05; i=$((i+1)); done
+check "Ctrl-R finds and runs an earlier line" sh -c "tmux -S $TMUX_SOCK capture-pane -p -t t | grep -q '^hist-one\$'"
+
+# Ctrl-D with a stopped job: bash warns once, the second Ctrl-D exits
+# (checked in the exit phase below: first the warning)
+tm_type 'clear'; tm_keys Enter
+sleep 0.3
+tm_type 'sleep 300'; tm_keys Enter
+sleep 0.5
+tm_keys C-z
+tm_wait 'Stopped +sleep 300' 3 >/dev/null
+tm_keys C-d
+check "Ctrl-D with a stopped job warns" tm_wait 'There are stopped jobs' 3
+check "and the shell stays" tm_wait "$PROMPT" 3
+tm_type 'kill %1; wait 2>/dev/null; echo job-gone'; tm_keys Enter
+tm_wait '^job-gone$' 3 >/dev/null
 
 # Ctrl-C / Ctrl-Z at the prompt: the line is dropped, nothing is stopped, and
 # the outer sh (same process group) gets no signal
