@@ -160,7 +160,9 @@ const char *audit_default_path(void);
 /* Open (creating if needed) the store.  Creates the directory 0700 and the db
  * 0600 owned by the caller; refuses a directory or db writable by anyone else.
  * Sets WAL, runs schema migrations, loads (or creates, 0600) the HMAC key and
- * starts the writer thread (not for readonly). */
+ * opens the writer's connection (not for readonly); the writer thread starts
+ * with the first event.  On failure *out is still set (audit_strerror() says
+ * why; audit_close() it). */
 int audit_open(const char *db_path, const struct audit_opts *opts, struct audit **out);
 
 /* Queue an event.  Thread-safe, O(1), never touches the disk (the first call
