@@ -220,6 +220,12 @@ static void handle_master(struct repl *r)
 			repl_enter_prompt(r);
 		return;                 /* startup noise (rc files, bash's own prompt) */
 	}
+	if (found && r->st == REPL_PROMPT) {
+		/* Nothing was sent, yet bash finished a command (it had more input
+		 * than one line): keep the sequence in step. */
+		r->expect_seq++;
+		r->got_done = false;
+	}
 	if (r->st == REPL_PROMPT && r->rl_installed && o) {
 		/* A background job printed while the user edits: whole lines go
 		 * above the prompt; a line's unfinished tail waits for the rest
@@ -468,7 +474,8 @@ static int run_loop(struct repl *r, const sigset_t *orig)
 		if (p[3].revents & (POLLIN | POLLHUP | POLLERR))
 			handle_input(r);
 		repl_feed_pending(r);
-		if (r->in_eof && r->st == REPL_PROMPT && r->rl_installed && !r->exiting) {
+		if (r->in_eof && r->st == REPL_PROMPT && r->rl_installed && !r->exiting &&
+		    r->pendpos >= r->npend && r->pastepos >= r->npaste) {
 			/* The input ended while nobody was reading it: as Ctrl-D. */
 			repl_remove_prompt(r);
 			repl_on_line(NULL);
@@ -494,6 +501,7 @@ static void repl_free(struct repl *r)
 	if (r->rl_out)
 		fclose(r->rl_out);
 	free(r->line);
+	free(r->paste);
 	pty_screen_free(r->screen);
 	if (r->pidfd >= 0)
 		close(r->pidfd);

@@ -53,6 +53,8 @@ struct repl {
 	size_t nheld;
 	char pend[8192];                /* typeahead readline consumes before stdin */
 	size_t npend, pendpos;
+	char *paste;                    /* lines of a pasted block not handled yet */
+	size_t npaste, pastepos;
 	bool in_eof;                    /* the outer input hit EOF */
 	struct history_file hist;
 	bool exiting;                   /* exit was sent to the delegate */

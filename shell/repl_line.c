@@ -58,12 +58,39 @@ static int repl_getc(FILE *f)
 	struct repl *r = repl_current;
 	if (r && r->pendpos < r->npend)
 		return (unsigned char)r->pend[r->pendpos++];
+	if (r && r->pastepos < r->npaste)
+		return (unsigned char)r->paste[r->pastepos++];
 	return rl_getc(f);
+}
+
+/* A pasted block arrives as one readline line with newlines in it.  Only its
+ * first line is handled now; the rest is read again, line by line, at the
+ * next prompts — exactly as if typed there, so every command gets its own
+ * start/finish markers, history entry and built-in check, and no line can be
+ * swallowed by the command before it. */
+static void defer_rest(struct repl *r, char *line)
+{
+	char *nl = strchr(line, '\n');
+	if (!nl)
+		return;
+	size_t rest = strlen(nl + 1), unread = r->npaste - r->pastepos;
+	char *p = malloc(rest + 1 + unread);
+	*nl = 0;
+	if (!p)
+		return;
+	memcpy(p, nl + 1, rest);
+	p[rest] = '\n';
+	memcpy(p + rest + 1, r->paste + r->pastepos, unread);
+	free(r->paste);
+	r->paste = p;
+	r->npaste = rest + 1 + unread;
+	r->pastepos = 0;
 }
 
 void repl_feed_pending(struct repl *r)
 {
-	while (r->st == REPL_PROMPT && r->rl_installed && r->pendpos < r->npend) {
+	while (r->st == REPL_PROMPT && r->rl_installed &&
+	       (r->pendpos < r->npend || r->pastepos < r->npaste)) {
 		struct fsid_save fs;
 		fsid_enter(r->ctx, &fs);
 		rl_callback_read_char();
@@ -253,6 +280,7 @@ void repl_on_line(char *line)
 		send_command(r, "exit");
 		return;
 	}
+	defer_rest(r, line);
 	if (r->acc) {
 		size_t n = strlen(r->acc) + strlen(line) + 2;
 		text = malloc(n);

@@ -144,6 +144,17 @@ long=$(head -c 6000 /dev/zero | tr '\0' 'a')
 tm_type "echo $long | wc -c"; tm_keys Enter
 check "a 6000-byte line arrives intact" tm_wait '^6001$'
 
+# a pasted block (bracketed paste) runs line by line, each a command of its own
+tm_type 'clear'; tm_keys Enter
+sleep 0.3
+printf 'echo paste-1\nsleep 0.3\nfor i in a b\ndo echo "paste-$i"\ndone\necho paste-end' | tm load-buffer -
+tm paste-buffer -p -t t
+sleep 0.3
+tm_keys Enter
+check "pasted block: last line ran" tm_wait '^paste-end$' 5
+check "pasted block: the loop inside ran" tm_wait '^paste-b$' 1
+check "pasted block: a prompt per command" sh -c "[ \$(tmux -S $TMUX_SOCK capture-pane -p -t t | grep -c '[#$] echo paste-end') = 1 ]"
+
 # history: the up arrow brings back the last line
 tm_type 'echo hist-one'; tm_keys Enter
 tm_wait '^hist-one$' >/dev/null
