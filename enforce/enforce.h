@@ -75,6 +75,12 @@ struct enforce_spawn_req {
  * ms; 0 when none. */
 unsigned enforce_command_timeout_ms(const struct enforce_session *s);
 
+/* Deliver every kernel-side event pending now (BPF network refusals, filter
+ * kills, exec-verification kills) to the audit store and the notice hook.  The
+ * kernel batches low-rate events for up to ~50 ms: call this after a command's
+ * delegate has exited and before its result (JSON) is assembled. */
+void enforce_session_sync(struct enforce_session *s);
+
 /* Tell the session something happened (a line typed, output produced): resets
  * the idle timeout (resource_limits.idle_timeout). */
 void enforce_session_activity(struct enforce_session *s);

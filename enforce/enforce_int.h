@@ -77,6 +77,7 @@ struct enforce_session {
 	pthread_t events;           /* reader of the BPF ring buffer (events.c) */
 	bool events_started;
 	int events_stopfd;
+	pthread_mutex_t events_lock;
 
 	int watch_fd;               /* write end; the watchdog kills the tree on EOF */
 	pid_t watch_pid;

@@ -122,6 +122,15 @@ static void on_event(void *ctx, const struct bpf_event *e)
 	}
 }
 
+/* The reader thread and enforce_session_sync() may both consume. */
+static int drain(struct enforce_session *s)
+{
+	pthread_mutex_lock(&s->events_lock);
+	int rc = bpf_guard_poll(s->bpf, 0, on_event, s);
+	pthread_mutex_unlock(&s->events_lock);
+	return rc;
+}
+
 static void *events_main(void *arg)
 {
 	struct enforce_session *s = arg;
@@ -132,17 +141,24 @@ static void *events_main(void *arg)
 			break;
 		if (p[1].revents)
 			break;
-		if (p[0].revents && bpf_guard_poll(s->bpf, 0, on_event, s) < 0)
+		if (p[0].revents && drain(s) < 0)
 			break;
 	}
-	bpf_guard_poll(s->bpf, 0, on_event, s);   /* the last ones */
+	drain(s);   /* the last ones */
 	return NULL;
+}
+
+void enforce_session_sync(struct enforce_session *s)
+{
+	if (s && s->bpf)
+		drain(s);
 }
 
 int enf_events_start(struct enforce_session *s)
 {
 	if (!s->bpf || s->events_started)
 		return 0;
+	pthread_mutex_init(&s->events_lock, NULL);
 	s->events_stopfd = eventfd(0, EFD_CLOEXEC);
 	if (s->events_stopfd < 0)
 		return enf_fail(s, -errno, "cannot start the kernel event reader: %s", strerror(errno));

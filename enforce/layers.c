@@ -12,18 +12,15 @@
 
 static int prepare_seccomp_caps(struct enforce_session *s)
 {
-	const struct enf_seccomp_caps *c = enf_probe_seccomp();
-	if (!(c->flags & ENF_CAP_FILTER))
-		return enf_fail(s, c->err ? c->err : -ENOSYS, "seccomp filters are not available in this "
-				"kernel: the syscall surface cannot be restricted; refusing to start");
-	if (s->cfg.policy && !(c->flags & ENF_CAP_NOTIFY))
+	unsigned f = enf_probe_seccomp_flags();
+	if (!(f & ENF_CAP_FILTER))
+		return enf_fail(s, -ENOSYS, "seccomp filters are not available in this kernel: the syscall "
+				"surface cannot be restricted; refusing to start");
+	if (s->cfg.policy && !(f & ENF_CAP_NOTIFY))
 		return enf_fail(s, -ENOSYS, "seccomp user notification is not available (Linux 5.0+ needed): "
 				"the policy's exec and file decisions cannot be enforced; refusing to start");
-	if (s->cfg.policy && !(c->flags & ENF_CAP_ADDFD))
-		return enf_fail(s, -ENOSYS, "SECCOMP_IOCTL_NOTIF_ADDFD is not available (Linux 5.9+ needed): "
-				"opens cannot be emulated without a TOCTOU race; refusing to start");
-	s->seccomp_killable = c->flags & ENF_CAP_KILLABLE;
-	s->seccomp_sync_wakeup = c->flags & ENF_CAP_SYNC_WAKEUP;
+	s->seccomp_killable = f & ENF_CAP_KILLABLE;
+	s->seccomp_sync_wakeup = true;   /* tried on each listener; doctor reports it */
 	if (s->cfg.policy && !s->seccomp_killable)
 		return enf_degrade(s, -ENOTSUP, "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV is not available "
 				   "(Linux 5.19+): signal-heavy programs may see notified syscalls restarted");

@@ -92,6 +92,26 @@ static void probe_once(void)
 	caps.flags = r;
 }
 
+/* Without a fork: seccomp(2) rejects unknown flags with EINVAL before it reads
+ * the program, so a NULL program answers EFAULT exactly when the flags are
+ * supported.  Nothing is installed.  The ioctls (ADDFD, SYNC_WAKE_UP) need a
+ * listener and are checked on the first real one. */
+unsigned enf_probe_seccomp_flags(void)
+{
+	unsigned r = 0;
+	if (syscall(SYS_seccomp, SECCOMP_GET_ACTION_AVAIL, 0, &(unsigned){ SECCOMP_RET_ERRNO }) == 0)
+		r |= ENF_CAP_FILTER;
+	if (syscall(SYS_seccomp, SECCOMP_GET_ACTION_AVAIL, 0, &(unsigned){ SECCOMP_RET_USER_NOTIF }) == 0 &&
+	    syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, NULL) < 0 &&
+	    errno == EFAULT)
+		r |= ENF_CAP_NOTIFY;
+	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
+		    SECCOMP_FILTER_FLAG_NEW_LISTENER | SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV, NULL) < 0 &&
+	    errno == EFAULT)
+		r |= ENF_CAP_KILLABLE;
+	return r;
+}
+
 const struct enf_seccomp_caps *enf_probe_seccomp(void)
 {
 	pthread_once(&once, probe_once);

@@ -14,6 +14,9 @@ struct enf_seccomp_caps {
 	int err;                    /* the probe itself failed: -errno */
 };
 
+/* Full probe in a throwaway child (doctor). */
 const struct enf_seccomp_caps *enf_probe_seccomp(void);
+/* FILTER, NOTIFY, KILLABLE only, without a fork (session start). */
+unsigned enf_probe_seccomp_flags(void);
 
 #endif

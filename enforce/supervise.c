@@ -46,6 +46,13 @@ int enf_notify_attach(struct enforce_session *s, int pidfd, pid_t pid, int child
 	if (lfd < 0)
 		return enf_fail(s, -errno, "cannot take the seccomp listener from pid %d: %s", (int)pid,
 				strerror(errno));
+	/* ADDFD is what makes emulated opens race-free: without it, refuse */
+	struct seccomp_notif_addfd probe = { .id = 0x5eed };
+	if (ioctl(lfd, SECCOMP_IOCTL_NOTIF_ADDFD, &probe) == 0 || errno != ENOENT) {
+		close(lfd);
+		return enf_fail(s, -ENOSYS, "SECCOMP_IOCTL_NOTIF_ADDFD is not available (Linux 5.9+ needed): "
+				"opens cannot be emulated without a TOCTOU race; refusing to start");
+	}
 	if (s->seccomp_sync_wakeup &&
 	    ioctl(lfd, SECCOMP_IOCTL_NOTIF_SET_FLAGS, SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP) < 0)
 		s->seccomp_sync_wakeup = false;   /* a cost, not a hole: doctor reports it */

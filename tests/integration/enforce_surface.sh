@@ -59,10 +59,10 @@ fi
 # BPF exit event; errno answers are not reported by the kernel (docs/enforcement.md)
 if [ -x "$AGENTSH" ]; then
 	js=$(cd "$TMPD" && "$AGENTSH" --no-config --policy "$POL" --user $U --json -c "$TMPD/surface_probe abi" 2>/dev/null)
-	n=$(printf '%s' "$js" | python3 -c 'import json,sys
-d=json.load(sys.stdin)
-print(sum(1 for e in d["events"]["blocked_operations"] if e.get("type")=="surface_denied" and e.get("layer")=="seccomp-kernel" and e.get("rule")=="syscall-surface"))' 2>/dev/null)
-	eq "audit: both foreign-ABI kills are recorded as surface_denied (seccomp-kernel)" 2 "${n:-0}"
+	sid=$(printf '%s' "$js" | python3 -c 'import json,sys; print(json.load(sys.stdin)["session_id"])' 2>/dev/null)
+	n=$("$AGENTSH" events query --session "$sid" --type surface_denied --json 2>/dev/null | python3 -c 'import json,sys
+print(sum(1 for e in json.load(sys.stdin) if e.get("layer")=="seccomp-kernel" and e.get("rule")=="syscall-surface"))' 2>/dev/null)
+	eq "audit: both foreign-ABI kills of session ${sid:-?} are recorded as surface_denied (seccomp-kernel)" 2 "${n:-0}"
 fi
 
 # through the interactive shell: the probe typed at the prompt, and TIOCSTI
