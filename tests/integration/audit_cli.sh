@@ -76,6 +76,10 @@ check "report: no raw escape character" sh -c "! grep -q \"$(printf '\033')\" '$
 check "report: unknown session is an error" sh -c "! '$A' report no-such-session >/dev/null 2>&1"
 
 # ---- policy generate
+if ! "$AGENTSH" policy generate --threshold x 2>&1 | grep -q 'usage: policy generate'; then
+	echo "# 'agentsh policy generate' does not reach the audit module: the shell's 'policy' handler must"
+	echo "# call shell_cmd_policy_generate() for argv[1] == generate (see docs/audit.md); these checks fail until then"
+fi
 "$A" policy generate s-observed --name locked --threshold 5 >"$TMPD/gen.yaml" 2>"$TMPD/gen.err"
 g=$TMPD/gen.yaml
 check "generate: name" grep -q '^name: "locked"' "$g"
