@@ -86,6 +86,9 @@ void pty_screen_cursor(const struct pty_screen *s, int *row, int *col);
 /* UTF-8 text of row (0-based), trailing blanks removed; returns its length
  * (truncated to len-1), -EINVAL for a bad row. */
 int pty_screen_row_text(const struct pty_screen *s, int row, char *buf, size_t len);
+/* The program on the terminal switched to the alternate screen (a full-screen
+ * program such as vim, less or top is running). */
+bool pty_screen_altscreen(const struct pty_screen *s);
 /* Repaint the whole screen on fd (clear, every cell with its attributes and
  * colours, then the cursor): undoes anything drawn over it. */
 int pty_screen_redraw(const struct pty_screen *s, int fd);

@@ -12,7 +12,18 @@ struct pty_screen {
 	VTerm *vt;
 	VTermScreen *scr;
 	VTermState *state;
+	bool alt;
 };
+
+static int on_termprop(VTermProp prop, VTermValue *val, void *user)
+{
+	struct pty_screen *s = user;
+	if (prop == VTERM_PROP_ALTSCREEN)
+		s->alt = val->boolean;
+	return 1;
+}
+
+static const VTermScreenCallbacks screen_cbs = { .settermprop = on_termprop };
 
 int pty_screen_new(int rows, int cols, struct pty_screen **out)
 {
@@ -31,6 +42,7 @@ int pty_screen_new(int rows, int cols, struct pty_screen **out)
 	s->scr = vterm_obtain_screen(s->vt);
 	s->state = vterm_obtain_state(s->vt);
 	vterm_screen_enable_altscreen(s->scr, 1);
+	vterm_screen_set_callbacks(s->scr, &screen_cbs, s);
 	vterm_screen_reset(s->scr, 1);
 	*out = s;
 	return 0;
@@ -59,6 +71,11 @@ void pty_screen_resize(struct pty_screen *s, int rows, int cols)
 void pty_screen_size(const struct pty_screen *s, int *rows, int *cols)
 {
 	vterm_get_size(s->vt, rows, cols);
+}
+
+bool pty_screen_altscreen(const struct pty_screen *s)
+{
+	return s && s->alt;
 }
 
 void pty_screen_cursor(const struct pty_screen *s, int *row, int *col)

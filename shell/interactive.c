@@ -322,6 +322,16 @@ void repl_flush_partial(struct repl *r)
 	r->npartial = 0;
 }
 
+/* Notices held while a full-screen program ran, shown once it is gone. */
+static void flush_notes(struct repl *r)
+{
+	if (!r->nnotes || (r->st != REPL_PROMPT && pty_screen_altscreen(r->screen)))
+		return;
+	size_t n = r->nnotes;
+	r->nnotes = 0;
+	show_above(r, r->notes, n);
+}
+
 static void handle_notices(struct repl *r)
 {
 	char in[4096], out[8192 + 2];
@@ -329,6 +339,15 @@ static void handle_notices(struct repl *r)
 	size_t o = 0;
 	if (n <= 0)
 		return;
+	if (r->st != REPL_PROMPT && pty_screen_altscreen(r->screen)) {
+		/* Painting over vim/less/top would corrupt their screen. */
+		for (ssize_t i = 0; i < n && r->nnotes + 2 < sizeof(r->notes); i++) {
+			if (in[i] == '\n')
+				r->notes[r->nnotes++] = '\r';
+			r->notes[r->nnotes++] = in[i];
+		}
+		return;
+	}
 	if (r->st != REPL_PROMPT)
 		out[o++] = '\r';               /* raw mode: start at the left margin */
 	for (ssize_t i = 0; i < n; i++) {
@@ -474,6 +493,7 @@ static int run_loop(struct repl *r, const sigset_t *orig)
 		if (p[3].revents & (POLLIN | POLLHUP | POLLERR))
 			handle_input(r);
 		repl_feed_pending(r);
+		flush_notes(r);
 		if (r->in_eof && r->st == REPL_PROMPT && r->rl_installed && !r->exiting &&
 		    r->pendpos >= r->npend && r->pastepos >= r->npaste) {
 			/* The input ended while nobody was reading it: as Ctrl-D. */

@@ -60,6 +60,8 @@ struct repl {
 	bool exiting;                   /* exit was sent to the delegate */
 	char host[256];
 	int rows, cols;                 /* outer terminal size */
+	char notes[4096];               /* notices held while a full-screen program runs */
+	size_t nnotes;
 	char partial[4096];             /* an unfinished line printed in the background at the prompt */
 	size_t npartial;
 	char *line;                     /* the command last sent (for the audit trail) */

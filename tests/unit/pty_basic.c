@@ -74,6 +74,11 @@ static void test_screen_text(void **st)
 	assert_int_equal(r, 2);
 	assert_int_equal(c, 2);
 	assert_int_equal(pty_screen_row_text(s, 9, row, sizeof(row)), -EINVAL);
+	assert_false(pty_screen_altscreen(s));
+	pty_screen_feed(s, "\033[?1049h", 8);       /* what vim sends */
+	assert_true(pty_screen_altscreen(s));
+	pty_screen_feed(s, "\033[?1049l", 8);
+	assert_false(pty_screen_altscreen(s));
 	pty_screen_feed(s, "\xc3\xa9t\xc3\xa9", 5);       /* UTF-8 */
 	pty_screen_row_text(s, 2, row, sizeof(row));
 	assert_string_equal(row, "ab\xc3\xa9t\xc3\xa9");
