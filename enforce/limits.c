@@ -169,6 +169,25 @@ static int set_limit(struct enforce_session *s, const char *ctrl, const char *v2
 	return 0;
 }
 
+/* v2 limits swap alone (memory.swap.max); v1 limits memory+swap together
+ * (memory.memsw.limit_in_bytes), so it needs max_memory_mb. */
+static int limit_swap(struct enforce_session *s, const struct policy_limits *l)
+{
+	char a[64], b[64];
+	snprintf(a, sizeof a, "%" PRIu64, l->memory_swap_max_mb * 1024 * 1024);
+	int rc = limit_v2(s, "memory", "memory.swap.max", a);
+	if (rc != -ENOENT)
+		return rc < 0 ? enf_degrade(s, rc, "the policy limits swap but memory.swap.max cannot be "
+					    "set (%s)", strerror(-rc)) : 0;
+	if (!l->max_memory_mb)
+		return enf_degrade(s, -ENOTSUP, "the policy limits swap without max_memory_mb, which cgroup "
+				   "v1 cannot express (memory.memsw.limit_in_bytes is memory plus swap)");
+	snprintf(b, sizeof b, "%" PRIu64, (l->max_memory_mb + l->memory_swap_max_mb) * 1024 * 1024);
+	rc = limit_v1(s, "memory", "memory.memsw.limit_in_bytes", b);
+	return rc < 0 ? enf_degrade(s, rc, "the policy limits swap but memory.memsw.limit_in_bytes cannot "
+				    "be set (%s; swap accounting may be off)", strerror(-rc)) : 0;
+}
+
 static void *timer_main(void *arg);
 
 static int timer_start(struct enforce_session *s)
@@ -207,6 +226,15 @@ int enf_limits_prepare(struct enforce_session *s)
 		snprintf(b, sizeof b, "%u", l->cpu_quota_percent * 1000);
 		rc = set_limit(s, "cpu", "cpu.max", a, "cpu.cfs_quota_us", b, "CPU time");
 	}
+	if (rc == 0 && (l->memory_swap_max_mb || l->memory_swap_set))
+		rc = limit_swap(s, l);
+	/* not enforced by agentsh: say so instead of pretending */
+	if (rc == 0 && (l->disk_read_bps_max || l->disk_write_bps_max))
+		rc = enf_degrade(s, -ENOTSUP, "the policy limits disk bandwidth (disk_read_bps_max/"
+				 "disk_write_bps_max), which agentsh does not enforce");
+	if (rc == 0 && l->net_bandwidth_mbps)
+		rc = enf_degrade(s, -ENOTSUP, "the policy limits network bandwidth (net_bandwidth_mbps), "
+				 "which agentsh does not enforce");
 	if (rc < 0)
 		return rc;
 	pthread_mutex_lock(&s->lock);
