@@ -51,4 +51,10 @@ check "command timeout: killed within 2 s (${ms} ms)" [ "$ms" -lt 2000 ]
 check "command timeout: the notice names the limit" grep -q 'command_timeout' "$TMPD/to.err"
 sleep 3
 check "command timeout: the background job died too" [ ! -e "$W/late" ]
+
+# a limit agentsh cannot enforce is refused, not ignored
+sed 's/^  max_memory_mb: 64$/  max_memory_mb: 64\n  disk_read_bps_max: 1000/' "$TMPD/lim.yaml" > "$TMPD/disk.yaml"
+out=$(cd "$W" && "$T/surface_run" -p "$TMPD/disk.yaml" -w "$W" -- /bin/true 2>&1)
+eq "disk_read_bps_max: the session is refused" 125 $?
+check "disk_read_bps_max: the message says it is not enforced" sh -c "printf '%s\n' \"\$1\" | grep -q 'does not enforce'" _ "$out"
 done_testing
