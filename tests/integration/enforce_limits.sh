@@ -52,6 +52,16 @@ check "command timeout: the notice names the limit" grep -q 'command_timeout' "$
 sleep 3
 check "command timeout: the background job died too" [ ! -e "$W/late" ]
 
+# session timeout: armed when the session starts
+sed 's/^  max_memory_mb: 64$/  max_memory_mb: 64\n  session_timeout: 1s/' "$TMPD/lim.yaml" > "$TMPD/sess.yaml"
+start=$(date +%s%N)
+(cd "$W" && "$T/surface_run" -p "$TMPD/sess.yaml" -w "$W" -- /bin/sleep 10) 2>"$TMPD/sess.err"
+rc=$?
+ms=$(( ($(date +%s%N) - start) / 1000000 ))
+eq "session timeout: exit status 124" 124 $rc
+check "session timeout: after about 1 s (${ms} ms)" sh -c "[ $ms -ge 900 ] && [ $ms -lt 3000 ]"
+check "session timeout: the notice names the limit" grep -q 'session_timeout' "$TMPD/sess.err"
+
 # a limit agentsh cannot enforce is refused, not ignored
 sed 's/^  max_memory_mb: 64$/  max_memory_mb: 64\n  disk_read_bps_max: 1000/' "$TMPD/lim.yaml" > "$TMPD/disk.yaml"
 out=$(cd "$W" && "$T/surface_run" -p "$TMPD/disk.yaml" -w "$W" -- /bin/true 2>&1)
