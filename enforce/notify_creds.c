@@ -32,45 +32,82 @@ static int caps_effective(bool on)
 	return syscall(SYS_capset, &h, d) < 0 ? -errno : 0;
 }
 
+/* The thread's identity is sticky for the rest of a notification: entering
+ * twice costs nothing, and nc_leave() is a no-op; the handler's caller
+ * (dispatch, worker) restores root with nc_root() once at the end, and
+ * code that needs root in between calls nc_root() itself.  Each switch
+ * costs several commit_creds() here, so a notification makes as few as it
+ * can.
+ *   nc_mode 0: the supervisor's own identity
+ *           1: the target's fsuid/fsgid/groups (file-system capabilities
+ *              dropped by the kernel with the fsuid change)
+ *           2: as 1, and every effective capability dropped — set as soon
+ *              as a path walk enters procfs, where CAP_SYS_PTRACE would
+ *              open other processes' fd/, cwd and root links. */
+static __thread int nc_mode;
+static __thread struct notify *nc_owner;
+
 int nc_enter(struct notify *n, struct ncreds_saved *sv)
 {
 	const struct enforce_account *a = &n->cfg.account;
-	int rc;
 
 	sv->active = false;
-	if (geteuid() != 0)
-		return 0;       /* unprivileged supervisor: we already are the account */
+	if (nc_mode || geteuid() != 0)
+		return 0;       /* already the target (or an unprivileged supervisor) */
 	if (syscall(SYS_setgroups, a->ngroups, a->groups) < 0)
 		return -errno;
 	syscall(SYS_setfsgid, a->gid);
 	syscall(SYS_setfsuid, a->uid);
-	if ((uid_t)syscall(SYS_setfsuid, -1) != a->uid ||
-	    (gid_t)syscall(SYS_setfsgid, -1) != a->gid) {
-		sv->active = true;
-		nc_leave(n, sv);
+	nc_owner = n;
+	nc_mode = 1;
+	/* setfsuid/setfsgid cannot fail for root, but a silent failure would
+	 * act with root's rights: check once (the calls return the old value). */
+	if ((uid_t)syscall(SYS_setfsuid, -1) != a->uid || (gid_t)syscall(SYS_setfsgid, -1) != a->gid) {
+		nc_root();
 		return -EPERM;
-	}
-	sv->active = true;
-	if ((rc = caps_effective(false)) < 0) {
-		nc_leave(n, sv);
-		return rc;
 	}
 	return 0;
 }
 
 void nc_leave(struct notify *n, struct ncreds_saved *sv)
 {
-	if (!sv->active)
+	(void)n;
+	(void)sv;
+}
+
+int nc_drop_caps(void)
+{
+	int rc;
+
+	if (nc_mode != 1)
+		return 0;
+	if ((rc = caps_effective(false)) < 0)
+		return rc;
+	nc_mode = 2;
+	return 0;
+}
+
+void nc_need_caps(void)
+{
+	if (nc_mode == 2)
+		nc_root();
+}
+
+void nc_root(void)
+{
+	struct notify *n = nc_owner;
+
+	if (!nc_mode)
 		return;
 	/* Order: capabilities first (setgroups needs CAP_SETGID). */
-	if (caps_effective(true) < 0)
+	if (nc_mode == 2 && caps_effective(true) < 0)
 		abort();        /* a thread stuck without privilege would misbehave silently */
 	syscall(SYS_setfsuid, 0);
 	syscall(SYS_setfsgid, 0);
 	if (syscall(SYS_setgroups, (size_t)(n->nsup_groups > 0 ? n->nsup_groups : 0),
 		    n->sup_groups) < 0)
 		abort();
-	sv->active = false;
+	nc_mode = 0;
 }
 
 /* Full identity (euid/egid too) for socket operations: SO_PEERCRED and
@@ -79,6 +116,7 @@ int nc_enter_net(struct notify *n, struct ncreds_saved *sv)
 {
 	const struct enforce_account *a = &n->cfg.account;
 
+	nc_root();
 	sv->active = false;
 	if (geteuid() != 0)
 		return 0;

@@ -322,6 +322,7 @@ int nd_approve(struct nreq *r, struct ndecision *d, int err,
 	struct approve_request req = { .id = "" };
 	char target[PATH_MAX * 2 + 8];
 
+	nc_root();      /* the broker runs in our thread until it queues the request */
 	if (!r->n->cfg.approvals) {
 		nd_report(r, d, false, err,
 			  "approvals are not configured for this session (enrol an approver with "

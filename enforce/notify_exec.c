@@ -167,6 +167,7 @@ static ssize_t header(int opath, char *buf, size_t len)
 	int fd;
 	ssize_t n;
 
+	nc_root();
 	snprintf(p, sizeof p, "/proc/self/fd/%d", opath);
 	fd = open(p, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
@@ -393,6 +394,7 @@ static int do_redirect(struct nreq *r, const struct ndecision *d, uint64_t fname
 		snprintf(why, whylen, "the redirect shell %s is missing", r->n->cfg.redirect_shell);
 		return -ENOENT;
 	}
+	nc_root();
 	int mfd = memfd_create("agentsh-redirect", MFD_CLOEXEC);
 	if (mfd < 0) {
 		snprintf(why, whylen, "memfd_create failed");
@@ -462,6 +464,7 @@ static int announce(struct nreq *r, const struct xplan *x)
 {
 	if (!r->n->cfg.bpf)
 		return 0;       /* degraded mode, explicitly allowed at start */
+	nc_root();
 	return bpf_guard_expect_exec(r->n->cfg.bpf, r->pid, x->dev, x->ino,
 				     x->script ? x->idev : 0, x->script ? x->iino : 0);
 }

@@ -149,6 +149,7 @@ void enforce_notify_stop(struct notify *n);
 /* Counters (tests, bench, doctor). */
 struct notify_stats {
 	uint64_t notifications, allowed, denied, emulated, continued, errors;
+	uint64_t handle_ns;             /* time spent deciding and acting (receive loop) */
 };
 void enforce_notify_stats(const struct notify *n, struct notify_stats *out);
 

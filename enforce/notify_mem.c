@@ -17,6 +17,7 @@ int nm_read(struct nreq *r, uint64_t addr, void *buf, size_t len)
 {
 	size_t done = 0;
 
+	nc_need_caps();
 	while (done < len) {
 		size_t chunk = PAGE - ((addr + done) & (PAGE - 1));
 		if (chunk > len - done)
@@ -37,6 +38,7 @@ int nm_read_str(struct nreq *r, uint64_t addr, char *buf, size_t len)
 
 	if (!addr)
 		return -EFAULT;
+	nc_need_caps();
 	while (done < len) {
 		size_t chunk = PAGE - ((addr + done) & (PAGE - 1));
 		if (chunk > len - done)
@@ -81,6 +83,7 @@ int nm_write(struct nreq *r, uint64_t addr, const void *buf, size_t len)
 	char p[64];
 	int fd, err = 0;
 
+	nc_root();
 	snprintf(p, sizeof p, "/proc/%d/mem", (int)r->pid);
 	fd = open(p, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)

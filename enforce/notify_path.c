@@ -12,12 +12,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/magic.h>
+#include <linux/openat2.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "enforce/notify_sup_int.h"
@@ -47,6 +50,10 @@ static int proc_opath(pid_t pid, const char *what, int *out)
 	char p[64];
 	int fd;
 
+	/* as ourselves: a non-dumpable target's /proc/PID/fd is root's 0500
+	 * directory, which the target's fsuid (fs capabilities dropped) cannot
+	 * search, while the target itself always may */
+	nc_root();
 	snprintf(p, sizeof p, "/proc/%d/%s", (int)pid, what);
 	fd = open(p, O_PATH | O_CLOEXEC);
 	if (fd < 0)
@@ -78,6 +85,7 @@ int np_getfd(struct nreq *r, int tfd, int *out)
 
 	if (!r->tgid && (rc = nc_tgid(r->pid, &r->tgid, NULL)) < 0)
 		return rc;
+	nc_need_caps();
 	/* A pidfd of the thread's process (pidfd_getfd takes any pidfd of it). */
 	pfd = (int)syscall(__NR_pidfd_open, r->tgid, 0);
 	if (pfd < 0)
@@ -151,7 +159,12 @@ static bool is_proc_root(int fd)
 static bool on_proc(int fd)
 {
 	struct statfs sf;
+	struct stat st;
 
+	/* procfs has an anonymous device (major 0); fstatfs is costly on
+	 * ext4, so only ask it about anonymous-device filesystems. */
+	if (fstat(fd, &st) < 0 || major(st.st_dev) != 0)
+		return false;
 	return fstatfs(fd, &sf) == 0 && sf.f_type == PROC_SUPER_MAGIC;
 }
 
@@ -183,14 +196,19 @@ static int ns_id(pid_t pid, const char *key, char *out, size_t len)
  * own /proc/<tgid> tree (see own_proc_dir). */
 static int walk_openat(struct walk *w, int dir, const char *comp, int flags)
 {
-	bool own = on_proc(dir) && !is_proc_root(dir) && own_proc_dir(w, dir);
+	bool proc = on_proc(dir);
+	bool own = proc && !is_proc_root(dir) && own_proc_dir(w, dir);
 	int fd, e;
 
 	if (own)
-		nc_leave(w->r->n, w->sv);
+		nc_root();
+	else if (proc && nc_drop_caps() < 0) {
+		errno = EACCES;
+		return -1;
+	}
 	fd = openat(dir, comp, flags);
 	e = errno;
-	if (own && nc_enter(w->r->n, w->sv) < 0) {
+	if (own && (nc_enter(w->r->n, w->sv) < 0 || nc_drop_caps() < 0)) {
 		if (fd >= 0)
 			close(fd);
 		errno = EACCES;
@@ -407,23 +425,118 @@ int np_join(char *abs, size_t len, const char *dir, const char *name)
 	return 0;
 }
 
+
+/* ---------------------------------------------------------------- fast path */
+
+/* Is the target's root our root (same mount, same directory)?  Then one
+ * openat2() resolves a path exactly as the kernel will for the target, as long
+ * as it crosses no magic link (refused by RESOLVE_NO_MAGICLINKS) and does not
+ * end in procfs (where "self" would have meant the supervisor).  Cached per
+ * supervisor: the sandbox cannot chroot, pivot_root or unshare. */
+static bool same_root(struct nreq *r)
+{
+	struct notify *n = r->n;
+	int v = atomic_load(&n->root_same);
+
+	if (v)
+		return v > 0;
+	char p[64];
+	struct statx a, b;
+	snprintf(p, sizeof p, "/proc/%d/root", (int)r->pid);
+	nc_need_caps();
+	bool same = statx(AT_FDCWD, p, 0, STATX_INO | STATX_MNT_ID, &a) == 0 &&
+		    statx(AT_FDCWD, "/", 0, STATX_INO | STATX_MNT_ID, &b) == 0 &&
+		    (a.stx_mask & STATX_MNT_ID) && (b.stx_mask & STATX_MNT_ID) &&
+		    a.stx_mnt_id == b.stx_mnt_id && a.stx_ino == b.stx_ino &&
+		    a.stx_dev_major == b.stx_dev_major && a.stx_dev_minor == b.stx_dev_minor;
+	atomic_store(&n->root_same, same ? 1 : -1);
+	return same;
+}
+
+static bool result_on_proc(int fd)
+{
+	struct stat st;
+	struct statfs sf;
+
+	if (fstat(fd, &st) < 0)
+		return true;
+	if (major(st.st_dev) != 0)
+		return false;
+	return fstatfs(fd, &sf) < 0 || sf.f_type == PROC_SUPER_MAGIC;
+}
+
+/* 0 with *out, or -EAGAIN: take the careful walk (also for every error, so
+ * that the walk gives the authoritative one). */
+static int fast_resolve(struct nreq *r, int dfd, const char *path, bool follow, bool parent,
+			int *out, char *name)
+{
+	char dir[PATH_MAX];
+	const char *what = path;
+	int start = AT_FDCWD, fd, rc;
+	struct ncreds_saved sv;
+
+	if (!same_root(r))
+		return -EAGAIN;
+	if (parent) {
+		size_t l = strlen(path);
+		const char *slash = strrchr(path, '/');
+		const char *base = slash ? slash + 1 : path;
+		if (!l || path[l - 1] == '/' || !*base || !strcmp(base, ".") || !strcmp(base, "..") ||
+		    strlen(base) > NAME_MAX || l >= sizeof dir)
+			return -EAGAIN;
+		if (!slash)
+			snprintf(dir, sizeof dir, ".");
+		else if (slash == path)
+			snprintf(dir, sizeof dir, "/");
+		else
+			snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+		memcpy(name, base, strlen(base) + 1);
+		what = dir;
+	}
+	if (what[0] != '/' && (rc = np_dirfd(r, dfd, &start)) < 0)
+		return -EAGAIN;
+	struct open_how how = {
+		.flags = O_PATH | O_CLOEXEC | (parent ? O_DIRECTORY : follow ? 0 : O_NOFOLLOW),
+		.resolve = RESOLVE_NO_MAGICLINKS,
+	};
+	if ((rc = nc_enter(r->n, &sv)) < 0) {
+		if (start >= 0)
+			close(start);
+		return -EAGAIN;
+	}
+	fd = (int)syscall(__NR_openat2, start, what, &how, sizeof how);
+	if (start >= 0)
+		close(start);
+	if (fd < 0)
+		return -EAGAIN;
+	if (result_on_proc(fd)) {
+		close(fd);
+		return -EAGAIN;
+	}
+	*out = fd;
+	return 0;
+}
+
 int np_parent(struct nreq *r, int dfd, const char *path, struct npath *p)
 {
 	struct walk *w = malloc(sizeof *w);
-	int cur = -1, rc;
+	int cur = -1, rc = 0;
 	char dir[PATH_MAX];
 
 	if (!w)
 		return -ENOMEM;
 	np_init(p);
+	w->root = -1;
 	if (!*path) {
 		rc = -ENOENT;
 		goto out;
 	}
-	if ((rc = walk_start(r, dfd, path, w, &cur)) < 0)
-		goto out;
-	if ((rc = walk_as_target(r, w, &cur, true, false, p)) < 0)
-		goto out;
+	if (fast_resolve(r, dfd, path, false, true, &cur, p->name) < 0) {
+		if ((rc = walk_start(r, dfd, path, w, &cur)) < 0)
+			goto out;
+		if ((rc = walk_as_target(r, w, &cur, true, false, p)) < 0)
+			goto out;
+	}
 	if ((rc = np_fd_path(cur, dir, sizeof dir)) < 0)
 		goto out;
 	if ((rc = np_join(p->abs, sizeof p->abs, dir, p->name)) < 0)
@@ -443,20 +556,23 @@ int np_object(struct nreq *r, int dfd, const char *path, bool follow, int *fd, c
 {
 	struct walk *w = malloc(sizeof *w);
 	struct npath dummy;
-	int cur = -1, rc;
+	int cur = -1, rc = 0;
 
 	if (!w)
 		return -ENOMEM;
 	*fd = -1;
 	np_init(&dummy);
+	w->root = -1;
 	if (!*path) {
 		rc = -ENOENT;
 		goto out;
 	}
-	if ((rc = walk_start(r, dfd, path, w, &cur)) < 0)
-		goto out;
-	if ((rc = walk_as_target(r, w, &cur, false, follow, &dummy)) < 0)
-		goto out;
+	if (fast_resolve(r, dfd, path, follow, false, &cur, NULL) < 0) {
+		if ((rc = walk_start(r, dfd, path, w, &cur)) < 0)
+			goto out;
+		if ((rc = walk_as_target(r, w, &cur, false, follow, &dummy)) < 0)
+			goto out;
+	}
 	if (abs && (rc = np_fd_path(cur, abs, PATH_MAX)) < 0) {
 		/* keep the fd: anonymous objects are the caller's call */
 		*fd = cur;

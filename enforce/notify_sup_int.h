@@ -26,6 +26,7 @@ struct notify {
 	pthread_t thread;
 	bool thread_started;
 	atomic_bool stopping;
+	atomic_int root_same;           /* target root == ours: 1 yes, -1 no, 0 unknown */
 	pid_t self;                     /* getpid() of the supervisor */
 	gid_t *sup_groups;              /* the supervisor's own groups (restored) */
 	int nsup_groups;
@@ -35,7 +36,7 @@ struct notify {
 	unsigned nworkers;              /* deferred handlers still running */
 	unsigned next_trash;            /* unique suffix for trash tokens */
 
-	atomic_uint_fast64_t st_notif, st_allow, st_deny, st_emul, st_cont, st_err;
+	atomic_uint_fast64_t st_notif, st_allow, st_deny, st_emul, st_cont, st_err, st_handle_ns;
 };
 
 /* One notification being handled.  Owned by the receive loop, or by a
@@ -80,8 +81,11 @@ int nm_write(struct nreq *r, uint64_t addr, const void *buf, size_t len);
 
 /* ---- notify_creds.c: acting as the target ---- */
 struct ncreds_saved { bool active; };
-int nc_enter(struct notify *n, struct ncreds_saved *sv);   /* fsuid/fsgid/groups, no caps */
-void nc_leave(struct notify *n, struct ncreds_saved *sv);
+int nc_enter(struct notify *n, struct ncreds_saved *sv);   /* fsuid/fsgid/groups (sticky) */
+void nc_leave(struct notify *n, struct ncreds_saved *sv);  /* no-op: see nc_root */
+void nc_root(void);             /* back to the supervisor's identity */
+int nc_drop_caps(void);         /* while the target: no effective capabilities */
+void nc_need_caps(void);        /* before ptrace-checked calls (memory, pidfd_getfd, bpf) */
 int nc_enter_net(struct notify *n, struct ncreds_saved *sv);  /* + euid/egid */
 void nc_leave_net(struct notify *n, struct ncreds_saved *sv);
 int nc_thread_init(void);                                   /* unshare(CLONE_FS) */

@@ -163,6 +163,7 @@ int trash_divert(struct notify *n, int parentfd, const char *name, const char *a
 	struct tm tm;
 	unsigned seq;
 
+	nc_root();
 	if (fstatat(parentfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return -errno;
 	pthread_mutex_lock(&n->lock);

@@ -129,14 +129,21 @@ static int c_redirect_absorb(void *a)
 	pid_t gc = fork();
 	if (gc == 0) {
 		struct sigaction sa = { .sa_handler = on_sig };
+		sigset_t blk, none;
 		sigaction(SIGTERM, &sa, NULL);
 		sigaction(SIGUSR1, &sa, NULL);
+		/* signals wait blocked until sigsuspend: no lost wake-up */
+		sigemptyset(&blk);
+		sigemptyset(&none);
+		sigaddset(&blk, SIGTERM);
+		sigaddset(&blk, SIGUSR1);
+		sigprocmask(SIG_BLOCK, &blk, NULL);
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		char c = 'r';
 		if (write(pp[1], &c, 1) != 1)
 			_exit(1);
 		for (int terms = 0; terms < 2;) {
-			pause();
+			sigsuspend(&none);
 			c = got == SIGTERM ? 'T' : got == SIGUSR1 ? 'U' : '?';
 			terms += got == SIGTERM;
 			if (write(pp[1], &c, 1) != 1)
