@@ -186,6 +186,9 @@ static int open_db(struct audit *a, const struct audit_opts *o)
 {
 	int flags = (o->readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
 		    SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW;
+	if (o->readonly && access(a->db_path, F_OK) < 0)
+		return audit_seterr(a, -errno, "no audit store at %s: %s (nothing recorded yet, or the store is "
+				    "elsewhere: audit.db in /etc/agentsh/config.yaml)", a->db_path, strerror(errno));
 	if (sqlite3_open_v2(a->db_path, &a->db, flags, NULL) != SQLITE_OK)
 		return audit_seterr(a, -EIO, "cannot open the audit store %s: %s", a->db_path,
 				    a->db ? sqlite3_errmsg(a->db) : "out of memory");
