@@ -282,6 +282,9 @@ static void finish_deferred(struct nreq *r, void *arg)
 {
 	struct { struct fplan p; struct ndecision d; } *x = arg;
 
+	/* an approved operation was reported when the human answered */
+	if (x->d.res.decision == POLICY_APPROVE)
+		x->d.res.decision = POLICY_ALLOW;
 	finish(r, &x->p, &x->d);
 	plan_free(&x->p);
 	free(x);

@@ -111,6 +111,7 @@ struct h_opts {
 	const char *trash_dir;
 	const char *cgroup_rel;
 	const char *cgroup_dir;         /* the child joins this cgroup v2 directory */
+	struct approve_broker *approvals;
 	struct notify_stats stats;      /* out */
 };
 
@@ -181,6 +182,7 @@ static inline int h_run(const struct policy *p, int (*fn)(void *), void *arg, st
 		.allow_degraded = true,
 		.notice = h_notice,
 		.trash_dir = o->trash_dir,
+		.approvals = o->approvals,
 	};
 	int status = -1;
 	if (lfd >= 0) {

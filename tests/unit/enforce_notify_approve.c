@@ -1,0 +1,196 @@
+/* `approve` under the real supervisor and the real approval broker: the
+ * syscall is held while other notifications of the same process are served;
+ * a TOTP approval lets it happen, a denial refuses it. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <liboath/oath.h>
+#include <pthread.h>
+#include <time.h>
+
+#include "approve/approve.h"
+#include "enforce_notify_harness.h"
+
+#define SECRET_B32 "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"   /* "12345678901234567890" */
+
+static const char *POLICY =
+	"version: 1\n"
+	"name: notify-approve-test\n"
+	"file_rules:\n"
+	"  - name: ask\n"
+	"    paths: [\"WS/gated.txt\"]\n"
+	"    operations: [\"*\"]\n"
+	"    decision: approve\n"
+	"    message: writing gated.txt needs a human\n"
+	"  - name: ws\n"
+	"    paths: [\"WS/**\"]\n"
+	"    operations: [\"*\"]\n"
+	"    decision: allow\n";
+
+static char ws[256], adir[300];
+static struct policy *pol;
+
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
+static char pending_id[APPROVE_ID_MAX];
+
+static void on_pending(void *ctx, const struct approve_request *req)
+{
+	(void)ctx;
+	pthread_mutex_lock(&mu);
+	snprintf(pending_id, sizeof pending_id, "%s", req->id);
+	pthread_cond_broadcast(&cv);
+	pthread_mutex_unlock(&mu);
+}
+
+struct resolver {
+	struct approve_broker *b;
+	bool approve;
+	int rc;
+	bool others_served;             /* the child's other thread got through meanwhile */
+};
+
+static void *resolve_main(void *p)
+{
+	struct resolver *rs = p;
+	char id[APPROVE_ID_MAX], code[8], err[256], marker[400];
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += 20;
+	pthread_mutex_lock(&mu);
+	while (!pending_id[0] && pthread_cond_timedwait(&cv, &mu, &ts) == 0)
+		;
+	snprintf(id, sizeof id, "%s", pending_id);
+	pending_id[0] = 0;
+	pthread_mutex_unlock(&mu);
+	if (!id[0]) {
+		rs->rc = -ETIMEDOUT;
+		return NULL;
+	}
+	/* wait until the child's other thread has written its marker: proves the
+	 * supervisor kept serving while this syscall was held */
+	snprintf(marker, sizeof marker, "%s/marker", ws);
+	for (int i = 0; i < 200 && access(marker, F_OK) != 0; i++)
+		usleep(20000);
+	rs->others_served = access(marker, F_OK) == 0;
+	unlink(marker);
+	struct approve_actor tty = { .uid = (uid_t)-1, .via = "tty" };
+	if (rs->approve) {
+		oath_totp_generate("12345678901234567890", 20, time(NULL), 30, 0, 6, code);
+		struct approve_proof proof = { .method = APPROVE_M_TOTP, .totp_code = code };
+		rs->rc = approve_resolve(rs->b, id, APPROVE_ONCE, &proof, &tty, err, sizeof err);
+	} else {
+		rs->rc = approve_resolve(rs->b, id, APPROVE_DENY, NULL, &tty, err, sizeof err);
+	}
+	return NULL;
+}
+
+static void *other_thread(void *p)
+{
+	char path[400];
+	(void)p;
+	usleep(100000);         /* let the main thread block in its gated open */
+	snprintf(path, sizeof path, "%s/marker", ws);
+	int fd = open(path, O_WRONLY | O_CREAT, 0644);
+	if (fd >= 0)
+		close(fd);
+	return NULL;
+}
+
+static int c_gated(void *a)
+{
+	bool expect_ok = *(bool *)a;
+	char path[400];
+	pthread_t t;
+
+	pthread_create(&t, NULL, other_thread, NULL);
+	snprintf(path, sizeof path, "%s/gated.txt", ws);
+	int fd = open(path, O_WRONLY | O_CREAT, 0644);
+	int e = errno;
+	pthread_join(t, NULL);
+	if (expect_ok)
+		return fd >= 0 ? 0 : 10;
+	return fd < 0 && e == EACCES ? 0 : 11;
+}
+
+static int setup(void **s)
+{
+	(void)s;
+	h_mkws(ws, sizeof ws, "approve");
+	snprintf(adir, sizeof adir, "%s-approvers", ws);
+	mkdir(adir, 0700);
+	char p[400];
+	snprintf(p, sizeof p, "%s/alice.totp", adir);
+	int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if (fd < 0 || write(fd, SECRET_B32, strlen(SECRET_B32)) < 0)
+		return -1;
+	close(fd);
+	oath_init();
+	pol = h_policy(POLICY, ws);
+	return pol ? 0 : -1;
+}
+
+static int teardown(void **s)
+{
+	(void)s;
+	policy_free(pol);
+	h_rmrf(ws);
+	h_rmrf(adir);
+	return 0;
+}
+
+static void run_case(bool approve)
+{
+	struct approve_config c = { .session = "notify-test", .session_uid = H_UID,
+				    .approvers_dir = adir, .socket_dir = "",
+				    .default_timeout_ms = 20000, .on_pending = on_pending };
+	struct approve_broker *b = NULL;
+	char err[256];
+	pthread_t t;
+	struct resolver rs = { .approve = approve };
+
+	assert_int_equal(approve_broker_new(&c, &b, err, sizeof err), 0);
+	rs.b = b;
+	pthread_create(&t, NULL, resolve_main, &rs);
+	struct h_opts o = { .approvals = b };
+	h_clear();
+	assert_int_equal(h_code(h_run(pol, c_gated, &approve, &o)), 0);
+	pthread_join(t, NULL);
+	assert_int_equal(rs.rc, 0);
+	assert_true(rs.others_served);
+	char p[400];
+	snprintf(p, sizeof p, "%s/gated.txt", ws);
+	assert_int_equal(access(p, F_OK) == 0, approve);
+	unlink(p);
+	approve_broker_free(b);
+}
+
+static void t_approved(void **s)
+{
+	(void)s;
+	run_case(true);
+	assert_true(h_noticed("approved"));
+}
+
+static void t_refused(void **s)
+{
+	(void)s;
+	run_case(false);
+	assert_true(h_noticed("denied (approval)"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(t_approved),
+		cmocka_unit_test(t_refused),
+	};
+	if (geteuid() != 0) {
+		printf("needs root: the supervisor switches to the target's uid\n");
+		return 77;
+	}
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
