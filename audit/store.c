@@ -90,6 +90,20 @@ static int check_owner(struct audit *a, const char *what, const char *path, cons
 	return 0;
 }
 
+/* Parents of the store's directory (e.g. ~/.local/state in reduced mode):
+ * created 0755 like any state directory; only the last one is private. */
+static void mkdir_parents(const char *dir)
+{
+	char buf[4096];
+	snprintf(buf, sizeof buf, "%s", dir);
+	for (char *p = buf + 1; (p = strchr(p, '/')); p++) {
+		*p = 0;
+		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+			return;
+		*p = '/';
+	}
+}
+
 static int prepare_location(struct audit *a, const struct audit_opts *o)
 {
 	char *tmp = strdup(a->db_path);
@@ -98,6 +112,8 @@ static int prepare_location(struct audit *a, const struct audit_opts *o)
 	const char *dir = dirname(tmp);
 	struct stat st;
 	int rc = 0;
+	if (!o->readonly)
+		mkdir_parents(dir);
 	if (!o->readonly && mkdir(dir, 0700) < 0 && errno != EEXIST)
 		rc = audit_seterr(a, -errno, "cannot create the audit directory %s: %s (create it, owned by "
 				  "uid %u, mode 0700)", dir, strerror(errno), geteuid());
