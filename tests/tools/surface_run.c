@@ -90,6 +90,7 @@ int main(int argc, char **argv)
 	if (enforce_session_new(&cfg, &s) < 0) {
 		fprintf(stderr, "surface_run: %s\n", enforce_strerror(s));
 		enforce_session_free(s);
+		policy_free(pol);
 		return 125;
 	}
 	const char *why;
@@ -102,6 +103,7 @@ int main(int argc, char **argv)
 	if (enforce_spawn(s, &r, &pid, &pidfd) < 0) {
 		fprintf(stderr, "surface_run: %s\n", enforce_strerror(s));
 		enforce_session_free(s);
+		policy_free(pol);
 		return 125;
 	}
 	double t1 = now_ms();
