@@ -52,8 +52,9 @@ struct enforce_config {
 };
 
 /* On failure *out may still hold a session that only carries the message for
- * enforce_strerror(); free it with enforce_session_free() either way.  Must be
- * called before the caller starts threads that could fork (it forks the watchdog). */
+ * enforce_strerror(); free it with enforce_session_free() either way.  It forks
+ * the session's watchdog; call enforce_spawn() from a thread that lives as long
+ * as the session (the delegate's parent-death signal is tied to that thread). */
 int enforce_session_new(const struct enforce_config *cfg, struct enforce_session **out);
 
 struct enforce_spawn_req {
