@@ -58,6 +58,33 @@ if [ -x "$AGENTSH" ]; then
 	wait
 fi
 
+# with v1 limit cgroups: the watchdog removes those too
+cat > "$TMPD/pids.yaml" <<'YAML'
+version: 1
+name: fc-pids
+file_rules:
+  - name: all
+    paths: ["/**"]
+    operations: ["*"]
+    decision: allow
+command_rules:
+  - name: all
+    commands: ["*"]
+    decision: allow
+resource_limits:
+  pids_max: 50
+YAML
+rm -f "$W/sup.pid"
+(cd "$W" && exec "$T/surface_run" -p "$TMPD/pids.yaml" -u "$uid" -g "$gid" -w "$W" -P "$W/sup.pid" -- /bin/sleep 30) &
+for i in $(seq 100); do [ -s "$W/sup.pid" ] && break; sleep 0.05; done
+sup=$(cat "$W/sup.pid")
+v1=$(grep -o '[^:]*$' /proc/$(pgrep -P "$sup" -x sleep | head -1)/cgroup 2>/dev/null | grep "agentsh-surface-$sup" | head -1)
+PM=$(awk '$9=="cgroup" && $NF ~ /(^|,)pids(,|$)/ {print $5; exit}' /proc/self/mountinfo)
+check "v1 pids cgroup of the session exists ($v1)" sh -c "[ -n '$v1' ] && [ -d '$PM$v1' ]"
+kill -9 "$sup"; wait
+for i in $(seq 50); do [ -d "$PM$v1" ] || break; sleep 0.1; done
+check "the watchdog removed the v1 pids cgroup ($v1)" [ ! -d "$PM$v1" ]
+
 # a layer this process cannot have (no root: no cgroup, no BPF): refused with
 # the reason, unless degraded operation is allowed, which then says so
 out=$(cd "$W" && setpriv --reuid "$uid" --regid "$gid" --clear-groups "$T/surface_run" -u "$uid" -g "$gid" -w "$W" -- /bin/true 2>&1)
