@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "enforce/enforce.h"
+#include "policy/policy.h"
 
 #define NOBODY 65534
 
@@ -170,6 +171,45 @@ static void t_signal(void **st)
 	enforce_session_free(s);
 }
 
+/* idle_timeout: armed by the first activity, reset by later ones */
+static void t_idle_timeout(void **st)
+{
+	(void)st;
+	static const char y[] = "version: 1\nname: idle\nfile_rules:\n  - name: all\n    paths: [\"/**\"]\n"
+				"    operations: [\"*\"]\n    decision: allow\ncommand_rules:\n  - name: all\n"
+				"    commands: [\"*\"]\n    decision: allow\nresource_limits:\n  idle_timeout: 1s\n";
+	struct policy_vars v = { .home = "/tmp", .workspace = "/tmp", .tmpdir = "/tmp", .user = "nobody" };
+	struct policy *pol = NULL;
+	assert_int_equal(policy_load_buffer(y, strlen(y), "idle", &v, &pol, NULL), 0);
+	static const gid_t groups[] = { NOBODY };
+	snprintf(sid, sizeof sid, "t-idle-%d", (int)getpid());
+	struct enforce_config cfg = {
+		.policy = pol, .session_id = sid, .workspace = "/tmp",
+		.account = { .uid = NOBODY, .gid = NOBODY, .groups = groups, .ngroups = 1, .name = "nobody" },
+	};
+	struct enforce_session *s = NULL;
+	if (enforce_session_new(&cfg, &s) < 0)
+		fail_msg("enforce_session_new: %s", enforce_strerror(s));
+	char *argv[] = { "/bin/sleep", "10", NULL };
+	struct enforce_spawn_req r = { .argv = argv, .stdio = { -1, -1, -1 }, .ctty = -1 };
+	pid_t pid;
+	int pidfd;
+	assert_int_equal(enforce_spawn(s, &r, &pid, &pidfd), 0);
+	for (int i = 0; i < 4; i++) {          /* activity every 0.5 s keeps it alive */
+		enforce_session_activity(s);
+		usleep(500000);
+	}
+	assert_false(enforce_session_timed_out(s));
+	int status;
+	assert_int_equal(waitpid(pid, &status, WNOHANG), 0);
+	assert_int_equal(waitpid(pid, &status, 0), pid);   /* then 1 s of silence */
+	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	assert_true(enforce_session_timed_out(s));
+	close(pidfd);
+	enforce_session_free(s);
+	policy_free(pol);
+}
+
 int main(void)
 {
 	if (geteuid() != 0) {
@@ -183,6 +223,7 @@ int main(void)
 		cmocka_unit_test(t_free_kills_tree_and_removes_cgroup),
 		cmocka_unit_test(t_refuses_root_and_bad_id),
 		cmocka_unit_test(t_signal),
+		cmocka_unit_test(t_idle_timeout),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
