@@ -80,7 +80,8 @@ static void defer_rest(struct repl *r, char *line)
 		return;
 	memcpy(p, nl + 1, rest);
 	p[rest] = '\n';
-	memcpy(p + rest + 1, r->paste + r->pastepos, unread);
+	if (unread)
+		memcpy(p + rest + 1, r->paste + r->pastepos, unread);
 	free(r->paste);
 	r->paste = p;
 	r->npaste = rest + 1 + unread;

@@ -1,5 +1,6 @@
 #!/bin/sh
 # The interactive shell driven through a real terminal (tmux), as a person would.
+# san: yes
 . "$(dirname "$0")/../lib.sh"
 need_cmd tmux
 [ -x "$AGENTSH" ] || skip_all "no agentsh binary at $AGENTSH (run make)"
