@@ -291,7 +291,7 @@ static int check_req(struct enforce_session *s, const struct enforce_spawn_req *
 /* Parent side of the handshake: listener hand-over, then EOF (exec done) or an
  * error message.  Returns 0 when the program is running. */
 static int parent_handshake(struct enforce_session *s, const struct enforce_spawn_req *r, int sock,
-			    pid_t pid, int pidfd)
+			    pid_t pid, int pidfd, struct enf_trap *trap)
 {
 	struct child_msg m;
 	bool setup = true;      /* before the exec: bounded; the exec may wait for a human */
@@ -319,7 +319,7 @@ static int parent_handshake(struct enforce_session *s, const struct enforce_spaw
 					s->acct_name ? s->acct_name : "the account", (unsigned)s->cfg.account.uid,
 					stage_name(m.stage), strerror(m.err));
 		if (m.kind == MSG_TRAP_MOUNTED) {
-			enf_trap_go(s);
+			enf_trap_go(trap);
 			continue;
 		}
 		if (m.kind != MSG_LISTENER)
@@ -347,8 +347,9 @@ int enforce_spawn(struct enforce_session *s, const struct enforce_spawn_req *req
 	if ((rc = enf_env_build(s, req->envp, &env)) < 0)
 		return rc;
 	int trap_fd;
+	struct enf_trap *trap;
 	char floor_opts[128];
-	if ((rc = enf_trap_start(s, &trap_fd)) < 0)
+	if ((rc = enf_trap_start(s, &trap_fd, &trap)) < 0)
 		goto out;
 	snprintf(floor_opts, sizeof floor_opts, "fd=%d,rootmode=40000,user_id=0,group_id=0,allow_other",
 		 trap_fd);
@@ -369,7 +370,7 @@ int enforce_spawn(struct enforce_session *s, const struct enforce_spawn_req *req
 		rc = enf_fail(s, -e, "cannot create a process for %s: %s", req->argv[0], strerror(e));
 		goto out;
 	}
-	rc = parent_handshake(s, req, sv[0], p, *pidfd);
+	rc = parent_handshake(s, req, sv[0], p, *pidfd, trap);
 	close(sv[0]);
 	if (rc < 0) {
 		syscall(SYS_pidfd_send_signal, *pidfd, SIGKILL, NULL, 0);

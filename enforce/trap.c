@@ -206,9 +206,10 @@ static void *trap_main(void *arg)
 }
 
 /* Parent, before clone: a fresh connection for this spawn's child. */
-int enf_trap_start(struct enforce_session *s, int *child_fd)
+int enf_trap_start(struct enforce_session *s, int *child_fd, struct enf_trap **out)
 {
 	*child_fd = -1;
+	*out = NULL;
 	if (!s->nfloor)
 		return 0;
 	if (s->ntraps >= ENF_MAX_SPAWNS)
@@ -238,16 +239,15 @@ int enf_trap_start(struct enforce_session *s, int *child_fd)
 		return enf_fail(s, e ? -e : -EIO, "cannot start the read-deny floor's FUSE server%s%s",
 				e ? ": /dev/fuse: " : "", e ? strerror(e) : "");
 	*child_fd = t->fd;
+	*out = t;
 	return 0;
 }
 
-/* The newest spawn's child has mounted its connection: serve it. */
-void enf_trap_go(struct enforce_session *s)
+/* The spawn's child has mounted its connection: serve it. */
+void enf_trap_go(struct enf_trap *t)
 {
-	if (!s->ntraps)
-		return;
 	uint64_t one = 1;
-	if (write(s->traps[s->ntraps - 1]->gofd, &one, sizeof one) != sizeof one)
+	if (t && write(t->gofd, &one, sizeof one) != sizeof one)
 		return;   /* eventfd writes of 1 cannot fail short of overflow */
 }
 
