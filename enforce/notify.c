@@ -424,6 +424,15 @@ void enforce_notify_stop(struct notify *n)
 
 	if (!n)
 		return;
+	if (getenv("AGENTSH_NOTIFY_STATS"))
+		fprintf(stderr, "agentsh notify: %llu notifications, %llu continued, %llu emulated, "
+			"%llu denied, %.1f us average in the handler\n",
+			(unsigned long long)atomic_load(&n->st_notif),
+			(unsigned long long)atomic_load(&n->st_cont),
+			(unsigned long long)atomic_load(&n->st_emul),
+			(unsigned long long)atomic_load(&n->st_deny),
+			atomic_load(&n->st_notif) ? atomic_load(&n->st_handle_ns) / 1000.0 /
+						    atomic_load(&n->st_notif) : 0.0);
 	atomic_store(&n->stopping, true);
 	w = write(n->wake, &one, sizeof one);
 	(void)w;
