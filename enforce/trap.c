@@ -212,7 +212,7 @@ int enf_trap_start(struct enforce_session *s, int *child_fd, struct enf_trap **o
 	*out = NULL;
 	if (!s->nfloor)
 		return 0;
-	if (s->ntraps >= ENF_MAX_SPAWNS)
+	if (__atomic_load_n(&s->ntraps, __ATOMIC_RELAXED) >= ENF_MAX_SPAWNS)
 		return enf_fail(s, -EMFILE, "too many spawns for the read-deny floor");
 	struct enf_trap *t = calloc(1, sizeof *t);
 	if (!t)
@@ -234,7 +234,9 @@ int enf_trap_start(struct enforce_session *s, int *child_fd, struct enf_trap **o
 		}
 	}
 	fuse_opt_free_args(&args);
+	pthread_mutex_lock(&s->lock);
 	s->traps[s->ntraps++] = t;     /* released by enf_trap_stop_all, also on failure */
+	pthread_mutex_unlock(&s->lock);
 	if (!t->running)
 		return enf_fail(s, e ? -e : -EIO, "cannot start the read-deny floor's FUSE server%s%s",
 				e ? ": /dev/fuse: " : "", e ? strerror(e) : "");
