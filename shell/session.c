@@ -357,6 +357,10 @@ static int approvals_open(struct shell_ctx *ctx)
 		ac.approver_accounts = (const char *const *)ctx->cfg->approvals.approver_accounts;
 		ac.allow_confirm = ctx->cfg->approvals.human_only;
 	}
+	/* Without privilege (reduced mode) the root-owned socket directory is out
+	 * of reach: approvals are then answered inline only. */
+	if (geteuid() != 0 && !ac.socket_dir)
+		ac.socket_dir = "";
 	if (ctx->approve_tty) {
 		ac.on_pending = approve_tty_on_pending;
 		ac.on_resolved = approve_tty_on_resolved;
