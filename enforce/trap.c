@@ -205,6 +205,25 @@ static void *trap_main(void *arg)
 	return NULL;
 }
 
+static void trap_free(struct enf_trap *t)
+{
+	if (t->running) {
+		uint64_t one = 1;
+		if (write(t->stopfd, &one, sizeof one) != sizeof one)
+			pthread_cancel(t->thread);
+		pthread_join(t->thread, NULL);
+	}
+	if (t->se)
+		fuse_session_destroy(t->se);   /* closes the fd */
+	else if (t->fd >= 0)
+		close(t->fd);
+	if (t->stopfd >= 0)
+		close(t->stopfd);
+	if (t->gofd >= 0)
+		close(t->gofd);
+	free(t);
+}
+
 /* Parent, before clone: a fresh connection for this spawn's child. */
 int enf_trap_start(struct enforce_session *s, int *child_fd, struct enf_trap **out)
 {
@@ -212,8 +231,6 @@ int enf_trap_start(struct enforce_session *s, int *child_fd, struct enf_trap **o
 	*out = NULL;
 	if (!s->nfloor)
 		return 0;
-	if (__atomic_load_n(&s->ntraps, __ATOMIC_RELAXED) >= ENF_MAX_SPAWNS)
-		return enf_fail(s, -EMFILE, "too many spawns for the read-deny floor");
 	struct enf_trap *t = calloc(1, sizeof *t);
 	if (!t)
 		return enf_fail(s, -ENOMEM, "out of memory");
@@ -235,8 +252,14 @@ int enf_trap_start(struct enforce_session *s, int *child_fd, struct enf_trap **o
 	}
 	fuse_opt_free_args(&args);
 	pthread_mutex_lock(&s->lock);
-	s->traps[s->ntraps++] = t;     /* released by enf_trap_stop_all, also on failure */
+	bool full = s->ntraps >= ENF_MAX_SPAWNS;
+	if (!full)
+		s->traps[s->ntraps++] = t; /* released by enf_trap_stop_all, also on failure */
 	pthread_mutex_unlock(&s->lock);
+	if (full) {
+		trap_free(t);
+		return enf_fail(s, -EMFILE, "too many spawns in one session for the read-deny floor");
+	}
 	if (!t->running)
 		return enf_fail(s, e ? -e : -EIO, "cannot start the read-deny floor's FUSE server%s%s",
 				e ? ": /dev/fuse: " : "", e ? strerror(e) : "");
@@ -255,23 +278,7 @@ void enf_trap_go(struct enf_trap *t)
 
 void enf_trap_stop_all(struct enforce_session *s)
 {
-	for (size_t i = 0; i < s->ntraps; i++) {
-		struct enf_trap *t = s->traps[i];
-		if (t->running) {
-			uint64_t one = 1;
-			if (write(t->stopfd, &one, sizeof one) != sizeof one)
-				pthread_cancel(t->thread);
-			pthread_join(t->thread, NULL);
-		}
-		if (t->se)
-			fuse_session_destroy(t->se);   /* closes the fd */
-		else if (t->fd >= 0)
-			close(t->fd);
-		if (t->stopfd >= 0)
-			close(t->stopfd);
-		if (t->gofd >= 0)
-			close(t->gofd);
-		free(t);
-	}
+	for (size_t i = 0; i < s->ntraps; i++)
+		trap_free(s->traps[i]);
 	s->ntraps = 0;
 }
