@@ -282,6 +282,7 @@ struct pending {
 	int err;
 	void (*resume)(struct nreq *r, void *arg);
 	void *arg;
+	void (*discard)(void *arg);
 };
 
 static enum approve_op aop(enum policy_kind k)
@@ -304,11 +305,14 @@ static void approved_cb(void *ctx, const struct approve_answer *ans)
 	if (approve_answer_allows(ans)) {
 		nd_report(p->r, &p->d, true, 0, ans->reason);
 		/* The operation itself runs in a worker with the target's creds. */
-		notify_defer(p->r, p->resume, p->arg);
+		if (notify_defer(p->r, p->resume, p->arg) < 0 && p->discard)
+			p->discard(p->arg);
 	} else {
 		nd_report(p->r, &p->d, false, p->err,
 			  ans->reason ? ans->reason : "the approval was refused");
 		nr_error(p->r, p->err);
+		if (p->discard)
+			p->discard(p->arg);
 	}
 	nr_free_clone(p->r);
 	free(p);
@@ -316,7 +320,7 @@ static void approved_cb(void *ctx, const struct approve_answer *ans)
 }
 
 int nd_approve(struct nreq *r, struct ndecision *d, int err,
-	       void (*resume)(struct nreq *r, void *arg), void *arg)
+	       void (*resume)(struct nreq *r, void *arg), void *arg, void (*discard)(void *arg))
 {
 	struct pending *p;
 	struct approve_request req = { .id = "" };
@@ -339,6 +343,7 @@ int nd_approve(struct nreq *r, struct ndecision *d, int err,
 	p->err = err;
 	p->resume = resume;
 	p->arg = arg;
+	p->discard = discard;
 	snprintf(target, sizeof target, "%s%s%s", r->target, r->target2[0] ? " -> " : "",
 		 r->target2);
 	req.session = r->n->cfg.session_id;

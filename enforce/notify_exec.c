@@ -666,7 +666,7 @@ void nh_exec(struct nreq *r)
 			break;
 		}
 		*px = x;
-		if (nd_approve(r, &d, EACCES, resume_exec, px) < 0 || !r->n->cfg.approvals)
+		if (nd_approve(r, &d, EACCES, resume_exec, px, free) < 0 || !r->n->cfg.approvals)
 			free(px);
 		break;
 	}

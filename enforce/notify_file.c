@@ -290,6 +290,14 @@ static void finish_deferred(struct nreq *r, void *arg)
 	free(x);
 }
 
+static void discard_box(void *arg)
+{
+	struct { struct fplan p; struct ndecision d; } *x = arg;
+
+	plan_free(&x->p);
+	free(x);
+}
+
 static void *boxed(const struct fplan *p, const struct ndecision *d)
 {
 	struct { struct fplan p; struct ndecision d; } *x = malloc(sizeof *x);
@@ -318,7 +326,7 @@ static void act(struct nreq *r, struct fplan *p, struct ndecision *d, bool may_b
 			plan_free(p);
 			return;
 		}
-		if (nd_approve(r, d, EACCES, finish_deferred, box) < 0 || !r->n->cfg.approvals) {
+		if (nd_approve(r, d, EACCES, finish_deferred, box, discard_box) < 0 || !r->n->cfg.approvals) {
 			plan_free(p);
 			free(box);
 		}

@@ -234,6 +234,14 @@ static int deliver(struct nreq *r, const struct sig *s, int sig)
 	return rc;
 }
 
+static void discard_signal(void *arg)
+{
+	struct sig *s = arg;
+
+	close(s->pidfd_copy);
+	free(s);
+}
+
 static void resume_signal(struct nreq *r, void *arg)
 {
 	struct sig *s = arg;
@@ -331,7 +339,7 @@ static void act_signal(struct nreq *r, struct sig *s, struct ndecision *d)
 			nr_error(r, ESRCH);
 			return;
 		}
-		if (nd_approve(r, d, EPERM, resume_signal, h) < 0 || !r->n->cfg.approvals) {
+		if (nd_approve(r, d, EPERM, resume_signal, h, discard_signal) < 0 || !r->n->cfg.approvals) {
 			close(h->pidfd_copy);
 			free(h);
 		}

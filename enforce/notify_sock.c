@@ -173,6 +173,14 @@ static void finish_deferred(struct nreq *r, void *arg)
 	free(x);
 }
 
+static void discard_box(void *arg)
+{
+	struct { struct splan p; struct ndecision d; } *x = arg;
+
+	splan_free(&x->p);
+	free(x);
+}
+
 static void *boxed(const struct splan *p, const struct ndecision *d)
 {
 	struct { struct splan p; struct ndecision d; } *x = malloc(sizeof *x);
@@ -198,7 +206,7 @@ static void act(struct nreq *r, struct splan *p, struct ndecision *d)
 			splan_free(p);
 			return;
 		}
-		if (nd_approve(r, d, EACCES, finish_deferred, box) < 0 || !r->n->cfg.approvals) {
+		if (nd_approve(r, d, EACCES, finish_deferred, box, discard_box) < 0 || !r->n->cfg.approvals) {
 			splan_free(p);
 			free(box);
 		}

@@ -145,9 +145,11 @@ void nd_report(struct nreq *r, const struct ndecision *d, bool allowed, int err,
 void nd_report_plain(struct nreq *r, const char *rule, int err, const char *msg);
 
 /* Approval: submit and come back later.  On approval resume(r, arg) runs in a
- * worker with target creds; on refusal the request is answered with err. */
+ * worker with target creds; on refusal the request is answered with err and
+ * discard(arg) releases arg.  When nd_approve returns < 0, or no broker is
+ * configured, nothing was taken: the caller still owns arg. */
 int nd_approve(struct nreq *r, struct ndecision *d, int err,
-	       void (*resume)(struct nreq *r, void *arg), void *arg);
+	       void (*resume)(struct nreq *r, void *arg), void *arg, void (*discard)(void *arg));
 
 /* ---- handlers ---- */
 void nh_file(struct nreq *r);           /* notify_file.c  */
