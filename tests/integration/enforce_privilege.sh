@@ -59,4 +59,32 @@ for w in "signal same-uid outside" "signal-0 supervisor" "TERM supervisor" "KILL
 	check "refused: $w" sh -c "printf '%s\n' \"\$1\" | grep -q '^ok $w'" _ "$out"
 done
 check "no escape line" sh -c "! printf '%s\n' \"\$1\" | grep -q ESCAPE" _ "$out"
+
+# installed setuid root: the split happens at once; the invoking account cannot
+# signal or read the supervisor, and the account it will run as is the invoker
+if [ -x "$T/surface_suid" ]; then
+	cp "$T/surface_suid" "$W/suid" && chown root:root "$W/suid" && chmod 4755 "$W/suid"
+	eq "setuid: fully root, non-dumpable, the invoker recorded" \
+		"mode=2 invoker=$uid uids=0,0,0 dumpable=0" \
+		"$(setpriv --reuid "$uid" --regid "$gid" --clear-groups "$W/suid")"
+	setpriv --reuid "$uid" --regid "$gid" --clear-groups "$W/suid" 5 >/dev/null &
+	sp=$!
+	sleep 0.5
+	check "setuid: the invoking account cannot signal it" \
+		sh -c "! setpriv --reuid $uid --regid $gid --clear-groups kill -0 $sp 2>/dev/null"
+	check "setuid: the invoking account cannot read its environment" \
+		sh -c "! setpriv --reuid $uid --regid $gid --clear-groups cat /proc/$sp/environ >/dev/null 2>&1"
+	kill $sp 2>/dev/null; wait $sp 2>/dev/null
+	# control: a setuid-root program that does not split can be signalled
+	cp /bin/sleep "$W/sleep-suid" && chmod 4755 "$W/sleep-suid"
+	setpriv --reuid "$uid" --regid "$gid" --clear-groups "$W/sleep-suid" 5 &
+	cp_=$!
+	sleep 0.3
+	check "control: a setuid program without the split can be signalled by the account" \
+		setpriv --reuid "$uid" --regid "$gid" --clear-groups kill -0 $cp_
+	kill $cp_ 2>/dev/null; wait $cp_ 2>/dev/null
+	eq "started by root: root mode, stays root" "mode=1 invoker=0 uids=0,0,0 dumpable=0" "$("$W/suid")"
+	eq "no privilege: reduced mode" "mode=0 invoker=$uid uids=$uid,$uid,$uid dumpable=1" \
+		"$(setpriv --reuid "$uid" --regid "$gid" --clear-groups "$T/surface_suid")"
+fi
 done_testing
