@@ -117,6 +117,42 @@ bool nd_env_allowed(struct nreq *r, const struct policy_result *cmd, const char 
 	return policy_env_allowed(r->n->cfg.policy, cmd, name);
 }
 
+int nd_subtree(struct nreq *r, const char *dir, struct ndecision *d)
+{
+	const struct policy *p = r->n->cfg.policy;
+	size_t n = policy_file_rule_count(p), dl = strlen(dir);
+
+	prep(d, POLICY_KIND_FILE, POLICY_FILE_RENAME);
+	d->res.decision = POLICY_ALLOW;
+	d->res.rule = "subtree";
+	for (size_t i = 0; i < n; i++) {
+		struct policy_file_rule_info ri;
+		if (policy_file_rule_get(p, i, &ri) < 0)
+			return failed(d, -EIO);
+		if (ri.decision == POLICY_ALLOW || ri.decision == POLICY_AUDIT)
+			continue;
+		for (size_t g = 0; g < ri.nglobs; g++) {
+			char pre[PATH_MAX];
+			bool lit;
+			if (policy_glob_static_prefix(ri.globs[g], pre, sizeof pre, &lit) < 0)
+				continue;
+			/* protected paths live below dir: the glob's literal part
+			 * is inside dir, or is dir itself followed by wildcards
+			 * (dir alone was decided by the normal lookup) */
+			if (!strncmp(pre, dir, dl) &&
+			    ((pre[dl] == '/' && pre[dl + 1]) || (!pre[dl] && !lit))) {
+				d->res.decision = POLICY_DENY;
+				d->res.rule = ri.name ? ri.name : "unnamed-rule";
+				snprintf(d->res.message, sizeof d->res.message,
+					 "moving %.200s would move %.200s, which rule %.64s protects",
+					 dir, pre, d->res.rule);
+				return 0;
+			}
+		}
+	}
+	return 0;
+}
+
 static int rank(enum policy_decision d)
 {
 	switch (d) {

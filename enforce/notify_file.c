@@ -745,6 +745,18 @@ static void h_rename(struct nreq *r)
 	nd_file(r, POLICY_FILE_RENAME, a.abs, &d);
 	nd_file(r, POLICY_FILE_RENAME, b.abs, &d2);
 	nd_merge(&d, &d2);
+	/* A directory carries its subtree: rules protecting paths below it
+	 * would be dodged by moving an ancestor (mv ~/.ssh ~/x). */
+	struct stat sst;
+	if (fstatat(p.fd1, p.name1, &sst, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(sst.st_mode)) {
+		nd_subtree(r, a.abs, &d2);
+		nd_merge(&d, &d2);
+	}
+	if ((fl & RENAME_EXCHANGE) && fstatat(p.fd2, p.name2, &sst, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISDIR(sst.st_mode)) {
+		nd_subtree(r, b.abs, &d2);
+		nd_merge(&d, &d2);
+	}
 	if (!(fl & RENAME_NOREPLACE) && fstatat(p.fd2, p.name2, &st, AT_SYMLINK_NOFOLLOW) == 0) {
 		/* An existing destination is replaced (or, with EXCHANGE, moved). */
 		struct ndecision d3;

@@ -70,6 +70,7 @@ symlink then write|ln -s %K% %W%/innocent; echo pwned > %W%/innocent
 symlink into it|ln -s /etc/passwd %D%/evil.secret
 rename out|mv %K% %W%/stolen
 rename over|mv %W%/victim %K%
+move an ancestor directory|mv %W% %W%-moved; mv %W%-moved %W% 2>/dev/null
 RENAME_EXCHANGE|%P% -c 'import ctypes,os; l=ctypes.CDLL(None,use_errno=True); r=l.renameat2(-100,b"%W%/victim",-100,b"%K%",2); print(r, os.strerror(ctypes.get_errno()))'
 hard link out|ln %K% %W%/hl && echo pwned > %W%/hl
 unlink|rm -f %K%
