@@ -25,8 +25,15 @@ static const char *POLICY =
 	"    decision: approve\n"
 	"    message: writing gated.txt needs a human\n"
 	"  - name: ws\n"
-	"    paths: [\"WS/**\"]\n"
+	"    paths: [\"WS/**\", \"/**\"]\n"
 	"    operations: [\"*\"]\n"
+	"    decision: allow\n"
+	"command_rules:\n"
+	"  - name: ask-echo\n"
+	"    commands: [echo]\n"
+	"    decision: approve\n"
+	"  - name: rest\n"
+	"    commands: [\"*\"]\n"
 	"    decision: allow\n";
 
 static char ws[256], adir[300];
@@ -79,7 +86,10 @@ static void *resolve_main(void *p)
 	unlink(marker);
 	struct approve_actor tty = { .uid = (uid_t)-1, .via = "tty" };
 	if (rs->approve) {
-		oath_totp_generate("12345678901234567890", 20, time(NULL), 30, 0, 6, code);
+		/* each approval needs a fresh code (replay protection): use the
+		 * next time step for the next approval (window 1 accepts it) */
+		static int step;
+		oath_totp_generate("12345678901234567890", 20, time(NULL) + 30 * step++, 30, 0, 6, code);
 		struct approve_proof proof = { .method = APPROVE_M_TOTP, .totp_code = code };
 		rs->rc = approve_resolve(rs->b, id, APPROVE_ONCE, &proof, &tty, err, sizeof err);
 	} else {
@@ -116,6 +126,30 @@ static int c_gated(void *a)
 	return fd < 0 && e == EACCES ? 0 : 11;
 }
 
+/* exec held for a human: the echo writes the marker only if it ran */
+static int c_exec(void *a)
+{
+	bool expect_ok = *(bool *)a;
+	char out[400];
+	pthread_t t;
+
+	pthread_create(&t, NULL, other_thread, NULL);
+	snprintf(out, sizeof out, "%s/echo.out", ws);
+	pid_t p = fork();
+	if (p == 0) {
+		int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		dup2(fd, 1);
+		execle("/usr/bin/echo", "echo", "ran", (char *)NULL, (char *[]){ NULL });
+		_exit(100 + errno);
+	}
+	int st;
+	waitpid(p, &st, 0);
+	pthread_join(t, NULL);
+	if (expect_ok)
+		return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : 10;
+	return WIFEXITED(st) && WEXITSTATUS(st) == 100 + EACCES ? 0 : 11;
+}
+
 static int setup(void **s)
 {
 	(void)s;
@@ -142,7 +176,14 @@ static int teardown(void **s)
 	return 0;
 }
 
+static void run_case_fn(bool approve, int (*fn)(void *), const char *made);
+
 static void run_case(bool approve)
+{
+	run_case_fn(approve, c_gated, "gated.txt");
+}
+
+static void run_case_fn(bool approve, int (*fn)(void *), const char *made)
 {
 	struct approve_config c = { .session = "notify-test", .session_uid = H_UID,
 				    .approvers_dir = adir, .socket_dir = "",
@@ -157,13 +198,14 @@ static void run_case(bool approve)
 	pthread_create(&t, NULL, resolve_main, &rs);
 	struct h_opts o = { .approvals = b };
 	h_clear();
-	assert_int_equal(h_code(h_run(pol, c_gated, &approve, &o)), 0);
+	assert_int_equal(h_code(h_run(pol, fn, &approve, &o)), 0);
 	pthread_join(t, NULL);
 	assert_int_equal(rs.rc, 0);
 	assert_true(rs.others_served);
 	char p[400];
-	snprintf(p, sizeof p, "%s/gated.txt", ws);
-	assert_int_equal(access(p, F_OK) == 0, approve);
+	snprintf(p, sizeof p, "%s/%s", ws, made);
+	if (fn == c_gated)
+		assert_int_equal(access(p, F_OK) == 0, approve);
 	unlink(p);
 	approve_broker_free(b);
 }
@@ -182,11 +224,25 @@ static void t_refused(void **s)
 	assert_true(h_noticed("denied (approval)"));
 }
 
+static void t_exec_approved(void **s)
+{
+	(void)s;
+	run_case_fn(true, c_exec, "echo.out");
+}
+
+static void t_exec_refused(void **s)
+{
+	(void)s;
+	run_case_fn(false, c_exec, "echo.out");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(t_approved),
 		cmocka_unit_test(t_refused),
+		cmocka_unit_test(t_exec_approved),
+		cmocka_unit_test(t_exec_refused),
 	};
 	if (geteuid() != 0) {
 		printf("needs root: the supervisor switches to the target's uid\n");
