@@ -243,6 +243,65 @@ static int resolve_file(struct nreq *r, int dfd, const char *path, bool follow, 
 	return 0;
 }
 
+/* Which variable of the exec's environment env_policy would remove.  The
+ * policy's own filter decides (so env_inject and a rule's env, which put
+ * their variables back, are honoured); values are not needed for names. */
+static int env_check(struct nreq *r, const struct policy_result *cmd, const struct xargs *a,
+		     const char **bad)
+{
+	const char **in, **out;
+	size_t nout = 0;
+	int rc = 0;
+
+	*bad = NULL;
+	if (!a->nenv)
+		return 0;
+	if (r->n->cfg.ops && r->n->cfg.ops->env_allowed) {
+		for (int i = 0; i < a->nenv; i++)
+			if (!nd_env_allowed(r, cmd, a->envn[i])) {
+				*bad = a->envn[i];
+				return 0;
+			}
+		return 0;
+	}
+	size_t cap = (size_t)a->nenv + 256;
+	in = calloc((size_t)a->nenv + 1, sizeof(char *));
+	out = calloc(cap, sizeof(char *));
+	char *names = NULL;
+	size_t total = 0;
+	for (int i = 0; i < a->nenv; i++)
+		total += strlen(a->envn[i]) + 2;
+	names = malloc(total ? total : 1);
+	if (!in || !out || !names) {
+		rc = -ENOMEM;
+		goto done;
+	}
+	char *w = names;
+	for (int i = 0; i < a->nenv; i++) {
+		size_t l = strlen(a->envn[i]);
+		in[i] = w;
+		memcpy(w, a->envn[i], l);
+		w[l] = '=';
+		w[l + 1] = 0;
+		w += l + 2;
+	}
+	if ((rc = policy_env_filter(r->n->cfg.policy, cmd, in, out, cap, &nout)) < 0)
+		goto done;
+	for (int i = 0; i < a->nenv && !*bad; i++) {
+		size_t l = strlen(a->envn[i]);
+		bool kept = false;
+		for (size_t j = 0; j < nout && !kept; j++)
+			kept = !strncmp(out[j], a->envn[i], l) && out[j][l] == '=';
+		if (!kept)
+			*bad = a->envn[i];
+	}
+done:
+	free(in);
+	free(out);
+	free(names);
+	return rc;
+}
+
 /* ---------------------------------------------------------------- redirect */
 
 struct pending_redirect {
@@ -642,15 +701,19 @@ void nh_exec(struct nreq *r)
 
 	/* Environment variables the policy refuses cannot be removed in place. */
 	if (d.res.decision != POLICY_DENY) {
-		for (int i = 0; i < a.nenv; i++) {
-			if (!nd_env_allowed(r, &d.res, a.envn[i])) {
-				char m[512];
+		const char *bad = NULL;
+		int erc = env_check(r, &d.res, &a, &bad);
+		if (erc < 0 || bad) {
+			char m[512];
+			if (bad)
 				snprintf(m, sizeof m,
-					 "the environment variable %s is not allowed by env_policy; unset it",
-					 a.envn[i]);
-				deny(r, "env-policy", EPERM, m);
-				goto out;
-			}
+					 "the environment variable %.200s is not allowed by env_policy; unset it",
+					 bad);
+			else
+				snprintf(m, sizeof m, "the environment exceeds env_policy's limits (%s)",
+					 strerror(-erc));
+			deny(r, "env-policy", EPERM, m);
+			goto out;
 		}
 	}
 

@@ -34,7 +34,9 @@ static const char *POLICY =
 	"      args_append: [tail]\n"
 	"  - name: rest\n"
 	"    commands: [\"*\"]\n"
-	"    decision: allow\n";
+	"    decision: allow\n"
+	"env_inject:\n"
+	"  BASH_ENV: /dev/null\n";
 
 static char ws[256];
 static struct policy *pol;
@@ -125,6 +127,9 @@ static int c_basic(void *a)
 	/* (the script lives in the workspace: denied by path too; use /tmp copy rule-free) */
 	if (run((char *[]){ p, NULL }, NULL, -1) != 100 + EACCES)
 		FAIL(18);
+	/* a variable the default secret list refuses but env_inject provides */
+	if (run((char *[]){ "/usr/bin/true", NULL }, (char *[]){ "BASH_ENV=/dev/null", NULL }, -1) != 0)
+		FAIL(20);
 	/* LD_PRELOAD set by a grandchild */
 	if (run((char *[]){ "/usr/bin/true", NULL }, (char *[]){ "LD_PRELOAD=/tmp/x.so", NULL }, -1) !=
 	    100 + EPERM)
