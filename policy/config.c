@@ -135,7 +135,7 @@ static void config_walk(struct cfgctx *c, const struct ynode *root, struct agent
 	uint64_t v;
 	const struct ynode *n;
 	if ((n = mget(root, "audit"))) {
-		static const char *const k[] = { "db", "key", "stdout_cap" };
+		static const char *const k[] = { "db", "key", "stdout_cap", "sync" };
 		if (n->type != Y_MAP)
 			CERR(c, n, "'audit' must be a mapping");
 		else {
@@ -145,6 +145,11 @@ static void config_walk(struct cfgctx *c, const struct ynode *root, struct agent
 			v = 0;
 			cuint(c, n, "stdout_cap", "audit", false, &v);
 			cfg->audit.stdout_cap = (size_t)v;
+			const struct ynode *sy = mget(n, "sync");
+			if (sy && sy->type == Y_SCALAR && !strcmp(sy->str, "full"))
+				cfg->audit.sync_full = true;
+			else if (sy && !(sy->type == Y_SCALAR && !strcmp(sy->str, "normal")))
+				CERR(c, sy, "'sync' in audit must be full or normal");
 		}
 	}
 	if ((n = mget(root, "session"))) {

@@ -350,6 +350,7 @@ struct agentsh_config {
 		char *db;               /* NULL = audit module's default */
 		char *key;
 		size_t stdout_cap;      /* bytes; 0 = default */
+		bool sync_full;         /* sync: full (fsync every commit); default normal */
 	} audit;
 	struct {
 		char *shell;            /* delegate shell; NULL = default (bash) */

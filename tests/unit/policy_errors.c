@@ -184,13 +184,14 @@ static void test_config(void **st)
 	FILE *f = fdopen(fd, "w");
 	fputs("policy_dir: /srv/pol\ndefault_policy: dev\naccounts: {agent: ci}\nallow_user_policy: false\n"
 	      "approvals: {approver_accounts: [root], human_only: false, default_timeout: 2m}\n"
-	      "session: {shell: /bin/bash, allow_degraded: false}\n", f);
+	      "session: {shell: /bin/bash, allow_degraded: false}\naudit: {sync: full}\n", f);
 	fclose(f);
 	struct agentsh_config *cfg;
 	struct policy_diags d;
 	policy_diags_init(&d);
 	assert_int_equal(policy_config_load_ex(path, false, &cfg, &d), 0);
 	assert_true(cfg->present);
+	assert_true(cfg->audit.sync_full);
 	assert_string_equal(cfg->policy_dir, "/srv/pol");
 	assert_string_equal(cfg->accounts[0].policy, "ci");
 	assert_int_equal(cfg->approvals.default_timeout, 120);
@@ -206,6 +207,11 @@ static void test_config(void **st)
 	fclose(f);
 	assert_int_equal(policy_config_load_ex(path, false, &cfg, &d), -22);
 	assert_non_null(strstr(d.v[d.n - 1].message, "unknown key 'polcy_dir' in the configuration (did you mean 'policy_dir'?)"));
+	f = fopen(path, "w");
+	fputs("audit: {sync: always}\n", f);
+	fclose(f);
+	assert_int_equal(policy_config_load_ex(path, false, &cfg, &d), -22);
+	assert_non_null(strstr(d.v[d.n - 1].message, "'sync' in audit must be full or normal"));
 	unlink(path);
 	/* missing file: defaults */
 	assert_int_equal(policy_config_load("/nonexistent/agentsh.yaml", &cfg, &d), 0);
