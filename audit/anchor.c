@@ -102,7 +102,10 @@ int audit_anchor_advance(struct audit *a, struct audit_hmac *h, int64_t seq, con
 		hex(mac, AUDIT_LINK_LEN, mh);
 		/* fixed width so a shorter record never leaves a stale tail behind */
 		int n = snprintf(buf, sizeof buf, "v1 %020" PRId64 " %s %s\n", seq, lh, mh);
-		if (!rc && (pwrite(fd, buf, (size_t)n, 0) != n || fdatasync(fd) < 0))
+		/* synced only when the store is (sync_full); otherwise both live in
+		 * the page cache, and an OS crash may leave the anchor naming a
+		 * commit the crash took: verify then reports the truncation */
+		if (!rc && (pwrite(fd, buf, (size_t)n, 0) != n || (a->sync_full && fdatasync(fd) < 0)))
 			rc = -EIO;
 	}
 	close(fd);

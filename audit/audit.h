@@ -148,6 +148,10 @@ struct audit_opts {
 	const char *key_path;       /* NULL: <db>.key next to the db */
 	size_t queue_max;           /* events held in memory before audit_emit fails; 0: default (1M) */
 	int busy_timeout_ms;        /* waiting for another writer; 0: default 10000 */
+	/* false (default): a commit is in the kernel's page cache when it returns
+	 * (survives the process being killed, not an OS crash); true: fsynced
+	 * (survives an OS crash too, ~2 fsyncs per commit).  docs/audit.md. */
+	bool sync_full;
 };
 
 struct audit;

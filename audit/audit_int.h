@@ -68,6 +68,7 @@ struct audit {
 	struct audit_line *cur_line;    /* line of current_command */
 	struct audit_collector *collectors;
 	int busy_timeout_ms;
+	bool sync_full;                 /* fsync each commit (and the anchor) */
 };
 
 /* names.c */

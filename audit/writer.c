@@ -418,7 +418,9 @@ int audit_writer_start(struct audit *a)
 		return audit_seterr(a, -EIO, "cannot open the audit store %s for writing: %s", a->db_path,
 				    a->wdb ? sqlite3_errmsg(a->wdb) : "out of memory");
 	sqlite3_busy_timeout(a->wdb, a->busy_timeout_ms);
-	int rc = wexec(a, "PRAGMA synchronous=FULL");
+	int rc = wexec(a, a->sync_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
+	if (!rc && sqlite3_db_config(a->wdb, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL) != SQLITE_OK)
+		rc = audit_seterr(a, -EIO, "audit store %s: %s", a->db_path, sqlite3_errmsg(a->wdb));
 	/* index pages of a large store stay in memory across batches */
 	rc = rc ? rc : wexec(a, "PRAGMA cache_size=-65536");
 	for (int i = 0; !rc && i < ST_N; i++)

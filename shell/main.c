@@ -38,6 +38,7 @@ int main(int argc, char **argv)
 	char err[512];
 	int r;
 
+	shell_timing_mark("main");
 	r = shell_parse_args(argc, argv, &o, shell_is_subcommand, err, sizeof(err));
 	if (r) {
 		fprintf(stderr, "%s\n", err);
@@ -58,6 +59,7 @@ int main(int argc, char **argv)
 		o.mode = SHELL_MODE_INTERACTIVE;
 
 	r = shell_ctx_init(&ctx, &o);
+	shell_timing_mark("context (account, policy)");
 	if (r) {
 		shell_ctx_free(&ctx);
 		return o.json && o.mode == SHELL_MODE_COMMAND ? shell_json_start_failed(&o, r) : r;
@@ -74,6 +76,8 @@ int main(int argc, char **argv)
 		break;
 	}
 	fflush(stdout);
+	shell_timing_mark("run done");
 	shell_ctx_free(&ctx);
+	shell_timing_mark("teardown done");
 	return r;
 }

@@ -158,7 +158,9 @@ int shell_run_argv(struct shell_ctx *ctx, char *const *argv, const int stdio[3],
 			why && *why ? why : strerror(-r));
 		return r;
 	}
+	shell_timing_mark("delegate spawned");
 	r = wait_child(ctx, pid, pidfd, wstatus);
+	shell_timing_mark("delegate exited");
 	close(pidfd);
 	if (r < 0)
 		fprintf(ctx->err, "agentsh: waiting for %s (pid %d) failed: %s\n", argv[0],
@@ -215,6 +217,7 @@ int shell_run_noninteractive(struct shell_ctx *ctx)
 			audit_strerror(ctx->audit));
 		return 126;
 	}
+	shell_timing_mark("audit: session and command begin durable");
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (shell_run_oneshot(ctx, stdio, &ws) < 0)
 		st = 126;
@@ -230,6 +233,7 @@ int shell_run_noninteractive(struct shell_ctx *ctx)
 	};
 	audit_command_end(ctx->audit, cmd, &res);
 	audit_session_end(ctx->audit, st);
+	shell_timing_mark("audit: command and session end queued");
 	if (st == 124)
 		fputs("agentsh: the command ran past the policy's command_timeout and was killed\n",
 		      stderr);

@@ -326,6 +326,7 @@ int shell_audit_open(struct shell_ctx *ctx)
 		return 0;
 	if (ctx->cfg && ctx->cfg->audit.key)
 		o.key_path = ctx->cfg->audit.key;
+	o.sync_full = ctx->cfg && ctx->cfg->audit.sync_full;
 	r = audit_open(db, &o, &ctx->audit);
 	if (r) {
 		const char *why = audit_strerror(ctx->audit);
@@ -384,8 +385,12 @@ int shell_session_open(struct shell_ctx *ctx)
 	int r;
 	if (ctx->enf)
 		return 0;
-	if ((r = shell_audit_open(ctx)) < 0 || (r = approvals_open(ctx)) < 0)
+	if ((r = shell_audit_open(ctx)) < 0)
 		return r;
+	shell_timing_mark("audit store open");
+	if ((r = approvals_open(ctx)) < 0)
+		return r;
+	shell_timing_mark("approval broker");
 	c.policy = ctx->policy;
 	c.account.uid = ctx->acct.uid;
 	c.account.gid = ctx->acct.gid;
@@ -401,6 +406,7 @@ int shell_session_open(struct shell_ctx *ctx)
 	c.hooks.notice = notice_hook;
 	c.hooks.ctx = ctx;
 	r = enforce_session_new(&c, &ctx->enf);
+	shell_timing_mark("enforcement session");
 	if (r < 0) {
 		const char *why = ctx->enf ? enforce_strerror(ctx->enf) : NULL;
 		fprintf(stderr, "agentsh: cannot set up the sandbox: %s\n",
@@ -415,6 +421,7 @@ void shell_ctx_free(struct shell_ctx *ctx)
 {
 	enforce_session_free(ctx->enf);
 	ctx->enf = NULL;
+	shell_timing_mark("enforcement session freed");
 	approve_broker_free(ctx->approvals);    /* denies what is still pending */
 	ctx->approvals = NULL;
 	approve_tty_free(ctx->approve_tty);
@@ -423,6 +430,7 @@ void shell_ctx_free(struct shell_ctx *ctx)
 		close(ctx->notice_fd);
 	ctx->notice_fd = -1;
 	audit_close(ctx->audit);        /* flushes; after the supervisor's last events */
+	shell_timing_mark("audit store closed");
 	policy_free(ctx->policy);
 	ctx->policy = NULL;
 	policy_config_free(ctx->cfg);

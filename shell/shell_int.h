@@ -166,4 +166,7 @@ extern const size_t shell_ncommands;
 
 int shell_interactive(struct shell_ctx *ctx);
 
+/* AGENTSH_TIMING=1 (root only): ms since the first mark, on stderr. */
+void shell_timing_mark(const char *phase);
+
 #endif
