@@ -121,6 +121,7 @@ int enf_mountfloor_prepare(struct enforce_session *s);
 void enf_mountfloor_release(struct enforce_session *s);
 int enf_mountfloor_mount_child(struct enforce_session *s, const char *opts);
 int enf_mountfloor_bind_child(struct enforce_session *s);
+int enf_mountfloor_stage(struct enforce_session *s);
 int enf_trap_start(struct enforce_session *s, int *child_fd, struct enf_trap **out);
 void enf_trap_go(struct enf_trap *t);
 void enf_trap_stop_all(struct enforce_session *s);

@@ -97,7 +97,7 @@ static int add_cover(struct enforce_session *s, const char *path, const char *ru
 	return 1;
 }
 
-static int stage_dir(struct enforce_session *s)
+int enf_mountfloor_stage(struct enforce_session *s)
 {
 	if ((mkdir(RUN_DIR, 0700) < 0 && errno != EEXIST) || (mkdir(STAGE_DIR, 0700) < 0 && errno != EEXIST))
 		return enf_fail(s, -errno, "cannot create %s: %s", STAGE_DIR, strerror(errno));
@@ -131,7 +131,7 @@ int enf_mountfloor_prepare(struct enforce_session *s)
 		}
 	}
 	s->floor_covers_reads = all;
-	return s->nfloor ? stage_dir(s) : 0;
+	return s->nfloor ? enf_mountfloor_stage(s) : 0;
 }
 
 void enf_mountfloor_release(struct enforce_session *s)

@@ -231,6 +231,9 @@ int enf_trap_start(struct enforce_session *s, int *child_fd, struct enf_trap **o
 	*out = NULL;
 	if (!s->nfloor)
 		return 0;
+	int rc = enf_mountfloor_stage(s);    /* /run is a tmpfs others clean too */
+	if (rc < 0)
+		return rc;
 	struct enf_trap *t = calloc(1, sizeof *t);
 	if (!t)
 		return enf_fail(s, -ENOMEM, "out of memory");
