@@ -84,7 +84,6 @@ struct enforce_session {
 
 	struct notify *notify[ENF_MAX_SPAWNS];  /* one supervisor per spawned filter */
 	size_t nnotify;
-	int listener_fd;            /* unused by enforce-core (kept for notify tests) */
 
 	/* timeouts (limits.c) */
 	pthread_t timer;

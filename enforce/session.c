@@ -83,7 +83,6 @@ static struct enforce_session *session_alloc(void)
 	s->cg.dirfd = -1;
 	s->landlock_fd = -1;
 	s->watch_fd = -1;
-	s->listener_fd = -1;
 	return s;
 }
 
