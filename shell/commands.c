@@ -22,6 +22,7 @@ static int cmd_exit(int argc, char **argv, struct shell_ctx *ctx);
 int shell_cmd_audit(int, char **, struct shell_ctx *), shell_cmd_events(int, char **, struct shell_ctx *), shell_cmd_report(int, char **, struct shell_ctx *), shell_cmd_policy_generate(int, char **, struct shell_ctx *); /* shell/jsonmode.c */
 int shell_cmd_approve(int argc, char **argv, struct shell_ctx *ctx);   /* shell/approve_cmds.c */
 int shell_cmd_approver(int argc, char **argv, struct shell_ctx *ctx);  /* shell/approve_cmds.c */
+int shell_cmd_policy(int argc, char **argv, struct shell_ctx *ctx);    /* shell/policy_cmd.c */
 int enforce_doctor_cmd(int argc, char **argv, struct shell_ctx *ctx);  /* enforce/doctor.c */
 int enforce_trash_cmd(int argc, char **argv, struct shell_ctx *ctx);   /* enforce/trash.c */
 
@@ -36,6 +37,7 @@ const struct shell_command shell_commands[] = {
 	{ "events", shell_cmd_events, "events query|tail [--session S] [--type T] [--decision D] [--since T] [--until T] [--path-like P] [--domain-like D] [--limit N] [--json] - search or follow the audit events", SHELL_CMD_SUBCOMMAND },
 	{ "report", shell_cmd_report, "report [SESSION|latest] [--level summary|detailed] [--output FILE] - Markdown report of a session", SHELL_CMD_BOTH },
 	{ "trash", enforce_trash_cmd, "trash list [--json] [--session ID] | restore TOKEN [--force] | purge TOKEN...|--all|--older-than DAYS - soft-deleted files", SHELL_CMD_BOTH },
+	{ "policy", shell_cmd_policy, "policy show|validate|lint|check|test|generate [--json] [--policy NAME|FILE] - inspect, lint, test and generate policies", SHELL_CMD_BOTH },
 	/* add new commands above this line, one line each */
 };
 const size_t shell_ncommands = sizeof(shell_commands) / sizeof(shell_commands[0]);

@@ -101,19 +101,27 @@ static char *find_git_root(const char *start)
 	}
 }
 
+char *shell_policy_vars(const struct shell_ctx *ctx, struct policy_vars *v)
+{
+	char *git = find_git_root(ctx->workspace);
+
+	memset(v, 0, sizeof(*v));
+	v->home = ctx->acct.home;
+	v->workspace = ctx->workspace;
+	v->git_root = git;
+	v->project_root = git ? git : ctx->workspace;
+	v->tmpdir = "/tmp";
+	v->user = ctx->acct.name;
+	return git;
+}
+
 static int load_policy(struct shell_ctx *ctx, bool quiet)
 {
 	struct policy_diags d;
-	struct policy_vars v = {0};
-	char *git = find_git_root(ctx->workspace);
+	struct policy_vars v;
+	char *git = shell_policy_vars(ctx, &v);
 	int r;
 
-	v.home = ctx->acct.home;
-	v.workspace = ctx->workspace;
-	v.git_root = git;
-	v.project_root = git ? git : ctx->workspace;
-	v.tmpdir = "/tmp";
-	v.user = ctx->acct.name;
 	policy_diags_init(&d);
 
 	if (ctx->opts.no_config) {

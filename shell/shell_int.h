@@ -104,6 +104,11 @@ int shell_session_open(struct shell_ctx *ctx);
 /* Open the audit store (once).  Fails closed: 0 or -errno, message printed. */
 int shell_audit_open(struct shell_ctx *ctx);
 void shell_ctx_free(struct shell_ctx *ctx);
+/* The policy variables of this session, from the passwd entry and the
+ * workspace (never the environment).  Returns the git root to free() after
+ * the last use of *v (its strings point into ctx and that buffer). */
+struct policy_vars;
+char *shell_policy_vars(const struct shell_ctx *ctx, struct policy_vars *v);
 /* Set (or replace) NAME=VALUE in ctx->envp. */
 int shell_env_set(struct shell_ctx *ctx, const char *name, const char *value);
 const char *shell_env_get(const struct shell_ctx *ctx, const char *name);
