@@ -209,6 +209,7 @@ static void handle_master(struct repl *r)
 	bool found = false;
 	if (n <= 0)
 		return;
+	enforce_session_activity(r->ctx->enf);          /* output resets the idle timeout */
 	if (r->st == REPL_UNTRUSTED) {
 		out_write(r, in, (size_t)n);
 		return;
@@ -285,6 +286,7 @@ static void handle_input(struct repl *r)
 	}
 	/* After D, bash is about to read its next command from the tty: keys
 	 * now are typeahead for readline, not input for the command. */
+	enforce_session_activity(r->ctx->enf);          /* so does input */
 	if ((r->st == REPL_RUNNING && !r->got_done) || r->st == REPL_UNTRUSTED) {
 		pty_write_all(r->pty.master, buf, (size_t)n);
 		return;
@@ -365,6 +367,8 @@ static void handle_winch(struct repl *r)
 		return;
 	pty_set_winsize(r->pty.master, &ws);
 	pty_screen_resize(r->screen, ws.ws_row, ws.ws_col);
+	if (r->ctx->approve_tty)
+		approve_tty_resize(r->ctx->approve_tty, ws.ws_row, ws.ws_col);
 	r->rows = ws.ws_row;
 	r->cols = ws.ws_col;
 	if (r->st == REPL_PROMPT && r->rl_installed)

@@ -218,6 +218,8 @@ static void run_command(struct shell_ctx *ctx, struct capture *cap, struct run *
 	int stdio[3] = { STDIN_FILENO, po[1], pe[1] }, ws = 0;
 	rc = shell_run_oneshot(ctx, stdio, &ws);
 	r->duration_us = mono_us() - t0;
+	if (ctx->enf)
+		enforce_session_sync(ctx->enf);         /* late kernel events belong to this result */
 	getrusage(RUSAGE_CHILDREN, &ru1);
 	close(po[1]);
 	close(pe[1]);

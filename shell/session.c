@@ -280,11 +280,17 @@ int shell_ctx_init(struct shell_ctx *ctx, const struct shell_opts *o)
 		snprintf(ctx->self_path, sizeof(ctx->self_path), "/usr/bin/agentsh");
 	else
 		ctx->self_path[l] = 0;
-	if (!getcwd(ctx->workspace, sizeof(ctx->workspace)))
+	bool cwd_lost = !getcwd(ctx->workspace, sizeof(ctx->workspace));
+	if (cwd_lost)
 		snprintf(ctx->workspace, sizeof(ctx->workspace), "/");
 	make_session_id(ctx);
 	if (resolve_account(ctx, o->user))
 		return 1;
+	/* No cwd at all (deleted, unreachable): the account's home is the
+	 * workspace, never "/" (the workspace rules would cover the system). */
+	if (cwd_lost && ctx->acct.home && ctx->acct.home[0] == '/')
+		snprintf(ctx->workspace, sizeof(ctx->workspace), "%s", ctx->acct.home);
+	shell_timing_mark("account (passwd, groups)");
 	/* Subcommands (`agentsh policy validate`, `doctor`, ...) must work even
 	 * when the policy does not load: they get ctx->policy == NULL. */
 	if (load_policy(ctx, o->mode == SHELL_MODE_SUBCOMMAND) < 0 &&
