@@ -35,8 +35,16 @@ struct bpf_guard;
  * bpf_guard_poll; everything else must be serialised by the caller.  A forked child may use
  * the guard's announcement functions (they only update a map through inherited fds). */
 int bpf_guard_open(int cgroup_v2_fd, struct bpf_guard **out);
-/* Detach everything and free; NULL is fine.  Close it only once the cgroup is empty (or
- * killed): the session loses its network policy at this point.
+/* Start loading (verifying) the guard's programs in a thread now, so that the next
+ * bpf_guard_open() in this process only attaches them (it waits for the load if it is still
+ * running, and loads itself when the preload failed).  For a caller that knows early that
+ * it will open a guard (agentsh -c) and has other start-up work to overlap.  Idempotent;
+ * 0 or -errno (pthread_create). */
+int bpf_guard_preload(void);
+/* Stop the exec verification and the events, and free; NULL is fine.  Close it only once
+ * the cgroup is empty (or killed), and remove the cgroup next: the socket programs stay
+ * attached to it (the session's network policy holds for anything still in it) until the
+ * cgroup is removed, when the kernel releases them.  Do not open a second guard on it.
  * If the process holding the guard dies without closing it, the network programs stay
  * attached to the cgroup (fail closed) until the cgroup is removed; the exec verification
  * and the events stop with the process (execve is then refused by seccomp, whose notify

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -211,12 +212,60 @@ static int attach_sockets(struct bpf_guard *g)
 	return 0;
 }
 
+/* Preloading: the verifier's run (most of the ~7 ms) happens in a thread while the
+ * caller does its other start-up work.  A loaded, unattached object holds no state
+ * (empty maps, nothing attached), so the one a preload made is as fresh as one loaded
+ * in bpf_guard_open().  One slot: the first bpf_guard_open() after the preload takes it. */
+static pthread_mutex_t pre_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_t pre_thread;
+static bool pre_started;
+static struct guard_bpf *pre_skel;
+
+static void *preload_main(void *arg)
+{
+	(void)arg;
+	struct guard_bpf *s = NULL;
+	guard_quiet_libbpf();
+	if (guard_skel_load(&s, NULL))
+		s = NULL;       /* bpf_guard_open() loads again and reports why */
+	pre_skel = s;
+	return NULL;
+}
+
+int bpf_guard_preload(void)
+{
+	pthread_mutex_lock(&pre_mu);
+	int r = pre_started ? 0 : -pthread_create(&pre_thread, NULL, preload_main, NULL);
+	if (!r)
+		pre_started = true;
+	pthread_mutex_unlock(&pre_mu);
+	return r;
+}
+
+/* The preloaded object, waiting for the load to finish; NULL when there is none. */
+static struct guard_bpf *take_preloaded(void)
+{
+	struct guard_bpf *s = NULL;
+	pthread_mutex_lock(&pre_mu);
+	if (pre_started) {
+		pthread_join(pre_thread, NULL);
+		pre_started = false;
+		s = pre_skel;
+		pre_skel = NULL;
+	}
+	pthread_mutex_unlock(&pre_mu);
+	return s;
+}
+
+static void guard_free(struct bpf_guard *g, bool detach);
+
 /* The scope map must hold the cgroup before the tracing programs run, or they would see
  * every task as out of scope (no verification) for a moment. */
 static int load_and_attach(struct bpf_guard *g)
 {
 	int r;
-	if ((r = guard_skel_load(&g->skel, NULL)))
+	g->skel = take_preloaded();
+	if (!g->skel && (r = guard_skel_load(&g->skel, NULL)))
 		return r;
 	__u32 k = 0, v = (__u32)g->cgfd;
 	if (bpf_map__update_elem(g->skel->maps.scope, &k, sizeof k, &v, sizeof v, BPF_ANY) < 0)
@@ -244,25 +293,35 @@ int bpf_guard_open(int cgroup_v2_fd, struct bpf_guard **out)
 		return r;
 	}
 	if ((r = load_and_attach(g))) {
-		bpf_guard_close(g);
+		guard_free(g, true);
 		return r;
 	}
 	*out = g;
 	return 0;
 }
 
-void bpf_guard_close(struct bpf_guard *g)
+/* A failed open detaches what it attached: the caller may go on with that cgroup (a
+ * degraded session).  A closed guard leaves its socket programs attached: they go with the
+ * cgroup (the kernel releases them when it is removed, in a worker), and until then a
+ * straggler in it stays under the session's network policy.  Detaching them here cost
+ * ~2 ms per session (each detach recomputes the effective programs and may flip a static
+ * key, which patches kernel text on every CPU) on the path to reporting the exit status. */
+static void guard_free(struct bpf_guard *g, bool detach)
 {
-	if (!g)
-		return;
 	guard_events_close(g);
-	if (g->skel)
+	if (g->skel && detach)
 		detach_sockets(g);
 	guard_bpf__destroy(g->skel); /* and the tracing links it holds */
 	guard_net_free(g);
 	if (g->cgfd >= 0)
 		close(g->cgfd);
 	free(g);
+}
+
+void bpf_guard_close(struct bpf_guard *g)
+{
+	if (g)
+		guard_free(g, false);
 }
 
 int bpf_guard_expect_exec(struct bpf_guard *g, pid_t pid, dev_t dev, ino_t ino,

@@ -44,6 +44,14 @@ static int setup(void **state)
 	return 0;
 }
 
+/* The same guard, its programs verified by bpf_guard_preload()'s thread (agentsh -c). */
+static int setup_preloaded(void **state)
+{
+	assert_int_equal(bpf_guard_preload(), 0);
+	assert_int_equal(bpf_guard_preload(), 0);     /* idempotent */
+	return setup(state);
+}
+
 static int teardown(void **state)
 {
 	struct fx *f = *state;
@@ -536,6 +544,9 @@ int main(void)
 		T(test_pidns_init_killed), T(test_memfd_fexecve), T(test_descendant_cgroup),
 		T(test_killed_before_first_instruction),
 		T(test_audit_mode), T(test_bad_args),
+		cmocka_unit_test_setup_teardown(test_match_runs, setup_preloaded, teardown),
+		cmocka_unit_test_setup_teardown(test_no_entry_killed, setup_preloaded, teardown),
+		cmocka_unit_test_setup_teardown(test_mismatch_killed, setup_preloaded, teardown),
 	};
 	return cmocka_run_group_tests_name("bpf_exec", tests, NULL, NULL);
 }

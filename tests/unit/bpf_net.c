@@ -179,6 +179,23 @@ static void test_v4_cidr_port(void **state)
 }
 
 /* First match, not longest prefix: a broad rule listed first wins over a narrower one. */
+/* A closed guard leaves its network programs on the cgroup (removed with it): what is
+ * still in the cgroup stays under the session's policy, never becomes unrestricted. */
+static void test_closed_guard_still_denies(void **state)
+{
+	struct fx *f = *state;
+	rule(f, V4, "127.0.0.1/32", IPPROTO_TCP, f->pa, f->pa, BPF_NET_ALLOW, 1);
+	assert_int_equal(bpf_guard_net_default(f->g, BPF_NET_DENY), 0);
+	bpf_guard_close(f->g);
+	f->g = NULL;
+	g_ntry = 0;
+	add_try(V4, TCP, "127.0.0.1", f->pa);
+	add_try(V4, TCP, "127.0.0.1", f->pb);
+	exec_tries(f, 1);
+	EXPECT(0, 0);
+	EXPECT(1, EPERM);
+}
+
 static void test_first_match_not_longest(void **state)
 {
 	struct fx *f = *state;
@@ -537,7 +554,8 @@ int main(void)
 	tcg_require();
 #define T(x) cmocka_unit_test_setup_teardown(x, setup, teardown)
 	const struct CMUnitTest tests[] = {
-		T(test_v4_cidr_port), T(test_first_match_not_longest), T(test_v6), T(test_v4_mapped),
+		T(test_v4_cidr_port), T(test_closed_guard_still_denies), T(test_first_match_not_longest),
+		T(test_v6), T(test_v4_mapped),
 		T(test_udp_only_rule), T(test_events_and_audit), T(test_outside_unaffected),
 		T(test_raw_socket), T(test_socket_allowlist), T(test_tcp_fastopen), T(test_dns_steer), T(test_rule_validation),
 		T(test_random_first_match),
