@@ -165,6 +165,10 @@ int audit_schema(struct audit *a)
 {
 	int v, rc;
 	const int latest = (int)(sizeof migrations / sizeof migrations[0]);
+	/* the usual case, a current store, needs no write lock (which would wait
+	 * for whichever session is committing); the check is repeated under it */
+	if (user_version(a, &v) == 0 && v == latest)
+		return 0;
 	if ((rc = exec_sql(a, "BEGIN IMMEDIATE")))
 		return rc;
 	if ((rc = user_version(a, &v)))
