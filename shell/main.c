@@ -59,11 +59,12 @@ int main(int argc, char **argv)
 								       : SHELL_MODE_STDIN;
 	if (o.mode == SHELL_MODE_STDIN && o.interactive)
 		o.mode = SHELL_MODE_INTERACTIVE;
-	/* A one-shot run opens a BPF guard: let the kernel verify its programs in a
-	 * thread while the account, the policy and the audit store are set up.  A
-	 * failed preload costs nothing (the guard then loads itself and says why). */
+	/* A session opens a BPF guard: let the kernel verify its programs in a
+	 * thread while the account, the policy and the audit store are set up (the
+	 * guard's open joins it, before the sandbox forks anything).  A failed
+	 * preload costs nothing (the guard then loads itself and says why). */
 	if (geteuid() == 0 && (o.mode == SHELL_MODE_COMMAND || o.mode == SHELL_MODE_SCRIPT ||
-			       o.mode == SHELL_MODE_STDIN))
+			       o.mode == SHELL_MODE_STDIN || o.mode == SHELL_MODE_INTERACTIVE))
 		(void)bpf_guard_preload();
 
 	r = shell_ctx_init(&ctx, &o);

@@ -2,6 +2,10 @@
  *   shell_bench run N CMD [ARG...]     median/p10/p90 wall time of N runs of CMD
  *   shell_bench prompt N CMD [ARG...]  time from start to the first prompt of an
  *                                      interactive CMD on a fresh PTY
+ *   shell_bench cmp N CMD1... -- CMD2... [-- CMD3...]
+ *                                      N rounds, each running every CMD once in
+ *                                      turn, so a load change on a shared machine
+ *                                      hits all of them alike; one line per CMD
  * Output: one line "median_us=.. p10_us=.. p90_us=.. n=..".  Without
  * arguments it prints its usage and exits 0 (run.sh calls it explicitly). */
 #include <errno.h>
@@ -99,8 +103,49 @@ static long long prompt_once(char **argv)
 	return t;
 }
 
+static void report(long long *v, int n)
+{
+	qsort(v, (size_t)n, sizeof(*v), cmp_ll);
+	printf("median_us=%lld p10_us=%lld p90_us=%lld n=%d\n", v[n / 2], v[n / 10], v[(n * 9) / 10], n);
+}
+
+#define MAX_CMP 8
+
+static int cmp_main(int n, int argc, char **argv)
+{
+	char **cmd[MAX_CMP];
+	long long *v[MAX_CMP];
+	int nc = 0;
+	cmd[nc++] = argv;
+	for (int i = 0; i < argc; i++)
+		if (!strcmp(argv[i], "--")) {
+			argv[i] = NULL;
+			if (nc == MAX_CMP || i + 1 >= argc)
+				return 2;
+			cmd[nc++] = argv + i + 1;
+		}
+	for (int c = 0; c < nc; c++)
+		if (!(v[c] = calloc((size_t)n, sizeof(long long))))
+			return 1;
+	for (int i = 0; i < n; i++)
+		for (int c = 0; c < nc; c++)
+			if ((v[c][i] = run_once(cmd[c])) < 0) {
+				fprintf(stderr, "shell_bench: run %d of %s failed\n", i, cmd[c][0]);
+				return 1;
+			}
+	for (int c = 0; c < nc; c++) {
+		report(v[c], n);
+		free(v[c]);
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc >= 4 && !strcmp(argv[1], "cmp")) {
+		int n = atoi(argv[2]);
+		return n < 1 || n > 100000 ? 2 : cmp_main(n, argc - 3, argv + 3);
+	}
 	if (argc < 4 || (strcmp(argv[1], "run") && strcmp(argv[1], "prompt"))) {
 		printf("shell_bench: run by tests/bench/run.sh (usage: shell_bench run|prompt N CMD...)\n");
 		return 0;
@@ -118,8 +163,7 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	qsort(v, (size_t)n, sizeof(*v), cmp_ll);
-	printf("median_us=%lld p10_us=%lld p90_us=%lld n=%d\n", v[n / 2], v[n / 10], v[(n * 9) / 10], n);
+	report(v, n);
 	free(v);
 	return 0;
 }
