@@ -18,7 +18,7 @@ check() { d=$1; shift; if "$@"; then ok "$d"; else nok "$d"; fi; }
 eq() { if [ "$2" = "$3" ]; then ok "$1"; else nok "$1"; printf '#   expected: %s\n#   actual:   %s\n' "$2" "$3"; fi; }
 skip_all() { echo "SKIP: $*"; exit 77; }
 need_root() { [ "$(id -u)" = 0 ] || skip_all "needs root (this suite creates accounts, cgroups and sandboxes)"; }
-need_cmd() { for c; do command -v "$c" >/dev/null 2>&1 || skip_all "needs '$c' (run: make deps)"; done; }
+need_cmd() { for c; do command -v "$c" >/dev/null 2>&1 || t_abort "needs '$c' (run: make deps)"; done; }
 done_testing() { echo "1..$T_N"; [ "$T_N" -gt 0 ] || { echo "no assertions"; exit 1; }; [ "$T_FAIL" -eq 0 ] || exit 1; exit 0; }
 
 # A real unprivileged account for a test, removed on exit.
@@ -39,3 +39,6 @@ tm_wait() { i=0; n=$(( ${2:-5} * 20 )); while [ $i -lt $n ]; do tm_screen | grep
 tm_dead() { tm display -p -t t '#{pane_dead}' 2>/dev/null; }
 tm_status() { tm display -p -t t '#{pane_dead_status}' 2>/dev/null; }
 tm_kill() { tm kill-server 2>/dev/null || true; }
+# t_abort REASON: a precondition the project itself provides (a built binary, a
+# test account, a working sandbox) is missing — that is a failure, never a skip.
+t_abort() { echo "FAIL (precondition): $*"; exit 1; }

@@ -22,7 +22,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 : "${AGENTSH:=$AGENTSH_SRC/$AGENTSH_BUILD/agentsh}"
 AGENTSH_CONFORMANCE_FLAGS=${AGENTSH_CONFORMANCE_FLAGS-"--no-config --policy $AGENTSH_SRC/examples/policies/agent-observe.yaml"}
 export AGENTSH AGENTSH_SRC AGENTSH_BUILD AGENTSH_CONFORMANCE_FLAGS
-command -v python3 >/dev/null 2>&1 || { echo "SKIP: needs python3 (run: make deps)"; exit 77; }
+command -v python3 >/dev/null 2>&1 || { echo "FAIL (precondition): needs python3 (run: make deps)"; exit 1; }
 
 case " $* " in *" --list "*) exec python3 "$here/runner.py" "$@" ;; esac
 
@@ -31,7 +31,7 @@ if [ "$(id -u)" = 0 ]; then
 	u=${AGENTSH_CONFORMANCE_USER:-agentsh-conf}
 	if ! id "$u" >/dev/null 2>&1; then
 		useradd -m -s /bin/bash "$u" >/dev/null 2>&1 ||
-			{ echo "SKIP: cannot create the test account $u (useradd failed)"; exit 77; }
+			{ echo "FAIL (precondition): cannot create the test account $u (useradd failed)"; exit 1; }
 		trap 'userdel -r "$u" >/dev/null 2>&1' EXIT
 	fi
 	as_user="--as-user $u"
@@ -41,7 +41,7 @@ case " $* " in *" --bash-only "*) python3 "$here/runner.py" $as_user "$@"; exit 
 if [ ! -x "$AGENTSH" ]; then
 	# Still prove the spec is right, then say plainly that agentsh itself was not tested.
 	python3 "$here/runner.py" --bash-only $as_user "$@" || exit 1
-	echo "SKIP: $AGENTSH is not built; the spec passed against bash only, agentsh modes not run"
-	exit 77
+	echo "FAIL (precondition): $AGENTSH is not built; the spec passed against bash only, agentsh modes not run"
+	exit 1
 fi
 python3 "$here/runner.py" $as_user "$@"

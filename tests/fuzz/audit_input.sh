@@ -5,8 +5,8 @@
 cd "${AGENTSH_SRC:-.}" || exit 1
 bin=build-fuzz/audit_input_fuzz
 if [ ! -x "$bin" ]; then
-	echo "SKIP: audit fuzz target not built (run 'make fuzz'; needs clang with libFuzzer)"
-	exit 77
+	echo "FAIL (precondition): audit fuzz target not built (run 'make fuzz'; needs clang with libFuzzer)"
+	exit 1
 fi
 work=$(mktemp -d /tmp/agentsh-audit-fuzz.XXXXXX)
 trap 'rm -rf "$work" /tmp/audit-fuzz-anchor.*' EXIT

@@ -6,8 +6,8 @@
 cd "${AGENTSH_SRC:-.}" || exit 1
 bin=build-fuzz/policy_fuzz
 if [ ! -x "$bin" ]; then
-	echo "SKIP: policy fuzz target not built (run 'make fuzz'; needs clang with libFuzzer)"
-	exit 77
+	echo "FAIL (precondition): policy fuzz target not built (run 'make fuzz'; needs clang with libFuzzer)"
+	exit 1
 fi
 work=$(mktemp -d /tmp/agentsh-policy-fuzz.XXXXXX)
 trap 'rm -rf "$work"' EXIT

@@ -9,9 +9,9 @@ JUSER=agentsh-audit
 golden_setup() {
 	need_root
 	need_cmd python3 sqlite3
-	python3 -c 'import jsonschema' 2>/dev/null || skip_all "needs python3-jsonschema (run: make deps)"
+	python3 -c 'import jsonschema' 2>/dev/null || t_abort "needs python3-jsonschema (run: make deps)"
 	[ -x "$AGENTSH" ] || { echo "no agentsh binary at $AGENTSH (run: make)"; exit 1; }
-	t_user "$JUSER" || skip_all "cannot create the test account $JUSER"
+	t_user "$JUSER" || t_abort "cannot create the test account $JUSER"
 	mkdir -m 700 "$TMPD/store"
 	AUDIT_DB="$TMPD/store/audit.db"
 	export AGENTSH_AUDIT_DB="$AUDIT_DB"

@@ -28,7 +28,7 @@ cleanup() {
 	t_cleanup
 }
 trap cleanup EXIT
-for u in $JUSER $APPR; do t_user "$u" || skip_all "cannot create test account $u"; done
+for u in $JUSER $APPR; do t_user "$u" || t_abort "cannot create test account $u"; done
 "$AGENTSH" approver add "$APPR" --totp --secret "$SECRET" --force >/dev/null ||
 	{ echo "cannot enroll the test approver in $STORE"; exit 1; }
 mkdir -m 700 "$TMPD/store"

@@ -24,7 +24,7 @@ cleanup() {
 	t_cleanup
 }
 trap cleanup EXIT
-for u in $APPR $AGENT $OTHER; do t_user "$u" || skip_all "cannot create test account $u (useradd)"; done
+for u in $APPR $AGENT $OTHER; do t_user "$u" || t_abort "cannot create test account $u (useradd)"; done
 as() { u=$1; shift; su -s /bin/sh "$u" -c "$*"; }
 
 # ---- enrollment ----

@@ -6,7 +6,7 @@
 . "$(dirname "$0")/../lib.sh"
 need_root
 need_cmd oathtool ssh ssh-keygen su
-[ -x /usr/sbin/sshd ] || skip_all "needs /usr/sbin/sshd (openssh-server; run: make deps)"
+[ -x /usr/sbin/sshd ] || t_abort "needs /usr/sbin/sshd (openssh-server; run: make deps)"
 HOLD="$AGENTSH_SRC/$AGENTSH_BUILD/tests/tools/approve_hold"
 [ -x "$HOLD" ] || HOLD="$AGENTSH_SRC/build/tests/tools/approve_hold"   # the binary under test is $AGENTSH
 FIDO="$AGENTSH_SRC/$AGENTSH_BUILD/tests/tools/softfido"
@@ -24,7 +24,7 @@ cleanup() {
 	t_cleanup
 }
 trap cleanup EXIT
-for u in $APPR $AGENT; do t_user "$u" || skip_all "cannot create test account $u (useradd)"; usermod -p "*" "$u"; done  # "*": no password, not locked (sshd refuses locked accounts)
+for u in $APPR $AGENT; do t_user "$u" || t_abort "cannot create test account $u (useradd)"; usermod -p "*" "$u"; done  # "*": no password, not locked (sshd refuses locked accounts)
 
 # ---- sshd on loopback, key login for both accounts ----
 PORT=$(( 20000 + $$ % 20000 ))
@@ -44,14 +44,14 @@ KbdInteractiveAuthentication no
 UsePAM no
 StrictModes no
 EOF
-/usr/sbin/sshd -f "$TMPD/sshd_config" -E "$TMPD/sshd.log" || skip_all "sshd did not start: $(tail -n 2 "$TMPD/sshd.log")"
+/usr/sbin/sshd -f "$TMPD/sshd_config" -E "$TMPD/sshd.log" || t_abort "sshd did not start: $(tail -n 2 "$TMPD/sshd.log")"
 cat >"$TMPD/ssh" <<EOF
 #!/bin/sh
 exec ssh -p $PORT -i $TMPD/clientkey -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR "\$@"
 EOF
 chmod 755 "$TMPD/ssh"
 i=0; while ! "$TMPD/ssh" $APPR@127.0.0.1 true 2>/dev/null; do
-	i=$((i+1)); [ $i -gt 50 ] && skip_all "cannot log in over ssh on 127.0.0.1:$PORT: $(tail -n 3 "$TMPD/sshd.log")"; sleep 0.1; done
+	i=$((i+1)); [ $i -gt 50 ] && t_abort "cannot log in over ssh on 127.0.0.1:$PORT: $(tail -n 3 "$TMPD/sshd.log")"; sleep 0.1; done
 ok "sshd on loopback accepts key logins"
 
 # ---- enrollment on the host: TOTP and the approver's security key ----

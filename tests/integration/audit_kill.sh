@@ -31,7 +31,7 @@ done
 check "a later writer appends and the chain still verifies" "$AGENTSH" audit verify
 
 # agentsh killed during a command
-t_user agentsh-audit || skip_all "cannot create the test account"
+t_user agentsh-audit || t_abort "cannot create the test account"
 mkdir -p "$TMPD/ws"; chown agentsh-audit "$TMPD/ws"
 (cd "$TMPD/ws" && exec "$AGENTSH" --no-config --user agentsh-audit -c --json 'touch a b c; sleep 30') >/dev/null 2>&1 &
 apid=$!

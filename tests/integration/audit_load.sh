@@ -28,7 +28,7 @@ eq "sequence numbers are dense" "$(sqlite3 "$DB" 'SELECT max(seq) FROM events')"
 check "the chain verifies" "$AGENTSH" audit verify
 
 # 20 concurrent agentsh sessions, 2,000 file creations each
-t_user agentsh-audit || skip_all "cannot create the test account"
+t_user agentsh-audit || t_abort "cannot create the test account"
 pids=""
 for i in $(seq 1 20); do
 	mkdir -p "$TMPD/ws$i"; chown agentsh-audit "$TMPD/ws$i"

@@ -4,13 +4,13 @@
 # `cd` in the delegate), and the policy words.
 . "$(dirname "$0")/../lib.sh"
 need_cmd tmux
-[ -x "$AGENTSH" ] || skip_all "$AGENTSH is not built"
+[ -x "$AGENTSH" ] || t_abort "$AGENTSH is not built"
 need_root
 
 # agentsh refuses to run a session as root: an unprivileged account, removed afterwards
 U=agentsh-compl
 if ! id "$U" >/dev/null 2>&1; then
-	t_user "$U" || skip_all "cannot create the test account $U (useradd)"
+	t_user "$U" || t_abort "cannot create the test account $U (useradd)"
 	trap 'userdel -r "$U" >/dev/null 2>&1; t_cleanup' EXIT
 fi
 mkdir -p "$TMPD/w/sub" && touch "$TMPD/w/sub/only-in-sub.txt" "$TMPD/w/top.txt"
@@ -24,7 +24,7 @@ tm_type 'echo READY-$((40+2))'; tm_keys Enter
 if [ "$(tm_dead)" = 1 ] || ! tm_wait 'READY-42' 10 >"$TMPD/wait.log"; then
 	tm_screen | grep -v '^$' | sed 's/^/# /'
 	tm_kill
-	skip_all "interactive agentsh ran no command (it must print READY-42); completion not tested"
+	t_abort "interactive agentsh ran no command (it must print READY-42); completion not tested"
 fi
 
 # tab LINE REGEX DESC: type LINE, Tab, X (marks where completion left the cursor)

@@ -5,7 +5,7 @@
 # operation added to policy/ without the scripts fails here.
 . "$(dirname "$0")/../lib.sh"
 RL="$AGENTSH_SRC/$AGENTSH_BUILD/tests/tools/completions_rl"
-[ -x "$RL" ] || skip_all "$RL is not built (make tools)"
+[ -x "$RL" ] || t_abort "$RL is not built (make tools)"
 need_cmd bash
 SRC="$AGENTSH_SRC/completions"
 

@@ -8,7 +8,7 @@
 . "$(dirname "$0")/../lib.sh"
 need_cmd tmux
 RL="$AGENTSH_SRC/$AGENTSH_BUILD/tests/tools/completions_rl"
-[ -x "$RL" ] || skip_all "$RL is not built (make tools)"
+[ -x "$RL" ] || t_abort "$RL is not built (make tools)"
 
 W="$TMPD/w"
 mkdir -p "$W/cwd/dir1" "$W/bin"

@@ -3,7 +3,7 @@
 # a reason; on this machine everything a session needs is available.
 . "$(dirname "$0")/../lib.sh"
 need_root
-[ -x "$AGENTSH" ] || skip_all "agentsh not built"
+[ -x "$AGENTSH" ] || t_abort "agentsh not built"
 out=$("$AGENTSH" doctor 2>&1)
 rc=$?
 printf '%s\n' "$out" | sed 's/^/# /'

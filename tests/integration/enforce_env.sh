@@ -4,7 +4,7 @@
 . "$(dirname "$0")/../lib.sh"
 need_root
 T=${SURFACE_TOOLS:-$AGENTSH_SRC/$AGENTSH_BUILD/tests/tools}
-[ -x "$T/surface_run" ] || skip_all "surface tools not built (make tools)"
+[ -x "$T/surface_run" ] || t_abort "surface tools not built (make tools)"
 W="$TMPD/w"; mkdir -m 777 "$W"
 cat > "$TMPD/env.yaml" <<'YAML'
 version: 1

@@ -6,9 +6,9 @@
 . "$(dirname "$0")/../lib.sh"
 need_root
 T=${SURFACE_TOOLS:-$AGENTSH_SRC/$AGENTSH_BUILD/tests/tools}
-[ -x "$T/surface_run" ] || skip_all "surface tools not built (make tools)"
+[ -x "$T/surface_run" ] || t_abort "surface tools not built (make tools)"
 U=agentsh-enffc
-t_user $U || skip_all "cannot create test account $U"
+t_user $U || t_abort "cannot create test account $U"
 trap 'userdel -r $U >/dev/null 2>&1; t_cleanup' EXIT
 uid=$(id -u $U) gid=$(id -g $U)
 W="$TMPD/w"; mkdir -m 777 "$W"

@@ -10,7 +10,7 @@
 . "$(dirname "$0")/../lib.sh"
 need_root
 T=${SURFACE_TOOLS:-$AGENTSH_SRC/$AGENTSH_BUILD/tests/tools}
-[ -x "$T/surface_run" ] || skip_all "surface tools not built (make tools)"
+[ -x "$T/surface_run" ] || t_abort "surface tools not built (make tools)"
 W="$TMPD/w"; mkdir -m 777 "$W"; mkdir -m 755 "$W/secret" "$W/pub"
 echo TOPSECRET > "$W/secret/key"; echo TOKEN > "$W/token.txt"; echo PUBLIC > "$W/pub/readme"
 chmod 644 "$W/secret/key" "$W/token.txt" "$W/pub/readme"

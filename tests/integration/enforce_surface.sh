@@ -8,9 +8,9 @@
 . "$(dirname "$0")/../lib.sh"
 need_root
 T=${SURFACE_TOOLS:-$AGENTSH_SRC/$AGENTSH_BUILD/tests/tools}
-[ -x "$T/surface_run" ] && [ -x "$T/surface_probe" ] || skip_all "surface tools not built (make tools)"
+[ -x "$T/surface_run" ] && [ -x "$T/surface_probe" ] || t_abort "surface tools not built (make tools)"
 U=agentsh-enfsurf
-t_user $U || skip_all "cannot create test account $U"
+t_user $U || t_abort "cannot create test account $U"
 trap 'userdel -r $U >/dev/null 2>&1; t_cleanup' EXIT
 uid=$(id -u $U) gid=$(id -g $U)
 # the probe is the payload, not the code under test: prefer the plain build

@@ -6,9 +6,9 @@
 # outside the sandbox.
 . "$(dirname "$0")/../lib.sh"
 need_root
-[ -x "$AGENTSH" ] || skip_all "agentsh not built"
+[ -x "$AGENTSH" ] || t_abort "agentsh not built"
 U=agentsh-escape
-t_user $U || skip_all "cannot create test account $U"
+t_user $U || t_abort "cannot create test account $U"
 trap 'userdel -r $U >/dev/null 2>&1; t_cleanup' EXIT
 H=$(getent passwd $U | cut -d: -f6)
 WS="$TMPD/ws"
@@ -20,7 +20,7 @@ export AGENTSH_AUDIT_DB="$TMPD/audit/audit.db"
 
 run() { (cd "$WS" && "$AGENTSH" --no-config --policy "$POL" --user $U -c "$1" 2>&1); }
 (cd "$WS" && "$AGENTSH" --no-config --policy "$POL" --user $U -c true) >/dev/null 2>&1 ||
-	skip_all "agentsh -c --user cannot run a sandboxed command here: $(run true | head -3)"
+	t_abort "agentsh -c --user cannot run a sandboxed command here: $(run true | head -3)"
 
 denies() { "$AGENTSH" events query --type exec --decision deny --limit 100000 2>/dev/null | grep -c . ; }
 PY=/usr/bin/python3

@@ -6,9 +6,9 @@
 . "$(dirname "$0")/../lib.sh"
 need_root
 need_cmd tmux
-[ -x "$AGENTSH" ] || skip_all "agentsh not built"
+[ -x "$AGENTSH" ] || t_abort "agentsh not built"
 U=agentsh-escint
-t_user $U || skip_all "cannot create test account $U"
+t_user $U || t_abort "cannot create test account $U"
 trap 'tm_kill; userdel -r $U >/dev/null 2>&1; t_cleanup' EXIT
 WS="$TMPD/ws"; mkdir -p "$WS/data" && chmod 755 "$TMPD"
 echo SECRET >"$WS/data/key.secret"; chown -R $U "$WS"
@@ -17,7 +17,7 @@ sed "s|@WS@|$WS|g" "$AGENTSH_SRC/tests/data/escape-strict.yaml" >"$POL"
 mkdir -m 700 "$TMPD/audit"
 export AGENTSH_AUDIT_DB="$TMPD/audit/audit.db"
 (cd "$WS" && "$AGENTSH" --no-config --policy "$POL" --user $U -c true) >/dev/null 2>&1 ||
-	skip_all "agentsh --user cannot run a sandboxed command here"
+	t_abort "agentsh --user cannot run a sandboxed command here"
 
 tm_start 120 40 sh -c "cd $WS; $AGENTSH --no-config --policy $POL --user $U -i; echo agentsh-rc=\$?; sleep 600"
 tm_wait "$U@" 10 || { nok "prompt"; done_testing; }

@@ -4,9 +4,9 @@
 # san: yes
 . "$(dirname "$0")/../lib.sh"
 cd "$AGENTSH_SRC" || exit 1
-[ -x "$AGENTSH" ] || skip_all "no agentsh binary at $AGENTSH (run make)"
+[ -x "$AGENTSH" ] || t_abort "no agentsh binary at $AGENTSH (run make)"
 if ! "$AGENTSH" policy --help 2>&1 | grep -q 'check file OP PATH'; then
-	skip_all "'agentsh policy' is not wired into shell/commands.c yet (policy_cli from policy/policy.h)"
+	t_abort "'agentsh policy' is not wired into shell/commands.c yet (policy_cli from policy/policy.h)"
 fi
 C=tests/data/policies-compat
 E=examples/policies

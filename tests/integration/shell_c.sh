@@ -3,11 +3,11 @@
 # and harnesses depend on them).
 # san: yes
 . "$(dirname "$0")/../lib.sh"
-[ -x "$AGENTSH" ] || skip_all "no agentsh binary at $AGENTSH (run make)"
+[ -x "$AGENTSH" ] || t_abort "no agentsh binary at $AGENTSH (run make)"
 A="$AGENTSH"
 if [ "$(id -u)" = 0 ]; then
 	U=agsh_c1
-	t_user $U || skip_all "cannot create the test account $U (useradd)"
+	t_user $U || t_abort "cannot create the test account $U (useradd)"
 	trap 't_cleanup; userdel -r $U 2>/dev/null' EXIT
 	A="$AGENTSH --no-config --user $U"
 fi

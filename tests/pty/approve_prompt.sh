@@ -35,7 +35,7 @@ cleanup() {
 	t_cleanup
 }
 trap cleanup EXIT
-t_user "$JUSER" || skip_all "cannot create the test account $JUSER"
+t_user "$JUSER" || t_abort "cannot create the test account $JUSER"
 "$AGENTSH" approver add "$NAME" --totp --secret "$SECRET" --force >/dev/null ||
 	{ echo "cannot enroll the test approver in $STORE"; exit 1; }
 

@@ -4,14 +4,14 @@
 # san: yes
 . "$(dirname "$0")/../lib.sh"
 need_cmd tmux
-[ -x "$AGENTSH" ] || skip_all "no agentsh binary at $AGENTSH (run make)"
+[ -x "$AGENTSH" ] || t_abort "no agentsh binary at $AGENTSH (run make)"
 export NO_COLOR=1
 export XDG_STATE_HOME="$TMPD/state"
 A="$AGENTSH -i"
 if [ "$(id -u)" = 0 ]; then
 	# as root, the commands run as a throw-away account (never as root)
 	U=agsh_pty2
-	t_user $U || skip_all "cannot create the test account $U (useradd)"
+	t_user $U || t_abort "cannot create the test account $U (useradd)"
 	trap 't_cleanup; userdel -r $U 2>/dev/null' EXIT
 	mkdir -p "$TMPD/u" && chown $U "$TMPD/u"
 	# The terminal is under test here, not the policy: allow every command.
