@@ -30,6 +30,19 @@ done
 "$EMIT" "$DB" s-after 10 >/dev/null
 check "a later writer appends and the chain still verifies" "$AGENTSH" audit verify
 
+# audit.sync: the default (normal) leaves commits to the page cache, full
+# fsyncs each one (store and anchor) - docs/audit.md, "Durability"
+if command -v strace >/dev/null 2>&1; then
+	strace -f -e trace=fsync,fdatasync -o "$TMPD/sync.normal" "$EMIT" "$DB" s-sync-normal 40 --flush-every 10 >/dev/null
+	strace -f -e trace=fsync,fdatasync -o "$TMPD/sync.full" "$EMIT" "$DB" s-sync-full 40 --flush-every 10 --sync full >/dev/null
+	nn=$(grep -c 'sync(' "$TMPD/sync.normal") nf=$(grep -c 'sync(' "$TMPD/sync.full")
+	check "sync normal: no fsync for 4 small commits (got $nn)" [ "$nn" -eq 0 ]
+	check "sync full: store and anchor fsynced per commit (got $nf, want >= 8)" [ "$nf" -ge 8 ]
+	check "both modes extend one verifiable chain" "$AGENTSH" audit verify
+else
+	ok "# SKIP sync modes: strace is not installed"
+fi
+
 # agentsh killed during a command
 t_user agentsh-audit || t_abort "cannot create the test account"
 mkdir -p "$TMPD/ws"; chown agentsh-audit "$TMPD/ws"

@@ -1,6 +1,6 @@
 /* Test helper: write synthetic events into an audit store through the real
  * writer.  audit_emit DB SESSION COUNT [--deny-every K] [--flush-every K]
- * [--sleep-us U] [--command LINE]
+ * [--sleep-us U] [--command LINE] [--sync full|normal]
  *      audit_emit DB SESSION --jsonl FILE   (one event per line, fields as in
  * `agentsh events query --json`; {"type":"command_start","command":...} and
  * {"type":"command_end","exit_status":N} bracket commands)
@@ -105,6 +105,7 @@ int main(int argc, char **argv)
 	}
 	long n = atol(argv[3]), deny = 0, flush = 0, sleep_us = 0;
 	const char *line = "synthetic workload";
+	bool sync_full = false;
 	for (int i = 4; i + 1 < argc; i += 2) {
 		if (!strcmp(argv[i], "--deny-every"))
 			deny = atol(argv[i + 1]);
@@ -114,9 +115,11 @@ int main(int argc, char **argv)
 			sleep_us = atol(argv[i + 1]);
 		else if (!strcmp(argv[i], "--command"))
 			line = argv[i + 1];
+		else if (!strcmp(argv[i], "--sync"))
+			sync_full = !strcmp(argv[i + 1], "full");
 	}
 	struct audit *a;
-	struct audit_opts o = { .session_id = argv[2] };
+	struct audit_opts o = { .session_id = argv[2], .sync_full = sync_full };
 	if (audit_open(argv[1], &o, &a)) {
 		fprintf(stderr, "audit_emit: %s\n", audit_strerror(a));
 		return 1;
