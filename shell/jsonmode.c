@@ -105,7 +105,7 @@ static size_t output_cap(const struct shell_ctx *ctx)
 		return ctx->cfg->audit.stdout_cap;
 	/* tests and harnesses running agentsh unprivileged may lower it */
 	const char *e = getenv("AGENTSH_OUTPUT_CAP");
-	if (e && getuid() == geteuid()) {
+	if (e && (ctx->is_root || shell_priv.mode == ENFORCE_PRIV_NONE)) {
 		char *end;
 		unsigned long long v = strtoull(e, &end, 10);
 		if (!*end && v > 0)
@@ -548,7 +548,7 @@ int shell_json_start_failed(const struct shell_opts *o, int status)
 static int audit_env(struct shell_ctx *ctx, const char *what, struct audit_cli_env *env)
 {
 	*env = (struct audit_cli_env){ .db_path = audit_db(ctx), .out = ctx->out, .err = ctx->err };
-	if (getuid() != 0) {
+	if (!ctx->is_root) {
 		fprintf(ctx->err ? ctx->err : stderr, "agentsh %s: reading the audit store needs root: it holds "
 			"every account's sessions (ask an administrator to run it)\n", what);
 		return 1;

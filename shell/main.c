@@ -3,6 +3,7 @@
 #include "shell/shell_int.h"
 
 #include "bpf/bpf.h"
+#include "enforce/enforce.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -33,6 +34,8 @@ static int run_subcommand(struct shell_ctx *ctx)
 	return r;
 }
 
+struct shell_priv shell_priv;
+
 int main(int argc, char **argv)
 {
 	struct shell_opts o;
@@ -40,6 +43,13 @@ int main(int argc, char **argv)
 	char err[512];
 	int r;
 
+	/* The privilege split comes before reading anything the user controls. */
+	r = enforce_privilege_init(&shell_priv.uid, &shell_priv.gid, err, sizeof(err));
+	if (r < 0) {
+		fprintf(stderr, "agentsh: %s\n", err);
+		return 126;
+	}
+	shell_priv.mode = r;
 	shell_timing_mark("main");
 	r = shell_parse_args(argc, argv, &o, shell_is_subcommand, err, sizeof(err));
 	if (r) {

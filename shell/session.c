@@ -40,14 +40,14 @@ static int resolve_account(struct shell_ctx *ctx, const char *name)
 {
 	struct passwd *pw;
 	errno = 0;
-	pw = name ? getpwnam(name) : getpwuid(getuid());
+	pw = name ? getpwnam(name) : getpwuid(shell_priv.uid);
 	if (!pw) {
 		if (name)
 			fprintf(stderr, "agentsh: --user %s: no such account in the passwd database "
 				"(check the name with `getent passwd %s`)\n", name, name);
 		else
 			fprintf(stderr, "agentsh: uid %u has no passwd entry (%s); agentsh needs one "
-				"for HOME and the policy\n", (unsigned)getuid(),
+				"for HOME and the policy\n", (unsigned)shell_priv.uid,
 				errno ? strerror(errno) : "not found");
 		return 1;
 	}
@@ -207,7 +207,7 @@ static bool keep_for_other(const char *kv)
 
 static int build_env(struct shell_ctx *ctx)
 {
-	bool other = ctx->acct.uid != getuid();
+	bool other = ctx->acct.uid != shell_priv.uid;
 	size_t n = 0;
 	for (char **e = environ; *e; e++)
 		n++;
@@ -258,7 +258,7 @@ int shell_ctx_init(struct shell_ctx *ctx, const struct shell_opts *o)
 	ctx->out = stdout;
 	ctx->err = stderr;
 	ctx->notice_fd = -1;
-	ctx->is_root = getuid() == 0;
+	ctx->is_root = shell_priv.mode == ENFORCE_PRIV_ROOT;
 
 	if (o->user && !ctx->is_root) {
 		fputs("agentsh: --user is for root only (sshd or su start agentsh as the account "

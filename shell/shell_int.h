@@ -31,6 +31,17 @@ enum shell_mode {
 
 #define SHELL_MAX_SETFLAGS 32
 
+/* Who started agentsh, fixed by the privilege split before anything else
+ * (enforce_privilege_init): mode is ENFORCE_PRIV_ROOT/SETUID/NONE and uid/gid
+ * the invoking account.  After a setuid split getuid() is 0, so nothing may
+ * use getuid() to decide who the user is: use this. */
+struct shell_priv {
+	int mode;
+	uid_t uid;
+	gid_t gid;
+};
+extern struct shell_priv shell_priv;
+
 struct shell_opts {
 	enum shell_mode mode;
 	const char *argv0;              /* as invoked */

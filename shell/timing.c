@@ -3,6 +3,7 @@
  * run.  Root only (the real uid), so an account cannot use it to learn how
  * long the supervisor's decisions take. */
 #include "shell/shell_int.h"
+#include "enforce/enforce.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,7 +18,7 @@ void shell_timing_mark(const char *phase)
 	struct timespec t;
 	if (enabled < 0) {
 		const char *e = getenv("AGENTSH_TIMING");
-		enabled = getuid() == 0 && e && *e == '1';
+		enabled = shell_priv.mode == ENFORCE_PRIV_ROOT && e && *e == '1';
 		clock_gettime(CLOCK_MONOTONIC, &t0);
 	}
 	if (!enabled)
