@@ -6,7 +6,7 @@ PKGS="build-essential pkg-config clang llvm bpftool libbpf-dev libseccomp-dev li
 libreadline-dev libvterm-dev libyaml-dev libjansson-dev libsqlite3-dev sqlite3 liboath-dev oathtool
 libfido2-dev libcbor-dev fido2-tools libssl-dev libcmocka-dev libqrencode-dev libcap-dev libclang-rt-14-dev
 linux-libc-dev tmux vim-tiny less procps psmisc busybox python3 python3-jsonschema strace valgrind hyperfine
-openssh-server openssh-client iproute2 git util-linux file zsh fish"
+openssh-server openssh-client rsync iproute2 git util-linux file zsh fish"
 missing=""
 for p in $PKGS; do
 	st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
