@@ -178,6 +178,10 @@ int audit_emit(struct audit *a, const struct audit_event *ev);
 
 /* Wait until everything emitted so far (by this handle) is committed. */
 int audit_flush(struct audit *a);
+/* Ask the writer to commit what is queued now rather than linger for more, and
+ * return at once: the commit overlaps with the caller's next work, and a later
+ * audit_flush() only waits for what is left.  NULL or read-only: no-op. */
+void audit_commit_soon(struct audit *a);
 
 /* Flush, stop the writer, close.  NULL is a no-op. */
 void audit_close(struct audit *a);

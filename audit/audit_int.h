@@ -63,6 +63,7 @@ struct audit {
 	int writer_err;                 /* sticky: first write failure (-errno) */
 	bool stop, writer_started;
 	unsigned flush_waiters;         /* threads inside audit_flush(): commit now */
+	bool commit_soon;               /* audit_commit_soon(): commit now, nobody waits */
 	pthread_t writer;
 	int64_t current_command, next_command;
 	struct audit_line *cur_line;    /* line of current_command */

@@ -106,6 +106,16 @@ int audit_flush(struct audit *a)
 	return rc;
 }
 
+void audit_commit_soon(struct audit *a)
+{
+	if (!a || a->readonly)
+		return;
+	pthread_mutex_lock(&a->mu);
+	a->commit_soon = true;
+	pthread_cond_signal(&a->cv_work);
+	pthread_mutex_unlock(&a->mu);
+}
+
 static void bind_text(sqlite3_stmt *st, int i, const char *s)
 {
 	if (s)
@@ -380,7 +390,7 @@ static void linger(struct audit *a)
 		until.tv_sec++;
 		until.tv_nsec -= 1000000000L;
 	}
-	while (!a->stop && !a->flush_waiters && a->q_len < AUDIT_BATCH_MAX)
+	while (!a->stop && !a->flush_waiters && !a->commit_soon && a->q_len < AUDIT_BATCH_MAX)
 		if (pthread_cond_timedwait(&a->cv_work, &a->mu, &until) == ETIMEDOUT)
 			break;
 }
@@ -395,6 +405,7 @@ static void *writer_main(void *arg)
 		if (!a->q_head && a->stop)
 			break;
 		linger(a);
+		a->commit_soon = false;         /* this batch takes what it asked for */
 		size_t n;
 		struct audit_rec *batch = take_batch(a, &n);
 		int err = a->writer_err;

@@ -206,11 +206,19 @@ int shell_run_noninteractive(struct shell_ctx *ctx)
 	char line[8192];
 	int ws = 0, st;
 
-	if (shell_session_open(ctx) < 0)
+	/* The session's start is committed while the sandbox is built (the first
+	 * commit of a process is the slow one); the command's start is made
+	 * durable below, before the command runs. */
+	if (shell_audit_open(ctx) < 0)
 		return 126;
 	audit_session_begin(ctx->audit, ctx->acct.uid, mode_name(ctx->opts.mode),
 			    ctx->policy ? policy_name(ctx->policy) : NULL,
 			    ctx->policy ? policy_source(ctx->policy) : NULL);
+	audit_commit_soon(ctx->audit);
+	if (shell_session_open(ctx) < 0) {
+		audit_session_end(ctx->audit, 126);     /* the refusal is on record */
+		return 126;
+	}
 	audit_line(ctx, line, sizeof(line));
 	if (audit_command_begin(ctx->audit, line, &cmd) < 0 || audit_flush(ctx->audit) < 0) {
 		fprintf(stderr, "agentsh: cannot record the command in the audit trail: %s\n",
