@@ -275,7 +275,7 @@ void repl_on_line(char *line)
 			reprompt(r);
 			return;
 		}
-		fputs("exit\n", r->rl_out);
+		/* bash's exit builtin prints "exit" (or "logout") itself */
 		fflush(r->rl_out);
 		r->exiting = true;
 		send_command(r, "exit");
