@@ -36,6 +36,28 @@ static int run_subcommand(struct shell_ctx *ctx)
 
 struct shell_priv shell_priv;
 
+/* AGENTSH_* variables are switches for root and the tests (the audit store's
+ * path, timing output, caps).  Installed setuid, the environment is the
+ * invoking account's — possibly the agent's — so none of them may count. */
+static void scrub_agentsh_env(void)
+{
+	for (size_t i = 0; environ[i];) {
+		if (!strncmp(environ[i], "AGENTSH_", 8)) {
+			const char *eq = strchr(environ[i], '=');
+			char name[256];
+			size_t n = eq ? (size_t)(eq - environ[i]) : strlen(environ[i]);
+			if (n < sizeof(name)) {
+				memcpy(name, environ[i], n);
+				name[n] = 0;
+				if (unsetenv(name) == 0)
+					continue;       /* environ shifted: look at index i again */
+			}
+			environ[i][0] = '_';    /* cannot unset: make it inert */
+		}
+		i++;
+	}
+}
+
 int main(int argc, char **argv)
 {
 	struct shell_opts o;
@@ -50,6 +72,8 @@ int main(int argc, char **argv)
 		return 126;
 	}
 	shell_priv.mode = r;
+	if (shell_priv.mode == ENFORCE_PRIV_SETUID)
+		scrub_agentsh_env();
 	shell_timing_mark("main");
 	r = shell_parse_args(argc, argv, &o, shell_is_subcommand, err, sizeof(err));
 	if (r) {

@@ -41,4 +41,7 @@ as_user "$S --policy $TMPD/mine.yaml -c id" >/dev/null 2>&1; rc=$?
 check "--policy is refused to the account (rc=$rc)" [ $rc -ne 0 ]
 out=$(as_user "AGENTSH_TIMING=1 $S -c true" 2>&1)
 check "root-only debugging switches are ignored for the account" sh -c "! echo '$out' | grep -qi 'timing\|ms '"
+H=$(getent passwd $U | cut -d: -f6)
+as_user "AGENTSH_AUDIT_DB=$H/mine/audit.db $S -c true" >/dev/null 2>&1
+check "the account cannot move the audit store (AGENTSH_AUDIT_DB ignored)" [ ! -e "$H/mine" ]
 done_testing
