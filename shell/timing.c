@@ -1,7 +1,9 @@
 /* Phase timing for `make bench` diagnostics: AGENTSH_TIMING=1 prints, on
  * stderr, the milliseconds since process start at each phase boundary of a
- * run.  Root only (the real uid), so an account cannot use it to learn how
- * long the supervisor's decisions take. */
+ * run.  Root only: the real uid must be 0, and a setuid agentsh (whose ids
+ * all become 0 in the privilege split) scrubs every AGENTSH_* variable of the
+ * invoking account before the first mark reads it (main.c), so an account
+ * cannot use it to learn how long the supervisor's decisions take. */
 #include "shell/shell_int.h"
 #include "enforce/enforce.h"
 
