@@ -78,10 +78,10 @@ rsync -a -e "ssh -p $PORT $SSHO" "$TMPD/blob" $U@127.0.0.1:rsynced.bin
 check "rsync over ssh lands intact" cmp -s "$TMPD/blob" "$H/rsynced.bin"
 
 tm_start 100 30 ssh -tt -p $PORT $SSHO $U@127.0.0.1
-tm_wait "$U@" 15 && ok "interactive ssh -t session shows agentsh's prompt" || nok "interactive ssh -t session shows agentsh's prompt"
+tm_wait "$U@" 30 && ok "interactive ssh -t session shows agentsh's prompt" || nok "interactive ssh -t session shows agentsh's prompt"
 tm_type 'echo $((6*7))'; tm_keys Enter
-tm_wait '^42' 10 && ok "interactive command runs" || nok "interactive command runs"
+tm_wait "^42" 30 && ok "interactive command runs" || nok "interactive command runs"
 tm_type 'exit 5'; tm_keys Enter
-i=0; while [ "$(tm_dead)" != 1 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
+i=0; while [ "$(tm_dead)" != 1 ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done
 eq "exit N ends the ssh session with N" 5 "$(tm_status)"
 done_testing
