@@ -67,6 +67,8 @@ struct enforce_session {
 	struct enf_floor floor[ENF_MAX_FLOOR];
 	size_t nfloor;
 	bool floor_covers_reads;    /* every read-gating rule is held by the mount floor */
+	bool kernel_writes;         /* writemode.c: Landlock + floor decide writes, not notified */
+	char write_mode_why[256];   /* why (either way), for doctor, docs and the session record */
 	struct enf_trap *traps[ENF_MAX_SPAWNS];  /* trap.c: one FUSE server per spawn */
 	size_t ntraps;
 	bool seccomp_killable;      /* kernel accepts WAIT_KILLABLE_RECV */
@@ -116,6 +118,13 @@ void enf_layers_release(struct enforce_session *s);
 int enf_seccomp_prepare(struct enforce_session *s, unsigned notify_flags);
 int enf_landlock_prepare(struct enforce_session *s);
 int enf_landlock_abi(void);
+/* Paths Landlock always grants writes beneath (NULL-terminated). */
+extern const char *const enf_landlock_always_writable[];
+/* writemode.c: may write-class syscalls skip the notify supervisor?  true only
+ * when Landlock + the given floor covers decide every write exactly as the
+ * policy would; why gets the reason either way. */
+bool enf_writemode_kernel(const struct policy *p, int landlock_abi, const struct enf_floor *floor,
+			  size_t nfloor, char *why, size_t whylen);
 int enf_mountfloor_prepare(struct enforce_session *s);
 void enf_mountfloor_release(struct enforce_session *s);
 int enf_mountfloor_mount_child(struct enforce_session *s, const char *opts);

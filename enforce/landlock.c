@@ -117,10 +117,11 @@ static int grant_policy(struct enforce_session *s, bool *any)
 	return 0;
 }
 
-static const char *const always_writable[] = {
+const char *const enf_landlock_always_writable[] = {
 	"/dev/null", "/dev/zero", "/dev/full", "/dev/tty", "/dev/ptmx", "/dev/pts",
-	"/dev/random", "/dev/urandom",
+	"/dev/random", "/dev/urandom", NULL,
 };
+#define always_writable enf_landlock_always_writable
 
 int enf_landlock_prepare(struct enforce_session *s)
 {
@@ -146,7 +147,7 @@ int enf_landlock_prepare(struct enforce_session *s)
 	if (!ra.handled_access_fs)
 		return 0;
 	bool any = false;
-	for (size_t i = 0; i < sizeof always_writable / sizeof always_writable[0]; i++) {
+	for (size_t i = 0; always_writable[i]; i++) {
 		int rc = grant(s, always_writable[i], &any);
 		if (rc < 0)
 			return enf_fail(s, rc, "landlock: cannot allow writes to %s: %s", always_writable[i],

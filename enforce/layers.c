@@ -54,8 +54,11 @@ int enf_layers_prepare(struct enforce_session *s)
 		return rc;
 	/* read-only opens cost a round trip only when something the floor cannot
 	 * hold gates reads (the floor reports its own denials: trap.c) */
+	s->kernel_writes = enf_writemode_kernel(s->cfg.policy, s->landlock_fd >= 0 ? s->landlock_abi : 0,
+						s->floor, s->nfloor, s->write_mode_why, sizeof s->write_mode_why);
 	unsigned fl = (s->bpf_net ? NOTIFY_RULES_NO_INET : 0) |
-		      (s->floor_covers_reads ? NOTIFY_RULES_NO_READS : 0);
+		      (s->floor_covers_reads ? NOTIFY_RULES_NO_READS : 0) |
+		      (s->kernel_writes ? NOTIFY_RULES_KERNEL_WRITES : 0);
 	return enf_seccomp_prepare(s, fl);
 }
 

@@ -128,6 +128,7 @@ struct notify_cfg {
 #define NOTIFY_RULES_NO_READS    0x1u   /* never notify read-only opens (the floor carries read denies) */
 #define NOTIFY_RULES_ALL_READS   0x2u   /* always notify read-only opens */
 #define NOTIFY_RULES_NO_INET     0x4u   /* bpf carries network_rules: do not notify sendmsg */
+#define NOTIFY_RULES_KERNEL_WRITES 0x8u /* Landlock + the floor decide writes (writemode.c proved it) */
 
 /* Add SCMP_ACT_NOTIFY rules for every syscall that needs a user-space decision.
  * Read-only opens are notified only when the policy has a file rule that gates

@@ -65,15 +65,22 @@ static int notify_open_writes(scmp_filter_ctx ctx, int nr, unsigned argi)
 	return 0;
 }
 
-static const int always[] = {
-	SCMP_SYS(creat), SCMP_SYS(openat2),
+/* Writes Landlock governs exactly (ABI >= 3): left to the kernel under
+ * NOTIFY_RULES_KERNEL_WRITES, whose soundness writemode.c proves per policy. */
+static const int landlock_writes[] = {
+	SCMP_SYS(creat),
 	SCMP_SYS(unlink), SCMP_SYS(unlinkat), SCMP_SYS(rmdir),
 	SCMP_SYS(rename), SCMP_SYS(renameat), SCMP_SYS(renameat2),
 	SCMP_SYS(link), SCMP_SYS(linkat), SCMP_SYS(symlink), SCMP_SYS(symlinkat),
 	SCMP_SYS(mkdir), SCMP_SYS(mkdirat), SCMP_SYS(mknod), SCMP_SYS(mknodat),
+	SCMP_SYS(truncate),
+};
+
+static const int always[] = {
+	SCMP_SYS(openat2),
 	SCMP_SYS(chmod), SCMP_SYS(fchmod), SCMP_SYS(fchmodat), __NR_fchmodat2,
 	SCMP_SYS(chown), SCMP_SYS(fchown), SCMP_SYS(lchown), SCMP_SYS(fchownat),
-	SCMP_SYS(truncate), SCMP_SYS(ftruncate),
+	SCMP_SYS(ftruncate),
 	SCMP_SYS(setxattr), SCMP_SYS(lsetxattr), SCMP_SYS(fsetxattr),
 	SCMP_SYS(removexattr), SCMP_SYS(lremovexattr), SCMP_SYS(fremovexattr),
 	__NR_setxattrat, __NR_removexattrat,
@@ -85,7 +92,7 @@ static const int always[] = {
 
 int enforce_notify_add_rules_ex(scmp_filter_ctx ctx, const struct policy *p, unsigned flags)
 {
-	bool reads;
+	bool reads, kwrites = flags & NOTIFY_RULES_KERNEL_WRITES;
 	int rc;
 
 	if (!ctx || !p)
@@ -96,11 +103,14 @@ int enforce_notify_add_rules_ex(scmp_filter_ctx ctx, const struct policy *p, uns
 	for (size_t i = 0; i < sizeof always / sizeof always[0]; i++)
 		if ((rc = notify_all(ctx, always[i])) < 0)
 			return rc;
+	for (size_t i = 0; !kwrites && i < sizeof landlock_writes / sizeof landlock_writes[0]; i++)
+		if ((rc = notify_all(ctx, landlock_writes[i])) < 0)
+			return rc;
 	if (reads) {
 		if ((rc = notify_all(ctx, SCMP_SYS(open))) < 0 ||
 		    (rc = notify_all(ctx, SCMP_SYS(openat))) < 0)
 			return rc;
-	} else {
+	} else if (!kwrites) {
 		if ((rc = notify_open_writes(ctx, SCMP_SYS(open), 1)) < 0 ||
 		    (rc = notify_open_writes(ctx, SCMP_SYS(openat), 2)) < 0)
 			return rc;
