@@ -158,7 +158,8 @@ int enf_mountfloor_mount_child(struct enforce_session *s, const char *opts)
 	/* nothing we mount may propagate back to the host */
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		return errno;
-	if (mount("agentsh-floor", STAGE_DIR, "fuse.agentsh-floor", FLOOR_FLAGS, opts) < 0)
+	unsigned long fl = s->kernel_writes ? FLOOR_FLAGS & ~(unsigned long)MS_RDONLY : FLOOR_FLAGS;
+	if (mount("agentsh-floor", STAGE_DIR, "fuse.agentsh-floor", fl, opts) < 0)
 		return errno;
 	return 0;
 }
@@ -166,10 +167,16 @@ int enf_mountfloor_mount_child(struct enforce_session *s, const char *opts)
 /* Step two: every covered path gets its node; the trap's root disappears. */
 int enf_mountfloor_bind_child(struct enforce_session *s)
 {
+	/* When writes are not notified (writemode.c), a write to a cover must
+	 * reach the trap, which refuses it with EACCES and records it as the
+	 * supervisor would; a read-only cover would answer EROFS unrecorded.  The
+	 * trap implements no operation that modifies anything (libfuse answers
+	 * ENOSYS to those), so the cover stays unwritable either way. */
+	unsigned long fl = s->kernel_writes ? FLOOR_FLAGS & ~(unsigned long)MS_RDONLY : FLOOR_FLAGS;
 	for (size_t i = 0; i < s->nfloor; i++) {
 		const struct enf_floor *f = &s->floor[i];
 		if (mount(f->src, f->path, NULL, MS_BIND, NULL) < 0 ||
-		    mount(NULL, f->path, NULL, MS_BIND | MS_REMOUNT | FLOOR_FLAGS, NULL) < 0)
+		    mount(NULL, f->path, NULL, MS_BIND | MS_REMOUNT | fl, NULL) < 0)
 			return errno;
 	}
 	if (s->nfloor && umount2(STAGE_DIR, MNT_DETACH) < 0)

@@ -126,12 +126,13 @@ static void t_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 
 static void t_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	(void)fi;
 	struct enforce_session *s = fuse_req_userdata(req);
+	/* writes reach the trap when the kernel decides them (writemode.c) */
+	bool w = (fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC);
 	if (ino == FUSE_ROOT_ID || !valid(s, ino))
 		fuse_reply_err(req, EACCES);
 	else
-		deny(req, ino, NULL, "open");
+		deny(req, ino, NULL, w ? "write" : "open");
 }
 
 static void t_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
