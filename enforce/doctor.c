@@ -2,6 +2,8 @@
  * running kernel (not guessed from its version): available, active, degraded,
  * and why. */
 #include <errno.h>
+#include <limits.h>
+#include <pwd.h>
 #include <fcntl.h>
 #include <jansson.h>
 #include <stdarg.h>
@@ -14,6 +16,7 @@
 #include "bpf/bpf.h"
 #include "enforce/enforce_int.h"
 #include "enforce/probe_int.h"
+#include "policy/policy.h"
 
 /* required: a session refuses to start without it (unless allow_degraded, where
  * the layer says so). */
@@ -199,19 +202,54 @@ static int print_json(const struct report *r, bool ok)
 	return 0;
 }
 
+/* --policy FILE: which way a session started here with FILE decides writes. */
+static int write_mode(struct report *r, const char *file)
+{
+	char cwd[PATH_MAX];
+	const char *home = getenv("HOME");
+	struct passwd *pw = getpwuid(getuid());
+	if (!getcwd(cwd, sizeof cwd))
+		snprintf(cwd, sizeof cwd, "/");
+	struct policy_vars v = { .home = pw ? pw->pw_dir : home ? home : "/", .workspace = cwd,
+				 .project_root = cwd, .tmpdir = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp",
+				 .user = pw ? pw->pw_name : "nobody" };
+	struct policy_diags d;
+	struct policy *p = NULL;
+	policy_diags_init(&d);
+	if (policy_load_file(file, &v, &p, &d) < 0) {
+		policy_diags_print(&d, stderr);
+		policy_diags_free(&d);
+		fprintf(stderr, "agentsh doctor: cannot load the policy %s: fix the errors above\n", file);
+		return -EINVAL;
+	}
+	policy_diags_free(&d);
+	char why[256];
+	bool k = enf_writemode_preview(p, why, sizeof why);
+	add(r, "write decisions (--policy, workspace = cwd)", true, L_INFO, "%s: %s",
+	    k ? "kernel (Landlock + cover mounts, not notified)" : "supervisor (notified)", why);
+	policy_free(p);
+	return 0;
+}
+
 int enforce_doctor_cli(int argc, char **argv)
 {
 	bool json = false;
+	const char *policy_file = NULL;
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--json") == 0) {
 			json = true;
+		} else if (strcmp(argv[i], "--policy") == 0 && i + 1 < argc) {
+			policy_file = argv[++i];
 		} else {
-			fprintf(stderr, "agentsh doctor: unknown argument '%s'\nusage: agentsh doctor [--json]\n", argv[i]);
+			fprintf(stderr, "agentsh doctor: unknown argument '%s'\n"
+				"usage: agentsh doctor [--json] [--policy FILE]\n", argv[i]);
 			return 2;
 		}
 	}
 	struct report r;
 	collect(&r);
+	if (policy_file && write_mode(&r, policy_file) < 0)
+		return 2;
 	bool ok = true;
 	for (size_t i = 0; i < r.n; i++)
 		ok &= r.l[i].state != L_MISSING && r.l[i].state != L_DEGRADED;

@@ -105,6 +105,12 @@ const char *enforce_strerror(const struct enforce_session *s);
  * prompt, in doctor and in every JSON result. */
 bool enforce_session_degraded(const struct enforce_session *s, const char **why);
 
+/* True when the session's file writes are decided in the kernel (Landlock +
+ * the cover mounts) instead of being notified to the supervisor, which is
+ * chosen only when provably equivalent to the policy (docs/enforcement.md,
+ * "Write decisions").  *why (may be NULL) says why, either way. */
+bool enforce_session_kernel_writes(const struct enforce_session *s, const char **why);
+
 /* True once a timeout (command/session/idle) killed the session's processes:
  * the shell reports exit status 124 for the command. */
 bool enforce_session_timed_out(const struct enforce_session *s);

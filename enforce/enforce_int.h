@@ -125,6 +125,8 @@ extern const char *const enf_landlock_always_writable[];
  * policy would; why gets the reason either way. */
 bool enf_writemode_kernel(const struct policy *p, int landlock_abi, const struct enf_floor *floor,
 			  size_t nfloor, char *why, size_t whylen);
+/* The same decision for a session that would start now (doctor --policy). */
+bool enf_writemode_preview(const struct policy *p, char *why, size_t whylen);
 int enf_mountfloor_prepare(struct enforce_session *s);
 void enf_mountfloor_release(struct enforce_session *s);
 int enf_mountfloor_mount_child(struct enforce_session *s, const char *opts);

@@ -61,6 +61,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "enforce/enforce_int.h"
 #include "policy/policy.h"
@@ -313,4 +314,34 @@ bool enf_writemode_kernel(const struct policy *p, int abi, const struct enf_floo
 	}
 	free(w);
 	return ok;
+}
+
+/* What a session started now with policy p would choose (doctor --policy):
+ * the same floor computation as a session, on a throw-away session. */
+bool enf_writemode_preview(const struct policy *p, char *why, size_t whylen)
+{
+	struct enforce_session *s = calloc(1, sizeof *s);
+	if (!s) {
+		snprintf(why, whylen, "out of memory");
+		return false;
+	}
+	s->cfg.policy = p;
+	s->landlock_fd = -1;
+	s->privileged = geteuid() == 0;
+	int abi = enf_landlock_abi();
+	bool k = false;
+	if (enf_mountfloor_prepare(s) < 0)
+		snprintf(why, whylen, "the read floor could not be prepared");
+	else
+		k = enf_writemode_kernel(p, abi < 0 ? 0 : abi, s->floor, s->nfloor, why, whylen);
+	enf_mountfloor_release(s);
+	free(s);
+	return k;
+}
+
+bool enforce_session_kernel_writes(const struct enforce_session *s, const char **why)
+{
+	if (why)
+		*why = s ? s->write_mode_why : "no session";
+	return s && s->kernel_writes;
 }
