@@ -15,8 +15,9 @@
  *  O1  No rule that can match a W operation needs user space: its decision is
  *      allow or deny (audit, approve, redirect, soft_delete, absorb need the
  *      supervisor), and audit.log_allowed is off (plain allows are unrecorded).
- *  O2  Landlock grants == the policy's allow set.  Every allow rule with a W
- *      operation allows all of W (Landlock cannot grant part of it per tree);
+ *  O2  Landlock grants == the policy's allow set.  Every non-deny rule with
+ *      any non-read operation (landlock.c grants its prefix every write right,
+ *      even for a chmod-only rule) is an allow of all of W (Landlock cannot grant part of it per tree);
  *      each glob is "<dir>/" + "**" (Landlock grants exactly "beneath dir"), or the
  *      literal dir itself when that tree is granted too; <dir> exists at
  *      session start and is its own realpath (a symlink would make Landlock
@@ -71,6 +72,9 @@
 	       OPB(POLICY_FILE_RENAME) | OPB(POLICY_FILE_LINK) | OPB(POLICY_FILE_SYMLINK) |       \
 	       OPB(POLICY_FILE_MKDIR) | OPB(POLICY_FILE_RMDIR) | OPB(POLICY_FILE_TRUNCATE) |      \
 	       OPB(POLICY_FILE_MKNOD))
+/* What landlock.c grants a rule's prefix for: any operation that is not a read
+ * (chmod/chown/xattr included), whatever the decision except deny. */
+#define LL_OPS (~(uint32_t)POLICY_FILE_READ_OPS)
 #define MAX_TREES 64
 
 struct wm {
@@ -136,8 +140,9 @@ static bool collect_trees(struct wm *w, size_t nrules)
 		struct policy_file_rule_info r;
 		if (policy_file_rule_get(w->p, i, &r) < 0)
 			return no(w, "file rule %zu cannot be read", i);
-		if (!(r.ops & W_OPS) || r.decision != POLICY_ALLOW)
+		if (!(r.ops & LL_OPS) || r.decision != POLICY_ALLOW)
 			continue;
+		/* Landlock grants this rule's prefix every write right */
 		if ((r.ops & W_OPS) != W_OPS)
 			return no(w, "rule %s allows only some write operations (Landlock grants all of them "
 				  "per tree)", r.name);
@@ -164,7 +169,7 @@ static bool collect_trees(struct wm *w, size_t nrules)
 	/* literal allow globs: only a dir that lies in a granted tree anyway */
 	for (size_t i = 0; i < nrules; i++) {
 		struct policy_file_rule_info r;
-		if (policy_file_rule_get(w->p, i, &r) < 0 || !(r.ops & W_OPS) || r.decision != POLICY_ALLOW)
+		if (policy_file_rule_get(w->p, i, &r) < 0 || !(r.ops & LL_OPS) || r.decision != POLICY_ALLOW)
 			continue;
 		for (size_t g = 0; g < r.nglobs; g++) {
 			char dir[PATH_MAX];
@@ -293,14 +298,14 @@ bool enf_writemode_kernel(const struct policy *p, int abi, const struct enf_floo
 				ok = no(w, "file rule %zu cannot be read", i);
 				break;
 			}
-			if (!(r.ops & W_OPS) || r.decision == POLICY_ALLOW)
+			if (!(r.ops & LL_OPS) || r.decision == POLICY_ALLOW)
 				continue;
-			if (r.decision != POLICY_DENY) {   /* O1 */
+			if (r.decision != POLICY_DENY) {   /* O1 (and Landlock grants its prefix) */
 				ok = no(w, "rule %s decides writes with %s, which needs the supervisor", r.name,
 					policy_decision_name(r.decision));
 				break;
 			}
-			for (size_t g = 0; g < r.nglobs && ok; g++)
+			for (size_t g = 0; (r.ops & W_OPS) && g < r.nglobs && ok; g++)
 				ok = deny_glob_held(w, i, &r, r.globs[g], floor, nfloor);
 		}
 		if (ok && (!a || a->log_allowed))            /* O1 */

@@ -123,6 +123,14 @@ static void t_needs_supervisor(void **st)
 	/* a glob that is not a whole tree */
 	assert_false(decide("  - name: ws\n    paths: [\"${WORKSPACE}/*.c\", \"/dev/**\"]\n"
 			    "    operations: [\"*\"]\n    decision: allow\n" READS, NULL));
+	/* a chmod-only allow: Landlock grants its prefix every write right */
+	assert_false(decide("  - name: c\n    paths: [\"/etc/**\"]\n    operations: [chmod]\n"
+			    "    decision: allow\n" ALLOW_WS READS, NULL));
+	assert_false(decide("  - name: c\n    paths: [\"/etc/**\"]\n    operations: [xattr]\n"
+			    "    decision: audit\n" ALLOW_WS READS, NULL));
+	/* a chmod-only deny creates no grant and stays notified: fine */
+	assert_true(decide("  - name: c\n    paths: [\"${WORKSPACE}/**/*.sh\"]\n    operations: [chmod]\n"
+			   "    decision: deny\n" ALLOW_WS READS, NULL));
 	/* devices Landlock always grants but the policy does not */
 	assert_false(decide("  - name: ws\n    paths: [\"${WORKSPACE}/**\"]\n    operations: [\"*\"]\n"
 			    "    decision: allow\n" READS, NULL));
