@@ -241,6 +241,9 @@ static bool deny_glob_held(struct wm *w, size_t i, const struct policy_file_rule
 	if (literal && f->is_dir)
 		return no(w, "rule %s names the directory %s alone, but its cover hides everything below it",
 			  r->name, pre);
+	if (!literal && !f->is_dir)
+		return no(w, "rule %s denies below %s, which is a file the policy leaves writable but its cover "
+			  "would refuse", r->name, pre);
 	if ((r->ops & (W_OPS | POLICY_FILE_READ_OPS)) != (W_OPS | POLICY_FILE_READ_OPS))
 		return no(w, "rule %s does not deny every operation on %s, but its cover refuses them all",
 			  r->name, pre);

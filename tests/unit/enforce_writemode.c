@@ -149,6 +149,9 @@ static void t_denies(void **st)
 	assert_false(decide(DENY_SECRET ALLOW_WS READS, NULL));
 	cover("/secret.txt", false);
 	assert_true(decide(DENY_SECRET ALLOW_WS READS, NULL));
+	/* "<file>/**": the policy leaves the file itself writable, the cover would not */
+	assert_false(decide("  - name: d\n    paths: [\"${WORKSPACE}/secret.txt/**\"]\n    operations: [\"*\"]\n"
+			    "    decision: deny\n" ALLOW_WS READS, NULL));
 	/* after an allow that covers it: first match allows, the cover would refuse */
 	assert_false(decide(ALLOW_WS DENY_SECRET READS, NULL));
 	/* a deny of writes only: the cover would refuse reads too */
