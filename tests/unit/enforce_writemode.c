@@ -149,7 +149,7 @@ static void t_denies(void **st)
 	assert_false(decide(DENY_SECRET ALLOW_WS READS, NULL));
 	cover("/secret.txt", false);
 	assert_true(decide(DENY_SECRET ALLOW_WS READS, NULL));
-	/* "<file>/**": the policy leaves the file itself writable, the cover would not */
+	/* a file followed by slash-star-star: the policy leaves the file writable, its cover would not */
 	assert_false(decide("  - name: d\n    paths: [\"${WORKSPACE}/secret.txt/**\"]\n    operations: [\"*\"]\n"
 			    "    decision: deny\n" ALLOW_WS READS, NULL));
 	/* after an allow that covers it: first match allows, the cover would refuse */
