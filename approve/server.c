@@ -251,15 +251,18 @@ static int bind_socket(struct ap_server *s, const char *dir, char *err, size_t e
 	if ((rc = make_reachable(dir, err, errlen)) < 0)
 		return rc;
 	sweep_stale(dir);
-	if (strlen(s->path) >= sizeof(sa.sun_path))
+	/* Bind and listen under a name the sweep of a concurrent session ignores,
+	 * then rename into place: a socket bound but not yet listening refuses
+	 * connections, and another session's sweep would take it for stale. */
+	if ((size_t)snprintf(sa.sun_path, sizeof(sa.sun_path), "%s.new", s->path) >= sizeof(sa.sun_path))
 		return -ENAMETOOLONG;
-	strcpy(sa.sun_path, s->path);
-	unlink(s->path);
+	unlink(sa.sun_path);
 	if ((s->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
-	    bind(s->lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(s->path, 0666) < 0 ||
-	    listen(s->lfd, 16) < 0) {
+	    bind(s->lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(sa.sun_path, 0666) < 0 ||
+	    listen(s->lfd, 16) < 0 || rename(sa.sun_path, s->path) < 0) {
 		int e = errno;
 		ap_err(err, errlen, "cannot serve the approval socket %s: %s", s->path, strerror(e));
+		unlink(sa.sun_path);
 		return -e;
 	}
 	return 0;
