@@ -15,7 +15,7 @@ nok()  { T_N=$((T_N+1)); T_FAIL=$((T_FAIL+1)); echo "not ok $T_N - $*"; }
 # check DESC CMD... : passes when CMD succeeds
 check() { d=$1; shift; if "$@"; then ok "$d"; else nok "$d"; fi; }
 # eq DESC EXPECTED ACTUAL
-eq() { if [ "$2" = "$3" ]; then ok "$1"; else nok "$1"; printf '#   expected: %s\n#   actual:   %s\n' "$2" "$3"; fi; }
+eq() { if [ "$2" = "$3" ]; then ok "$1"; else nok "$1"; printf '#   expected: %s\n#   actual:   %s\n' "$2" "$3"; return 1; fi; }
 skip_all() { echo "SKIP: $*"; exit 77; }
 need_root() { [ "$(id -u)" = 0 ] || skip_all "needs root (this suite creates accounts, cgroups and sandboxes)"; }
 need_cmd() { for c; do command -v "$c" >/dev/null 2>&1 || t_abort "needs '$c' (run: make deps)"; done; }
@@ -36,7 +36,12 @@ tm_keys() { tm send-keys -t t "$@"; }
 tm_type() { tm send-keys -t t -l "$1"; }
 # tm_wait REGEX [SECONDS]: wait until the screen matches (grep -E)
 tm_wait() { i=0; n=$(( ${2:-5} * 20 )); while [ $i -lt $n ]; do tm_screen | grep -Eq -- "$1" && return 0; sleep 0.05; i=$((i+1)); done; echo "# timeout waiting for /$1/; screen:"; tm_screen | sed 's/^/#  | /'; return 1; }
-tm_dead() { tm display -p -t t '#{pane_dead}' 2>/dev/null; }
+# tmux 3.3 runs its libutempter helper when a pane's pty closes, with SIGCHLD
+# set to SIG_DFL meanwhile: a pane process that exits inside that window is
+# never reaped and the pane never reads as dead (seen in CI with an ssh client
+# pane).  A SIGCHLD from us makes the server reap every exited child.
+tm_nudge() { kill -CHLD "$(tm display -p '#{pid}' 2>/dev/null)" 2>/dev/null || true; }
+tm_dead() { tm_nudge; tm display -p -t t '#{pane_dead}' 2>/dev/null; }
 tm_status() { tm display -p -t t '#{pane_dead_status}' 2>/dev/null; }
 tm_kill() { tm kill-server 2>/dev/null || true; }
 # t_abort REASON: a precondition the project itself provides (a built binary, a

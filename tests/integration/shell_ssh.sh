@@ -83,5 +83,5 @@ tm_type 'echo $((6*7))'; tm_keys Enter
 tm_wait "^42" 30 && ok "interactive command runs" || nok "interactive command runs"
 tm_type 'exit 5'; tm_keys Enter
 i=0; while [ "$(tm_dead)" != 1 ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done
-eq "exit N ends the ssh session with N" 5 "$(tm_status)"
+eq "exit N ends the ssh session with N" 5 "$(tm_status)" || { echo "# screen:"; tm_screen | sed 's/^/#  | /'; }
 done_testing
