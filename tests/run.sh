@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.." || exit 1
 B=${AGENTSH_BUILD:-build}
 export AGENTSH_BUILD="$B" AGENTSH="$PWD/$B/agentsh" AGENTSH_SRC="$PWD"
 filter=${1:-}
-logs="$B/test-logs"; rm -rf "$logs"; mkdir -p "$logs"
+# A filtered run keeps other logs: helpers run suites side by side.
+logs="$B/test-logs"; [ -n "$filter" ] || rm -rf "$logs"; mkdir -p "$logs"
 pass=0 fail=0 skip=0 failed="" skipped=""
 
 run_one() { # name command...
