@@ -43,6 +43,7 @@ enum audit_type {
 	AUDIT_DEGRADED,
 	AUDIT_SURFACE_DENIED,   /* seccomp-kernel refusal of a forbidden syscall/ABI */
 	AUDIT_PTY,              /* PTY activity (resize, approval prompt shown, ...) */
+	AUDIT_PRUNE,            /* retention removed a prefix of the chain (or refused to) */
 	AUDIT_TYPE_MAX
 };
 
@@ -152,6 +153,10 @@ struct audit_opts {
 	 * (survives the process being killed, not an OS crash); true: fsynced
 	 * (survives an OS crash too, ~2 fsyncs per commit).  docs/audit.md. */
 	bool sync_full;
+	/* The session's audit.retention_days from its policy; 0: kept forever.
+	 * Recorded (chained) in session_start by audit_session_begin(), which
+	 * also prunes expired sessions once session_start is durable. */
+	unsigned retention_days;
 };
 
 struct audit;
@@ -252,8 +257,40 @@ struct audit_verify_result {
 	int64_t first_bad_seq;      /* -1 when ok */
 	char reason[256];           /* "link mismatch", "missing sequence", "tail truncated", ... */
 	int64_t anchor_seq;         /* tail recorded in the root-only anchor, -1 none */
+	int64_t pruned_through;     /* the MACed pruned-through record's sequence, 0 none */
+	int64_t pruned_events;      /* events removed by retention so far */
 };
 int audit_verify(struct audit *a, struct audit_verify_result *r);
+
+/* ---- retention ----
+ * The chain is one global sequence, so retention removes only a prefix: the
+ * longest run of events from the start whose sessions have all expired (a
+ * session expires retention_days after it ended; one that never ended counts
+ * once its process is gone, from its last event).  A session with no recorded
+ * retention (0, or a store older than schema 2) is kept forever and stops
+ * pruning at its first event.  The removed prefix is replaced by a MACed
+ * pruned-through record that verify starts from.  docs/audit.md. */
+struct audit_prune_opts {
+	bool dry_run;               /* plan only: nothing is deleted or written */
+	int64_t now_ns;             /* 0: the wall clock (tests pass a fake one) */
+	int64_t max_events;         /* 0: no limit; otherwise stop after this many */
+};
+struct audit_prune_result {
+	int64_t base_before;        /* pruned-through sequence before this run (0 none) */
+	int64_t through_seq;        /* ... and after it (the plan's, when dry_run) */
+	int64_t events;             /* events deleted (would be, when dry_run) */
+	int64_t sessions;           /* expired sessions whose events were (would be) deleted */
+	int64_t prune_seq;          /* sequence of the prune event written, 0 none */
+	/* why pruning stopped where it did */
+	int64_t stop_seq;           /* first event kept, 0: none (store empty after the prefix) */
+	char stop_session[128];
+	char stop_reason[128];      /* "kept forever (no retention)", "still running", "expires 2026-..." */
+};
+/* Needs a read-write handle.  Prunes in transactions of a few thousand events;
+ * verifies the chain of every row before deleting it (-EBADMSG with the bad
+ * sequence in audit_strerror() when it fails: pruning would erase evidence).
+ * Writes one prune event (who, how many, through which sequence). */
+int audit_prune(struct audit *a, const struct audit_prune_opts *o, struct audit_prune_result *r);
 
 /* ---- command-line entry points (argv[0] is the subcommand name) ---- */
 struct audit_cli_env {
@@ -261,7 +298,7 @@ struct audit_cli_env {
 	FILE *out, *err;            /* NULL: stdout / stderr */
 	bool no_owner_check;        /* tests */
 };
-int audit_cli(int argc, char **argv, const struct audit_cli_env *env);          /* audit verify|export */
+int audit_cli(int argc, char **argv, const struct audit_cli_env *env);          /* audit verify|export|prune */
 int events_cli(int argc, char **argv, const struct audit_cli_env *env);         /* events query|tail */
 int report_cli(int argc, char **argv, const struct audit_cli_env *env);         /* report */
 int policy_generate_cli(int argc, char **argv, const struct audit_cli_env *env);/* policy generate */

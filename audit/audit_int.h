@@ -9,7 +9,7 @@
 
 #define AUDIT_LINK_LEN 32               /* HMAC-SHA256 */
 #define AUDIT_KEY_LEN 32
-#define AUDIT_SCHEMA_VERSION 1
+#define AUDIT_SCHEMA_VERSION 2          /* = number of migrations in store.c */
 #define AUDIT_BATCH_MAX 16384           /* events per transaction: bounds lock hold time */
 
 /* A queued event: a struct audit_event whose strings live in buf[]. */
@@ -70,7 +70,22 @@ struct audit {
 	struct audit_collector *collectors;
 	int busy_timeout_ms;
 	bool sync_full;                 /* fsync each commit (and the anchor) */
+	unsigned retention_days;        /* this session's, recorded in session_start */
+	bool prune_pending;             /* writer prunes after its next commit (session start) */
 };
+
+/* prune.c: the MACed pruned-through record (table chain_base) */
+struct audit_base {
+	bool present;
+	int64_t seq, count, ts_ns;      /* last pruned sequence, events pruned so far, when */
+	unsigned char link[AUDIT_LINK_LEN];     /* the link of row seq: the chain resumes from it */
+};
+/* Absent: present=false, seq 0, genesis link.  -EBADMSG (audit_strerror says
+ * why) when the record fails its MAC or is not unique. */
+int audit_base_read(struct audit *a, sqlite3 *db, struct audit_hmac *h, struct audit_base *b);
+/* The writer's retention pass after the session_start commit (writer thread,
+ * on wdb): bounded, and a failure is recorded as a prune event, not fatal. */
+void audit_prune_auto(struct audit *a);
 
 /* names.c */
 int audit_layer_parse(const char *name, enum audit_layer *out);
@@ -101,6 +116,12 @@ int audit_anchor_advance(struct audit *a, struct audit_hmac *h, int64_t seq, con
 /* 0 and *seq=-1 when there is no anchor; -EBADMSG when it fails its MAC */
 int audit_anchor_read(struct audit *a, struct audit_hmac *h, int64_t *seq, unsigned char link[AUDIT_LINK_LEN]);
 
+/* verify.c: check rows (after, through] (through < 0: to the end) against
+ * the chain starting from link; link is advanced to the last good row.
+ * r->ok false with first_bad_seq when a row fails. */
+int audit_chain_range(struct audit *a, sqlite3 *db, struct audit_hmac *h, int64_t after,
+		      unsigned char link[AUDIT_LINK_LEN], int64_t through, struct audit_verify_result *r);
+
 /* store.c */
 int audit_seterr(struct audit *a, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int audit_schema(struct audit *a);
@@ -117,6 +138,12 @@ int audit_row_event(sqlite3_stmt *st, struct audit_event *ev, int64_t *seq, cons
 int audit_writer_start(struct audit *a);
 void audit_writer_stop(struct audit *a);
 int audit_commit_batch(struct audit *a, struct audit_rec *batch);
+/* Append one event inside the caller's open write transaction on db (not the
+ * writer's queue): the prune event commits atomically with its deletion.
+ * The caller advances the anchor with *seq/link after COMMIT. */
+int audit_append_tx(struct audit *a, sqlite3 *db, struct audit_hmac *h, const struct audit_event *ev,
+		    int64_t *seq, unsigned char link[AUDIT_LINK_LEN]);
+int audit_session_retention(const char *details);     /* details' retention_days, 0 none */
 
 /* collect.c */
 void audit_collect_event(struct audit *a, const struct audit_rec *r);   /* under a->mu */

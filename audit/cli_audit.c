@@ -5,6 +5,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <string.h>
+#include <unistd.h>
 
 #define OUT(env) ((env) && (env)->out ? (env)->out : stdout)
 #define ERR(env) ((env) && (env)->err ? (env)->err : stderr)
@@ -39,10 +40,16 @@ static int cmd_verify(int argc, char **argv, const struct audit_cli_env *env)
 			json_object_set_new(j, "reason", json_string(r.reason));
 		}
 		json_object_set_new(j, "store", json_string(a->db_path));
+		json_object_set_new(j, "pruned_through", json_integer(r.pruned_through));
+		json_object_set_new(j, "pruned_events", json_integer(r.pruned_events));
 		json_dumpf(j, o, JSON_COMPACT);
 		fputc('\n', o);
 		json_decref(j);
-	} else if (r.ok)
+	} else if (r.ok && r.pruned_through)
+		fprintf(o, "audit: OK: %" PRId64 " events, chain intact from the pruned-through record (sequence %" PRId64
+			", %" PRId64 " events removed by retention) up to sequence %" PRId64 " (anchor %" PRId64 ")\n",
+			r.events, r.pruned_through, r.pruned_events, r.pruned_through + r.events, r.anchor_seq);
+	else if (r.ok)
 		fprintf(o, "audit: OK: %" PRId64 " events, chain intact up to sequence %" PRId64 " (anchor %" PRId64 ")\n",
 			r.events, r.events, r.anchor_seq);
 	else
@@ -222,13 +229,86 @@ static int cmd_export(int argc, char **argv, const struct audit_cli_env *env)
 	return ret;
 }
 
+static void prune_print(FILE *o, const struct audit_prune_result *r, bool dry, bool json)
+{
+	if (json) {
+		json_t *j = json_pack("{s:b, s:I, s:I, s:I, s:I, s:I}", "dry_run", dry, "events", (json_int_t)r->events,
+				      "sessions", (json_int_t)r->sessions, "from_seq", (json_int_t)r->base_before + 1,
+				      "through_seq", (json_int_t)r->through_seq, "prune_seq", (json_int_t)r->prune_seq);
+		if (r->stop_seq)
+			json_object_set_new(j, "stopped_at", json_pack("{s:I, s:s, s:s}", "seq", (json_int_t)r->stop_seq,
+					    "session", r->stop_session, "reason", r->stop_reason));
+		json_dumpf(j, o, JSON_COMPACT);
+		fputc('\n', o);
+		json_decref(j);
+		return;
+	}
+	if (r->events)
+		fprintf(o, "audit prune%s: %s %" PRId64 " events (sequences %" PRId64 "-%" PRId64 ") of %" PRId64
+			" expired sessions\n", dry ? " (dry run)" : "", dry ? "would delete" : "deleted", r->events,
+			r->base_before + 1, r->through_seq, r->sessions);
+	else
+		fprintf(o, "audit prune%s: nothing to delete\n", dry ? " (dry run)" : "");
+	if (r->stop_seq) {
+		fprintf(o, "audit prune: the oldest event kept is sequence %" PRId64 " of session ", r->stop_seq);
+		audit_fput_safe(r->stop_session, o);
+		fprintf(o, ": %s\n", r->stop_reason);
+	}
+}
+
+/* Root-only: deleting audit data is for the store's owner, never for an
+ * account reaching a setuid agentsh. */
+static int cmd_prune(int argc, char **argv, const struct audit_cli_env *env)
+{
+	bool json = false, dry = false;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			json = true;
+		else if (strcmp(argv[i], "--dry-run") == 0)
+			dry = true;
+		else {
+			fprintf(ERR(env), "agentsh audit prune: unknown argument '%s' (usage: agentsh audit prune "
+				"[--dry-run] [--json])\n", argv[i]);
+			return 2;
+		}
+	}
+	if (getuid() != 0 && getuid() != geteuid()) {
+		fprintf(ERR(env), "agentsh audit prune: only root may delete audit data (run it as root)\n");
+		return 2;
+	}
+	const char *db = env && env->db_path ? env->db_path : audit_default_path();
+	if (access(db, F_OK) < 0) {
+		fprintf(ERR(env), "agentsh audit prune: no audit store at %s: %s (nothing to prune)\n", db, strerror(errno));
+		return 2;
+	}
+	struct audit_opts o = { .no_owner_check = env && env->no_owner_check };
+	struct audit *a = NULL;
+	if (audit_open(db, &o, &a)) {
+		fprintf(ERR(env), "agentsh audit prune: %s\n", audit_strerror(a));
+		audit_close(a);
+		return 2;
+	}
+	struct audit_prune_opts po = { .dry_run = dry };
+	struct audit_prune_result r;
+	int rc = audit_prune(a, &po, &r);
+	if (rc)
+		fprintf(ERR(env), "agentsh audit prune: %s\n", audit_strerror(a));
+	else
+		prune_print(OUT(env), &r, dry, json);
+	audit_close(a);
+	return rc ? (rc == -EBADMSG ? 1 : 2) : 0;
+}
+
 int audit_cli(int argc, char **argv, const struct audit_cli_env *env)
 {
 	if (argc >= 2 && strcmp(argv[1], "verify") == 0)
 		return cmd_verify(argc - 1, argv + 1, env);
 	if (argc >= 2 && strcmp(argv[1], "export") == 0)
 		return cmd_export(argc - 1, argv + 1, env);
+	if (argc >= 2 && strcmp(argv[1], "prune") == 0)
+		return cmd_prune(argc - 1, argv + 1, env);
 	fprintf(ERR(env), "usage: agentsh audit verify [--json]\n"
+		"       agentsh audit prune [--dry-run] [--json]   (root: apply audit.retention_days)\n"
 		"       agentsh audit export --format jsonl|ocsf [--since TIME] [--session ID] [--output FILE]\n");
 	return 2;
 }

@@ -25,6 +25,7 @@ static const char *const type_names[AUDIT_TYPE_MAX] = {
 	[AUDIT_DEGRADED] = "degraded",
 	[AUDIT_SURFACE_DENIED] = "surface_denied",
 	[AUDIT_PTY] = "pty",
+	[AUDIT_PRUNE] = "prune",
 };
 
 static const char *const decision_names[AUDIT_DEC_MAX] = {

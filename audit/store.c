@@ -41,6 +41,14 @@ static const char *const migrations[] = {
 	"CREATE TABLE approvals(approval_id TEXT PRIMARY KEY, session_id TEXT, command_id INTEGER,"
 	" requested_ns INTEGER, resolved_ns INTEGER, operation TEXT, target TEXT, rule TEXT,"
 	" outcome TEXT, approver TEXT, request_seq INTEGER, resolve_seq INTEGER);",
+	/* 2: retention.  A session's retention is recorded from its policy (NULL:
+	 * kept forever, which is what every session of a version-1 store gets);
+	 * chain_base is the MACed pruned-through record verify starts from
+	 * (prune.c); the start_seq index serves the pruning of commands. */
+	"ALTER TABLE sessions ADD COLUMN retention_days INTEGER;"
+	"CREATE TABLE chain_base(id INTEGER PRIMARY KEY CHECK(id = 1), seq INTEGER NOT NULL,"
+	" link BLOB NOT NULL, count INTEGER NOT NULL, pruned_ns INTEGER NOT NULL, mac BLOB NOT NULL);"
+	"CREATE INDEX commands_start ON commands(start_seq);",
 };
 
 int audit_seterr(struct audit *a, int rc, const char *fmt, ...)
@@ -273,6 +281,7 @@ int audit_open(const char *db_path, const struct audit_opts *opts, struct audit 
 	a->busy_timeout_ms = o->busy_timeout_ms > 0 ? o->busy_timeout_ms : 10000;
 	a->readonly = o->readonly;
 	a->sync_full = o->sync_full;
+	a->retention_days = o->retention_days;
 	a->next_command = 1;
 	a->db_path = strdup(db_path ? db_path : audit_default_path());
 	a->key_path = a->db_path ? (o->key_path ? strdup(o->key_path) : suffixed(a->db_path, ".key")) : NULL;

@@ -65,11 +65,14 @@ static int check_row(struct vstate *v, sqlite3_stmt *st, struct audit_verify_res
 	return 0;
 }
 
-static int scan(struct audit *a, struct vstate *v, struct audit_verify_result *r)
+static int scan(struct audit *a, sqlite3 *db, struct vstate *v, int64_t through, struct audit_verify_result *r)
 {
 	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(a->db, "SELECT " AUDIT_ROW_COLUMNS " FROM events ORDER BY seq", -1, &st, NULL) != SQLITE_OK)
-		return audit_seterr(a, -EIO, "audit store %s: %s", a->db_path, sqlite3_errmsg(a->db));
+	if (sqlite3_prepare_v2(db, "SELECT " AUDIT_ROW_COLUMNS " FROM events WHERE seq > ?1 AND seq <= ?2 "
+			       "ORDER BY seq", -1, &st, NULL) != SQLITE_OK)
+		return audit_seterr(a, -EIO, "audit store %s: %s", a->db_path, sqlite3_errmsg(db));
+	sqlite3_bind_int64(st, 1, v->expect - 1);
+	sqlite3_bind_int64(st, 2, through < 0 ? INT64_MAX : through);
 	int rc = 0, s;
 	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
 		r->events++;
@@ -77,9 +80,50 @@ static int scan(struct audit *a, struct vstate *v, struct audit_verify_result *r
 			break;
 	}
 	if (!rc && s != SQLITE_DONE)
-		rc = audit_seterr(a, -EIO, "audit store %s: reading events failed: %s", a->db_path, sqlite3_errmsg(a->db));
+		rc = audit_seterr(a, -EIO, "audit store %s: reading events failed: %s", a->db_path, sqlite3_errmsg(db));
 	sqlite3_finalize(st);
 	return rc < 0 ? rc : 0;
+}
+
+int audit_chain_range(struct audit *a, sqlite3 *db, struct audit_hmac *h, int64_t after,
+		      unsigned char link[AUDIT_LINK_LEN], int64_t through, struct audit_verify_result *r)
+{
+	struct vstate v = { .h = h, .expect = after + 1, .anchor_seq = -1 };
+	memcpy(v.link, link, AUDIT_LINK_LEN);
+	int rc = scan(a, db, &v, through, r);
+	if (!rc && r->ok && through >= 0 && v.expect <= through)
+		bad(r, v.expect, "%s", "sequence missing (rows deleted)");
+	if (!rc && r->ok)
+		memcpy(link, v.link, AUDIT_LINK_LEN);
+	free(v.cbuf);
+	return rc;
+}
+
+/* Where the chain starts: genesis, or the MACed pruned-through record. */
+static int chain_start(struct audit *a, struct vstate *v, struct audit_verify_result *r)
+{
+	struct audit_base b;
+	int rc = audit_base_read(a, a->db, v->h, &b);
+	if (rc == -EBADMSG) {
+		bad(r, b.seq > 0 ? b.seq : 1, "%.200s", a->err);
+		return 1;
+	}
+	if (rc)
+		return rc;
+	memcpy(v->link, b.link, AUDIT_LINK_LEN);
+	v->expect = b.seq + 1;
+	r->pruned_through = b.seq;
+	r->pruned_events = b.count;
+	/* the anchor never trails the base by design (a prune event follows every
+	 * prune); when it names the base itself it must carry the base's link */
+	if (b.present && v->anchor_seq >= 0 && v->anchor_seq <= b.seq) {
+		v->seen_anchor = true;
+		if (v->anchor_seq == b.seq && memcmp(v->at_anchor, b.link, AUDIT_LINK_LEN) != 0) {
+			bad(r, b.seq, "%s", "the pruned-through record differs from the root-only anchor");
+			return 1;
+		}
+	}
+	return 0;
 }
 
 int audit_verify(struct audit *a, struct audit_verify_result *r)
@@ -104,13 +148,16 @@ int audit_verify(struct audit *a, struct audit_verify_result *r)
 		rc = audit_seterr(a, rc, "cannot read the audit anchor %s: %s", a->anchor_path, strerror(-rc));
 		goto out;
 	}
-	audit_genesis(v.h, v.link);
+	/* one read transaction: the base record and the rows after it are one snapshot */
 	if (sqlite3_exec(a->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
 		rc = audit_seterr(a, -EIO, "audit store %s: %s", a->db_path, sqlite3_errmsg(a->db));
 		goto out;
 	}
-	rc = scan(a, &v, r);
+	rc = chain_start(a, &v, r);
+	rc = rc ? rc : scan(a, a->db, &v, -1, r);
 	sqlite3_exec(a->db, "COMMIT", NULL, NULL, NULL);
+	if (rc > 0)
+		rc = 0;
 	if (!rc && r->ok && v.anchor_seq > 0 && !v.seen_anchor) {
 		char d[64];
 		snprintf(d, sizeof d, "%" PRId64, v.anchor_seq);

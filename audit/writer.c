@@ -19,8 +19,8 @@ static const char *const wsql[ST_N] = {
 	[ST_TAIL] = "SELECT seq, link FROM events ORDER BY seq DESC LIMIT 1",
 	[ST_INSERT] = "INSERT INTO events(" AUDIT_ROW_COLUMNS ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
 		      "?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-	[ST_SESSION] = "INSERT OR IGNORE INTO sessions(session_id, started_ns, uid, pid, first_seq) "
-		       "VALUES(?,?,?,?,?)",
+	[ST_SESSION] = "INSERT OR IGNORE INTO sessions(session_id, started_ns, uid, pid, first_seq, "
+		       "retention_days) VALUES(?,?,?,?,?,?)",
 	[ST_SESSION_END] = "UPDATE sessions SET ended_ns = ?2, last_seq = ?3 WHERE session_id = ?1",
 	[ST_CMD] = "INSERT OR REPLACE INTO commands(session_id, command_id, line, started_ns, start_seq) "
 		   "VALUES(?,?,?,?,?)",
@@ -203,6 +203,7 @@ static int side_tables(struct audit *a, const struct audit_event *e, int64_t seq
 		bind_int(st, 3, e->uid);
 		bind_int(st, 4, e->pid);
 		sqlite3_bind_int64(st, 5, seq);
+		bind_int(st, 6, audit_session_retention(e->details) ?: -1);
 		break;
 	case AUDIT_SESSION_END:
 		st = a->wst[ST_SESSION_END];
@@ -268,11 +269,18 @@ static int read_tail(struct audit *a, int64_t *seq, unsigned char link[AUDIT_LIN
 			rc = SQLITE_CORRUPT;
 		else
 			memcpy(link, sqlite3_column_blob(st, 1), AUDIT_LINK_LEN);
-	} else if (rc == SQLITE_DONE) {
-		*seq = 0;
-		audit_genesis(a->mac, link);
 	}
 	sqlite3_reset(st);
+	if (rc == SQLITE_DONE) {
+		/* empty: the chain resumes from the pruned-through record, if any */
+		struct audit_base b;
+		int brc = audit_base_read(a, a->wdb, a->mac, &b);
+		if (brc)
+			return brc;
+		*seq = b.seq;
+		memcpy(link, b.link, AUDIT_LINK_LEN);
+		return 0;
+	}
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return audit_seterr(a, -EIO, "audit store %s: cannot read the chain tail: %s", a->db_path,
 				    rc == SQLITE_CORRUPT ? "the last row has no valid link (run: agentsh audit verify)" :
@@ -417,6 +425,14 @@ static void *writer_main(void *arg)
 			a->writer_err = rc;
 		a->committed += n;
 		pthread_cond_broadcast(&a->cv_done);
+		/* retention, once per session, after its session_start is durable:
+		 * the flush that follows waits for it, the decision path does not */
+		if (a->prune_pending && !rc) {
+			a->prune_pending = false;
+			pthread_mutex_unlock(&a->mu);
+			audit_prune_auto(a);
+			pthread_mutex_lock(&a->mu);
+		}
 	}
 	pthread_mutex_unlock(&a->mu);
 	return NULL;
@@ -529,11 +545,21 @@ int audit_session_begin(struct audit *a, int64_t uid, const char *mode, const ch
 			const char *policy_source)
 {
 	struct audit_event ev = AUDIT_EVENT_INIT(AUDIT_SESSION_START);
+	char details[64];
 	ev.operation = mode;
 	ev.pid = getpid();
 	ev.ppid = getppid();
 	ev.uid = uid;
 	ev.layer = AUDIT_LAYER_SHELL;
+	/* in the chained row, so retention cannot be shortened by editing the
+	 * (unchained) sessions table: prune reads it from here */
+	if (a->retention_days) {
+		snprintf(details, sizeof details, "{\"retention_days\":%u}", a->retention_days);
+		ev.details = details;
+	}
+	pthread_mutex_lock(&a->mu);
+	a->prune_pending = true;
+	pthread_mutex_unlock(&a->mu);
 	int rc = audit_emit(a, &ev);
 	if (rc || (!policy_name && !policy_source))
 		return rc;
@@ -553,4 +579,59 @@ int audit_session_end(struct audit *a, int64_t exit_status)
 	int rc = audit_emit(a, &ev);
 	int frc = audit_flush(a);
 	return rc ? rc : frc;
+}
+
+int audit_session_retention(const char *details)
+{
+	if (!details || !strstr(details, "retention_days"))
+		return 0;
+	json_t *j = json_loads(details, 0, NULL);
+	json_int_t v = json_integer_value(json_object_get(j, "retention_days"));
+	json_decref(j);
+	return v > 0 && v <= 1000000 ? (int)v : 0;
+}
+
+static int tail_tx(struct audit *a, sqlite3 *db, struct audit_hmac *h, int64_t *seq, unsigned char link[AUDIT_LINK_LEN])
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(db, wsql[ST_TAIL], -1, &st, NULL) != SQLITE_OK)
+		return audit_seterr(a, -EIO, "audit store %s: %s", a->db_path, sqlite3_errmsg(db));
+	int rc = sqlite3_step(st), ret = 0;
+	if (rc == SQLITE_ROW && sqlite3_column_bytes(st, 1) == AUDIT_LINK_LEN) {
+		*seq = sqlite3_column_int64(st, 0);
+		memcpy(link, sqlite3_column_blob(st, 1), AUDIT_LINK_LEN);
+	} else if (rc == SQLITE_DONE) {
+		struct audit_base b;
+		ret = audit_base_read(a, db, h, &b);
+		*seq = b.seq;
+		memcpy(link, b.link, AUDIT_LINK_LEN);
+	} else
+		ret = audit_seterr(a, -EIO, "audit store %s: cannot read the chain tail (run: agentsh audit verify)",
+				   a->db_path);
+	sqlite3_finalize(st);
+	return ret;
+}
+
+int audit_append_tx(struct audit *a, sqlite3 *db, struct audit_hmac *h, const struct audit_event *ev,
+		    int64_t *seq, unsigned char link[AUDIT_LINK_LEN])
+{
+	unsigned char *buf = NULL;
+	size_t cap = 0;
+	sqlite3_stmt *st = NULL;
+	int rc = tail_tx(a, db, h, seq, link);
+	if (rc)
+		return rc;
+	++*seq;
+	ssize_t n = audit_canon(ev, *seq, &buf, &cap);
+	rc = n < 0 ? (int)n : audit_hmac2(h, link, AUDIT_LINK_LEN, buf, (size_t)n, link);
+	if (!rc && sqlite3_prepare_v2(db, wsql[ST_INSERT], -1, &st, NULL) != SQLITE_OK)
+		rc = audit_seterr(a, -EIO, "audit store %s: %s", a->db_path, sqlite3_errmsg(db));
+	if (!rc) {
+		bind_event(st, ev, *seq, link);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			rc = audit_seterr(a, -EIO, "audit store %s: write failed: %s", a->db_path, sqlite3_errmsg(db));
+	}
+	sqlite3_finalize(st);
+	free(buf);
+	return rc;
 }
