@@ -183,31 +183,53 @@ static void run_case(bool approve)
 	run_case_fn(approve, c_gated, "gated.txt");
 }
 
+struct case_threads {
+	struct approve_config c;
+	struct approve_broker *b;
+	struct resolver rs;
+	pthread_t t;
+	int rc;
+};
+
+/* The broker's timer thread and the resolver start after the fork (see
+ * h_opts.after_fork). */
+static void start_threads(struct h_opts *o, void *p)
+{
+	struct case_threads *ct = p;
+	char err[256];
+
+	ct->rc = approve_broker_new(&ct->c, &ct->b, err, sizeof err);
+	if (ct->rc < 0)
+		return;
+	ct->rs.b = ct->b;
+	o->approvals = ct->b;
+	ct->rc = pthread_create(&ct->t, NULL, resolve_main, &ct->rs) == 0 ? 0 : -EAGAIN;
+}
+
 static void run_case_fn(bool approve, int (*fn)(void *), const char *made)
 {
-	struct approve_config c = { .session = "notify-test", .session_uid = H_UID,
-				    .approvers_dir = adir, .socket_dir = "",
-				    .default_timeout_ms = 20000, .on_pending = on_pending };
-	struct approve_broker *b = NULL;
-	char err[256];
-	pthread_t t;
-	struct resolver rs = { .approve = approve };
+	struct case_threads ct = {
+		.c = { .session = "notify-test", .session_uid = H_UID,
+		       .approvers_dir = adir, .socket_dir = "",
+		       .default_timeout_ms = 20000, .on_pending = on_pending },
+		.rs = { .approve = approve },
+		.rc = -1,
+	};
+	struct h_opts o = { .after_fork = start_threads, .after_fork_ctx = &ct };
 
-	assert_int_equal(approve_broker_new(&c, &b, err, sizeof err), 0);
-	rs.b = b;
-	pthread_create(&t, NULL, resolve_main, &rs);
-	struct h_opts o = { .approvals = b };
 	h_clear();
-	assert_int_equal(h_code(h_run(pol, fn, &approve, &o)), 0);
-	pthread_join(t, NULL);
-	assert_int_equal(rs.rc, 0);
-	assert_true(rs.others_served);
+	int st = h_run(pol, fn, &approve, &o);
+	assert_int_equal(ct.rc, 0);
+	assert_int_equal(h_code(st), 0);
+	pthread_join(ct.t, NULL);
+	assert_int_equal(ct.rs.rc, 0);
+	assert_true(ct.rs.others_served);
 	char p[400];
 	snprintf(p, sizeof p, "%s/%s", ws, made);
 	if (fn == c_gated)
 		assert_int_equal(access(p, F_OK) == 0, approve);
 	unlink(p);
-	approve_broker_free(b);
+	approve_broker_free(ct.b);
 }
 
 static void t_approved(void **s)

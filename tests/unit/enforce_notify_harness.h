@@ -112,6 +112,12 @@ struct h_opts {
 	const char *cgroup_rel;
 	const char *cgroup_dir;         /* the child joins this cgroup v2 directory */
 	struct approve_broker *approvals;
+	/* Called in the parent after the fork, before supervision starts: a
+	 * case that needs threads (an approval broker, a resolver) starts them
+	 * here, because a fork while another thread holds the allocator's lock
+	 * leaves the child's malloc locked forever (seen with ASan). */
+	void (*after_fork)(struct h_opts *o, void *ctx);
+	void *after_fork_ctx;
 	struct notify_stats stats;      /* out */
 };
 
@@ -162,6 +168,8 @@ static inline int h_run(const struct policy *p, int (*fn)(void *), void *arg, st
 		_exit(fn(arg));
 	}
 	close(sv[1]);
+	if (o->after_fork)
+		o->after_fork(o, o->after_fork_ctx);
 	int cfd = -1, lfd = -1;
 	if (read(sv[0], &cfd, sizeof cfd) == sizeof cfd) {
 		int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
