@@ -44,7 +44,26 @@ ifneq ($(strip $(PKG_OK)),)
 endif
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
+# Start-up cost (issue #4): every shared library is mapped and relocated on each
+# `agentsh -c` (21 of them cost ~4 ms).  Libraries Debian ships as archives are
+# linked statically (rebuild after their security updates; `make STATIC_PKGS=`
+# links them dynamically); libfido2 and libqrencode are not linked at all:
+# approve/ dlopens them on first use (approve/lazylib_int.h).  --exclude-libs
+# keeps those archives' symbols out of the dynamic table, so a dlopened library
+# binds to its own dependencies (libfido2 to libcrypto.so), never to our copies
+# (only those archives: the fuzz build's static ASan runtime must stay exported).
+comma      := ,
+STATIC_PKGS ?= libseccomp fuse3 libbpf readline vterm yaml-0.1 jansson sqlite3 liboath libcrypto
+DLOPEN_PKGS := libfido2 libqrencode
+SYS_LIBS   := -lm -ldl -lpthread -lrt
+STATIC_L   := $(if $(strip $(STATIC_PKGS)),$(filter-out $(SYS_LIBS) -pthread,$(shell \
+                pkg-config --static --libs-only-l $(STATIC_PKGS) 2>/dev/null)))
+DYNAMIC_L  := $(if $(strip $(filter-out $(STATIC_PKGS) $(DLOPEN_PKGS),$(PKGS))),$(shell \
+                pkg-config --libs $(filter-out $(STATIC_PKGS) $(DLOPEN_PKGS),$(PKGS)) 2>/dev/null))
+empty      :=
+EXCLUDE_L  := $(subst $(empty) $(empty),:,$(strip $(patsubst -l%,lib%.a,$(sort $(STATIC_L)))))
+PKG_LIBS   := $(if $(EXCLUDE_L),-Wl$(comma)--exclude-libs$(comma)$(EXCLUDE_L)) \
+              -Wl,-Bstatic $(STATIC_L) -Wl,-Bdynamic $(DYNAMIC_L) $(SYS_LIBS)
 
 CPPFLAGS += -I. -I$(B)/bpf -D_GNU_SOURCE -DAGENTSH_VERSION='"$(VERSION)"'
 CFLAGS   ?= -O2 -g

@@ -66,7 +66,8 @@ int ap_fido_open(const char *device, struct fido_dev **out, char *err, size_t er
 void ap_fido_close(struct fido_dev *d);
 
 /* ---- qr.c ---- */
-int ap_qr_print(FILE *f, const char *text);
+/* -ENOSYS (reason in err) when libqrencode cannot be loaded. */
+int ap_qr_print(FILE *f, const char *text, char *err, size_t errlen);
 
 /* ---- broker.c internals used by server.c and prompt.c ---- */
 const char *ap_broker_dir(const struct approve_broker *b);

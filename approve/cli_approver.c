@@ -97,7 +97,8 @@ static int add_totp(const struct opts *o, const char *name)
 	snprintf(uri, sizeof(uri), "otpauth://totp/agentsh:%s?secret=%s&issuer=agentsh&algorithm=SHA1"
 		 "&digits=6&period=30", esc, b32);
 	printf("enrolled approver '%s' (TOTP) in %s\n%s\n", name, o->dir, uri);
-	ap_qr_print(stdout, uri);
+	if (ap_qr_print(stdout, uri, err, sizeof(err)) == -ENOSYS)
+		fprintf(stderr, "agentsh approver: no QR code: %s (the URI above works alike)\n", err);
 	printf("scan it with an authenticator app, or check with: oathtool --totp -b %s\n", b32);
 	explicit_bzero(b32, strlen(b32));
 	free(b32);

@@ -6,9 +6,9 @@
  * runs it, which is the approver's own choice at enrollment: verification is
  * always against the enrolled public key. */
 #include "approve/approve_int.h"
+#include "approve/lazylib_int.h"
 
 #include <errno.h>
-#include <fido.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -134,8 +134,10 @@ int ap_fido_open(const char *device, struct fido_dev **out, char *err, size_t er
 	fido_dev_t *d;
 	int r;
 
-	fido_init(0);
 	*out = NULL;
+	if ((r = ap_fido_load(err, errlen)) < 0)
+		return r;
+	fido_init(0);
 	if (!device || !*device) {
 		if ((r = first_device(path, sizeof(path), err, errlen)) < 0)
 			return r;

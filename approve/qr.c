@@ -3,9 +3,9 @@
  * modules are drawn as blocks in the terminal's foreground colour, which scans on
  * the usual light-on-dark terminal (the same convention as `qrencode -t UTF8`). */
 #include "approve/approve_int.h"
+#include "approve/lazylib_int.h"
 
 #include <errno.h>
-#include <qrencode.h>
 
 #define QUIET 2
 
@@ -16,11 +16,13 @@ static int light(const QRcode *q, int x, int y)
 	return !(q->data[y * q->width + x] & 1);
 }
 
-int ap_qr_print(FILE *f, const char *text)
+int ap_qr_print(FILE *f, const char *text, char *err, size_t errlen)
 {
-	QRcode *q = QRcode_encodeString(text, 0, QR_ECLEVEL_M, QR_MODE_8, 1);
+	QRcode *q;
 
-	if (!q)
+	if (ap_qr_load(err, errlen) < 0)
+		return -ENOSYS;
+	if (!(q = QRcode_encodeString(text, 0, QR_ECLEVEL_M, QR_MODE_8, 1)))
 		return -errno ? -errno : -EINVAL;
 	for (int y = -QUIET; y < q->width + QUIET; y += 2) {
 		for (int x = -QUIET; x < q->width + QUIET; x++) {

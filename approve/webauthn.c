@@ -4,11 +4,9 @@
  * verifier from its own pending entry: a signature made for one request cannot
  * approve another.  User presence is required. */
 #include "approve/approve_int.h"
+#include "approve/lazylib_int.h"
 
 #include <errno.h>
-#include <fido.h>
-#include <fido/eddsa.h>
-#include <fido/es256.h>
 #include <jansson.h>
 #include <openssl/evp.h>
 #include <stdlib.h>
@@ -115,6 +113,9 @@ int ap_webauthn_verify(const char *dir, const unsigned char digest[32], const ch
 	int rc = -EACCES;
 	bool known = false;
 
+	if ((rc = ap_fido_load(err, errlen)) < 0)
+		goto out;
+	rc = -EACCES;
 	if (!o || json_unpack(o, "{s:s, s:s, s:s}", "cred", &cred, "authdata", &ad64, "sig", &sig64) < 0 ||
 	    !(ad = b64_dec(ad64, &adn)) || !(sig = b64_dec(sig64, &sign))) {
 		ap_err(err, errlen, "the security-key answer is malformed (expected JSON with cred, "
@@ -216,6 +217,10 @@ int approve_webauthn_sign(const char *challenge_json, const char *device, char *
 	int rc = -EINVAL, r;
 
 	*out = NULL;
+	if ((r = ap_fido_load(err, errlen)) < 0) {
+		json_decref(c);
+		return r;
+	}
 	if (!c || challenge_digest(c, digest, &id, err, errlen) < 0)
 		goto out;
 	if (!(a = fido_assert_new()) || fido_assert_set_rp(a, APPROVE_RP_ID) != FIDO_OK ||
@@ -275,12 +280,14 @@ static int cred_make(fido_dev_t *d, const char *name, fido_cred_t *cred, char *e
 
 int ap_webauthn_enroll(const char *dir, const char *name, const char *device, char *err, size_t errlen)
 {
-	fido_cred_t *cred = fido_cred_new();
+	fido_cred_t *cred;
 	fido_dev_t *d = NULL;
 	char *kh = NULL, *pk = NULL;
 	int rc;
 
-	if (!cred)
+	if ((rc = ap_fido_load(err, errlen)) < 0)
+		return rc;
+	if (!(cred = fido_cred_new()))
 		return -ENOMEM;
 	if ((rc = ap_fido_open(device, &d, err, errlen)) < 0)
 		goto out;
