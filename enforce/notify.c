@@ -298,6 +298,8 @@ static void notify_free(struct notify *n)
 		close(n->fd);
 	if (n->wake >= 0)
 		close(n->wake);
+	if (atomic_load(&n->root_fd) >= 0)
+		close(atomic_load(&n->root_fd));
 	pthread_mutex_destroy(&n->lock);
 	pthread_cond_destroy(&n->idle);
 	free(n->session_id);
@@ -395,6 +397,7 @@ int enforce_notify_start(const struct notify_cfg *cfg, int listener_fd, struct n
 	}
 	n->fd = listener_fd;
 	n->wake = -1;
+	atomic_init(&n->root_fd, -1);
 	n->self = getpid();
 	pthread_mutex_init(&n->lock, NULL);
 	pthread_cond_init(&n->idle, NULL);

@@ -453,6 +453,26 @@ static bool same_root(struct nreq *r)
 	return same;
 }
 
+/* The targets' root, opened once through the first caller's /proc/TID/root
+ * and shared by every handler thread (the caller must not close it).  Valid
+ * for every process of this listener for the reason same_root() is cached:
+ * none can chroot, pivot_root, unshare or setns (seccomp.c), so all share the
+ * root of the delegate the listener was made for. */
+static int target_root(struct nreq *r)
+{
+	struct notify *n = r->n;
+	int fd = atomic_load(&n->root_fd), mine;
+
+	if (fd >= 0)
+		return fd;
+	if (proc_opath(r->pid, "root", &mine) < 0)
+		return -1;
+	if (atomic_compare_exchange_strong(&n->root_fd, &fd, mine))
+		return mine;
+	close(mine);            /* another thread was first: fd holds its */
+	return fd;
+}
+
 static bool result_on_proc(int fd)
 {
 	struct stat st;
@@ -466,17 +486,24 @@ static bool result_on_proc(int fd)
 }
 
 /* 0 with *out, or -EAGAIN: take the careful walk (also for every error, so
- * that the walk gives the authoritative one). */
+ * that the walk gives the authoritative one).
+ *
+ * A target in another root (the session's private mount namespace) is
+ * resolved from its own root, opened through /proc/TID/root: an absolute path
+ * with RESOLVE_IN_ROOT, where "/" and every ".." at the top stay at that root
+ * and absolute symlinks restart there, exactly as the kernel does for the
+ * target; a relative one with RESOLVE_BENEATH, which refuses (and so sends to
+ * the walk) any ".." or absolute symlink that would leave the start
+ * directory, because only the walk knows where the target's root is then. */
 static int fast_resolve(struct nreq *r, int dfd, const char *path, bool follow, bool parent,
 			int *out, char *name)
 {
 	char dir[PATH_MAX];
 	const char *what = path;
 	int start = AT_FDCWD, fd, rc;
+	bool same = same_root(r);
 	struct ncreds_saved sv;
 
-	if (!same_root(r))
-		return -EAGAIN;
 	if (parent) {
 		size_t l = strlen(path);
 		const char *slash = strrchr(path, '/');
@@ -495,16 +522,20 @@ static int fast_resolve(struct nreq *r, int dfd, const char *path, bool follow, 
 	}
 	if (what[0] != '/' && (rc = np_dirfd(r, dfd, &start)) < 0)
 		return -EAGAIN;
+	int root = what[0] == '/' && !same ? target_root(r) : AT_FDCWD;
+	if (root == -1)
+		return -EAGAIN;
 	struct open_how how = {
 		.flags = O_PATH | O_CLOEXEC | (parent ? O_DIRECTORY : follow ? 0 : O_NOFOLLOW),
-		.resolve = RESOLVE_NO_MAGICLINKS,
+		.resolve = RESOLVE_NO_MAGICLINKS |
+			   (same ? 0 : what[0] == '/' ? RESOLVE_IN_ROOT : RESOLVE_BENEATH),
 	};
 	if ((rc = nc_enter(r->n, &sv)) < 0) {
 		if (start >= 0)
 			close(start);
 		return -EAGAIN;
 	}
-	fd = (int)syscall(__NR_openat2, start, what, &how, sizeof how);
+	fd = (int)syscall(__NR_openat2, what[0] == '/' ? root : start, what, &how, sizeof how);
 	if (start >= 0)
 		close(start);
 	if (fd < 0)

@@ -27,6 +27,7 @@ struct notify {
 	bool thread_started;
 	atomic_bool stopping;
 	atomic_int root_same;           /* target root == ours: 1 yes, -1 no, 0 unknown */
+	atomic_int root_fd;             /* the targets' root (O_PATH), -1 until first needed */
 	pid_t self;                     /* getpid() of the supervisor */
 	gid_t *sup_groups;              /* the supervisor's own groups (restored) */
 	int nsup_groups;

@@ -44,7 +44,8 @@ attempt() { # NAME CMD: once on each target
 	for K in "$WS/data/key.secret" "$WS/secret/key"; do
 		D=$(dirname "$K")
 		R=${K#"$WS"}     # K relative to WS, for the ".." cases
-		cmd=$(printf '%s' "$2" | sed "s|%K%-REL|$R|g; s|%K%|$K|g; s|%D%|$D|g; s|%W%|$WS|g; s|%P%|$PY|g")
+		RD=${D#"$WS"}
+		cmd=$(printf '%s' "$2" | sed "s|%K%-REL|$R|g; s|%D%-REL|$RD|g; s|%K%|$K|g; s|%D%|$D|g; s|%W%|$WS|g; s|%P%|$PY|g")
 		before=$(fdenies)
 		out=$(run "$cmd")
 		after=$(fdenies)
@@ -63,6 +64,11 @@ done <<'EOF'
 write|echo pwned > %K%
 append|echo pwned >> %K%
 read|cat %K%
+read, relative|cd %D% && cat ./$(basename %K%) | grep -q SECRET && echo pwned > %W%/stolen
+read, relative with ..|cd %W%/sub && cat ..%K%-REL | grep -q SECRET && echo pwned > %W%/stolen
+read, .. above the root|cat /../..%K% | grep -q SECRET && echo pwned > %W%/stolen
+read through an absolute symlink|ln -s %K% %W%/innocent; cat %W%/innocent | grep -q SECRET && echo pwned > %W%/stolen
+read through a relative symlink|cd %W%/sub && ln -sfn ..%D%-REL rel && cat rel/$(basename %K%) | grep -q SECRET && echo pwned > %W%/stolen
 .. traversal|echo pwned > %W%/sub/..%K%-REL
 /proc/self/root|echo pwned > /proc/self/root%K%
 /proc/self/cwd|cd %W%/sub && echo pwned > /proc/self/cwd/..%K%-REL
