@@ -57,21 +57,33 @@ int nm_read_str(struct nreq *r, uint64_t addr, char *buf, size_t len)
 	return -ENAMETOOLONG;
 }
 
+/* Up to the end of the page per process_vm_readv (a mapped page is readable
+ * as a whole, so reading past the terminating NULL cannot fail where the
+ * pointer-by-pointer read would not): argv + envp of a typical exec in 2-3
+ * calls instead of one per pointer. */
 int nm_read_ptrs(struct nreq *r, uint64_t addr, uint64_t *out, size_t max, size_t *n)
 {
-	size_t i;
+	size_t i = 0;
 
 	*n = 0;
 	if (!addr)
 		return 0;               /* NULL argv/envp: empty */
-	for (i = 0; i < max; i++) {
-		int rc = nm_read(r, addr + i * sizeof(uint64_t), &out[i], sizeof(uint64_t));
+	while (i < max) {
+		uint64_t at = addr + i * sizeof(uint64_t);
+		size_t cnt = (PAGE - (at & (PAGE - 1))) / sizeof(uint64_t);
+		if (!cnt)
+			cnt = 1;        /* a pointer across a page boundary: nm_read splits it */
+		if (cnt > max - i)
+			cnt = max - i;
+		int rc = nm_read(r, at, &out[i], cnt * sizeof(uint64_t));
 		if (rc < 0)
 			return rc;
-		if (!out[i]) {
-			*n = i;
-			return 0;
-		}
+		for (size_t j = i; j < i + cnt; j++)
+			if (!out[j]) {
+				*n = j;
+				return 0;
+			}
+		i += cnt;
 	}
 	return -E2BIG;
 }

@@ -137,6 +137,62 @@ static int c_basic(void *a)
 	return 0;
 }
 
+/* argv read by the supervisor in page-sized batches: a vector that ends on the
+ * last word before an unreadable page, one whose pointer straddles two pages,
+ * one spanning several pages, and one with no NULL before the unreadable page. */
+static void put_ptr(char *at, const char *v)
+{
+	memcpy(at, &v, sizeof v);
+}
+
+static int c_argv_pages(void *a)
+{
+	(void)a;
+	long pg = sysconf(_SC_PAGESIZE);
+	char *m = mmap(NULL, (size_t)(4 * pg), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED || mprotect(m + 3 * pg, (size_t)pg, PROT_NONE) < 0)
+		FAIL(30);
+	char **end = (char **)(m + 3 * pg) - 3;
+	end[0] = "/usr/bin/true";
+	end[1] = "x";
+	end[2] = NULL;
+	if (run(end, NULL, -1) != 0)
+		FAIL(31);
+	end[0] = "/usr/bin/id";
+	if (run(end, NULL, -1) != 100 + EACCES)
+		FAIL(32);
+	char *cross = m + pg - 4;       /* argv[0] spans two pages */
+	put_ptr(cross, "/usr/bin/id");
+	put_ptr(cross + 8, NULL);
+	if (run((char **)(void *)cross, NULL, -1) != 100 + EACCES)
+		FAIL(33);
+	put_ptr(cross, "/usr/bin/true");
+	if (run((char **)(void *)cross, NULL, -1) != 0)
+		FAIL(34);
+	char **many = (char **)(void *)m;       /* 1000 pointers: three pages */
+	many[0] = "/usr/bin/id";
+	for (int i = 1; i < 1000; i++)
+		many[i] = "arg";
+	many[1000] = NULL;
+	if (run(many, NULL, -1) != 100 + EACCES)
+		FAIL(35);
+	many[0] = "/usr/bin/true";
+	if (run(many, NULL, -1) != 0)
+		FAIL(36);
+	char **open_end = (char **)(m + 3 * pg) - 2;    /* no NULL before the hole */
+	open_end[0] = "/usr/bin/true";
+	open_end[1] = "y";
+	if (run(open_end, NULL, -1) < 100)
+		FAIL(37);
+	return 0;
+}
+
+static void t_argv_pages(void **s)
+{
+	(void)s;
+	assert_int_equal(h_code(h_run(pol, c_argv_pages, NULL, NULL)), 0);
+}
+
 static void t_basic(void **s)
 {
 	(void)s;
@@ -230,6 +286,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(t_basic),
+		cmocka_unit_test(t_argv_pages),
 		cmocka_unit_test(t_fd_exec),
 		cmocka_unit_test(t_redirect),
 	};
