@@ -75,7 +75,8 @@ struct approve_answer {
 	unsigned long wait_ms;
 	/* Stable error code for JSON results: NULL when approved, else
 	 * "E_APPROVAL_DENIED", "E_APPROVAL_TIMEOUT", "E_APPROVAL_LIMIT",
-	 * "E_APPROVAL_SESSION_END" or "E_APPROVAL_NO_APPROVER". */
+	 * "E_APPROVAL_SESSION_END", "E_APPROVAL_NO_APPROVER" or
+	 * "E_APPROVAL_UNAVAILABLE" (the timer or socket server could not start). */
 	const char *error_code;
 	const char *reason;             /* one line for the human */
 };
@@ -113,8 +114,10 @@ struct approve_config {
 
 typedef void (*approve_done_fn)(void *ctx, const struct approve_answer *ans);
 
-/* Create the broker: starts its timer thread and, unless socket_dir is "",
- * serves <socket_dir>/<session>.sock for remote approvers. */
+/* Create the broker.  Its timer thread and (unless socket_dir is "") the
+ * server of <socket_dir>/<session>.sock for remote approvers start with the
+ * first request that waits for a human; if they cannot, that request is
+ * denied with E_APPROVAL_UNAVAILABLE and the reason. */
 int approve_broker_new(const struct approve_config *cfg, struct approve_broker **out,
 		       char *err, size_t errlen);
 /* Deny everything still pending (E_APPROVAL_SESSION_END), stop, free. NULL ok. */

@@ -1,7 +1,13 @@
 /* The per-session approval broker: pending requests, their deadlines, session
  * grants and the pending limit.  The notify thread submits and never waits for a
  * human; answers arrive from the prompt or the socket server; one timer thread
- * turns expired requests into denials.  Callbacks run without the lock held. */
+ * turns expired requests into denials.  Callbacks run without the lock held.
+ *
+ * The timer thread and the socket server start with the first request that
+ * waits for a human, not with the broker: most sessions never ask, and every
+ * `agentsh -c` paid for two threads, the socket directory walk and a bind at
+ * start and for the joins at exit.  A server that cannot start then denies
+ * that request (E_APPROVAL_UNAVAILABLE) and says why. */
 #include "approve/approve_int.h"
 
 #include <errno.h>
@@ -36,6 +42,9 @@ struct approve_broker {
 	pthread_cond_t cv;
 	pthread_t timer;
 	bool timer_started, stop;
+	pthread_mutex_t start_mu;       /* serialises the first-use start (below) */
+	bool started;                   /* timer (and server, if any) running */
+	char *socket_dir;               /* NULL: no socket server */
 	struct pending *pending;
 	size_t npending;
 	struct grant *grants;
@@ -312,26 +321,62 @@ static int copy_accounts(struct approve_broker *b, const char *const *acc)
 	return 0;
 }
 
-static int init_sync(struct approve_broker *b)
+static void init_sync(struct approve_broker *b)
 {
 	pthread_condattr_t ca;
 
 	pthread_mutex_init(&b->mu, NULL);
+	pthread_mutex_init(&b->start_mu, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&b->cv, &ca);
 	pthread_condattr_destroy(&ca);
-	if (pthread_create(&b->timer, NULL, timer_main, b) != 0)
-		return -EAGAIN;
-	b->timer_started = true;
-	return 0;
+}
+
+/* One socket per session lives in a directory.  A configured
+ * "/run/agentsh/approve.sock" (the single-socket spelling) means the
+ * directory "/run/agentsh/approve". */
+static char *socket_dir_of(const char *configured)
+{
+	char sd[256];
+	size_t l;
+
+	snprintf(sd, sizeof(sd), "%s", configured ? configured : APPROVE_DEFAULT_SOCKET_DIR);
+	if ((l = strlen(sd)) > 5 && strcmp(sd + l - 5, ".sock") == 0)
+		sd[l - 5] = 0;
+	return strdup(sd);
+}
+
+/* The timer and the socket server, on the first request that waits (see the
+ * top of the file).  Idempotent; 0 or -errno with the reason in err. */
+static int start_on_first_use(struct approve_broker *b, char *err, size_t errlen)
+{
+	int rc = 0;
+
+	pthread_mutex_lock(&b->start_mu);
+	if (b->started)
+		goto out;
+	if (!b->timer_started) {
+		if (pthread_create(&b->timer, NULL, timer_main, b) != 0) {
+			ap_err(err, errlen, "cannot start the approval timer: out of resources");
+			rc = -EAGAIN;
+			goto out;
+		}
+		b->timer_started = true;
+	}
+	if (b->socket_dir && (rc = ap_server_start(b, b->socket_dir, b->session, &b->server, err,
+						   errlen)) < 0)
+		goto out;
+	b->started = true;
+out:
+	pthread_mutex_unlock(&b->start_mu);
+	return rc;
 }
 
 int approve_broker_new(const struct approve_config *cfg, struct approve_broker **out,
 		       char *err, size_t errlen)
 {
 	struct approve_broker *b;
-	int rc;
 
 	*out = NULL;
 	if (!cfg || !ap_name_ok(cfg->session)) {
@@ -355,27 +400,15 @@ int approve_broker_new(const struct approve_config *cfg, struct approve_broker *
 	b->on_resolved = cfg->on_resolved;
 	b->hook_ctx = cfg->hook_ctx;
 	b->audit = cfg->audit;
+	init_sync(b);
+	if (!cfg->socket_dir || *cfg->socket_dir)
+		b->socket_dir = socket_dir_of(cfg->socket_dir);
 	if (!b->session || !b->dir || copy_accounts(b, cfg->approver_accounts) < 0 ||
-	    (rc = init_sync(b)) < 0) {
+	    ((!cfg->socket_dir || *cfg->socket_dir) && !b->socket_dir)) {
 		ap_err(err, errlen, "approvals: cannot start the broker for session %s: out of resources",
 		       cfg->session);
 		approve_broker_free(b);
 		return -ENOMEM;
-	}
-	if (!cfg->socket_dir || *cfg->socket_dir) {
-		char sd[256];
-		size_t l;
-		/* One socket per session lives in a directory.  A configured
-		 * "/run/agentsh/approve.sock" (the single-socket spelling) means
-		 * the directory "/run/agentsh/approve". */
-		snprintf(sd, sizeof(sd), "%s", cfg->socket_dir ? cfg->socket_dir : APPROVE_DEFAULT_SOCKET_DIR);
-		if ((l = strlen(sd)) > 5 && strcmp(sd + l - 5, ".sock") == 0)
-			sd[l - 5] = 0;
-		rc = ap_server_start(b, sd, b->session, &b->server, err, errlen);
-		if (rc < 0) {
-			approve_broker_free(b);
-			return rc;
-		}
 	}
 	*out = b;
 	return 0;
@@ -405,16 +438,17 @@ void approve_broker_free(struct approve_broker *b)
 		return;
 	if (b->server)
 		ap_server_stop(b->server);
+	approve_broker_end_session(b);
 	if (b->timer_started) {
-		approve_broker_end_session(b);
 		pthread_mutex_lock(&b->mu);
 		b->stop = true;
 		pthread_cond_broadcast(&b->cv);
 		pthread_mutex_unlock(&b->mu);
 		pthread_join(b->timer, NULL);
-		pthread_mutex_destroy(&b->mu);
-		pthread_cond_destroy(&b->cv);
 	}
+	pthread_mutex_destroy(&b->mu);
+	pthread_mutex_destroy(&b->start_mu);
+	pthread_cond_destroy(&b->cv);
 	while (b->grants) {
 		struct grant *g = b->grants;
 		b->grants = g->next;
@@ -426,6 +460,7 @@ void approve_broker_free(struct approve_broker *b)
 	free(b->accounts);
 	free(b->session);
 	free(b->dir);
+	free(b->socket_dir);
 	free(b);
 }
 
@@ -493,8 +528,11 @@ int approve_submit(struct approve_broker *b, struct approve_request *req,
 
 	if (!b || !req || !done || (unsigned)req->op >= 5 || !req->target)
 		return -EINVAL;
-	/* Read the store before taking the lock: other threads must not wait on disk. */
+	/* Read the store and start the server before taking the lock: other
+	 * threads must not wait on disk. */
 	bool enrolled = b->allow_confirm || ap_store_has_any(b->dir);
+	char why[400] = "";
+	int started = enrolled ? start_on_first_use(b, why, sizeof(why)) : 0;
 	if (!(p = pending_build(b, req)))
 		return -ENOMEM;
 	p->done = done;
@@ -534,6 +572,13 @@ int approve_submit(struct approve_broker *b, struct approve_request *req,
 				 "no approver is enrolled in %.60s; as root run "
 				 "'agentsh approver add NAME --totp'", b->dir);
 		answer_now(b, p, APPROVE_DENY, APPROVE_M_NONE, "E_APPROVAL_NO_APPROVER", reason);
+		return 0;
+	}
+	if (started < 0) {
+		pthread_mutex_unlock(&b->mu);
+		snprintf(reason, sizeof(reason), "approvals are unavailable in this session (%s); "
+			 "denied without asking", why[0] ? why : strerror(-started));
+		answer_now(b, p, APPROVE_DENY, APPROVE_M_NONE, "E_APPROVAL_UNAVAILABLE", reason);
 		return 0;
 	}
 	p->next = b->pending;
