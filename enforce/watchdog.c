@@ -11,6 +11,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -55,9 +57,40 @@ static void watchdog_main(struct enforce_session *s, int rfd)
 	_exit(0);
 }
 
+/* Watchdogs told to stop but not yet reaped.  Waiting for one to exit cost
+ * ~1 ms on the way to agentsh -c's exit status (it wakes, finds the cgroups
+ * already removed by the supervisor, and tears down a forked copy of our
+ * address space); nothing depends on its exit, so it is reaped later: at the
+ * next start or stop, or with a blocking wait when the list is full, which
+ * bounds the zombies a long-lived process can hold. */
+#define WD_PENDING 16
+static pthread_mutex_t wd_mu = PTHREAD_MUTEX_INITIALIZER;
+static pid_t wd_pending[WD_PENDING];
+
+static void reap_pending(void)
+{
+	for (int i = 0; i < WD_PENDING; i++)
+		if (wd_pending[i] > 0 && (waitpid(wd_pending[i], NULL, WNOHANG) != 0))
+			wd_pending[i] = 0;      /* reaped, or not ours any more (ECHILD) */
+}
+
+/* Remember pid for a later reap; false when the list is full. */
+static bool defer_reap(pid_t pid)
+{
+	for (int i = 0; i < WD_PENDING; i++)
+		if (wd_pending[i] <= 0) {
+			wd_pending[i] = pid;
+			return true;
+		}
+	return false;
+}
+
 int enf_watchdog_start(struct enforce_session *s)
 {
 	int p[2];
+	pthread_mutex_lock(&wd_mu);
+	reap_pending();
+	pthread_mutex_unlock(&wd_mu);
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return enf_fail(s, -errno, "cannot create the watchdog pipe: %s", strerror(errno));
 	pid_t pid = fork();
@@ -77,13 +110,22 @@ int enf_watchdog_start(struct enforce_session *s)
 	return 0;
 }
 
+/* Called after the supervisor removed the cgroups itself: closing the pipe
+ * only lets the watchdog go (its own removal finds nothing left to do). */
 void enf_watchdog_stop(struct enforce_session *s)
 {
 	if (s->watch_fd >= 0)
 		close(s->watch_fd);
 	s->watch_fd = -1;
-	if (s->watch_pid > 0)
-		while (waitpid(s->watch_pid, NULL, 0) < 0 && errno == EINTR)
-			;
+	if (s->watch_pid > 0) {
+		pthread_mutex_lock(&wd_mu);
+		reap_pending();
+		/* != 0: reaped now, or not ours to reap (ECHILD) */
+		bool done = waitpid(s->watch_pid, NULL, WNOHANG) != 0 || defer_reap(s->watch_pid);
+		pthread_mutex_unlock(&wd_mu);
+		if (!done)
+			while (waitpid(s->watch_pid, NULL, 0) < 0 && errno == EINTR)
+				;
+	}
 	s->watch_pid = 0;
 }
