@@ -438,6 +438,9 @@ static int audit_open_store(struct shell_ctx *ctx, struct run *r)
 	struct audit_opts o = { .session_id = ctx->session_id };
 	if (ctx->cfg && ctx->cfg->audit.key)
 		o.key_path = ctx->cfg->audit.key;
+	o.sync_full = ctx->cfg && ctx->cfg->audit.sync_full;   /* as shell_audit_open() */
+	if (ctx->policy)        /* the session row records it; retention honours it */
+		o.retention_days = policy_audit(ctx->policy)->retention_days;
 	if (ctx->audit)
 		return 0;
 	int rc = audit_open(audit_db(ctx), &o, &ctx->audit);

@@ -341,6 +341,8 @@ int shell_audit_open(struct shell_ctx *ctx)
 	if (ctx->cfg && ctx->cfg->audit.key)
 		o.key_path = ctx->cfg->audit.key;
 	o.sync_full = ctx->cfg && ctx->cfg->audit.sync_full;
+	if (ctx->policy)        /* the session row records it; retention honours it */
+		o.retention_days = policy_audit(ctx->policy)->retention_days;
 	r = audit_open(db, &o, &ctx->audit);
 	if (r) {
 		const char *why = audit_strerror(ctx->audit);
