@@ -45,21 +45,48 @@ static int prepare_bpf(struct enforce_session *s)
 	return enf_events_start(s);
 }
 
+/* Everything that does not need the BPF guard comes first: agentsh -c loads
+ * the guard in a thread (bpf_guard_preload) and bpf_guard_open() waits for it,
+ * so this work runs while the verifier does. */
 int enf_layers_prepare(struct enforce_session *s)
 {
 	int rc;
 	if ((rc = prepare_seccomp_caps(s)) < 0 || (rc = enf_limits_prepare(s)) < 0 ||
-	    (rc = prepare_bpf(s)) < 0 || (rc = enf_landlock_prepare(s)) < 0 ||
-	    (rc = enf_mountfloor_prepare(s)) < 0)
+	    (rc = enf_landlock_prepare(s)) < 0 || (rc = enf_mountfloor_prepare(s)) < 0)
 		return rc;
+	return 0;
+}
+
+static unsigned notify_flags(const struct enforce_session *s, bool bpf_net)
+{
+	return (bpf_net ? NOTIFY_RULES_NO_INET : 0) |
+	       (s->floor_covers_reads ? NOTIFY_RULES_NO_READS : 0) |
+	       (s->kernel_writes ? NOTIFY_RULES_KERNEL_WRITES : 0);
+}
+
+/* The seccomp filter is compiled before the guard is opened, for the flags it
+ * will most likely need (network decided by the guard whenever there is a
+ * session cgroup), so the compile runs while bpf_guard_open() waits for a
+ * preload; if the guard ends up not deciding the network, it is compiled
+ * again without NOTIFY_RULES_NO_INET.  The filter applied always matches
+ * s->bpf_net. */
+int enf_layers_finish(struct enforce_session *s)
+{
+	int rc;
 	/* read-only opens cost a round trip only when something the floor cannot
 	 * hold gates reads (the floor reports its own denials: trap.c) */
 	s->kernel_writes = enf_writemode_kernel(s->cfg.policy, s->landlock_fd >= 0 ? s->landlock_abi : 0,
 						s->floor, s->nfloor, s->write_mode_why, sizeof s->write_mode_why);
-	unsigned fl = (s->bpf_net ? NOTIFY_RULES_NO_INET : 0) |
-		      (s->floor_covers_reads ? NOTIFY_RULES_NO_READS : 0) |
-		      (s->kernel_writes ? NOTIFY_RULES_KERNEL_WRITES : 0);
-	return enf_seccomp_prepare(s, fl);
+	bool guess = s->cfg.policy && s->cg.dirfd >= 0;
+	if ((rc = enf_seccomp_prepare(s, notify_flags(s, guess))) < 0)
+		return rc;
+	if ((rc = prepare_bpf(s)) < 0)
+		return rc;
+	if (s->bpf_net == guess)
+		return 0;
+	free(s->filter.prog);
+	s->filter = (struct enf_filter){ 0 };
+	return enf_seccomp_prepare(s, notify_flags(s, s->bpf_net));
 }
 
 void enf_layers_release(struct enforce_session *s)

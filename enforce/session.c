@@ -136,9 +136,12 @@ int enforce_session_new(const struct enforce_config *cfg, struct enforce_session
 	}
 	if ((rc = enf_layers_prepare(s)) < 0)
 		goto out;
-	/* after the layers: the watchdog must know every cgroup (v1 limits too) it
-	 * has to remove; it only makes raw syscalls, so forking now is safe */
+	/* after the limits: the watchdog must know every cgroup (v1 limits too) it
+	 * has to remove; it only makes raw syscalls, so forking now is safe.
+	 * Before the BPF guard, so the fork overlaps its load (layers.c). */
 	if (s->cg.dirfd >= 0 && (rc = enf_watchdog_start(s)) < 0)
+		goto out;
+	if ((rc = enf_layers_finish(s)) < 0)
 		goto out;
 	if (s->degraded[0] && s->cfg.audit) {
 		struct audit_event ev = AUDIT_EVENT_INIT(AUDIT_DEGRADED);
