@@ -61,7 +61,15 @@ static int teardown(void **s)
 
 /* fork + exec in the sandboxed child; returns the grandchild's exit code, or
  * 100 + errno when the exec itself failed. */
+static int run_at(const char *path, char *const argv[], char *const envp[], int out_fd);
+
 static int run(char *const argv[], char *const envp[], int out_fd)
+{
+	return run_at(argv[0], argv, envp, out_fd);
+}
+
+/* argv is only passed on, never read here: it may be misaligned on purpose */
+static int run_at(const char *path, char *const argv[], char *const envp[], int out_fd)
 {
 	int ep[2];
 	if (pipe2(ep, O_CLOEXEC) < 0)
@@ -71,7 +79,7 @@ static int run(char *const argv[], char *const envp[], int out_fd)
 		close(ep[0]);
 		if (out_fd >= 0)
 			dup2(out_fd, 1);
-		execve(argv[0], argv, envp ? envp : (char *[]){ "PATH=/usr/bin:/bin", NULL });
+		execve(path, argv, envp ? envp : (char *[]){ "PATH=/usr/bin:/bin", NULL });
 		int e = errno;
 		if (write(ep[1], &e, sizeof e) < 0)
 			_exit(99);
@@ -164,10 +172,10 @@ static int c_argv_pages(void *a)
 	char *cross = m + pg - 4;       /* argv[0] spans two pages */
 	put_ptr(cross, "/usr/bin/id");
 	put_ptr(cross + 8, NULL);
-	if (run((char **)(void *)cross, NULL, -1) != 100 + EACCES)
+	if (run_at("/usr/bin/id", (char **)(void *)cross, NULL, -1) != 100 + EACCES)
 		FAIL(33);
 	put_ptr(cross, "/usr/bin/true");
-	if (run((char **)(void *)cross, NULL, -1) != 0)
+	if (run_at("/usr/bin/true", (char **)(void *)cross, NULL, -1) != 0)
 		FAIL(34);
 	char **many = (char **)(void *)m;       /* 1000 pointers: three pages */
 	many[0] = "/usr/bin/id";
