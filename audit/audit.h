@@ -157,6 +157,14 @@ struct audit_opts {
 	 * Recorded (chained) in session_start by audit_session_begin(), which
 	 * also prunes expired sessions once session_start is durable. */
 	unsigned retention_days;
+	/* The caller flushes (audit_flush) before it reports or runs anything, so
+	 * the sqlite work of opening a current store (rebuilding the WAL index,
+	 * which reads the whole WAL when no other process has the store open)
+	 * may move to the writer thread, overlapping with the caller's next
+	 * work; a store that then fails to open fails that flush.  Without it,
+	 * audit_open() itself opens and checks the store.  New, older-schema and
+	 * read-only stores are always opened in audit_open(). */
+	bool defer_open;
 };
 
 struct audit;
@@ -168,10 +176,11 @@ const char *audit_default_path(void);
 
 /* Open (creating if needed) the store.  Creates the directory 0700 and the db
  * 0600 owned by the caller; refuses a directory or db writable by anyone else.
- * Sets WAL, runs schema migrations, loads (or creates, 0600) the HMAC key and
- * opens the writer's connection (not for readonly); the writer thread starts
- * with the first event.  On failure *out is still set (audit_strerror() says
- * why; audit_close() it). */
+ * Sets WAL, runs schema migrations and loads (or creates, 0600) the HMAC key
+ * (not for readonly).  The writer thread starts with the first event and
+ * opens its own connection then (a failure there fails audit_flush()); see
+ * defer_open.  On failure *out is still set (audit_strerror() says why;
+ * audit_close() it). */
 int audit_open(const char *db_path, const struct audit_opts *opts, struct audit **out);
 
 /* Queue an event.  Thread-safe, O(1), never touches the disk (the first call

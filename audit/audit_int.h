@@ -49,7 +49,7 @@ struct audit {
 	sqlite3_stmt *wst[8];           /* writer's cached statements */
 	unsigned char *cbuf;            /* writer's canonical-serialisation buffer */
 	size_t ccap;
-	struct audit_hmac *mac;         /* writer thread only */
+	struct audit_hmac *mac;         /* writer thread only (made by it) */
 	unsigned char key[AUDIT_KEY_LEN];
 	bool have_key;
 	char err[512];
@@ -125,6 +125,9 @@ int audit_chain_range(struct audit *a, sqlite3 *db, struct audit_hmac *h, int64_
 /* store.c */
 int audit_seterr(struct audit *a, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int audit_schema(struct audit *a);
+/* a->db of a writable handle is opened on first use (audit_open leaves it to
+ * the writer when the store is current): verify and prune call this */
+int audit_db_ready(struct audit *a);
 /* a fresh HMAC context keyed with the store's key (loads it if needed) */
 int audit_hmac_for(struct audit *a, struct audit_hmac **out);
 int audit_row_event(sqlite3_stmt *st, struct audit_event *ev, int64_t *seq, const void **link);
@@ -135,7 +138,6 @@ int audit_row_event(sqlite3_stmt *st, struct audit_event *ev, int64_t *seq, cons
 	"details, link"
 
 /* writer.c */
-int audit_writer_start(struct audit *a);
 void audit_writer_stop(struct audit *a);
 int audit_commit_batch(struct audit *a, struct audit_rec *batch);
 /* Append one event inside the caller's open write transaction on db (not the
@@ -150,6 +152,23 @@ void audit_collect_event(struct audit *a, const struct audit_rec *r);   /* under
 
 /* cli_util.c */
 int audit_cli_open(const struct audit_cli_env *env, struct audit **out, FILE *err);
+/* The common start of a read-back command about one session (report,
+ * policy generate, audit export): the store opened read-only, SESSION
+ * resolved (NULL: "latest", or every session when all_if_null: sid ""), and
+ * the output opened (--output FILE, else the env's stdout).  On failure it
+ * has printed "<cmd>: why" and left nothing open. */
+struct audit_cli_session {
+	struct audit *a;
+	FILE *out;
+	const char *out_path;           /* NULL: out is not ours to close */
+	char sid[128];
+};
+int audit_cli_session_open(const struct audit_cli_env *env, const char *cmd, const char *session,
+			   bool all_if_null, const char *out_path, struct audit_cli_session *cs);
+/* Closes the output (a failed write is reported as "<cmd>: writing FILE
+ * failed") and the store.  Returns rc, or -EIO when rc was 0 and the output
+ * could not be written. */
+int audit_cli_session_close(const struct audit_cli_env *env, const char *cmd, struct audit_cli_session *cs, int rc);
 int audit_parse_time(const char *s, int64_t *ns);
 int audit_resolve_session(struct audit *a, const char *arg, char *out, size_t outlen);
 void audit_fmt_time(int64_t ns, char *buf, size_t len);

@@ -185,48 +185,32 @@ static int cmd_export(int argc, char **argv, const struct audit_cli_env *env)
 		fprintf(ERR(env), "agentsh audit export: --since '%s' is not a time (use 2026-01-31T12:00:00Z, @UNIXSECS or 2h)\n", since);
 		return 2;
 	}
-	struct audit *a;
-	if (audit_cli_open(env, &a, ERR(env)))
+	struct audit_cli_session cs;
+	if (audit_cli_session_open(env, "agentsh audit export", session, true, outp, &cs))
 		return 2;
-	char sid[128] = "";
-	if (session && audit_resolve_session(a, session, sid, sizeof sid)) {
-		fprintf(ERR(env), "agentsh audit export: %s\n", audit_strerror(a));
-		audit_close(a);
-		return 2;
-	}
-	FILE *o = outp ? fopen(outp, "we") : OUT(env);
-	if (!o) {
-		fprintf(ERR(env), "agentsh audit export: cannot write %s: %s\n", outp, strerror(errno));
-		audit_close(a);
-		return 2;
-	}
+	struct audit *a = cs.a;
 	sqlite3_stmt *st;
 	int rc = sqlite3_prepare_v2(a->db, "SELECT " AUDIT_ROW_COLUMNS " FROM events WHERE ts_ns >= ?1 "
 				    "AND (?2 IS NULL OR session_id = ?2) ORDER BY seq", -1, &st, NULL);
 	if (rc == SQLITE_OK) {
 		sqlite3_bind_int64(st, 1, since_ns);
-		if (*sid)
-			sqlite3_bind_text(st, 2, sid, -1, SQLITE_STATIC);
+		if (*cs.sid)
+			sqlite3_bind_text(st, 2, cs.sid, -1, SQLITE_STATIC);
 		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 			struct audit_event ev;
 			int64_t seq;
 			audit_row_event(st, &ev, &seq, NULL);
 			json_t *j = ocsf ? ocsf_event(&ev, seq) : audit_event_json(&ev, seq);
-			json_dumpf(j, o, JSON_COMPACT);
-			fputc('\n', o);
+			json_dumpf(j, cs.out, JSON_COMPACT);
+			fputc('\n', cs.out);
 			json_decref(j);
 		}
 		sqlite3_finalize(st);
 	}
-	int ret = rc == SQLITE_DONE ? 0 : 2;
+	int ret = rc == SQLITE_DONE ? 0 : -EIO;
 	if (ret)
 		fprintf(ERR(env), "agentsh audit export: reading %s failed: %s\n", a->db_path, sqlite3_errmsg(a->db));
-	if (outp && fclose(o) != 0) {
-		fprintf(ERR(env), "agentsh audit export: writing %s failed: %s\n", outp, strerror(errno));
-		ret = 2;
-	}
-	audit_close(a);
-	return ret;
+	return audit_cli_session_close(env, "agentsh audit export", &cs, ret) ? 2 : 0;
 }
 
 static void prune_print(FILE *o, const struct audit_prune_result *r, bool dry, bool json)

@@ -21,6 +21,41 @@ int audit_cli_open(const struct audit_cli_env *env, struct audit **out, FILE *er
 	return rc;
 }
 
+#define ERR(env) ((env) && (env)->err ? (env)->err : stderr)
+
+int audit_cli_session_open(const struct audit_cli_env *env, const char *cmd, const char *session,
+			   bool all_if_null, const char *out_path, struct audit_cli_session *cs)
+{
+	memset(cs, 0, sizeof *cs);
+	if (audit_cli_open(env, &cs->a, ERR(env)))
+		return -EIO;
+	int rc = session || !all_if_null ? audit_resolve_session(cs->a, session, cs->sid, sizeof cs->sid) : 0;
+	if (rc)
+		fprintf(ERR(env), "%s: %s\n", cmd, audit_strerror(cs->a));
+	else if (!(cs->out = out_path ? fopen(out_path, "we") : (env && env->out ? env->out : stdout))) {
+		rc = -errno;
+		fprintf(ERR(env), "%s: cannot write %s: %s\n", cmd, out_path, strerror(errno));
+	}
+	if (rc) {
+		audit_close(cs->a);
+		cs->a = NULL;
+	}
+	cs->out_path = out_path;
+	return rc;
+}
+
+int audit_cli_session_close(const struct audit_cli_env *env, const char *cmd, struct audit_cli_session *cs, int rc)
+{
+	if (cs->out_path && cs->out && fclose(cs->out) != 0 && !rc) {
+		fprintf(ERR(env), "%s: writing %s failed: %s\n", cmd, cs->out_path, strerror(errno));
+		rc = -EIO;
+	}
+	cs->out = NULL;
+	audit_close(cs->a);
+	cs->a = NULL;
+	return rc;
+}
+
 /* "2026-11-27T04:00:00Z", "2026-11-27 04:00:00" (UTC), "@1700000000" (unix
  * seconds), or a duration back from now: "90s", "10m", "2h", "7d". */
 int audit_parse_time(const char *s, int64_t *ns)

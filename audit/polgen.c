@@ -539,34 +539,18 @@ int policy_generate_cli(int argc, char **argv, const struct audit_cli_env *env)
 			return 2;
 		}
 	}
-	struct audit *a;
-	if (audit_cli_open(env, &a, ERR(env)))
+	struct audit_cli_session cs;
+	if (audit_cli_session_open(env, "policy generate", optind < argc ? argv[optind] : NULL, false, outp, &cs))
 		return 2;
-	char sid[128];
-	if (audit_resolve_session(a, optind < argc ? argv[optind] : NULL, sid, sizeof sid)) {
-		fprintf(ERR(env), "policy generate: %s\n", audit_strerror(a));
-		audit_close(a);
-		return 2;
-	}
-	FILE *o = outp ? fopen(outp, "we") : (env && env->out ? env->out : stdout);
-	if (!o) {
-		fprintf(ERR(env), "policy generate: cannot write %s: %s\n", outp, strerror(errno));
-		audit_close(a);
-		return 2;
-	}
-	struct gen g = { .a = a, .o = o, .sid = sid, .threshold = (unsigned)threshold };
+	struct gen g = { .a = cs.a, .o = cs.out, .sid = cs.sid, .threshold = (unsigned)threshold };
 	generate(&g, name);
 	if (g.ret)
-		fprintf(ERR(env), "policy generate: %s\n", audit_strerror(a));
-	if (outp && fclose(o) != 0 && !g.ret) {
-		fprintf(ERR(env), "policy generate: writing %s failed: %s\n", outp, strerror(errno));
-		g.ret = -EIO;
-	}
+		fprintf(ERR(env), "policy generate: %s\n", audit_strerror(cs.a));
 	list_free(&g.files);
 	list_free(&g.execs);
 	list_free(&g.nets);
 	list_free(&g.unixes);
 	list_free(&g.blocked_files);
-	audit_close(a);
+	g.ret = audit_cli_session_close(env, "policy generate", &cs, g.ret);
 	return g.ret ? 2 : 0;
 }

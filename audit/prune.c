@@ -462,7 +462,8 @@ int audit_prune(struct audit *a, const struct audit_prune_opts *o, struct audit_
 	if (!a || a->readonly)
 		return a ? audit_seterr(a, -EROFS, "pruning needs the store open for writing (as its owner)") : -EINVAL;
 	/* its own MAC context: a->mac belongs to the writer thread */
-	int rc = audit_hmac_for(a, &h);
+	int rc = audit_db_ready(a);
+	rc = rc ? rc : audit_hmac_for(a, &h);
 	if (rc)
 		return rc;
 	rc = prune_on(a, a->db, h, o ? o : &none, r);
@@ -470,10 +471,29 @@ int audit_prune(struct audit *a, const struct audit_prune_opts *o, struct audit_
 	return rc;
 }
 
+/* Every session start asks; almost always the answer is no.  One query on the
+ * side table says whether the oldest event's session could have expired: a
+ * "no" from it only skips this prune (a later one sees the same rows), a
+ * "maybe" takes the full, chained path. */
+static bool may_expire(sqlite3 *db)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(db, "SELECT 1 FROM sessions s WHERE s.session_id = (SELECT session_id FROM events "
+			       "ORDER BY seq LIMIT 1) AND s.retention_days > 0 AND (s.ended_ns IS NULL OR "
+			       "?1 - s.ended_ns >= s.retention_days * 86400000000000)", -1, &st, NULL) != SQLITE_OK)
+		return true;
+	sqlite3_bind_int64(st, 1, wall_ns());
+	int rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc != SQLITE_DONE;
+}
+
 void audit_prune_auto(struct audit *a)
 {
 	struct audit_prune_opts o = { .max_events = PRUNE_AUTO_MAX };
 	struct audit_prune_result r;
+	if (!may_expire(a->wdb))
+		return;
 	int rc = prune_on(a, a->wdb, a->mac, &o, &r);
 	if (!rc || rc == -EBUSY)
 		return;         /* busy: another process is pruning or writing; the next session retries */

@@ -239,29 +239,13 @@ int report_cli(int argc, char **argv, const struct audit_cli_env *env)
 		fprintf(ERR(env), "report: --level must be summary or detailed, not '%s'\n", level);
 		return 2;
 	}
-	struct audit *a;
-	if (audit_cli_open(env, &a, ERR(env)))
+	struct audit_cli_session cs;
+	if (audit_cli_session_open(env, "report", optind < argc ? argv[optind] : NULL, false, outp, &cs))
 		return 2;
-	char sid[128];
-	if (audit_resolve_session(a, optind < argc ? argv[optind] : NULL, sid, sizeof sid)) {
-		fprintf(ERR(env), "report: %s\n", audit_strerror(a));
-		audit_close(a);
-		return 2;
-	}
-	FILE *o = outp ? fopen(outp, "we") : (env && env->out ? env->out : stdout);
-	if (!o) {
-		fprintf(ERR(env), "report: cannot write %s: %s\n", outp, strerror(errno));
-		audit_close(a);
-		return 2;
-	}
-	struct rep r = { .a = a, .o = o, .sid = sid };
+	struct rep r = { .a = cs.a, .o = cs.out, .sid = cs.sid };
 	write_report(&r, detailed);
 	if (r.ret)
-		fprintf(ERR(env), "report: %s\n", audit_strerror(a));
-	if (outp && fclose(o) != 0 && !r.ret) {
-		fprintf(ERR(env), "report: writing %s failed: %s\n", outp, strerror(errno));
-		r.ret = -EIO;
-	}
-	audit_close(a);
+		fprintf(ERR(env), "report: %s\n", audit_strerror(cs.a));
+	r.ret = audit_cli_session_close(env, "report", &cs, r.ret);
 	return r.ret ? 2 : 0;
 }

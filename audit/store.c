@@ -112,7 +112,24 @@ static void mkdir_parents(const char *dir)
 	}
 }
 
-static int prepare_location(struct audit *a, const struct audit_opts *o)
+static const int latest_version = (int)(sizeof migrations / sizeof migrations[0]);
+_Static_assert(sizeof migrations / sizeof migrations[0] == AUDIT_SCHEMA_VERSION, "AUDIT_SCHEMA_VERSION");
+
+/* An SQLite header in WAL mode at the latest schema version: the store needs
+ * nothing before its first write, so the sqlite work of opening it can go to
+ * the writer thread (see audit_open).  Versions only grow, so the db file's
+ * header at the latest version proves the schema even when the WAL holds a
+ * newer page 1; anything else (a new, old or foreign file) takes the full path. */
+static bool header_current(int fd)
+{
+	unsigned char h[100];
+	if (pread(fd, h, sizeof h, 0) != (ssize_t)sizeof h || memcmp(h, "SQLite format 3", 16) != 0)
+		return false;
+	uint32_t v = (uint32_t)h[60] << 24 | (uint32_t)h[61] << 16 | (uint32_t)h[62] << 8 | h[63];
+	return h[18] == 2 && h[19] == 2 && v == (uint32_t)latest_version;
+}
+
+static int prepare_location(struct audit *a, const struct audit_opts *o, bool *current)
 {
 	char *tmp = strdup(a->db_path);
 	if (!tmp)
@@ -136,6 +153,7 @@ static int prepare_location(struct audit *a, const struct audit_opts *o)
 		else {
 			if (fstat(fd, &st) == 0 && !o->no_owner_check)
 				rc = check_owner(a, "store", a->db_path, &st, 077);
+			*current = !rc && header_current(fd);
 			close(fd);
 		}
 	}
@@ -172,7 +190,7 @@ static int user_version(struct audit *a, int *v)
 int audit_schema(struct audit *a)
 {
 	int v, rc;
-	const int latest = (int)(sizeof migrations / sizeof migrations[0]);
+	const int latest = latest_version;
 	/* the usual case, a current store, needs no write lock (which would wait
 	 * for whichever session is committing); the check is repeated under it */
 	if (user_version(a, &v) == 0 && v == latest)
@@ -210,7 +228,7 @@ static void new_session_id(char *buf, size_t len)
 	snprintf(buf, len, "s-%s-%02x%02x%02x%02x", ts, r[0], r[1], r[2], r[3]);
 }
 
-static int open_db(struct audit *a, const struct audit_opts *o)
+static int open_db(struct audit *a, const struct audit_opts *o, bool current)
 {
 	int flags = (o->readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
 		    SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW;
@@ -230,7 +248,9 @@ static int open_db(struct audit *a, const struct audit_opts *o)
 					    a->db_path);
 		return 0;
 	}
-	int rc = exec_sql(a, "PRAGMA journal_mode=WAL");
+	/* WAL is persistent: a header that says so needs no statement to set it,
+	 * and the schema check below is then the only query (one read) */
+	int rc = current ? 0 : exec_sql(a, "PRAGMA journal_mode=WAL");
 	rc = rc ? rc : exec_sql(a, a->sync_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
 	/* the WAL is synced per commit (FULL) or left to the page cache (NORMAL);
 	 * either way checkpointing belongs to the writer's auto-checkpoint, not
@@ -241,11 +261,19 @@ static int open_db(struct audit *a, const struct audit_opts *o)
 	return rc ? rc : audit_schema(a);
 }
 
+/* The key's bytes only: the writer thread builds its HMAC context (OpenSSL's
+ * provider set-up is a third of a millisecond) off the caller's path. */
 static int load_key(struct audit *a, bool create)
 {
 	int rc = audit_key_load(a->key_path, create, a->key, a->err, sizeof a->err);
 	a->have_key = rc == 0;
-	return rc ? rc : audit_hmac_new(a->key, &a->mac);
+	return rc;
+}
+
+int audit_db_ready(struct audit *a)
+{
+	static const struct audit_opts rw;
+	return a->db ? 0 : open_db(a, &rw, false);
 }
 
 int audit_hmac_for(struct audit *a, struct audit_hmac **out)
@@ -291,10 +319,15 @@ int audit_open(const char *db_path, const struct audit_opts *opts, struct audit 
 	else
 		new_session_id(a->session_id, sizeof a->session_id);
 	int rc = !a->db_path || !a->key_path || !a->anchor_path ? -ENOMEM : 0;
-	rc = rc ? rc : prepare_location(a, o);
-	rc = rc ? rc : open_db(a, o);
+	bool current = false;
+	rc = rc ? rc : prepare_location(a, o, &current);
+	/* The writer's connection, statements and HMAC context are always the
+	 * writer thread's first work; with defer_open a current store is not
+	 * touched here at all (audit.h).  New, old (migrations) and read-only
+	 * stores are opened here. */
+	if (!rc && (o->readonly || !current || !o->defer_open))
+		rc = open_db(a, o, current);
 	rc = rc ? rc : (o->readonly ? 0 : load_key(a, true));
-	rc = rc ? rc : (o->readonly ? 0 : audit_writer_start(a));
 	*out = a;       /* even on failure, so the caller can read audit_strerror() */
 	return rc;
 }

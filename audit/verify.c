@@ -132,7 +132,8 @@ int audit_verify(struct audit *a, struct audit_verify_result *r)
 	r->ok = true;
 	r->first_bad_seq = -1;
 	struct vstate v = { .expect = 1 };
-	int rc = audit_hmac_for(a, &v.h);
+	int rc = audit_db_ready(a);
+	rc = rc ? rc : audit_hmac_for(a, &v.h);
 	if (rc)
 		return rc;
 	/* anchor first: it only ever names committed rows, so every row it names

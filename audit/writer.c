@@ -403,10 +403,16 @@ static void linger(struct audit *a)
 			break;
 }
 
+static int writer_init(struct audit *a);
+
 static void *writer_main(void *arg)
 {
 	struct audit *a = arg;
+	/* wdb, wst and mac are this thread's alone: no lock */
+	int irc = writer_init(a);
 	pthread_mutex_lock(&a->mu);
+	if (irc && !a->writer_err)
+		a->writer_err = irc;
 	for (;;) {
 		while (!a->q_head && !a->stop)
 			pthread_cond_wait(&a->cv_work, &a->mu);
@@ -425,8 +431,9 @@ static void *writer_main(void *arg)
 			a->writer_err = rc;
 		a->committed += n;
 		pthread_cond_broadcast(&a->cv_done);
-		/* retention, once per session, after its session_start is durable:
-		 * the flush that follows waits for it, the decision path does not */
+		/* retention, once per session, after its session_start is durable
+		 * (usually while the sandbox is built; the check is one query when
+		 * nothing has expired, prune.c) */
 		if (a->prune_pending && !rc) {
 			a->prune_pending = false;
 			pthread_mutex_unlock(&a->mu);
@@ -438,7 +445,9 @@ static void *writer_main(void *arg)
 	return NULL;
 }
 
-int audit_writer_start(struct audit *a)
+/* The writer's connection, opened by the thread itself (audit_open does not
+ * wait for it): recovery of the WAL index, pragmas, statements, HMAC. */
+static int writer_init(struct audit *a)
 {
 	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW;
 	if (sqlite3_open_v2(a->db_path, &a->wdb, flags, NULL) != SQLITE_OK)
@@ -453,6 +462,8 @@ int audit_writer_start(struct audit *a)
 	for (int i = 0; !rc && i < ST_N; i++)
 		if (sqlite3_prepare_v3(a->wdb, wsql[i], -1, SQLITE_PREPARE_PERSISTENT, &a->wst[i], NULL) != SQLITE_OK)
 			rc = audit_seterr(a, -EIO, "audit store %s: %s", a->db_path, sqlite3_errmsg(a->wdb));
+	if (!rc && audit_hmac_new(a->key, &a->mac))
+		rc = audit_seterr(a, -EIO, "audit: cannot set up HMAC-SHA256 (OpenSSL)");
 	return rc;
 }
 

@@ -55,7 +55,8 @@ static int teardown(void **state)
 static struct audit *open_rw(const char *sid, unsigned retention)
 {
 	struct audit *a = NULL;
-	struct audit_opts o = { .session_id = sid, .retention_days = retention };
+	/* deferred open: the writer thread opens the store (audit_store tests the other way) */
+	struct audit_opts o = { .session_id = sid, .retention_days = retention, .defer_open = true };
 	int rc = audit_open(db, &o, &a);
 	if (rc)
 		fprintf(stderr, "audit_open: %s\n", audit_strerror(a));

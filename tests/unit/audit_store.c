@@ -241,6 +241,33 @@ static void test_rejects_open_dir(void **state)
 	chmod(dir, 0700);
 }
 
+/* With defer_open a current store is opened by the writer thread, not by
+ * audit_open(): a store that sqlite cannot use behind a valid header must
+ * still fail the first flush, so nothing is reported as recorded that was not. */
+static void test_broken_store_fails_closed(void **state)
+{
+	(void)state;
+	struct audit *a = open_rw("s-good");
+	emit_file(a, 1, AUDIT_DEC_ALLOW);
+	audit_close(a);
+	char cmd[512];
+	snprintf(cmd, sizeof cmd, "sqlite3 '%s' 'PRAGMA wal_checkpoint(TRUNCATE)' >/dev/null && "
+		 "dd if=/dev/urandom of='%s' bs=1 seek=100 count=3996 conv=notrunc 2>/dev/null", db, db);
+	assert_int_equal(system(cmd), 0);
+	/* without defer_open, audit_open() itself refuses it */
+	struct audit_opts o = { .session_id = "s-broken" };
+	assert_int_not_equal(audit_open(db, &o, &a), 0);
+	audit_close(a);
+	o.defer_open = true;                /* the header still says: current */
+	assert_int_equal(audit_open(db, &o, &a), 0);
+	struct audit_event ev = AUDIT_EVENT_INIT(AUDIT_SESSION_START);
+	audit_emit(a, &ev);
+	assert_int_not_equal(audit_flush(a), 0);
+	assert_non_null(strstr(audit_strerror(a), db));
+	assert_int_not_equal(audit_emit(a, &ev), 0);
+	audit_close(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -249,6 +276,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_collector_conventions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_handles, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rejects_open_dir, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_broken_store_fails_closed, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
