@@ -114,14 +114,16 @@ void audit_fmt_time(int64_t ns, char *buf, size_t len)
 	snprintf(buf + n, len - n, ".%03dZ", (int)((ns / 1000000) % 1000));
 }
 
-/* "latest" (or NULL): the session of the newest event; else an exact id or
- * a unique prefix. */
+/* "latest" (or NULL): the session of the newest event (a prune record does
+ * not count: `audit prune` would otherwise become the latest session); else
+ * an exact id or a unique prefix. */
 int audit_resolve_session(struct audit *a, const char *arg, char *out, size_t outlen)
 {
 	sqlite3_stmt *st;
 	bool latest = !arg || strcmp(arg, "latest") == 0;
 	const char *sql = latest ?
-		"SELECT session_id FROM events WHERE session_id IS NOT NULL ORDER BY seq DESC LIMIT 1" :
+		"SELECT session_id FROM events WHERE session_id IS NOT NULL AND type <> 'prune' "
+		"ORDER BY seq DESC LIMIT 1" :
 		"SELECT DISTINCT session_id FROM events WHERE session_id = ?1 OR "
 		"substr(session_id, 1, length(?1)) = ?1 LIMIT 2";
 	if (sqlite3_prepare_v2(a->db, sql, -1, &st, NULL) != SQLITE_OK)

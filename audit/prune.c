@@ -322,6 +322,27 @@ static int tx_exec(struct plan *p, const char *sql, int64_t lo, int64_t hi)
 	return rc;
 }
 
+/* One integer from a statement bound like tx_exec's; -1 on error. */
+static int64_t q_int_ids(struct plan *p, const char *sql, int64_t lo, int64_t hi, bool *found)
+{
+	sqlite3_stmt *st;
+	int64_t v = -1;
+	*found = false;
+	char *ids = json_dumps(p->expired, JSON_COMPACT);
+	if (ids && sqlite3_prepare_v2(p->db, sql, -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_int64(st, 1, lo);
+		sqlite3_bind_int64(st, 2, hi);
+		sqlite3_bind_text(st, 3, ids, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) == SQLITE_ROW) {
+			v = sqlite3_column_int64(st, 0);
+			*found = true;
+		}
+		sqlite3_finalize(st);
+	}
+	free(ids);
+	return v;
+}
+
 static int prune_event(struct plan *p, struct audit_hmac *h, int64_t *seq, unsigned char link[AUDIT_LINK_LEN])
 {
 	char msg[160], details[256];
@@ -371,6 +392,11 @@ static int prune_tx(struct plan *p, struct audit_hmac *h, bool first, bool *done
 		return audit_seterr(p->a, -EBADMSG, "not pruning: the chain fails at sequence %" PRId64 " (%s), and "
 				    "deleting it would erase the evidence; run `agentsh audit verify`",
 				    vr.first_bad_seq, vr.reason);
+	/* and again under the write lock: only rows of the plan's expired sessions */
+	bool f;
+	if (!rc && q_int_ids(p, "SELECT count(*) FROM events WHERE seq > ?1 AND seq <= ?2 AND (session_id IS NULL "
+			     "OR session_id NOT IN (SELECT value FROM json_each(?3)))", b.seq, end, &f) != 0)
+		rc = audit_seterr(p->a, -EAGAIN, "not pruning: the rows to delete changed while planning; run it again");
 	if (!rc && first)
 		rc = prune_event(p, h, pseq, plink);
 	rc = rc ? rc : tx_exec(p, "DELETE FROM events WHERE seq > ?1 AND seq <= ?2", b.seq, end);
@@ -442,7 +468,14 @@ static int prune_on(struct audit *a, sqlite3 *db, struct audit_hmac *h, const st
 	if (rc == -EBADMSG)
 		rc = audit_seterr(a, rc, "not pruning: %s; run `agentsh audit verify`", a->err);
 	p.base = r->base_before = b.seq;
-	rc = rc ? rc : make_plan(&p, o->max_events);
+	/* one snapshot: rows a concurrent session appends meanwhile must not
+	 * look like part of the prefix (they would be deleted) */
+	if (!rc && sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+		rc = audit_seterr(a, -EIO, "audit store %s: %s", a->db_path, sqlite3_errmsg(db));
+	else if (!rc) {
+		rc = make_plan(&p, o->max_events);
+		sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	}
 	if (!rc) {
 		r->through_seq = p.through;
 		r->events = p.through - p.base;

@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -373,6 +374,47 @@ static void test_prune_at_session_start(void **state)
 	assert_int_equal(vr.pruned_through, 8);
 }
 
+/* Pruning while another handle appends: the live session loses nothing,
+ * the expired prefix goes, and the chain verifies. */
+struct appender { int n; };
+
+static void *append_live(void *arg)
+{
+	struct appender *ap = arg;
+	struct audit *a = open_rw("s-busy", 1);
+	struct audit_event ev = AUDIT_EVENT_INIT(AUDIT_SESSION_START);
+	ev.pid = getpid();
+	ev.details = "{\"retention_days\":1}";
+	assert_int_equal(audit_emit(a, &ev), 0);
+	for (int i = 0; i < ap->n; i++) {
+		ev = AUDIT_EVENT_INIT(AUDIT_FILE);
+		ev.operation = "write";
+		ev.path = "/work/busy";
+		assert_int_equal(audit_emit(a, &ev), 0);
+		if (i % 500 == 0)
+			assert_int_equal(audit_flush(a), 0);
+	}
+	audit_close(a);
+	return NULL;
+}
+
+static void test_prune_while_appending(void **state)
+{
+	(void)state;
+	old_session("s-exp", 1, 5 * DAY, 9000, true, dead_pid);
+	struct appender ap = { .n = 20000 };
+	pthread_t t;
+	assert_int_equal(pthread_create(&t, NULL, append_live, &ap), 0);
+	struct audit_prune_result r = prune(NULL, 0);
+	pthread_join(t, NULL);
+	assert_int_equal(r.events, 9004);
+	assert_int_equal(sql_int("SELECT count(*) FROM events WHERE session_id = 's-busy'"), 20001);
+	assert_int_equal(sql_int("SELECT count(*) FROM events WHERE session_id = 's-exp'"), 0);
+	struct audit_verify_result vr = verify();
+	assert_true(vr.ok);
+	assert_int_equal(vr.pruned_through, 9004);
+}
+
 /* A schema-1 store (before retention) verifies read-only, migrates on the
  * next write, and its sessions, which recorded no retention, are kept. */
 static void test_migrates_v1(void **state)
@@ -402,6 +444,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_fake_clock, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_prune_at_session_start, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrates_v1, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_prune_while_appending, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
