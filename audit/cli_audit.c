@@ -262,7 +262,10 @@ static int cmd_prune(int argc, char **argv, const struct audit_cli_env *env)
 	}
 	const char *db = env && env->db_path ? env->db_path : audit_default_path();
 	if (access(db, F_OK) < 0) {
-		fprintf(ERR(env), "agentsh audit prune: no audit store at %s: %s (nothing to prune)\n", db, strerror(errno));
+		int e = errno;
+		fprintf(ERR(env), "agentsh audit prune: %s %s: %s%s\n", e == ENOENT ? "no audit store at" :
+			"cannot reach the audit store", db, strerror(e), e == ENOENT ? " (nothing to prune)" :
+			e == EACCES ? " (the store is root's: run it as root)" : "");
 		return 2;
 	}
 	struct audit_opts o = { .no_owner_check = env && env->no_owner_check };
