@@ -4,7 +4,7 @@
 set -eu
 PKGS="build-essential pkg-config clang llvm bpftool libbpf-dev libseccomp-dev libfuse3-dev fuse3
 libreadline-dev libvterm-dev libyaml-dev libjansson-dev libsqlite3-dev sqlite3 liboath-dev oathtool
-libfido2-dev libcbor-dev fido2-tools libssl-dev libcmocka-dev libqrencode-dev libcap-dev libclang-rt-14-dev
+libelf-dev zlib1g-dev libncurses-dev libfido2-dev libcbor-dev fido2-tools libssl-dev libcmocka-dev libqrencode-dev libcap-dev libclang-rt-14-dev
 linux-libc-dev tmux vim-tiny less procps psmisc busybox python3 python3-jsonschema strace valgrind hyperfine faketime
 openssh-server openssh-client rsync iproute2 git util-linux file zsh fish"
 missing=""
