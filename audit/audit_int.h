@@ -74,7 +74,7 @@ struct audit {
 	bool prune_pending;             /* writer prunes after its next commit (session start) */
 };
 
-/* prune.c: the MACed pruned-through record (table chain_base) */
+/* base.c: the MACed pruned-through record (table chain_base) */
 struct audit_base {
 	bool present;
 	int64_t seq, count, ts_ns;      /* last pruned sequence, events pruned so far, when */
@@ -83,6 +83,8 @@ struct audit_base {
 /* Absent: present=false, seq 0, genesis link.  -EBADMSG (audit_strerror says
  * why) when the record fails its MAC or is not unique. */
 int audit_base_read(struct audit *a, sqlite3 *db, struct audit_hmac *h, struct audit_base *b);
+/* Insert or replace the record (MAC computed here), inside the caller's transaction. */
+int audit_base_write(struct audit *a, sqlite3 *db, struct audit_hmac *h, const struct audit_base *b);
 /* The writer's retention pass after the session_start commit (writer thread,
  * on wdb): bounded, and a failure is recorded as a prune event, not fatal. */
 void audit_prune_auto(struct audit *a);
