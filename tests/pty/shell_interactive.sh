@@ -2,39 +2,11 @@
 # The interactive shell driven through a real terminal (tmux), as a person would.
 # san: yes
 . "$(dirname "$0")/../lib.sh"
-need_cmd tmux
-[ -x "$AGENTSH" ] || t_abort "no agentsh binary at $AGENTSH (run make)"
-export NO_COLOR=1
-export XDG_STATE_HOME="$TMPD/state"     # history goes here, not to the real home
-A="$AGENTSH -i"
-if [ "$(id -u)" = 0 ]; then
-	# as root, the commands run as a throw-away account (never as root)
-	U=agsh_pty1
-	t_user $U || t_abort "cannot create the test account $U (useradd)"
-	trap 't_cleanup; userdel -r $U 2>/dev/null' EXIT
-	mkdir -p "$TMPD/u" && chown $U "$TMPD/u"
-	# The terminal is under test here, not the policy: allow every command.
-	cat > "$TMPD/allow-all.yaml" <<'YAML'
-version: 1
-name: pty-test
-description: Everything allowed; these tests exercise the terminal, not the policy.
-file_rules:
-  - name: all-files
-    paths: ["/**"]
-    operations: ["*"]
-    decision: allow
-command_rules:
-  - name: all-commands
-    commands: ["*"]
-    decision: allow
-YAML
-	A="$AGENTSH --no-config --policy $TMPD/allow-all.yaml --user $U -i"
-fi
-W="$TMPD/u"; mkdir -p "$W"
+. "$(dirname "$0")/lib_pty.inc"
+pty_setup agsh_pty1
 
 # start: an outer sh records the terminal state before and after agentsh
 tm_start 100 30 sh -c "stty -a > $TMPD/before; cd /tmp; $A; echo agentsh-rc=\$?; stty -a > $TMPD/after; sleep 600"
-PROMPT='@[^ ]*:[^ ]*[#$]'
 check "prompt appears" tm_wait "$PROMPT" 10
 
 tm_type 'cd /tmp/..'; tm_keys Enter

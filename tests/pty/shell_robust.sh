@@ -3,36 +3,8 @@
 # finished" marker from a child, kill -9 of the delegate, SIGHUP, SIGTERM.
 # san: yes
 . "$(dirname "$0")/../lib.sh"
-need_cmd tmux
-[ -x "$AGENTSH" ] || t_abort "no agentsh binary at $AGENTSH (run make)"
-export NO_COLOR=1
-export XDG_STATE_HOME="$TMPD/state"
-A="$AGENTSH -i"
-if [ "$(id -u)" = 0 ]; then
-	# as root, the commands run as a throw-away account (never as root)
-	U=agsh_pty2
-	t_user $U || t_abort "cannot create the test account $U (useradd)"
-	trap 't_cleanup; userdel -r $U 2>/dev/null' EXIT
-	mkdir -p "$TMPD/u" && chown $U "$TMPD/u"
-	# The terminal is under test here, not the policy: allow every command.
-	cat > "$TMPD/allow-all.yaml" <<'YAML'
-version: 1
-name: pty-test
-description: Everything allowed; these tests exercise the terminal, not the policy.
-file_rules:
-  - name: all-files
-    paths: ["/**"]
-    operations: ["*"]
-    decision: allow
-command_rules:
-  - name: all-commands
-    commands: ["*"]
-    decision: allow
-YAML
-	A="$AGENTSH --no-config --policy $TMPD/allow-all.yaml --user $U -i"
-fi
-W="$TMPD/u"; mkdir -p "$W"
-PROMPT='@[^ ]*:[^ ]*[#$]'
+. "$(dirname "$0")/lib_pty.inc"
+pty_setup agsh_pty2
 
 NSESS=0
 start() {
