@@ -10,6 +10,7 @@
 #define AUDIT_LINK_LEN 32               /* HMAC-SHA256 */
 #define AUDIT_KEY_LEN 32
 #define AUDIT_SCHEMA_VERSION 2          /* = number of migrations in store.c */
+#define AUDIT_RETENTION_MAX_DAYS 100000  /* policy's bound; days * 1 day in ns fits in int64_t */
 #define AUDIT_BATCH_MAX 16384           /* events per transaction: bounds lock hold time */
 
 /* A queued event: a struct audit_event whose strings live in buf[]. */

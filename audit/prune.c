@@ -87,6 +87,8 @@ static int session_facts(struct plan *p, const char *sid, struct sess *s)
 			s->pid = sqlite3_column_type(st, 2) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 2);
 		} else if (gone) {
 			s->retention = sqlite3_column_int64(st, 4);
+			if (s->retention > AUDIT_RETENTION_MAX_DAYS)
+				s->retention = 0;
 			s->pid = sqlite3_column_type(st, 5) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 5);
 			s->ended_known = sqlite3_column_type(st, 6) != SQLITE_NULL;
 			s->ended = sqlite3_column_int64(st, 6);
@@ -143,7 +145,8 @@ static int expired(struct plan *p, const char *sid)
 			p->max_ret = s.retention;
 		return 1;
 	}
-	audit_fmt_time(from + s.retention * DAY_NS, when, sizeof when);
+	audit_fmt_time(from > INT64_MAX - s.retention * DAY_NS ? INT64_MAX : from + s.retention * DAY_NS, when,
+		       sizeof when);
 	snprintf(why, wl, "retention %" PRId64 " days: expires %s", s.retention, when);
 	return 0;
 }

@@ -599,7 +599,9 @@ int audit_session_retention(const char *details)
 	json_t *j = json_loads(details, 0, NULL);
 	json_int_t v = json_integer_value(json_object_get(j, "retention_days"));
 	json_decref(j);
-	return v > 0 && v <= 1000000 ? (int)v : 0;
+	/* the policy's own bound; anything beyond it (not written by agentsh) is
+	 * read as "forever", the direction that never deletes early */
+	return v > 0 && v <= AUDIT_RETENTION_MAX_DAYS ? (int)v : 0;
 }
 
 static int tail_tx(struct audit *a, sqlite3 *db, struct audit_hmac *h, int64_t *seq, unsigned char link[AUDIT_LINK_LEN])

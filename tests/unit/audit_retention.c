@@ -349,6 +349,27 @@ static void test_fake_clock(void **state)
 	assert_non_null(strstr(r.stop_reason, "30 days"));
 }
 
+/* The largest retention a policy allows does not overflow the arithmetic,
+ * and a larger one (never written by agentsh) reads as forever. */
+static void test_retention_bounds(void **state)
+{
+	(void)state;
+	old_session("s-huge", 100000, 5 * DAY, 1, true, dead_pid);
+	struct audit_prune_opts po = { .dry_run = true };
+	struct audit_prune_result r = prune(&po, 0);
+	assert_int_equal(r.events, 0);
+	assert_non_null(strstr(r.stop_reason, "retention 100000 days: expires 22"));
+	sql_int("DELETE FROM events");       /* a fresh chain for the next case */
+	sql_int("DELETE FROM sessions");
+	char cmd[256];
+	snprintf(cmd, sizeof cmd, "rm -f '%s.anchor'", db);
+	assert_int_equal(system(cmd), 0);
+	old_session("s-beyond", 2000000, 5 * DAY, 1, true, dead_pid);
+	r = prune(&po, 0);
+	assert_int_equal(r.events, 0);
+	assert_non_null(strstr(r.stop_reason, "forever"));
+}
+
 /* audit_session_begin records the handle's retention and prunes expired
  * sessions once its session_start is durable. */
 static void test_prune_at_session_start(void **state)
@@ -442,6 +463,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_refuses_tampered_prefix, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_live_and_crashed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fake_clock, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_retention_bounds, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_prune_at_session_start, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrates_v1, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_prune_while_appending, setup, teardown),
