@@ -190,11 +190,27 @@ static const char *target_of(const struct audit_event *e)
 	return e->path ? e->path : e->dns_name ? e->dns_name : e->address ? e->address : e->argv;
 }
 
+/* Statements are prepared on first use: a session that never asks for an
+ * approval never pays for the approval statements. */
+static sqlite3_stmt *wst(struct audit *a, int i)
+{
+	if (!a->wst[i] && sqlite3_prepare_v3(a->wdb, wsql[i], -1, SQLITE_PREPARE_PERSISTENT, &a->wst[i], NULL) != SQLITE_OK)
+		audit_seterr(a, -EIO, "audit store %s: %s", a->db_path, sqlite3_errmsg(a->wdb));
+	return a->wst[i];
+}
+
 /* The sessions/commands/approvals tables are indexes derived from the events;
  * the chained events table stays the authority. */
 static int side_tables(struct audit *a, const struct audit_event *e, int64_t seq)
 {
 	sqlite3_stmt *st = NULL;
+	static const int which[AUDIT_TYPE_MAX] = {
+		[AUDIT_SESSION_START] = ST_SESSION, [AUDIT_SESSION_END] = ST_SESSION_END,
+		[AUDIT_COMMAND_START] = ST_CMD, [AUDIT_COMMAND_END] = ST_CMD_END,
+		[AUDIT_APPROVAL_REQUESTED] = ST_APPR, [AUDIT_APPROVAL_RESOLVED] = ST_APPR_END,
+	};
+	if (e->type > 0 && e->type < AUDIT_TYPE_MAX && which[e->type] && !wst(a, which[e->type]))
+		return -EIO;
 	switch (e->type) {
 	case AUDIT_SESSION_START:
 		st = a->wst[ST_SESSION];
@@ -261,7 +277,7 @@ static int side_tables(struct audit *a, const struct audit_event *e, int64_t seq
 
 static int read_tail(struct audit *a, int64_t *seq, unsigned char link[AUDIT_LINK_LEN])
 {
-	sqlite3_stmt *st = a->wst[ST_TAIL];
+	sqlite3_stmt *st = a->wst[ST_TAIL];         /* prepared in writer_init */
 	int rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		*seq = sqlite3_column_int64(st, 0);
@@ -459,9 +475,10 @@ static int writer_init(struct audit *a)
 		rc = audit_seterr(a, -EIO, "audit store %s: %s", a->db_path, sqlite3_errmsg(a->wdb));
 	/* index pages of a large store stay in memory across batches */
 	rc = rc ? rc : wexec(a, "PRAGMA cache_size=-65536");
-	for (int i = 0; !rc && i < ST_N; i++)
-		if (sqlite3_prepare_v3(a->wdb, wsql[i], -1, SQLITE_PREPARE_PERSISTENT, &a->wst[i], NULL) != SQLITE_OK)
-			rc = audit_seterr(a, -EIO, "audit store %s: %s", a->db_path, sqlite3_errmsg(a->wdb));
+	/* the two every commit uses; the first also reads the schema, so a store
+	 * sqlite cannot use fails here, before any commit */
+	if (!rc && (!wst(a, ST_TAIL) || !wst(a, ST_INSERT)))
+		rc = -EIO;
 	if (!rc && audit_hmac_new(a->key, &a->mac))
 		rc = audit_seterr(a, -EIO, "audit: cannot set up HMAC-SHA256 (OpenSSL)");
 	return rc;
