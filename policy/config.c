@@ -117,6 +117,114 @@ static void cmap(struct cfgctx *c, const struct ynode *m, const char *key, struc
 	}
 }
 
+/* ---------------------------------------------------- approvals scopes */
+
+#define CWARN(c, n, ...)                                                                     \
+	pol_pdiag((c)->d, POLICY_SEV_WARNING, (c)->file, (n) ? (n)->line : 0, (n) ? (n)->col : 0, \
+		  "config", __VA_ARGS__)
+
+static const char *const approval_methods[] = { "totp", "webauthn", "confirm" };
+
+/* A list of names; *out stays NULL when absent, else NULL-terminated. */
+static void cnames(struct cfgctx *c, const struct ynode *m, const char *key, const char *where,
+		   bool methods, char ***out, size_t *n)
+{
+	const struct ynode *l = mget(m, key);
+	if (!l)
+		return;
+	if (l->type != Y_SEQ) {
+		CERR(c, l, "'%s' in %s must be a list, like [%s]", key, where,
+		     methods ? "webauthn, totp" : "alice, bob");
+		return;
+	}
+	if (!(*out = calloc(l->n + 1, sizeof(char *))))
+		return;
+	for (size_t i = 0; i < l->n; i++) {
+		const struct ynode *e = l->kids[i];
+		bool ok = e->type == Y_SCALAR && *e->str;
+		for (size_t j = 0; ok && methods && j < NK(approval_methods); j++)
+			if (!strcmp(e->str, approval_methods[j]))
+				goto known;
+		if (ok && !methods)
+			goto known;
+		const char *dym = ok ? pol_did_you_mean(e->str, approval_methods, NK(approval_methods)) : NULL;
+		if (methods)
+			CERR(c, e, "unknown approval method '%s' in %s (use totp, webauthn or confirm)%s%s%s",
+			     ok ? e->str : "?", where, dym ? "; did you mean '" : "", dym ? dym : "",
+			     dym ? "'?" : "");
+		else
+			CERR(c, e, "'%s' entries in %s must be approver names", key, where);
+		continue;
+known:
+		(*out)[(*n)++] = strdup(e->str);
+	}
+}
+
+static void scope_warn(struct cfgctx *c, const struct ynode *v, const struct agentsh_approval_scope *s,
+		       const char *where, bool human_only)
+{
+	if (s->methods && !s->nmethods)
+		CWARN(c, v, "%s lists no method: every request it covers is denied", where);
+	if (s->approvers && !s->napprovers)
+		CWARN(c, v, "%s lists no approver: every request it covers is denied", where);
+	for (size_t i = 0; i < s->nmethods; i++)
+		if (!strcmp(s->methods[i], "confirm") && !human_only)
+			CWARN(c, v, "%s allows 'confirm', which is only accepted on human-only sessions "
+			      "(approvals.human_only: true); here it has no effect", where);
+}
+
+static void scopes(struct cfgctx *c, const struct ynode *m, const char *key, bool human_only,
+		   struct agentsh_approval_scope **out, size_t *nout)
+{
+	static const char *const k[] = { "methods", "approvers" };
+	const struct ynode *n = mget(m, key);
+	if (!n)
+		return;
+	if (n->type != Y_MAP) {
+		CERR(c, n, "'approvals.%s' must be a mapping of %s: { methods: [...], approvers: [...] }",
+		     key, !strcmp(key, "accounts") ? "account" : "rule");
+		return;
+	}
+	if (!(*out = calloc(n->n / 2 + 1, sizeof(**out))))
+		return;
+	for (size_t i = 0; i + 1 < n->n; i += 2) {
+		const struct ynode *kn = n->kids[i], *v = n->kids[i + 1];
+		char where[300];
+		if (kn->type != Y_SCALAR || v->type != Y_MAP) {
+			CERR(c, kn, "entries of 'approvals.%s' must be NAME: { methods: [...], approvers: [...] }",
+			     key);
+			continue;
+		}
+		for (size_t j = 0; j < *nout; j++)
+			if (!strcmp((*out)[j].name, kn->str))
+				CERR(c, kn, "'%s' appears twice in approvals.%s (line %u)", kn->str, key,
+				     (*out)[j].line);
+		snprintf(where, sizeof(where), "approvals.%s.%s", key, kn->str);
+		keys_check(c, v, k, NK(k), where);
+		struct agentsh_approval_scope *s = &(*out)[(*nout)++];
+		s->name = strdup(kn->str);
+		s->line = kn->line;
+		s->col = kn->col;
+		cnames(c, v, "methods", where, true, &s->methods, &s->nmethods);
+		cnames(c, v, "approvers", where, false, &s->approvers, &s->napprovers);
+		scope_warn(c, v, s, where, human_only);
+	}
+}
+
+static void scopes_free(struct agentsh_approval_scope *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].name);
+		for (size_t j = 0; j < v[i].nmethods; j++)
+			free(v[i].methods[j]);
+		free(v[i].methods);
+		for (size_t j = 0; j < v[i].napprovers; j++)
+			free(v[i].approvers[j]);
+		free(v[i].approvers);
+	}
+	free(v);
+}
+
 static void config_walk(struct cfgctx *c, const struct ynode *root, struct agentsh_config *cfg)
 {
 	static const char *const top[] = { "policy_dir", "default_policy", "accounts", "groups",
@@ -168,7 +276,7 @@ static void config_walk(struct cfgctx *c, const struct ynode *root, struct agent
 	}
 	if ((n = mget(root, "approvals"))) {
 		static const char *const k[] = { "socket", "default_timeout", "max_pending",
-			"approvers_dir", "approver_accounts", "human_only" };
+			"approvers_dir", "approver_accounts", "human_only", "accounts", "rules" };
 		if (n->type != Y_MAP) {
 			CERR(c, n, "'approvals' must be a mapping");
 			return;
@@ -195,6 +303,10 @@ static void config_walk(struct cfgctx *c, const struct ynode *root, struct agent
 				else
 					CERR(c, l->kids[i], "'approver_accounts' entries must be account names");
 		}
+		scopes(c, n, "accounts", cfg->approvals.human_only, &cfg->approvals.account_scopes,
+		       &cfg->approvals.naccount_scopes);
+		scopes(c, n, "rules", cfg->approvals.human_only, &cfg->approvals.rule_scopes,
+		       &cfg->approvals.nrule_scopes);
 	}
 }
 
@@ -297,6 +409,8 @@ void policy_config_free(struct agentsh_config *cfg)
 	for (size_t i = 0; i < cfg->approvals.napprover_accounts; i++)
 		free(cfg->approvals.approver_accounts[i]);
 	free(cfg->approvals.approver_accounts);
+	scopes_free(cfg->approvals.account_scopes, cfg->approvals.naccount_scopes);
+	scopes_free(cfg->approvals.rule_scopes, cfg->approvals.nrule_scopes);
 	free(cfg);
 }
 

@@ -337,6 +337,17 @@ int policy_glob_match(const char *glob, const char *path);      /* 1, 0, -EINVAL
 
 struct agentsh_config_map { char *key; char *policy; };
 
+/* approvals.accounts.<account> / approvals.rules.<rule>: who may answer, and
+ * how.  A list that is absent (NULL) does not restrict; a present list is
+ * NULL-terminated (possibly empty: then nothing is allowed).  methods are
+ * validated names: "totp", "webauthn", "confirm". */
+struct agentsh_approval_scope {
+	char *name;
+	char **methods; size_t nmethods;
+	char **approvers; size_t napprovers;
+	unsigned line, col;             /* of the name, for diagnostics */
+};
+
 struct agentsh_config {
 	char *path;                     /* file it came from; NULL when defaults */
 	bool present;                   /* false: no config file, built-in defaults */
@@ -365,6 +376,8 @@ struct agentsh_config {
 		char *approvers_dir;
 		char **approver_accounts; size_t napprover_accounts;
 		bool human_only;
+		struct agentsh_approval_scope *account_scopes; size_t naccount_scopes;
+		struct agentsh_approval_scope *rule_scopes; size_t nrule_scopes;
 	} approvals;
 	bool check_owner;               /* policy files / manifest must be root-owned (false only
 					 * via policy_config_load_ex(.., false, ..) in tests) */
