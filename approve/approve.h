@@ -88,6 +88,18 @@ static inline bool approve_answer_allows(const struct approve_answer *a)
 
 struct approve_broker;
 
+/* Who may answer, and how (approvals.accounts / approvals.rules in the
+ * configuration).  A request is answerable by an approver and a method that
+ * both its account's scope and its rule's scope allow (absent scope or list:
+ * no restriction).  confirm is honoured only when allow_confirm is set.  An
+ * empty intersection, or a named approver that is not enrolled, denies the
+ * request at once (E_APPROVAL_NO_APPROVER) with the reason. */
+struct approve_scope {
+	const char *name;               /* account or rule name */
+	const char *const *methods;     /* "totp", "webauthn", "confirm"; NULL: any; NULL-terminated */
+	const char *const *approvers;   /* enrolled approver names; NULL: any; NULL-terminated */
+};
+
 struct approve_config {
 	const char *session;            /* session id (required; [A-Za-z0-9._-]) */
 	uid_t session_uid;              /* the session's account: never an approver */
@@ -101,6 +113,13 @@ struct approve_config {
 	/* Unix accounts allowed to answer over the socket in addition to accounts
 	 * named like an enrolled approver.  NULL-terminated, may be NULL. */
 	const char *const *approver_accounts;
+	/* Restrictions (see struct approve_scope); all optional.  account names
+	 * the session's account, matched against account_scopes[].name. */
+	const char *account;
+	const struct approve_scope *account_scopes;
+	size_t naccount_scopes;
+	const struct approve_scope *rule_scopes;
+	size_t nrule_scopes;
 	/* Called (from the submitting thread, without broker locks held) when a
 	 * request starts waiting for a human, and when it is resolved; the shell
 	 * uses them to raise and drop the inline prompt.  Optional. */
@@ -168,6 +187,8 @@ const char *approve_op_name(enum approve_op op);
 int approve_op_parse(const char *s, enum approve_op *out);
 const char *approve_verdict_name(enum approve_verdict v);
 const char *approve_method_name(enum approve_method m);
+/* APPROVE_M_TOTP/WEBAUTHN/CONFIRM from "totp"/"webauthn"/"confirm"; -EINVAL otherwise. */
+int approve_method_parse(const char *s, enum approve_method *out);
 
 /* The request's canonical serialisation's SHA-256: the FIDO2 clientDataHash.
  * Covers id, session, op, target and rule, so one request's signature cannot

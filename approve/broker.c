@@ -27,6 +27,7 @@ struct pending {
 	pid_t pid;
 	uint64_t created_ms, deadline_ms;
 	unsigned char digest[32];
+	struct ap_allow allow;          /* who may answer, how (scope.c) */
 	approve_done_fn done;
 	void *ctx;
 };
@@ -61,6 +62,8 @@ struct approve_broker {
 	void *hook_ctx;
 	struct audit *audit;
 	struct ap_server *server;
+	char *account;                  /* the session's account (scope lookup) */
+	struct ap_scopes acct_scopes, rule_scopes;
 };
 
 void ap_err(char *err, size_t errlen, const char *fmt, ...)
@@ -184,6 +187,7 @@ static void pending_free(struct pending *p)
 	free(p->cmdline);
 	free(p->rule);
 	free(p->message);
+	ap_allow_free(&p->allow);
 	if (p->argv)
 		for (char **a = p->argv; *a; a++)
 			free(*a);
@@ -403,7 +407,16 @@ int approve_broker_new(const struct approve_config *cfg, struct approve_broker *
 	init_sync(b);
 	if (!cfg->socket_dir || *cfg->socket_dir)
 		b->socket_dir = socket_dir_of(cfg->socket_dir);
-	if (!b->session || !b->dir || copy_accounts(b, cfg->approver_accounts) < 0 ||
+	int sr = cfg->account && !(b->account = strdup(cfg->account)) ? -ENOMEM : 0;
+	if (sr == 0)
+		sr = ap_scopes_copy(cfg->account_scopes, cfg->naccount_scopes, &b->acct_scopes, err, errlen);
+	if (sr == 0)
+		sr = ap_scopes_copy(cfg->rule_scopes, cfg->nrule_scopes, &b->rule_scopes, err, errlen);
+	if (sr == -EINVAL) {
+		approve_broker_free(b);
+		return sr;
+	}
+	if (sr < 0 || !b->session || !b->dir || copy_accounts(b, cfg->approver_accounts) < 0 ||
 	    ((!cfg->socket_dir || *cfg->socket_dir) && !b->socket_dir)) {
 		ap_err(err, errlen, "approvals: cannot start the broker for session %s: out of resources",
 		       cfg->session);
@@ -461,6 +474,9 @@ void approve_broker_free(struct approve_broker *b)
 	free(b->session);
 	free(b->dir);
 	free(b->socket_dir);
+	free(b->account);
+	ap_scopes_free(&b->acct_scopes);
+	ap_scopes_free(&b->rule_scopes);
 	free(b);
 }
 
@@ -506,6 +522,19 @@ static struct pending *pending_build(struct approve_broker *b, struct approve_re
 	return p;
 }
 
+/* The account's and the rule's scopes, intersected (scope.c).  0: someone
+ * can answer; -ENOENT: nobody can (reason in why); -ENOMEM. */
+static int scope_request(struct approve_broker *b, struct pending *p, char *why, size_t whylen)
+{
+	const struct ap_scope *a = ap_scopes_find(&b->acct_scopes, b->account);
+	const struct ap_scope *r = ap_scopes_find(&b->rule_scopes, p->rule);
+	int rc = ap_allow_compute(a, r, b->allow_confirm, &p->allow);
+
+	if (rc < 0 || (!a && !r))
+		return rc;      /* no restriction: the default rules below apply */
+	return ap_allow_check(&p->allow, b->dir, b->account, a != NULL, p->rule, r != NULL, why, whylen);
+}
+
 /* Immediate answer without a human. */
 static void answer_now(struct approve_broker *b, struct pending *p, enum approve_verdict v,
 		       enum approve_method m, const char *code, const char *reason)
@@ -535,6 +564,12 @@ int approve_submit(struct approve_broker *b, struct approve_request *req,
 	int started = enrolled ? start_on_first_use(b, why, sizeof(why)) : 0;
 	if (!(p = pending_build(b, req)))
 		return -ENOMEM;
+	char scope_why[512] = "";
+	int scoped = scope_request(b, p, scope_why, sizeof(scope_why));
+	if (scoped == -ENOMEM) {
+		pending_free(p);
+		return -ENOMEM;
+	}
 	p->done = done;
 	p->ctx = ctx;
 	pthread_mutex_lock(&b->mu);
@@ -562,6 +597,11 @@ int approve_submit(struct approve_broker *b, struct approve_request *req,
 			 "too many approvals pending in this session (limit %u); denied without asking",
 			 b->max_pending);
 		answer_now(b, p, APPROVE_DENY, APPROVE_M_NONE, "E_APPROVAL_LIMIT", reason);
+		return 0;
+	}
+	if (scoped < 0) {
+		pthread_mutex_unlock(&b->mu);
+		answer_now(b, p, APPROVE_DENY, APPROVE_M_NONE, "E_APPROVAL_NO_APPROVER", scope_why);
 		return 0;
 	}
 	if (!enrolled) {
@@ -614,6 +654,29 @@ const char *ap_broker_dir(const struct approve_broker *b) { return b->dir; }
 const char *ap_broker_session(const struct approve_broker *b) { return b->session; }
 bool ap_broker_confirm_allowed(const struct approve_broker *b) { return b->allow_confirm; }
 
+unsigned ap_broker_methods(struct approve_broker *b, const char *id)
+{
+	struct pending *p;
+	unsigned m = 0;
+
+	pthread_mutex_lock(&b->mu);
+	if ((p = find_locked(b, id)))
+		m = p->allow.methods;
+	pthread_mutex_unlock(&b->mu);
+	return m;
+}
+
+static json_t *allowed_methods_json(const struct ap_allow *a)
+{
+	static const enum approve_method ms[] = { APPROVE_M_WEBAUTHN, APPROVE_M_TOTP, APPROVE_M_CONFIRM };
+	json_t *v = json_array();
+
+	for (size_t i = 0; i < sizeof(ms) / sizeof(ms[0]); i++)
+		if (ap_allow_method(a, ms[i]))
+			json_array_append_new(v, json_string(approve_method_name(ms[i])));
+	return v;
+}
+
 static json_t *pending_json(const struct pending *p, uint64_t now)
 {
 	json_t *o = json_object(), *argv = json_array();
@@ -629,6 +692,7 @@ static json_t *pending_json(const struct pending *p, uint64_t now)
 	json_object_set_new(o, "argv", argv);
 	json_object_set_new(o, "rule", json_string(p->rule));
 	json_object_set_new(o, "message", json_string(p->message));
+	json_object_set_new(o, "methods", allowed_methods_json(&p->allow));
 	json_object_set_new(o, "waited_ms", json_integer((json_int_t)(now - p->created_ms)));
 	json_object_set_new(o, "expires_in_ms",
 			    json_integer(p->deadline_ms > now ? (json_int_t)(p->deadline_ms - now) : 0));
@@ -658,7 +722,7 @@ char *ap_broker_challenge(struct approve_broker *b, const char *id)
 	pthread_mutex_lock(&b->mu);
 	if ((p = find_locked(b, id)))
 		s = ap_challenge_json(b->dir, p->id, p->session, p->op, p->target, p->rule,
-				      p->cmdline, p->message);
+				      p->cmdline, p->message, &p->allow);
 	pthread_mutex_unlock(&b->mu);
 	return s;
 }
@@ -723,15 +787,26 @@ static void record_fail(struct approve_broker *b)
 
 /* Check the proof against the pending request's digest.  0 and *m, name set. */
 static int check_proof(struct approve_broker *b, const unsigned char digest[32],
-		       const struct approve_proof *proof, const struct approve_actor *who,
-		       enum approve_method *m, char *name, size_t namelen, char *err, size_t errlen)
+		       const struct ap_allow *allow, const struct approve_proof *proof,
+		       const struct approve_actor *who, enum approve_method *m, char *name, size_t namelen,
+		       char *err, size_t errlen)
 {
+	char ms[64];
 	int rc;
 
 	*m = proof ? proof->method : APPROVE_M_NONE;
+	if ((*m == APPROVE_M_TOTP || *m == APPROVE_M_WEBAUTHN || *m == APPROVE_M_CONFIRM) &&
+	    !ap_allow_method(allow, *m)) {
+		/* before the proof is looked at: a disallowed code is not spent */
+		ap_allow_methods_str(allow, ms, sizeof(ms));
+		ap_err(err, errlen, "%s is not accepted for this request; it accepts only: %s "
+		       "(approvals in /etc/agentsh/config.yaml)", approve_method_name(*m), ms);
+		return -EACCES;
+	}
 	switch (*m) {
 	case APPROVE_M_TOTP:
-		rc = ap_totp_check(b->dir, proof->totp_code, b->window, time(NULL), name, namelen);
+		rc = ap_totp_check_allowed(b->dir, proof->totp_code, b->window, time(NULL), allow, name,
+					   namelen);
 		if (rc == -EALREADY)
 			ap_err(err, errlen, "that code was already used; wait for the next one");
 		else if (rc == -ENOENT)
@@ -740,7 +815,8 @@ static int check_proof(struct approve_broker *b, const unsigned char digest[32],
 			ap_err(err, errlen, "wrong code");
 		return rc < 0 ? -EACCES : 0;
 	case APPROVE_M_WEBAUTHN:
-		rc = ap_webauthn_verify(b->dir, digest, proof->assertion_json, name, namelen, err, errlen);
+		rc = ap_webauthn_verify(b->dir, digest, proof->assertion_json, allow, name, namelen, err,
+					errlen);
 		return rc < 0 ? -EACCES : 0;
 	case APPROVE_M_CONFIRM:
 		if (b->allow_confirm && who->uid == (uid_t)-1) {
@@ -781,6 +857,7 @@ int approve_resolve(struct approve_broker *b, const char *id, enum approve_verdi
 	enum approve_method m;
 	char name[AP_NAME_MAX] = "";
 	struct pending *p;
+	struct ap_allow allow = { 0 };
 	int rc;
 
 	if (!b || !id || !who || (v != APPROVE_ONCE && v != APPROVE_SESSION && v != APPROVE_DENY))
@@ -799,8 +876,14 @@ int approve_resolve(struct approve_broker *b, const char *id, enum approve_verdi
 		return -ENOENT;
 	}
 	memcpy(digest, p->digest, sizeof(digest));
+	if (ap_allow_copy(&p->allow, &allow) < 0) {
+		pthread_mutex_unlock(&b->mu);
+		ap_allow_free(&allow);
+		return -ENOMEM;
+	}
 	if (recent_fails_locked(b, ap_now_ms()) >= b->fail_limit) {
 		pthread_mutex_unlock(&b->mu);
+		ap_allow_free(&allow);
 		ap_err(err, errlen, "too many failed attempts in this session (%u a minute); "
 		       "wait a minute and try again", b->fail_limit);
 		ap_audit_failed(b->audit, b->session, id, who->via, who->uid,
@@ -808,7 +891,9 @@ int approve_resolve(struct approve_broker *b, const char *id, enum approve_verdi
 		return -EBUSY;
 	}
 	pthread_mutex_unlock(&b->mu);
-	if ((rc = check_proof(b, digest, proof, who, &m, name, sizeof(name), err, errlen)) < 0) {
+	rc = check_proof(b, digest, &allow, proof, who, &m, name, sizeof(name), err, errlen);
+	ap_allow_free(&allow);
+	if (rc < 0) {
 		record_fail(b);
 		ap_audit_failed(b->audit, b->session, id, who->via, who->uid, m, err ? err : "refused");
 		return rc;

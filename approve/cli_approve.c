@@ -323,6 +323,21 @@ static int read_code(char *buf, size_t n)
 	return 0;
 }
 
+/* Does the challenge accept method?  Hosts before per-rule methods sent no
+ * list: everything was accepted. */
+static bool method_offered(json_t *ch, const char *method)
+{
+	json_t *ms = json_object_get(ch, "methods"), *m;
+	size_t i;
+
+	if (!json_is_array(ms))
+		return true;
+	json_array_foreach(ms, i, m)
+		if (json_is_string(m) && strcmp(json_string_value(m), method) == 0)
+			return true;
+	return false;
+}
+
 /* Build the proof fields of an answer; the FIDO2 step runs here, locally. */
 static int add_proof(const struct cli *c, const char *id, json_t *req)
 {
@@ -332,6 +347,12 @@ static int add_proof(const struct cli *c, const char *id, json_t *req)
 	if (c->webauthn) {
 		if (!(ch = fetch_challenge(c, id, &rep)))
 			return fail(c, rep), -1;
+		if (!method_offered(ch, "webauthn")) {
+			/* no touch for nothing: the host refuses (and audits) and says what it accepts */
+			json_decref(rep);
+			json_object_set_new(req, "method", json_string("webauthn"));
+			return 0;
+		}
 		show_human(ch, stderr);
 		fprintf(stderr, "touch your security key to approve\n");
 		char *chs = json_dumps(ch, JSON_COMPACT);

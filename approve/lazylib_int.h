@@ -36,7 +36,7 @@ int ap_qr_load(char *err, size_t errlen);
 	X(fido_assert_id_len) X(fido_assert_id_ptr) X(fido_assert_set_authdata)                   \
 	X(fido_assert_set_clientdata_hash) X(fido_assert_set_count) X(fido_assert_set_rp)         \
 	X(fido_assert_set_sig) X(fido_assert_set_up) X(fido_assert_set_uv)                        \
-	X(fido_assert_sig_len) X(fido_assert_sig_ptr) X(fido_assert_verify)                       \
+	X(fido_assert_sig_len) X(fido_assert_sig_ptr) X(fido_assert_verify) X(fido_assert_sigcount)                       \
 	X(fido_cred_new) X(fido_cred_free) X(fido_cred_id_len) X(fido_cred_id_ptr)                \
 	X(fido_cred_pubkey_len) X(fido_cred_pubkey_ptr) X(fido_cred_set_clientdata_hash)          \
 	X(fido_cred_set_rp) X(fido_cred_set_type) X(fido_cred_set_user) X(fido_cred_verify)       \
@@ -88,6 +88,7 @@ extern struct ap_fido_api ap_fido_api;
 #define fido_assert_sig_len (ap_fido_api.fido_assert_sig_len)
 #define fido_assert_sig_ptr (ap_fido_api.fido_assert_sig_ptr)
 #define fido_assert_verify (ap_fido_api.fido_assert_verify)
+#define fido_assert_sigcount (ap_fido_api.fido_assert_sigcount)
 #define fido_cred_new (ap_fido_api.fido_cred_new)
 #define fido_cred_free (ap_fido_api.fido_cred_free)
 #define fido_cred_id_len (ap_fido_api.fido_cred_id_len)

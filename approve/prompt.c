@@ -31,6 +31,7 @@ struct approve_prompt {
 	int esc;                /* inside an escape sequence from the keyboard */
 	enum approve_prompt_state state;
 	char note[256];         /* result of the last answer */
+	unsigned methods;       /* what this request accepts (AP_M_BIT mask) */
 };
 
 /* Inert copy: printable ASCII and valid UTF-8 letters stay; everything else,
@@ -95,6 +96,11 @@ int approve_prompt_new(struct approve_broker *b, const struct approve_request *r
 	}
 	p->b = b;
 	memcpy(p->id, req->id, sizeof(p->id));
+	/* Only the methods the request accepts are offered.  Not pending any
+	 * more (answered meanwhile): offer the default, the prompt closes. */
+	if (!(p->methods = ap_broker_methods(b, req->id)))
+		p->methods = AP_M_BIT(APPROVE_M_TOTP) | AP_M_BIT(APPROVE_M_WEBAUTHN) |
+			     (ap_broker_confirm_allowed(b) ? AP_M_BIT(APPROVE_M_CONFIRM) : 0);
 	p->op = req->op;
 	p->pid = req->pid;
 	p->target = inert(req->target);
@@ -212,10 +218,17 @@ int approve_prompt_draw(struct approve_prompt *p)
 	row(&o, p->cols, "time left", tl);
 	if (!small)
 		row(&o, p->cols, "", "");
-	row(&o, p->cols, "answer", "TOTP code + Enter: approve once; code + s (123456s): for this session");
-	row(&o, p->cols, "", "t + Enter: touch your security key (ts: for this session)");
-	row(&o, p->cols, "", ap_broker_confirm_allowed(p->b) ? "y: approve once, n or d: deny"
-							       : "d + Enter: deny");
+	const char *how = "answer";
+	if (p->methods & AP_M_BIT(APPROVE_M_TOTP)) {
+		row(&o, p->cols, how, "TOTP code + Enter: approve once; code + s (123456s): for this session");
+		how = "";
+	}
+	if (p->methods & AP_M_BIT(APPROVE_M_WEBAUTHN)) {
+		row(&o, p->cols, how, "t + Enter: touch your security key (ts: for this session)");
+		how = "";
+	}
+	row(&o, p->cols, how, p->methods & AP_M_BIT(APPROVE_M_CONFIRM) ? "y: approve once, n or d: deny"
+									: "d + Enter: deny");
 	row(&o, p->cols, "", p->note);
 	/* masked: whoever watches the terminal learns only how many keys */
 	memset(typed + 2, '*', p->len);
@@ -235,9 +248,15 @@ static void set_note(struct approve_prompt *p, int rc, const char *err, const ch
 
 static int answer_webauthn(struct approve_prompt *p, enum approve_verdict v, char *err, size_t errlen)
 {
-	char *ch = ap_broker_challenge(p->b, p->id), *as = NULL;
+	struct approve_actor tty = { .uid = (uid_t)-1, .via = "tty" };
+	char *ch, *as = NULL;
 	int rc;
 
+	/* Not accepted here: let the broker refuse (and audit) it without a touch. */
+	if (!(p->methods & AP_M_BIT(APPROVE_M_WEBAUTHN)))
+		return approve_resolve(p->b, p->id, v, &(struct approve_proof){ .method = APPROVE_M_WEBAUTHN },
+				       &tty, err, errlen);
+	ch = ap_broker_challenge(p->b, p->id);
 	if (!ch) {
 		ap_err(err, errlen, "the request is no longer pending");
 		return -ENOENT;
@@ -249,8 +268,7 @@ static int answer_webauthn(struct approve_prompt *p, enum approve_verdict v, cha
 	if (rc < 0)
 		return -EACCES;
 	rc = approve_resolve(p->b, p->id, v, &(struct approve_proof){ .method = APPROVE_M_WEBAUTHN,
-			     .assertion_json = as }, &(struct approve_actor){ .uid = (uid_t)-1, .via = "tty" },
-			     err, errlen);
+			     .assertion_json = as }, &tty, err, errlen);
 	free(as);
 	return rc;
 }

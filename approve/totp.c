@@ -94,21 +94,6 @@ static int replay_record(const char *dir, const char *name, uint64_t step, uint6
 	return rc;
 }
 
-static int lock_store(const char *dir)
-{
-	char path[4096];
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/.lock", dir);
-	if ((fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600)) < 0)
-		return -errno;
-	if (flock(fd, LOCK_EX) < 0) {
-		close(fd);
-		return -EIO;
-	}
-	return fd;
-}
-
 /* Does code match name's secret?  1 with *step set, 0 no, <0 error. */
 static int match_one(const char *dir, const char *name, const char *code, unsigned window,
 		     time_t now, uint64_t *step)
@@ -132,6 +117,14 @@ static int match_one(const char *dir, const char *name, const char *code, unsign
 int ap_totp_check(const char *dir, const char *code, unsigned window, time_t now,
 		  char *name, size_t namelen)
 {
+	return ap_totp_check_allowed(dir, code, window, now, NULL, name, namelen);
+}
+
+/* Only the secrets of approvers allow admits are tried: a code of an approver
+ * this request does not accept must neither approve nor be spent. */
+int ap_totp_check_allowed(const char *dir, const char *code, unsigned window, time_t now,
+			  const struct ap_allow *allow, char *name, size_t namelen)
+{
 	char **names;
 	size_t n;
 	int rc = -EACCES, lk;
@@ -141,12 +134,14 @@ int ap_totp_check(const char *dir, const char *code, unsigned window, time_t now
 		return -EACCES;
 	if (ap_store_names(dir, &names, &n) < 0)
 		return -ENOENT;
-	if ((lk = lock_store(dir)) < 0) {
+	if ((lk = ap_store_lock(dir)) < 0) {
 		ap_strv_free(names, n);
 		return lk;
 	}
 	for (size_t i = 0; i < n && rc == -EACCES; i++) {
 		uint64_t step = 0;
+		if (allow && !ap_allow_name(allow, names[i]))
+			continue;
 		int m = match_one(dir, names[i], code, window, now, &step);
 		if (m <= 0)
 			continue;

@@ -39,8 +39,20 @@ static unsigned char *b64_dec(const char *s, size_t *n)
 	return out;
 }
 
+static json_t *methods_json(const struct ap_allow *allow)
+{
+	static const enum approve_method ms[] = { APPROVE_M_WEBAUTHN, APPROVE_M_TOTP, APPROVE_M_CONFIRM };
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < sizeof(ms) / sizeof(ms[0]); i++)
+		if (!allow || ap_allow_method(allow, ms[i]))
+			json_array_append_new(a, json_string(approve_method_name(ms[i])));
+	return a;
+}
+
 char *ap_challenge_json(const char *dir, const char *id, const char *session, enum approve_op op,
-			const char *target, const char *rule, const char *cmdline, const char *message)
+			const char *target, const char *rule, const char *cmdline, const char *message,
+			const struct ap_allow *allowed)
 {
 	unsigned char digest[32];
 	struct ap_u2f *u = NULL;
@@ -52,14 +64,17 @@ char *ap_challenge_json(const char *dir, const char *id, const char *session, en
 		return NULL;
 	if (ap_u2f_load(dir, &u, &nu) == 0)
 		for (size_t i = 0; i < nu; i++)
-			json_array_append_new(allow, json_pack("{s:s, s:s}", "name", u[i].name,
-							       "cred", u[i].kh_b64));
+			if (!allowed || (ap_allow_method(allowed, APPROVE_M_WEBAUTHN) &&
+					 ap_allow_name(allowed, u[i].name)))
+				json_array_append_new(allow, json_pack("{s:s, s:s}", "name", u[i].name,
+								       "cred", u[i].kh_b64));
 	ap_u2f_free(u, nu);
 	cdh = b64_enc(digest, sizeof(digest));
-	o = json_pack("{s:i, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s?, s:o}", "v", 1, "rp", APPROVE_RP_ID,
-		      "id", id, "session", session, "op", approve_op_name(op), "target", target ? target : "",
-		      "rule", rule ? rule : "", "command", cmdline ? cmdline : "", "message",
-		      message ? message : "", "client_data_hash", cdh, "allow", allow);
+	o = json_pack("{s:i, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s?, s:o, s:o}", "v", 1, "rp",
+		      APPROVE_RP_ID, "id", id, "session", session, "op", approve_op_name(op), "target",
+		      target ? target : "", "rule", rule ? rule : "", "command", cmdline ? cmdline : "",
+		      "message", message ? message : "", "client_data_hash", cdh, "allow", allow,
+		      "methods", methods_json(allowed));
 	s = o ? json_dumps(o, JSON_COMPACT) : NULL;
 	json_decref(o);
 	free(cdh);
@@ -69,7 +84,7 @@ char *ap_challenge_json(const char *dir, const char *id, const char *session, en
 /* ---- verification (host side) ---- */
 
 static int verify_with(const struct ap_u2f *c, const unsigned char digest[32], const unsigned char *ad,
-		       size_t adn, const unsigned char *sig, size_t sign)
+		       size_t adn, const unsigned char *sig, size_t sign, uint32_t *sigcount)
 {
 	unsigned char *pk;
 	size_t pkn = 0;
@@ -95,6 +110,7 @@ static int verify_with(const struct ap_u2f *c, const unsigned char digest[32], c
 	    fido_assert_set_up(a, FIDO_OPT_TRUE) == FIDO_OK &&
 	    fido_assert_set_uv(a, FIDO_OPT_OMIT) == FIDO_OK)
 		r = fido_assert_verify(a, 0, c->cose, key);
+	*sigcount = r == FIDO_OK ? fido_assert_sigcount(a, 0) : 0;
 	es256_pk_free(&es);
 	eddsa_pk_free(&ed);
 	fido_assert_free(&a);
@@ -102,14 +118,32 @@ static int verify_with(const struct ap_u2f *c, const unsigned char digest[32], c
 	return r == FIDO_OK ? 0 : -EACCES;
 }
 
+/* After the signature verified: the counter must move forward (counter.c). */
+static int counter_ok(const char *dir, const struct ap_u2f *c, uint32_t count, char *err, size_t errlen)
+{
+	uint32_t stored = 0;
+	int rc = ap_counter_check(dir, c->kh_b64, count, &stored);
+
+	if (rc == -ESTALE)
+		ap_err(err, errlen, "refused: the security key of '%s' sent signature counter %lu, not above "
+		       "the %lu seen before; the key may have been cloned (re-enroll it if it was reset)",
+		       c->name, (unsigned long)count, (unsigned long)stored);
+	else if (rc < 0)
+		ap_err(err, errlen, "cannot check the security key's signature counter in %s: %s", dir,
+		       strerror(-rc));
+	return rc < 0 ? -EACCES : 0;
+}
+
 int ap_webauthn_verify(const char *dir, const unsigned char digest[32], const char *assertion_json,
-		       char *name, size_t namelen, char *err, size_t errlen)
+		       const struct ap_allow *allow, char *name, size_t namelen, char *err, size_t errlen)
 {
 	json_t *o = assertion_json ? json_loads(assertion_json, 0, NULL) : NULL;
 	const char *cred = NULL, *ad64 = NULL, *sig64 = NULL;
 	unsigned char *ad = NULL, *sig = NULL;
 	size_t adn = 0, sign = 0, nu = 0;
 	struct ap_u2f *u = NULL;
+	const struct ap_u2f *hit = NULL, *barred = NULL;
+	uint32_t count = 0;
 	int rc = -EACCES;
 	bool known = false;
 
@@ -127,14 +161,23 @@ int ap_webauthn_verify(const char *dir, const unsigned char digest[32], const ch
 	for (size_t i = 0; i < nu && rc < 0; i++) {
 		if (strcmp(u[i].kh_b64, cred) != 0)
 			continue;
+		if (allow && !ap_allow_name(allow, u[i].name)) {
+			barred = &u[i];
+			continue;
+		}
 		known = true;
-		if ((rc = verify_with(&u[i], digest, ad, adn, sig, sign)) == 0)
-			snprintf(name, namelen, "%s", u[i].name);
+		if ((rc = verify_with(&u[i], digest, ad, adn, sig, sign, &count)) == 0)
+			hit = &u[i];
 	}
-	if (!known)
+	if (hit && (rc = counter_ok(dir, hit, count, err, errlen)) == 0)
+		snprintf(name, namelen, "%s", hit->name);
+	else if (!known && barred)
+		ap_err(err, errlen, "that security key belongs to '%s', who may not answer this request "
+		       "(see approvals.accounts / approvals.rules in the configuration)", barred->name);
+	else if (!known)
 		ap_err(err, errlen, "that security key is not enrolled; enroll it as root with "
 		       "'agentsh approver add NAME --webauthn'");
-	else if (rc < 0)
+	else if (!hit)
 		ap_err(err, errlen, "the security-key signature does not verify for this request "
 		       "(wrong request, no user presence, or a different key)");
 out:

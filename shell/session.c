@@ -356,6 +356,18 @@ int shell_audit_open(struct shell_ctx *ctx)
 	return 0;
 }
 
+/* approvals.accounts / approvals.rules as the broker takes them (it copies). */
+static struct approve_scope *approval_scopes(const struct agentsh_approval_scope *v, size_t n)
+{
+	struct approve_scope *s = calloc(n + 1, sizeof(*s));
+
+	for (size_t i = 0; s && i < n; i++)
+		s[i] = (struct approve_scope){ .name = v[i].name,
+					       .methods = (const char *const *)v[i].methods,
+					       .approvers = (const char *const *)v[i].approvers };
+	return s;
+}
+
 /* The broker that holds `approve` decisions for a human.  Interactive
  * sessions raise the prompt on the outer terminal (ctx->approve_tty);
  * otherwise `agentsh approve` answers from another terminal. */
@@ -364,9 +376,17 @@ static int approvals_open(struct shell_ctx *ctx)
 	struct approve_config ac = { .session = ctx->session_id, .session_uid = ctx->acct.uid,
 				     .audit = ctx->audit };
 	char err[512] = "";
+	struct approve_scope *as = NULL, *rs = NULL;
 	if (ctx->approvals)
 		return 0;
 	if (ctx->cfg) {
+		ac.account = ctx->acct.name;
+		ac.account_scopes = as = approval_scopes(ctx->cfg->approvals.account_scopes,
+							 ac.naccount_scopes = ctx->cfg->approvals.naccount_scopes);
+		ac.rule_scopes = rs = approval_scopes(ctx->cfg->approvals.rule_scopes,
+						      ac.nrule_scopes = ctx->cfg->approvals.nrule_scopes);
+		if (!as || !rs)
+			ac.session = NULL;      /* fail closed: the broker refuses to start */
 		ac.approvers_dir = ctx->cfg->approvals.approvers_dir;
 		ac.socket_dir = ctx->cfg->approvals.socket;
 		ac.default_timeout_ms = ctx->cfg->approvals.default_timeout * 1000u;
@@ -384,6 +404,8 @@ static int approvals_open(struct shell_ctx *ctx)
 		ac.hook_ctx = ctx->approve_tty;
 	}
 	int r = approve_broker_new(&ac, &ctx->approvals, err, sizeof(err));
+	free(as);
+	free(rs);
 	if (r < 0) {
 		fprintf(stderr, "agentsh: cannot start the approval broker: %s\n",
 			err[0] ? err : strerror(-r));

@@ -8,9 +8,15 @@
  * named by the hex credential id, so enrollment and signing may be different
  * processes.
  *
- *   softfido --socket PATH --keys DIR [--no-up] [--count N]
+ *   softfido --socket PATH --keys DIR [--no-up] [--count N] [--counter N] [--fixed-counter]
  *     --no-up    assertions without the user-presence flag (a key nobody touched)
  *     --count N  serve N connections, then exit (default: until killed)
+ *     --counter N  the signature counter the next operation reports (then +1 each)
+ *     --fixed-counter  report the same counter every time (0: a key without a
+ *                counter; N: a clone replaying what the original sent)
+ *
+ * Like a real key, the signature counter survives restarts: it is kept in
+ * DIR/counter and shared by every softfido serving the same DIR.
  */
 #include <cbor.h>
 #include <errno.h>
@@ -47,6 +53,7 @@ static const unsigned char aaguid[16] = "agentsh-softfido";
 static const char *keydir;
 static bool no_up;
 static uint32_t counter = 1;
+static bool counter_set, counter_fixed;
 
 struct buf {
 	unsigned char d[4096];
@@ -198,12 +205,39 @@ static int cose_key(EVP_PKEY *k, struct buf *out)
 	return 0;
 }
 
+/* DIR/counter: the value the next operation reports. */
+static uint32_t counter_next(void)
+{
+	char path[4096];
+	unsigned long v = 1;
+	uint32_t c;
+	FILE *f;
+
+	if (counter_fixed)
+		return counter;
+	snprintf(path, sizeof(path), "%s/counter", keydir);
+	if (counter_set)
+		v = counter;
+	else if ((f = fopen(path, "r"))) {
+		if (fscanf(f, "%lu", &v) != 1)
+			v = 1;
+		fclose(f);
+	}
+	counter_set = false;
+	c = (uint32_t)v;
+	if ((f = fopen(path, "w"))) {
+		fprintf(f, "%lu\n", (unsigned long)c + 1);
+		fclose(f);
+	}
+	return c;
+}
+
 static int auth_data(const char *rp, uint8_t flags, struct buf *ad)
 {
-	unsigned char h[32], cnt[4] = { (unsigned char)(counter >> 24), (unsigned char)(counter >> 16),
-				       (unsigned char)(counter >> 8), (unsigned char)counter };
+	uint32_t c = counter_next();
+	unsigned char h[32], cnt[4] = { (unsigned char)(c >> 24), (unsigned char)(c >> 16),
+				       (unsigned char)(c >> 8), (unsigned char)c };
 
-	counter++;
 	ad->n = 0;
 	if (sha256(rp, strlen(rp), h) < 0 || put(ad, h, 32) < 0 || put(ad, &flags, 1) < 0)
 		return -1;
@@ -401,7 +435,8 @@ int main(int argc, char **argv)
 {
 	static const struct option lo[] = { { "socket", required_argument, 0, 's' },
 		{ "keys", required_argument, 0, 'k' }, { "no-up", no_argument, 0, 'n' },
-		{ "count", required_argument, 0, 'c' }, { 0, 0, 0, 0 } };
+		{ "count", required_argument, 0, 'c' }, { "counter", required_argument, 0, 'C' },
+		{ "fixed-counter", no_argument, 0, 'F' }, { 0, 0, 0, 0 } };
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	const char *path = NULL;
 	long count = -1;
@@ -413,11 +448,14 @@ int main(int argc, char **argv)
 		case 'k': keydir = optarg; break;
 		case 'n': no_up = true; break;
 		case 'c': count = atol(optarg); break;
+		case 'C': counter = (uint32_t)strtoul(optarg, NULL, 10); counter_set = true; break;
+		case 'F': counter_fixed = true; break;
 		default: return 2;
 		}
 	}
 	if (!path || !keydir || strlen(path) >= sizeof(sa.sun_path)) {
-		fprintf(stderr, "usage: softfido --socket PATH --keys DIR [--no-up] [--count N]\n");
+		fprintf(stderr, "usage: softfido --socket PATH --keys DIR [--no-up] [--count N] [--counter N] "
+			"[--fixed-counter]\n");
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);

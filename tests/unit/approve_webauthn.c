@@ -209,7 +209,7 @@ static void test_unenrolled_key_refused(void **state)
 	assert_int_equal(approve_broker_new(&c, &b, err, sizeof(err)), 0);
 	assert_int_equal(approve_submit(b, &r, done_cb, &g), 0);
 	/* eve's key, enrolled elsewhere, signs this very request */
-	ch = ap_challenge_json(dir2, r.id, "wa3", r.op, r.target, r.rule, "", "");
+	ch = ap_challenge_json(dir2, r.id, "wa3", r.op, r.target, r.rule, "", "", NULL);
 	snprintf(dev, sizeof(dev), "unix:%s", sock2);
 	assert_int_equal(approve_webauthn_sign(ch, dev, &as, err, sizeof(err)), 0);
 	p.assertion_json = as;
@@ -226,7 +226,7 @@ static void test_unenrolled_key_refused(void **state)
 
 static void test_tampered_challenge_not_signed(void **state)
 {
-	char *ch = ap_challenge_json(dir, "apr-x-1", "x", APPROVE_OP_EXEC, "/bin/true", "r", "", "");
+	char *ch = ap_challenge_json(dir, "apr-x-1", "x", APPROVE_OP_EXEC, "/bin/true", "r", "", "", NULL);
 	char *bad, *as = NULL, err[512] = "", dev[128], *p;
 
 	(void)state;
