@@ -212,23 +212,43 @@ static int attach_sockets(struct bpf_guard *g)
 	return 0;
 }
 
-/* Preloading: the verifier's run (most of the ~7 ms) happens in a thread while the
- * caller does its other start-up work.  A loaded, unattached object holds no state
- * (empty maps, nothing attached), so the one a preload made is as fresh as one loaded
- * in bpf_guard_open().  One slot: the first bpf_guard_open() after the preload takes it. */
+static void guard_free(struct bpf_guard *g, bool detach);
+
+/* Everything a guard needs that does not depend on its cgroup: the loaded object (the
+ * verifier's run, most of the ~7 ms) and the open event ring (its mmap is ~1 ms).  Nothing
+ * is attached, the maps are empty and the ring has had no producer, so a guard prepared
+ * ahead of time is as fresh as one prepared in bpf_guard_open(). */
+static int guard_prepare(struct bpf_guard **out)
+{
+	int r;
+	struct bpf_guard *g = calloc(1, sizeof *g);
+	*out = NULL;
+	if (!g)
+		return -ENOMEM;
+	g->epfd = g->timerfd = g->cgfd = -1;
+	if ((r = guard_skel_load(&g->skel, NULL)) || (r = guard_events_open(g))) {
+		guard_free(g, false);
+		return r;
+	}
+	*out = g;
+	return 0;
+}
+
+/* Preloading: guard_prepare() runs in a thread while the caller does its other start-up
+ * work.  One slot: the first bpf_guard_open() after the preload takes it. */
 static pthread_mutex_t pre_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_t pre_thread;
 static bool pre_started;
-static struct guard_bpf *pre_skel;
+static struct bpf_guard *pre_guard;
 
 static void *preload_main(void *arg)
 {
 	(void)arg;
-	struct guard_bpf *s = NULL;
+	struct bpf_guard *g = NULL;
 	guard_quiet_libbpf();
-	if (guard_skel_load(&s, NULL))
-		s = NULL;       /* bpf_guard_open() loads again and reports why */
-	pre_skel = s;
+	if (guard_prepare(&g))
+		g = NULL;       /* bpf_guard_open() prepares again and reports why */
+	pre_guard = g;
 	return NULL;
 }
 
@@ -242,37 +262,32 @@ int bpf_guard_preload(void)
 	return r;
 }
 
-/* The preloaded object, waiting for the load to finish; NULL when there is none. */
-static struct guard_bpf *take_preloaded(void)
+/* The preloaded guard, waiting for the preload to finish; NULL when there is none. */
+static struct bpf_guard *take_preloaded(void)
 {
-	struct guard_bpf *s = NULL;
+	struct bpf_guard *g = NULL;
 	pthread_mutex_lock(&pre_mu);
 	if (pre_started) {
 		pthread_join(pre_thread, NULL);
 		pre_started = false;
-		s = pre_skel;
-		pre_skel = NULL;
+		g = pre_guard;
+		pre_guard = NULL;
 	}
 	pthread_mutex_unlock(&pre_mu);
-	return s;
+	return g;
 }
-
-static void guard_free(struct bpf_guard *g, bool detach);
 
 /* The scope map must hold the cgroup before the tracing programs run, or they would see
  * every task as out of scope (no verification) for a moment. */
-static int load_and_attach(struct bpf_guard *g)
+static int attach(struct bpf_guard *g)
 {
 	int r;
-	g->skel = take_preloaded();
-	if (!g->skel && (r = guard_skel_load(&g->skel, NULL)))
-		return r;
 	__u32 k = 0, v = (__u32)g->cgfd;
 	if (bpf_map__update_elem(g->skel->maps.scope, &k, sizeof k, &v, sizeof v, BPF_ANY) < 0)
 		return -errno;
 	if ((r = attach_sockets(g)) || (r = attach_tracing(g->skel)))
 		return r;
-	return guard_events_open(g);
+	return 0;
 }
 
 int bpf_guard_open(int cgroup_v2_fd, struct bpf_guard **out)
@@ -282,17 +297,16 @@ int bpf_guard_open(int cgroup_v2_fd, struct bpf_guard **out)
 	guard_quiet_libbpf();
 	if ((r = check_init_pidns()) || (r = check_cgroup2(cgroup_v2_fd)))
 		return r;
-	struct bpf_guard *g = calloc(1, sizeof *g);
-	if (!g)
-		return -ENOMEM;
-	g->epfd = g->timerfd = -1;
+	struct bpf_guard *g = take_preloaded();
+	if (!g && (r = guard_prepare(&g)))
+		return r;
 	g->cgfd = fcntl(cgroup_v2_fd, F_DUPFD_CLOEXEC, 3);
 	if (g->cgfd < 0) {
 		r = -errno;
-		free(g);
+		guard_free(g, false);
 		return r;
 	}
-	if ((r = load_and_attach(g))) {
+	if ((r = attach(g))) {
 		guard_free(g, true);
 		return r;
 	}
@@ -305,7 +319,8 @@ int bpf_guard_open(int cgroup_v2_fd, struct bpf_guard **out)
  * cgroup (the kernel releases them when it is removed, in a worker), and until then a
  * straggler in it stays under the session's network policy.  Detaching them here cost
  * ~2 ms per session (each detach recomputes the effective programs and may flip a static
- * key, which patches kernel text on every CPU) on the path to reporting the exit status. */
+ * key, which patches kernel text on every CPU) on the path to reporting the exit status.
+ * Also frees a guard that was only prepared (no cgroup, nothing attached). */
 static void guard_free(struct bpf_guard *g, bool detach)
 {
 	guard_events_close(g);
