@@ -511,5 +511,5 @@ int policy_lint(const struct policy *p, const struct agentsh_config *cfg, struct
 		return lint_approvers(p, cfg, d);
 	}
 	return lint_files(p, d) + lint_unix(p, d) + lint_cmds(p, d) + lint_nets(p, d) + lint_sigs(p, d) +
-	       lint_approvers(p, cfg, d) + lint_names(p, d);
+	       lint_approvers(p, cfg, d) + pol_lint_approval_scopes(p, cfg, d) + lint_names(p, d);
 }

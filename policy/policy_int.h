@@ -12,6 +12,8 @@ void pol_pdiag(struct policy_diags *d, enum policy_severity sev, const char *fil
 	__attribute__((format(printf, 7, 8)));
 size_t pol_levenshtein(const char *a, const char *b);
 /* The closest candidate (distance <= 2 or a prefix match), or NULL. */
+/* lint_approvals.c: approve rules nobody may answer, unenrolled approvers. */
+int pol_lint_approval_scopes(const struct policy *p, const struct agentsh_config *cfg, struct policy_diags *d);
 const char *pol_did_you_mean(const char *word, const char *const *cands, size_t n);
 
 /* ------------------------------------------------------------ YAML tree */

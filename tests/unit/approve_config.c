@@ -148,6 +148,50 @@ static void test_warnings(void **state)
 	policy_config_free(cfg);
 }
 
+/* `agentsh policy check` with the configuration: an approve rule nobody may
+ * answer for some account, and approvers named but not enrolled, are warned
+ * about before a session runs into them. */
+static void test_lint(void **state)
+{
+	static const struct policy_vars V = { "/home/a", "/home/a/ws", "/home/a/ws", NULL, "/tmp", "a" };
+	static const char pol[] = "version: 1\nname: t\ncommand_rules:\n"
+				  "  - name: push\n    commands: [\"git\"]\n    decision: approve\n"
+				  "  - name: deploy\n    commands: [\"deploy\"]\n    decision: approve\n";
+	char store[64], yaml[512], diags[4096] = "", cmd[160];
+	struct agentsh_config *cfg = NULL;
+	struct policy *p = NULL;
+	struct policy_diags d;
+	FILE *f;
+
+	(void)state;
+	snprintf(store, sizeof(store), "/tmp/apr-lint.XXXXXX");
+	assert_non_null(mkdtemp(store));
+	snprintf(cmd, sizeof(cmd), "%s/alice.totp", store);
+	assert_non_null(f = fopen(cmd, "w"));
+	fclose(f);
+	snprintf(yaml, sizeof(yaml), "approvals:\n  approvers_dir: %s\n  accounts:\n"
+		 "    agent: { methods: [totp] }\n  rules:\n    push: { methods: [webauthn] }\n"
+		 "    deploy: { approvers: [alice, carol] }\n", store);
+	assert_int_equal(load(yaml, &cfg, diags, sizeof(diags)), 0);
+	policy_diags_init(&d);
+	assert_int_equal(policy_load_buffer(pol, strlen(pol), "p.yaml", &V, &p, &d), 0);
+	assert_true(policy_lint(p, cfg, &d) >= 2);
+	memset(diags, 0, sizeof(diags));
+	assert_non_null(f = fmemopen(diags, sizeof(diags) - 1, "w"));
+	policy_diags_print(&d, f);
+	fclose(f);
+	assert_non_null(strstr(diags, "p.yaml:4:1: warning: rule 'push' can never be approved for account agent: "
+				      "approvals.accounts.agent and approvals.rules.push share no method"));
+	assert_non_null(strstr(diags, "approver 'carol' in approvals.rules.deploy is not enrolled"));
+	assert_null(strstr(diags, "approver 'alice'"));
+	assert_null(strstr(diags, "rule 'deploy' can never"));
+	policy_diags_free(&d);
+	policy_free(p);
+	policy_config_free(cfg);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", store);
+	assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest t[] = {
@@ -157,6 +201,7 @@ int main(void)
 		cmocka_unit_test(test_unknown_method),
 		cmocka_unit_test(test_wrong_types),
 		cmocka_unit_test(test_warnings),
+		cmocka_unit_test(test_lint),
 	};
 	return cmocka_run_group_tests(t, NULL, NULL);
 }
