@@ -6,7 +6,9 @@
 # finish, the same code is refused the second time, silence past the timeout
 # denies, "approve for session" covers the same operation and nothing else,
 # sandbox output made while the prompt is up appears after it, and a full-screen
-# program (vim) is restored exactly.
+# program (vim) is restored exactly.  With approvals.rules restricting the
+# rule to TOTP and one approver, the prompt offers only a code and refuses a
+# touch and another approver's code.
 #
 # Needs: the enforcement supervisor holding `approve` decisions (enforce/ ->
 # approve_submit) and the shell raising the prompt (shell/ -> approve_tty_*, see
@@ -19,16 +21,21 @@ need_cmd tmux oathtool vi
 export NO_COLOR=1
 
 JUSER=agentsh-aprpty
-NAME=agentsh-pty-test
-SECRET=KRSXG5CTMVRXEZLUKN2XAZLSKNSWG4TF
-STORE=/etc/agentsh/approvers
+NAME=agentsh-pty-test NAME2=agentsh-pty-test2
+SECRET=KRSXG5CTMVRXEZLUKN2XAZLSKNSWG4TF SECRET2=MFRGGZDFMZTWQ2LKNNWG23TPOBYXE43U
+STORE=/etc/agentsh/approvers CFG=/etc/agentsh/config.yaml
 store_existed=0; [ -d "$STORE" ] && store_existed=1
 etc_existed=0; [ -d /etc/agentsh ] && etc_existed=1
+cfg_saved=0; [ -e "$CFG" ] && { cp -p "$CFG" "$TMPD/config.yaml.saved"; cfg_saved=1; }
+cfg_written=0
 FIDO_PID=""
 cleanup() {
 	tm_kill
 	[ -n "$FIDO_PID" ] && kill "$FIDO_PID" 2>/dev/null
+	if [ $cfg_saved = 1 ]; then cp -p "$TMPD/config.yaml.saved" "$CFG"
+	elif [ $cfg_written = 1 ]; then rm -f "$CFG"; fi
 	"$AGENTSH" approver remove "$NAME" >/dev/null 2>&1
+	"$AGENTSH" approver remove "$NAME2" >/dev/null 2>&1
 	[ $store_existed = 0 ] && rm -rf "$STORE"
 	[ $etc_existed = 0 ] && rmdir /etc/agentsh 2>/dev/null
 	userdel -r "$JUSER" >/dev/null 2>&1
@@ -175,4 +182,34 @@ if cmp -s "$TMPD/vim-before" "$TMPD/vim-after"; then ok "the vim screen after th
 else nok "the vim screen after the prompt equals the screen before"; diff "$TMPD/vim-before" "$TMPD/vim-after" | sed 's/^/#  /'; fi
 check "the approved write happened" test -f "$TMPD/gate/from-bg"
 tm_keys Escape; tm_type ':q!'; tm_keys Enter
+
+# ---- a rule restricted to TOTP (approvals.rules in /etc/agentsh/config.yaml) ----
+# The prompt offers only what the rule accepts; a touch is refused without
+# asking the key, saying what is accepted; a code still approves.
+tm_kill
+i=0; while tm ls >/dev/null 2>&1 && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done
+rm -f "$TMUX_SOCK"      # the old server is gone; a new one must not find its socket
+# a second approver, so its codes are fresh (the first one's window is used up)
+"$AGENTSH" approver add "$NAME2" --totp --secret "$SECRET2" --force >/dev/null ||
+	{ echo "cannot enroll the second test approver in $STORE"; exit 1; }
+printf 'approvals:\n  rules:\n    approve-deploy: { methods: [totp], approvers: [%s] }\n' "$NAME2" >"$CFG"
+cfg_written=1; chmod 644 "$CFG"
+: >"$TMPD/fido.log"
+tm_start 120 40 sh -c "cd $WS && AGENTSH_FIDO_DEVICE=unix:$TMPD/fido.sock $AGENTSH --policy $TMPD/policy.yaml --user $JUSER -i; sleep 600"
+must "shell prompt appears (with the configuration)" "the interactive shell did not start" tm_wait '[#$] *$' 10
+tm_type "$TMPD/bin/deploy2; echo scoped-rc=\$?"; tm_keys Enter
+check "prompt for the TOTP-only rule" tm_wait 'APPROVAL REQUIRED' 5
+check "the prompt offers a TOTP code" tm_wait 'TOTP code \+ Enter'
+tm_screen | grep -q 't + Enter: touch' && nok "the prompt does not offer a key touch" ||
+	ok "the prompt does not offer a key touch"
+tm_type "t"; tm_keys Enter
+check "a touch is refused, naming the accepted method" \
+	tm_wait 'refused: webauthn is not accepted for this request; it accepts only: totp'
+grep -q "getAssertion" "$TMPD/fido.log" && nok "the key was not asked to sign" || ok "the key was not asked to sign"
+# the first approver's current code: valid for them (or already used), but
+# they may not answer this rule, so it matches nothing
+tm_type "$(code)"; tm_keys Enter
+check "a code of an approver the rule does not name is refused" tm_wait 'refused: wrong code' 3
+tm_type "$(oathtool --totp -b "$SECRET2")"; tm_keys Enter
+check "a TOTP code of the named approver approves the restricted rule" tm_wait '^scoped-rc=0' 8
 done_testing
