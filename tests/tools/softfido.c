@@ -461,14 +461,22 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	prctl(PR_SET_PDEATHSIG, SIGTERM);      /* never outlive the test that started us */
 	mkdir(keydir, 0700);
-	strcpy(sa.sun_path, path);
-	unlink(path);
+	/* Bound and listening under a temporary name, then renamed: a test that
+	 * waits for PATH to exist never connects before listen(). */
+	char tmp[sizeof(sa.sun_path) + 16];
+	snprintf(tmp, sizeof(tmp), "%s.%d", path, (int)getpid());
+	if (strlen(tmp) >= sizeof(sa.sun_path)) {
+		fprintf(stderr, "softfido: socket path too long: %s\n", path);
+		return 2;
+	}
+	strcpy(sa.sun_path, tmp);
+	unlink(tmp);
 	if ((lfd = socket(AF_UNIX, SOCK_STREAM, 0)) < 0 || bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    listen(lfd, 4) < 0) {
+	    listen(lfd, 4) < 0 || chmod(tmp, 0666) < 0 || rename(tmp, path) < 0) {
 		perror("softfido: socket");
+		unlink(tmp);
 		return 1;
 	}
-	chmod(path, 0666);
 	for (; count != 0; count--) {
 		int fd = accept(lfd, NULL, NULL);
 		if (fd < 0)
