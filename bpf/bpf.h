@@ -33,7 +33,8 @@ struct bpf_guard;
  * helper refused here: see bpf_probe()), -ENOMEM.
  * Threads: bpf_guard_expect_exec/unexpect_exec may run in any thread concurrently with
  * bpf_guard_poll; everything else must be serialised by the caller.  A forked child may use
- * the guard's announcement functions (they only update a map through inherited fds). */
+ * the guard's announcement functions (they only update a map through inherited fds), and
+ * nothing else: the guard's mmapped maps (event ring, settings) are not inherited. */
 int bpf_guard_open(int cgroup_v2_fd, struct bpf_guard **out);
 /* Start loading (verifying) the guard's programs in a thread now, so that the next
  * bpf_guard_open() in this process only attaches them (it waits for the load if it is still
