@@ -288,8 +288,17 @@ static void show_human(json_t *ch, FILE *f)
 {
 	static const char *const keys[] = { "id", "session", "op", "target", "command", "rule", "message" };
 
-	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+	json_t *ms = json_object_get(ch, "methods"), *m;
+	size_t i;
+
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 		fprintf(f, "%-9s %s\n", keys[i], json_string_value(json_object_get(ch, keys[i])) ?: "");
+	if (!json_is_array(ms))
+		return;
+	fprintf(f, "%-9s", "methods");
+	json_array_foreach(ms, i, m)
+		fprintf(f, "%s%s", i ? ", " : " ", json_string_value(m) ?: "?");
+	fprintf(f, "\n");
 }
 
 static int cmd_show(const struct cli *c, const char *id)

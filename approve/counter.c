@@ -44,8 +44,10 @@ unsigned ap_store_methods_of(const char *dir, const char *name)
 	unsigned m = 0;
 
 	snprintf(file, sizeof(file), "%s.totp", name);
-	if (ap_store_read_file(dir, file, &s, NULL) == 0)
-		m |= AP_M_BIT(APPROVE_M_TOTP);
+	if (ap_store_read_file(dir, file, &s, NULL) == 0) {
+		m |= AP_M_BIT(APPROVE_M_TOTP);          /* readable and safe: usable */
+		explicit_bzero(s, strlen(s));
+	}
 	free(s);
 	if (ap_u2f_load(dir, &u, &nu) == 0)
 		for (size_t i = 0; i < nu; i++)

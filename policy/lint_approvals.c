@@ -103,7 +103,8 @@ static void push(char ***v, size_t *n, char *s)
 static int enrolled(const char *dir, char ***out, size_t *n)
 {
 	DIR *dd = opendir(dir);
-	char path[4096], line[512];
+	char path[4096], *line = NULL;
+	size_t cap = 0;
 	if (!dd)
 		return -1;
 	*out = NULL;
@@ -116,13 +117,14 @@ static int enrolled(const char *dir, char ***out, size_t *n)
 	closedir(dd);
 	snprintf(path, sizeof(path), "%s/u2f_keys", dir);
 	FILE *f = fopen(path, "r");
-	while (f && fgets(line, sizeof(line), f)) {
+	while (f && getline(&line, &cap, f) > 0) {
 		char *colon = strchr(line, ':');
 		if (colon)
 			push(out, n, strndup(line, (size_t)(colon - line)));
 	}
 	if (f)
 		fclose(f);
+	free(line);
 	return 0;
 }
 
