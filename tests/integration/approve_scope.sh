@@ -5,6 +5,7 @@
 # audited) with a message naming the allowed method; the software
 # authenticator's touch approves.  A rule restricted to an approver who is not
 # enrolled is denied at once, with the reason, instead of waiting.
+# san: yes
 . "$(dirname "$0")/../lib.sh"
 need_root
 need_cmd oathtool python3 su sqlite3
