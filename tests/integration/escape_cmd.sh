@@ -1,4 +1,5 @@
 #!/bin/sh
+# san: yes
 # Command escapes through `agentsh -c` as a real unprivileged account, under
 # tests/data/escape-strict.yaml: every route to the forbidden binary
 # (/usr/bin/id) must fail, print nothing of it ("uid="), and leave an exec

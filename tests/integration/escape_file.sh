@@ -1,4 +1,5 @@
 #!/bin/sh
+# san: yes
 # File escapes through `agentsh -c` as a real account under
 # tests/data/escape-strict.yaml.  Two protected targets, every route tried on
 # both:

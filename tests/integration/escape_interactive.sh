@@ -1,4 +1,5 @@
 #!/bin/sh
+# san: yes
 # Command and file escapes typed into the interactive shell (a real PTY via
 # tmux), as a real account under tests/data/escape-strict.yaml: the forbidden
 # binary never runs, the denial is shown as one notice line, and the shell

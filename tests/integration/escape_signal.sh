@@ -1,4 +1,5 @@
 #!/bin/sh
+# san: yes
 # Signals through `agentsh -c` as a real account under
 # tests/data/escape-strict.yaml: kill, tgkill and pidfd_send_signal to the
 # supervisor, to PID 1 and to a process of the same account outside the
