@@ -111,10 +111,10 @@ int enf_degrade(struct enforce_session *s, int err, const char *fmt, ...)
 void enf_session_teardown(struct enforce_session *s);
 
 /* layers.c: build the per-session layers (seccomp program, Landlock ruleset) in
- * the parent; apply them in the child with raw syscalls only. */
-/* Session set-up in two steps: the host-side layers (limits, Landlock, the
- * mount floor), then — after the watchdog knows every cgroup — the BPF guard
- * and the seccomp filter that depends on it (layers.c). */
+ * the parent; apply them in the child with raw syscalls only.  Two steps: the
+ * host-side layers (limits, Landlock, the mount floor), then — after the
+ * watchdog knows every cgroup — the BPF guard and the seccomp filter that
+ * depends on it. */
 int enf_layers_prepare(struct enforce_session *s);
 int enf_layers_finish(struct enforce_session *s);
 void enf_layers_release(struct enforce_session *s);
