@@ -64,6 +64,34 @@ void bpf_guard_close(struct bpf_guard *g);
  * One entry per thread; a new call replaces the previous one; the exec consumes it. */
 int bpf_guard_expect_exec(struct bpf_guard *g, pid_t pid, dev_t dev, ino_t ino,
 			  dev_t interp_dev, ino_t interp_ino);
+
+/* The argument and environment bytes an exec decision saw, pinned by the same check: the
+ * kernel copies argv/envp from the caller's memory only after the decision, so another
+ * thread (or a process sharing that memory) could change them in between.  At
+ * sched_process_exec the copied strings ([mm->arg_start, mm->env_end) of the new image)
+ * are hashed with a keyed SipHash-2-4 (a random key per guard that never leaves the
+ * supervisor) and compared; any difference is handled like a file mismatch
+ * (BPF_WHY_ARGS).  An ELF's whole arg area is pinned; for a script (shebang,
+ * binfmt_misc, the redirect script) the kernel replaces argv[0] with the interpreter, its
+ * argument and the script's path, so only argv[1..] (the tail of the arg area) and the
+ * whole environment are pinned.  Opaque: fill it with bpf_guard_exec_args(). */
+struct bpf_exec_args {
+	uint64_t hash;
+	uint32_t alen, elen;
+	uint32_t flags;
+};
+#define BPF_EXEC_ARGS_MAX (2u << 20) /* argv + envp bytes the kernel side can hash */
+
+/* Digest of what the kernel will copy for an exec: `argv` holds the argv strings as read
+ * from the caller, each with its NUL (argv_len bytes; 0 for an empty argv), `env` the envp
+ * strings likewise.  `script`: the kernel will run an interpreter (see above).  Uses the
+ * guard's key.  -E2BIG when more than BPF_EXEC_ARGS_MAX bytes would be hashed (the caller
+ * decides whether the exec can go on unpinned), -EINVAL, -ENOMEM, -EIO (libcrypto). */
+int bpf_guard_exec_args(struct bpf_guard *g, const char *argv, size_t argv_len, const char *env,
+			size_t env_len, bool script, struct bpf_exec_args *out);
+/* bpf_guard_expect_exec, also pinning the arguments (`args` NULL: the file only). */
+int bpf_guard_expect_exec_args(struct bpf_guard *g, pid_t pid, dev_t dev, ino_t ino,
+			       dev_t interp_dev, ino_t interp_ino, const struct bpf_exec_args *args);
 /* Withdraw an announcement (the exec was denied after all or failed). */
 int bpf_guard_unexpect_exec(struct bpf_guard *g, pid_t pid);
 
@@ -128,6 +156,7 @@ enum bpf_exec_why {
 	BPF_WHY_MISMATCH = 2,	/* the file that runs is not the announced one */
 	BPF_WHY_NOT_SCRIPT = 3, /* an interpreter was announced but no script was run */
 	BPF_WHY_SCRIPT = 4,	/* an ELF was announced but the kernel ran an interpreter */
+	BPF_WHY_ARGS = 5,	/* the arguments or environment changed after the decision */
 };
 
 #define BPF_EVF_TRUNCATED 1u /* filename was cut to fit */

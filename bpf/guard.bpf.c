@@ -128,6 +128,113 @@ static __always_inline __u32 verdict(const struct guard_expect *x, __u64 dev, __
 	return (x->dev == dev && x->ino == ino) ? GWHY_NONE : GWHY_MISMATCH;
 }
 
+/* ---- exec arguments: keyed SipHash-2-4 of the argv/envp bytes in the new image ----
+ * The key is random per guard, written by the loader, and never leaves the supervisor:
+ * without it the target cannot make a changed argument list hash like the decided one. */
+__u64 sip_k0 = 0, sip_k1 = 0;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64[GUARD_ARGS_CHUNK / 8]);
+} argbuf SEC(".maps");
+
+#define ROTL(x, b) (((x) << (b)) | ((x) >> (64 - (b))))
+
+struct sip { __u64 v0, v1, v2, v3; };
+
+static __always_inline void sipround(struct sip *s)
+{
+	s->v0 += s->v1; s->v1 = ROTL(s->v1, 13); s->v1 ^= s->v0; s->v0 = ROTL(s->v0, 32);
+	s->v2 += s->v3; s->v3 = ROTL(s->v3, 16); s->v3 ^= s->v2;
+	s->v0 += s->v3; s->v3 = ROTL(s->v3, 21); s->v3 ^= s->v0;
+	s->v2 += s->v1; s->v1 = ROTL(s->v1, 17); s->v1 ^= s->v2; s->v2 = ROTL(s->v2, 32);
+}
+
+static __always_inline void sip_word(struct sip *s, __u64 m)
+{
+	s->v3 ^= m;
+	sipround(s);
+	sipround(s);
+	s->v0 ^= m;
+}
+
+struct args_walk {
+	struct sip s;
+	__u64 at;	/* next user address */
+	__u32 left;	/* bytes still to hash */
+	__u32 fault;
+	__u64 last;	/* the final partial word (zero padded) */
+};
+
+/* One chunk per bpf_loop iteration: up to GUARD_ARGS_MAX bytes with one verified body. */
+static long args_step(__u32 i, void *arg)
+{
+	struct args_walk *w = arg;
+	__u32 k = 0, n = w->left;
+	__u64 *buf = bpf_map_lookup_elem(&argbuf, &k);
+	if (!n || !buf)
+		return 1;
+	if (n > GUARD_ARGS_CHUNK)
+		n = GUARD_ARGS_CHUNK;
+	asm volatile("" : "+r"(n));
+	n &= 2 * GUARD_ARGS_CHUNK - 1;	/* restated bound for the verifier (n <= CHUNK) */
+	if (!n || n > GUARD_ARGS_CHUNK || bpf_probe_read_user(buf, n, (const void *)w->at)) {
+		w->fault = 1;
+		return 1;
+	}
+	w->at += n;
+	w->left -= n;
+	__u32 words = n / 8;
+	for (__u32 j = 0; j < GUARD_ARGS_CHUNK / 8; j++) {
+		if (j >= words)
+			break;
+		sip_word(&w->s, buf[j]);
+	}
+	if (n & 7) /* only the last chunk can end inside a word */
+		w->last = buf[words & (GUARD_ARGS_CHUNK / 8 - 1)] & ((1ull << ((n & 7) * 8)) - 1);
+	return 0;
+}
+
+static __always_inline int args_hash(__u64 from, __u32 len, __u64 *out)
+{
+	struct args_walk w = { .at = from, .left = len };
+	w.s.v0 = sip_k0 ^ 0x736f6d6570736575ull;
+	w.s.v1 = sip_k1 ^ 0x646f72616e646f6dull;
+	w.s.v2 = sip_k0 ^ 0x6c7967656e657261ull;
+	w.s.v3 = sip_k1 ^ 0x7465646279746573ull;
+	bpf_loop(GUARD_ARGS_MAX / GUARD_ARGS_CHUNK + 1, args_step, &w, 0);
+	if (w.fault || w.left)
+		return -1;
+	sip_word(&w.s, ((__u64)len << 56) | w.last);
+	w.s.v2 ^= 0xff;
+	sipround(&w.s);
+	sipround(&w.s);
+	sipround(&w.s);
+	sipround(&w.s);
+	*out = w.s.v0 ^ w.s.v1 ^ w.s.v2 ^ w.s.v3;
+	return 0;
+}
+
+/* Did the kernel copy the argument and environment bytes the decision saw?  p is the task
+ * after exec: its mm is the new image, whose stack holds the copied strings. */
+static __always_inline __u32 args_verdict(const struct guard_expect *x, struct task_struct *p)
+{
+	if (!(x->flags & GEXF_ARGS))
+		return GWHY_NONE;
+	struct mm_struct *mm = BPF_CORE_READ(p, mm);
+	__u64 as = BPF_CORE_READ(mm, arg_start), ae = BPF_CORE_READ(mm, arg_end);
+	__u64 es = BPF_CORE_READ(mm, env_start), ee = BPF_CORE_READ(mm, env_end);
+	__u64 total = (__u64)x->alen + x->elen, h = 0;
+	if (ae != es || ee < es || ae < as || ee - es != x->elen || ae - as < x->alen ||
+	    ((x->flags & GEXF_EXACT) && ae - as != x->alen) || total > GUARD_ARGS_MAX)
+		return GWHY_ARGS;
+	if (args_hash(ae - x->alen, (__u32)total, &h) || h != x->ahash)
+		return GWHY_ARGS;
+	return GWHY_NONE;
+}
+
 SEC("raw_tp/sched_process_exec")
 int BPF_PROG(guard_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
@@ -145,6 +252,8 @@ int BPF_PROG(guard_exec, struct task_struct *p, pid_t old_pid, struct linux_binp
 		bpf_map_delete_elem(&expect, &key);
 	}
 	__u32 why = verdict(xp ? &x : NULL, dev, ino, script);
+	if (why == GWHY_NONE)
+		why = args_verdict(&x, p);
 	__u32 flags = script ? GEVF_SCRIPT : 0, type = GEV_EXEC;
 	if (why != GWHY_NONE) {
 		type = GEV_EXEC_MISMATCH;

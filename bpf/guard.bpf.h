@@ -12,7 +12,18 @@
 struct guard_expect {
 	__u64 dev, ino;		/* kernel encoding: MAJOR << 20 | MINOR */
 	__u64 idev, iino;	/* interpreter; iino == 0: an ELF is expected */
+	/* GEXF_ARGS: the argv/envp bytes the decision saw.  The kernel lays the strings out
+	 * as [arg_start, arg_end) = [env_start ... env_end); ahash is the keyed SipHash-2-4
+	 * of the last alen bytes of the arg area followed by the env area (elen bytes). */
+	__u64 ahash;
+	__u32 alen, elen;
+	__u32 flags;
+	__u32 pad;
 };
+#define GEXF_ARGS 1u	/* verify the argument and environment bytes */
+#define GEXF_EXACT 2u	/* alen is the whole arg area (an ELF); else its tail (a script) */
+#define GUARD_ARGS_MAX (2u << 20)	/* = BPF_EXEC_ARGS_MAX */
+#define GUARD_ARGS_CHUNK 256		/* bytes per bpf_loop step; a power of two */
 
 struct guard_v4_key { __u32 prefixlen; __u32 addr; };
 struct guard_v6_key { __u32 prefixlen; __u32 addr[4]; };
@@ -33,7 +44,7 @@ struct guard_net_chain {
 
 enum { GEV_EXEC = 1, GEV_FORK, GEV_EXIT, GEV_EXEC_KILLED, GEV_EXEC_MISMATCH,
        GEV_NET_DENIED, GEV_NET_AUDIT, GEV_SOCK_DENIED };
-enum { GWHY_NONE, GWHY_NO_ENTRY, GWHY_MISMATCH, GWHY_NOT_SCRIPT, GWHY_SCRIPT };
+enum { GWHY_NONE, GWHY_NO_ENTRY, GWHY_MISMATCH, GWHY_NOT_SCRIPT, GWHY_SCRIPT, GWHY_ARGS };
 #define GEVF_TRUNCATED 1u
 #define GEVF_SCRIPT 2u
 #define GEVF_KILL_FAILED 4u

@@ -307,6 +307,8 @@ static int attach(struct bpf_guard *g)
 	__u32 k = 0, v = (__u32)g->cgfd;
 	if (bpf_map__update_elem(g->skel->maps.scope, &k, sizeof k, &v, sizeof v, BPF_ANY) < 0)
 		return -errno;
+	if ((r = guard_args_key(g)))
+		return r;
 	if ((r = attach_sockets(g)) || (r = attach_tracing(g->skel)))
 		return r;
 	return 0;
@@ -364,10 +366,18 @@ void bpf_guard_close(struct bpf_guard *g)
 int bpf_guard_expect_exec(struct bpf_guard *g, pid_t pid, dev_t dev, ino_t ino,
 			  dev_t interp_dev, ino_t interp_ino)
 {
+	return bpf_guard_expect_exec_args(g, pid, dev, ino, interp_dev, interp_ino, NULL);
+}
+
+int bpf_guard_expect_exec_args(struct bpf_guard *g, pid_t pid, dev_t dev, ino_t ino,
+			       dev_t interp_dev, ino_t interp_ino, const struct bpf_exec_args *args)
+{
 	struct guard_expect x = { .ino = ino, .iino = interp_ino };
 	int r;
 	if (!g || pid <= 0 || !ino)
 		return -EINVAL;
+	if (args && (r = guard_args_expect(args, &x)))
+		return r;
 	if ((r = guard_kdev(dev, &x.dev)))
 		return r;
 	if (interp_ino && (r = guard_kdev(interp_dev, &x.idev)))

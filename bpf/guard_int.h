@@ -49,6 +49,11 @@ int guard_skel_load(struct guard_bpf **out, const char *only);
 int guard_events_open(struct bpf_guard *g);
 void guard_events_close(struct bpf_guard *g);
 
+/* exec_args.c: a fresh secret key for the argument hash (before anything is attached);
+ * the wire form of an announcement's arguments */
+int guard_args_key(struct bpf_guard *g);
+int guard_args_expect(const struct bpf_exec_args *a, struct guard_expect *x);
+
 /* net.c */
 void guard_net_free(struct bpf_guard *g);
 

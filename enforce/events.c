@@ -67,10 +67,14 @@ static void on_exec_killed(struct enforce_session *s, const struct bpf_event *e)
 	ev.decision = ev.effective = AUDIT_DEC_DENY;
 	ev.layer = AUDIT_LAYER_BPF;
 	ev.rule = "exec-verification";
-	ev.message = "the file that ran is not the one that was decided on; killed before its first instruction";
+	bool args = e->exec.why == BPF_WHY_ARGS;
+	ev.message = args ? "arguments changed after the decision: the argv/environment the kernel copied "
+			    "is not the one that was decided on; killed before its first instruction"
+			  : "the file that ran is not the one that was decided on; killed before its first instruction";
 	ev.err = 0;
-	snprintf(line, sizeof line, "killed %s (pid %d): the executed file is not the one that was allowed",
-		 e->filename, (int)e->pid);
+	snprintf(line, sizeof line, "killed %s (pid %d): %s", e->filename, (int)e->pid,
+		 args ? "arguments changed after the decision"
+		      : "the executed file is not the one that was allowed");
 	emit(s, &ev, line);
 }
 

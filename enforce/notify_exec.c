@@ -6,7 +6,10 @@
  * interpreter) for the calling thread; at sched_process_exec the BPF program
  * compares that with what the kernel really loaded and SIGKILLs the process
  * before its first instruction on any difference.  A thread that swaps the
- * path between our read and the kernel's therefore gains nothing.
+ * path between our read and the kernel's therefore gains nothing.  The argv and
+ * envp bytes the decision read are announced too (length + keyed hash,
+ * pin_args): the kernel copies them after our CONTINUE, and a thread that
+ * rewrites them in between gets the exec killed the same way.
  *
  * What is decided:
  *  - the file itself (command_rules on its canonical path and argv), found by
@@ -23,7 +26,8 @@
  * small shell script held in a memfd that the supervisor injects into the
  * target (ADDFD, not close-on-exec) as fd N: the filename string in the
  * target's memory is overwritten with "/dev/fd/N" and the exec CONTINUEs, with
- * the memfd and /bin/sh announced to the BPF check.  The kernel passes the
+ * the memfd and /bin/sh announced to the BPF check (and the caller's argv[1..]
+ * and envp, which the script passes on, pinned).  The kernel passes the
  * original arguments to the script, which runs
  *     exec 'command' 'args'... "$@" 'args_append'...
  * with the rule's environment added, in the same process (same sandbox, same
@@ -57,9 +61,11 @@ struct xfile {
 };
 
 struct xargs {
-	char *blob;                     /* all strings, NUL separated */
+	char *blob;                     /* all strings, NUL separated, as read: argv then envp */
+	size_t alen, elen;              /* bytes of the argv and envp parts of blob */
 	const char **argv;
 	int argc;
+	char *names;                    /* a copy of the envp part, cut at each '=' */
 	const char **envn;              /* environment names only (K of K=V) */
 	int nenv;
 };
@@ -67,6 +73,7 @@ struct xargs {
 static void xargs_free(struct xargs *a)
 {
 	free(a->blob);
+	free(a->names);
 	free(a->argv);
 	free(a->envn);
 	memset(a, 0, sizeof *a);
@@ -127,19 +134,23 @@ static int read_args(struct nreq *r, uint64_t argv_addr, uint64_t envp_addr, str
 	if ((rc = read_vec(r, argv_addr, &a->blob, &used, &cap, aoff, NOTIFY_MAX_ARGS, &a->argc)) < 0)
 		goto out;
 	size_t env_start = used;
-	(void)env_start;
 	if ((rc = read_vec(r, envp_addr, &a->blob, &used, &cap, eoff, NOTIFY_MAX_ARGS * 4, &ne)) < 0)
 		goto out;
+	/* blob stays as read: it is what the kernel will copy (pinned by the BPF check) */
+	a->alen = env_start;
+	a->elen = used - env_start;
 	a->argv = calloc((size_t)a->argc + 1, sizeof(char *));
 	a->envn = calloc((size_t)ne + 1, sizeof(char *));
-	if (!a->argv || !a->envn) {
+	a->names = malloc(a->elen + 1);
+	if (!a->argv || !a->envn || !a->names) {
 		rc = -ENOMEM;
 		goto out;
 	}
+	memcpy(a->names, a->blob + env_start, a->elen);
 	for (int i = 0; i < a->argc; i++)
 		a->argv[i] = a->blob + aoff[i];
 	for (int i = 0; i < ne; i++) {
-		char *kv = a->blob + eoff[i];
+		char *kv = a->names + (eoff[i] - env_start);
 		char *eq = strchr(kv, '=');
 		if (eq)
 			*eq = 0;        /* names only: values are never needed */
@@ -439,7 +450,7 @@ static char *redirect_script(const struct policy_result *res, int memfd_no, cons
 }
 
 static int do_redirect(struct nreq *r, const struct ndecision *d, uint64_t fname_addr,
-		       size_t fname_len, char *why, size_t whylen)
+		       size_t fname_len, const struct bpf_exec_args *args, char *why, size_t whylen)
 {
 	const struct policy_result *res = &d->res;
 	struct stat mst, sst;
@@ -490,8 +501,8 @@ static int do_redirect(struct nreq *r, const struct ndecision *d, uint64_t fname
 		return rc;
 	}
 	if (r->n->cfg.bpf &&
-	    (rc = bpf_guard_expect_exec(r->n->cfg.bpf, r->pid, mst.st_dev, mst.st_ino, sst.st_dev,
-					sst.st_ino)) < 0) {
+	    (rc = bpf_guard_expect_exec_args(r->n->cfg.bpf, r->pid, mst.st_dev, mst.st_ino,
+					     sst.st_dev, sst.st_ino, args->flags ? args : NULL)) < 0) {
 		close(mfd);
 		snprintf(why, whylen, "the kernel-side exec check could not be armed");
 		return rc;
@@ -517,6 +528,7 @@ struct xplan {
 	dev_t dev, idev;
 	ino_t ino, iino;
 	bool script;
+	struct bpf_exec_args args;      /* flags 0: the arguments are not pinned */
 };
 
 static int announce(struct nreq *r, const struct xplan *x)
@@ -524,8 +536,41 @@ static int announce(struct nreq *r, const struct xplan *x)
 	if (!r->n->cfg.bpf)
 		return 0;       /* degraded mode, explicitly allowed at start */
 	nc_root();
-	return bpf_guard_expect_exec(r->n->cfg.bpf, r->pid, x->dev, x->ino,
-				     x->script ? x->idev : 0, x->script ? x->iino : 0);
+	return bpf_guard_expect_exec_args(r->n->cfg.bpf, r->pid, x->dev, x->ino,
+					  x->script ? x->idev : 0, x->script ? x->iino : 0,
+					  x->args.flags ? &x->args : NULL);
+}
+
+/* Could the decision have come out differently with other arguments or another
+ * environment?  Rules with args_patterns read argv; env_policy reads the names. */
+static bool args_matter(struct nreq *r, const struct xargs *a)
+{
+	const struct policy *p = r->n->cfg.policy;
+	struct policy_cmd_rule_info ri;
+
+	if (a->nenv || !p)
+		return true;
+	for (size_t i = 0; i < policy_cmd_rule_count(p); i++)
+		if (policy_cmd_rule_get(p, i, &ri) < 0 || ri.nargs_patterns)
+			return true;
+	return false;
+}
+
+/* Pin the argv/envp bytes the decision saw (x->args), so that a thread changing them
+ * before the kernel copies them gets the exec killed.  -E2BIG: too large for the kernel
+ * side to hash and the decision depended on them (the caller refuses the exec); too large
+ * but irrelevant to the decision: not pinned.  (read_args refuses far smaller lists today,
+ * so the first case is a guard for a later increase of its limit.) */
+static int pin_args(struct nreq *r, const struct xargs *a, bool script, struct xplan *x)
+{
+	memset(&x->args, 0, sizeof x->args);
+	if (!r->n->cfg.bpf)
+		return 0;
+	int rc = bpf_guard_exec_args(r->n->cfg.bpf, a->blob, a->alen, a->blob + a->alen, a->elen,
+				     script, &x->args);
+	if (rc == -E2BIG && !args_matter(r, a))
+		return 0;
+	return rc;
 }
 
 static void let_through(struct nreq *r, const struct ndecision *d, const struct xplan *x,
@@ -717,6 +762,18 @@ void nh_exec(struct nreq *r)
 		}
 	}
 
+	/* The redirect runs a script (memfd, #!shell): the kernel puts the shell and the
+	 * script's path in place of argv[0] and copies the caller's argv[1..] and envp, which
+	 * the script passes on ("$@"): those are pinned, the rest is what we wrote. */
+	if (d.res.decision != POLICY_DENY &&
+	    (rc = pin_args(r, &a, x.script || d.res.decision == POLICY_REDIRECT, &x)) < 0) {
+		deny(r, "exec-args-pin", rc == -E2BIG ? E2BIG : EACCES,
+		     rc == -E2BIG ? "the arguments and environment are too large to be verified "
+				    "in the kernel (2 MiB); pass fewer or shorter ones"
+				  : "the arguments could not be pinned for the kernel-side exec check");
+		goto out;
+	}
+
 	switch (d.res.decision) {
 	case POLICY_ALLOW:
 	case POLICY_AUDIT:
@@ -740,7 +797,7 @@ void nh_exec(struct nreq *r)
 			snprintf(why, sizeof why, "an exec by file descriptor cannot be redirected");
 			rc = -EINVAL;
 		} else {
-			rc = do_redirect(r, &d, paddr, (size_t)plen + 1, why, sizeof why);
+			rc = do_redirect(r, &d, paddr, (size_t)plen + 1, &x.args, why, sizeof why);
 		}
 		if (rc < 0) {
 			nd_report(r, &d, false, EACCES, why);
