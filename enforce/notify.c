@@ -230,7 +230,7 @@ static void dispatch(struct nreq *r)
 		nh_sock(r);
 	else if (nh_is_signal(nr))
 		nh_signal(r);
-	else
+	else if (!nh_surface(r))
 		nd_report_plain(r, "unexpected-syscall", ENOSYS,
 				"the supervisor has no handler for this syscall");
 	/* The thread stays in the target's identity between notifications

@@ -245,8 +245,8 @@ static void notice(struct nreq *r, const char *verb, const struct ndecision *d, 
 
 	if (!r->n->cfg.notice)
 		return;
-	snprintf(line, sizeof line, "agentsh: %s %s %s%s%s (rule %s%s%s)%s%s", verb,
-		 r->opname ? r->opname : "operation", r->target,
+	snprintf(line, sizeof line, "agentsh: %s %s%s%s%s%s (rule %s%s%s)%s%s", verb,
+		 r->opname ? r->opname : "operation", r->target[0] ? " " : "", r->target,
 		 r->target2[0] ? " -> " : "", r->target2, d->res.rule,
 		 d->res.message[0] ? ": " : "", d->res.message, note ? "; " : "", note ? note : "");
 	r->n->cfg.notice(r->n->cfg.hook_ctx, line);
@@ -308,6 +308,22 @@ void nd_report_plain(struct nreq *r, const char *rule, int err, const char *msg)
 	if (!r->opname)
 		r->opname = "syscall";
 	nd_report(r, &d, false, err, NULL);
+}
+
+void nd_report_surface(struct nreq *r, const char *rule, int err, const char *msg)
+{
+	struct ndecision d;
+	char details[64];
+
+	prep(&d, POLICY_KIND_FILE, -1);
+	d.res.decision = POLICY_DENY;
+	d.res.rule = rule;
+	snprintf(d.res.message, sizeof d.res.message, "%s", msg);
+	snprintf(details, sizeof details, "{\"syscall\":%d}", r->nr);
+	emit(r, AUDIT_SURFACE_DENIED, AUDIT_DEC_DENY, AUDIT_DEC_DENY, rule, d.res.message, err,
+	     details);
+	notice(r, "denied", &d, NULL);
+	hook(r, &d, false, err);
 }
 
 /* ---------------------------------------------------------------- approvals */

@@ -138,6 +138,19 @@ int enforce_notify_add_rules_ex(scmp_filter_ctx ctx, const struct policy *p, uns
 /* true when the policy has file rules that gate read-only access. */
 bool enforce_notify_policy_gates_reads(const struct policy *p);
 
+/* The syscall surface (seccomp.c).  With a policy the filter notifies these
+ * rare refused calls instead of answering errno in the kernel, so that the
+ * attempt is audited; the supervisor answers h->err, decided from the syscall
+ * number and registers alone (the target's memory is never read).  false: nr
+ * with these arguments is not part of the surface. */
+struct surface_hit {
+	const char *name;               /* syscall name, the audit operation */
+	int err;                        /* errno, exactly what the in-kernel rule answers */
+	const char *why;                /* message */
+	char target[96];                /* the refused argument ("AF_ALG", "TIOCSTI (0x5412) on fd 0") */
+};
+bool enforce_surface_match(int nr, const uint64_t a[6], struct surface_hit *h);
+
 struct notify;
 
 /* Start supervising listener_fd (ownership passes to the supervisor, also on

@@ -147,6 +147,8 @@ void nd_report(struct nreq *r, const struct ndecision *d, bool allowed, int err,
 	       const char *note);
 /* A refusal not taken by a rule (unsupported, resolution failure). */
 void nd_report_plain(struct nreq *r, const char *rule, int err, const char *msg);
+/* A syscall-surface refusal: always audited (type surface_denied), notice. */
+void nd_report_surface(struct nreq *r, const char *rule, int err, const char *msg);
 
 /* Approval: submit and come back later.  On approval resume(r, arg) runs in a
  * worker with target creds; on refusal the request is answered with err and
@@ -161,6 +163,7 @@ void nh_file_fd(struct nreq *r);        /* fchmod/fchown/ftruncate/fsetxattr/...
 void nh_exec(struct nreq *r);           /* notify_exec.c  */
 void nh_sock(struct nreq *r);           /* notify_sock.c  */
 void nh_signal(struct nreq *r);         /* notify_signal.c */
+bool nh_surface(struct nreq *r);        /* notify_surface.c: false = not surface */
 bool nh_is_file(int nr);
 bool nh_is_file_fd(int nr);
 bool nh_is_sock(int nr);

@@ -1,7 +1,8 @@
 #!/bin/sh
 # san: yes
-# Escape suite for the kernel-side syscall surface (seccomp errno/kill, no
-# notification): each attempt is made through libc and raw syscall() by
+# Escape suite for the syscall surface (decided by the seccomp filter: kill for
+# foreign ABIs, the rest notified only to be answered the same errno and
+# audited): each attempt is made through libc and raw syscall() by
 # tests/tools/surface_probe running as a real unprivileged account, first
 # through the spawn entry point (surface_run) and then through `agentsh -c`.
 # The control run (the probe outside the sandbox) proves the probe can fail.
@@ -56,13 +57,55 @@ else
 fi
 
 # the audit record: the kernel reports filter kills (foreign ABI) through the
-# BPF exit event; errno answers are not reported by the kernel (docs/enforcement.md)
+# BPF exit event; every other refusal is notified to the supervisor (the filter
+# decided it; the supervisor answers the same errno) and audited as surface_denied
+q() { # session python-expression-over-list-e -> value
+	"$AGENTSH" events query --session "$1" --type surface_denied --json 2>/dev/null | python3 -c "import json,sys
+e=json.load(sys.stdin)
+print($2)" 2>/dev/null
+}
+sid_of() { printf '%s' "$1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["session_id"])' 2>/dev/null; }
 if [ -x "$AGENTSH" ]; then
 	js=$(cd "$TMPD" && "$AGENTSH" --no-config --policy "$POL" --user $U --json -c "$TMPD/surface_probe abi" 2>/dev/null)
-	sid=$(printf '%s' "$js" | python3 -c 'import json,sys; print(json.load(sys.stdin)["session_id"])' 2>/dev/null)
-	n=$("$AGENTSH" events query --session "$sid" --type surface_denied --json 2>/dev/null | python3 -c 'import json,sys
-print(sum(1 for e in json.load(sys.stdin) if e.get("layer")=="seccomp-kernel" and e.get("rule")=="syscall-surface"))' 2>/dev/null)
+	sid=$(sid_of "$js")
+	n=$(q "$sid" 'sum(1 for x in e if x.get("layer")=="seccomp-kernel" and x.get("rule")=="syscall-surface")')
 	eq "audit: both foreign-ABI kills of session ${sid:-?} are recorded as surface_denied (seccomp-kernel)" 2 "${n:-0}"
+
+	js=$(cd "$TMPD" && "$AGENTSH" --no-config --policy "$POL" --user $U --json -c "$TMPD/surface_probe iouring ptrace tty sockets keys ns kernel" 2>/dev/null)
+	sid=$(sid_of "$js")
+	ev=$("$AGENTSH" events query --session "$sid" --type surface_denied --json 2>/dev/null)
+	has() { # label operation rule target-substring errno
+		check "audit: $1 recorded (surface_denied, op $2, rule $3, target ~ '$4', errno $5)" python3 -c '
+import json,sys
+ev=json.loads(sys.argv[1]); op,rule,tgt,err=sys.argv[2],sys.argv[3],sys.argv[4],int(sys.argv[5])
+sys.exit(0 if any(x.get("operation")==op and x.get("rule")==rule and tgt in (x.get("path") or "")
+    and x.get("layer")=="seccomp-notify" and x.get("decision")=="deny" and int(x.get("errno") or x.get("err") or 0)==err
+    for x in ev) else 1)' "$ev" "$2" "$3" "$4" "$5"
+	}
+	has io_uring_setup io_uring_setup surface-io_uring_setup "" 1
+	has "ptrace attach" ptrace surface-ptrace "pid " 1
+	has "AF_ALG socket" socket surface-socket AF_ALG 97
+	has "AF_ALG socket, bit 32 set" socket surface-socket AF_ALG 97
+	has "NETLINK_XFRM socket" socket surface-socket NETLINK_XFRM 97
+	has "TIOCSTI" ioctl surface-ioctl "TIOCSTI (0x5412)" 1
+	has "TIOCSTI, bit 32 set" ioctl surface-ioctl "TIOCSTI (0x100005412)" 1
+	has add_key add_key surface-add_key "" 1
+	has "clone(CLONE_NEWUSER)" clone surface-clone CLONE_NEWUSER 1
+	has process_vm_writev process_vm_writev surface-process_vm_writev "pid " 1
+	n=$(q "$sid" 'sum(1 for x in e if x.get("operation")=="socket" and "NETLINK_ROUTE" in (x.get("path") or "") or x.get("operation")=="clone3")')
+	eq "audit: allowed sockets and the clone3 fallback (kept in the kernel) are not recorded" 0 "${n:-x}"
+	check "json: guidance.blocked is true" python3 -c 'import json,sys; sys.exit(0 if json.loads(sys.argv[1])["guidance"]["blocked"] is True else 1)' "$js"
+
+	# the JSON result of one refused call names that syscall
+	for c in "iouring io_uring_setup" "keys add_key" "tty ioctl"; do
+		set -- $c
+		js=$(cd "$TMPD" && "$AGENTSH" --no-config --policy "$POL" --user $U --json -c "$TMPD/surface_probe $1" 2>/dev/null)
+		g=$(printf '%s' "$js" | python3 -c 'import json,sys; g=json.load(sys.stdin)["guidance"]; print(g.get("blocked"), g.get("blocked_operation"), g.get("policy_rule"))' 2>/dev/null)
+		eq "json: probe $1: guidance.blocked, blocked_operation, policy_rule" "True $2 surface-$2" "$g"
+	done
+	# -c mode: one notice line on stderr naming the syscall, target and rule
+	err=$(cd "$TMPD" && "$AGENTSH" --no-config --policy "$POL" --user $U -c "$TMPD/surface_probe ptrace" 2>&1 >/dev/null)
+	check "notice: ptrace refusal reported on stderr" sh -c "printf '%s\n' \"\$1\" | grep -q '^agentsh: denied ptrace pid [0-9]* (request 16) (rule surface-ptrace: '" _ "$err"
 fi
 
 # through the interactive shell: the probe typed at the prompt, and TIOCSTI
