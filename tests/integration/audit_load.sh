@@ -37,7 +37,12 @@ for i in $(seq 1 20); do
 	pids="$pids $!"
 done
 fails=0
-for p in $pids; do wait "$p" || fails=$((fails+1)); done
+i=0
+for p in $pids; do
+	i=$((i+1)); wait "$p"; rc=$?; [ $rc = 0 ] && continue
+	fails=$((fails+1)); echo "# session $i exited $rc — stderr:"; sed 's/^/#  | /' "$TMPD/r$i.err" | head -n 5
+	head -c 400 "$TMPD/r$i.json" | sed 's/^/#  | /'; echo
+done
 eq "20 agentsh sessions exited 0" 0 "$fails"
 made=$(ls "$TMPD"/ws*/ | grep -c '^f')
 eq "40,000 files were created" 40000 "$made"
