@@ -41,7 +41,7 @@ i=0
 for p in $pids; do
 	i=$((i+1)); wait "$p"; rc=$?; [ $rc = 0 ] && continue
 	fails=$((fails+1)); echo "# session $i exited $rc — stderr:"; sed 's/^/#  | /' "$TMPD/r$i.err" | head -n 5
-	head -c 400 "$TMPD/r$i.json" | sed 's/^/#  | /'; echo
+	python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(\"#  error:\", d.get(\"error\"), d.get(\"audit_error\"), d.get(\"guidance\",{}).get(\"reason\"))" "$TMPD/r$i.json" 2>&1 | head -c 600; echo
 done
 eq "20 agentsh sessions exited 0" 0 "$fails"
 made=$(ls "$TMPD"/ws*/ | grep -c '^f')
