@@ -8,8 +8,8 @@
 #include <sys/epoll.h>
 #include <sys/timerfd.h>
 #include <bpf/libbpf.h>
+#include "bpf/libbpf_int.h"
 #include "bpf/guard_int.h"
-#include "guard.skel.h"
 
 #define FLUSH_MS 50
 
@@ -58,7 +58,7 @@ static int on_record(void *ctx, void *data, size_t size)
 
 int guard_events_open(struct bpf_guard *g)
 {
-	g->rb = ring_buffer__new(bpf_map__fd(g->skel->maps.events), on_record, g, NULL);
+	g->rb = ring_buffer__new(g->ring, on_record, g, NULL);
 	if (!g->rb)
 		return -errno;
 	g->epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -96,8 +96,8 @@ int bpf_guard_fd(const struct bpf_guard *g)
 
 static void report_lost(struct bpf_guard *g)
 {
-	__u64 now = __atomic_load_n(&g->skel->bss->lost, __ATOMIC_RELAXED);
-	if (now == g->lost_seen)
+	__u64 now = 0;
+	if (bpf_map_lookup_elem(g->pins.lostc, &g->cgid, &now) || now == g->lost_seen)
 		return;
 	struct bpf_event e = { .type = BPF_EV_LOST, .lost = now - g->lost_seen };
 	g->lost_seen = now;

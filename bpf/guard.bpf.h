@@ -19,11 +19,27 @@ struct guard_expect {
 	__u32 alen, elen;
 	__u32 flags;
 	__u32 pad;
+	__u64 sess;	/* cgroup id of the session that announced it */
 };
 #define GEXF_ARGS 1u	/* verify the argument and environment bytes */
 #define GEXF_EXACT 2u	/* alen is the whole arg area (an ELF); else its tail (a script) */
 #define GUARD_ARGS_MAX (2u << 20)	/* = BPF_EXEC_ARGS_MAX */
 #define GUARD_ARGS_CHUNK 256		/* bytes per bpf_loop step; a power of two */
+
+/* One registered session, keyed by its cgroup id (u64) in the pinned `sessions` map.  The
+ * loader replaces the whole value to change a setting; the programs copy it once. */
+struct guard_sess {
+	__u32 exec_mode;	/* GUARD_EXEC_* */
+	__u32 net_default;	/* GUARD_DEC_* */
+	__u32 dns_ip4;		/* network order */
+	__u32 dns_port;		/* network order, 0 = off */
+	__u64 sip_k0, sip_k1;	/* the session's secret argument-hash key */
+	__u64 sup_pid;		/* the supervisor, to tell a crashed session's entry (sweep) */
+	__u64 sup_start;	/* its start time (/proc/PID/stat field 22) */
+};
+#define GUARD_MAX_SESSIONS 1024
+#define GUARD_MAX_LEVELS 32	/* cgroup ancestors walked to find a session */
+#define GUARD_WAKE_BYTES (256u << 10)
 
 struct guard_v4_key { __u32 prefixlen; __u32 addr; };
 struct guard_v6_key { __u32 prefixlen; __u32 addr[4]; };

@@ -87,15 +87,6 @@ static int check_cgroup2(int fd)
 	return sf.f_type == CGROUP2_SUPER_MAGIC ? 0 : -EINVAL;
 }
 
-/* Does sched_process_exit pass group_dead (Linux 6.16+)?  Learned from the first attach:
- * a raw_tp program reading an argument the tracepoint does not have cannot be attached. */
-static int exit_group_dead = -1;
-
-int guard_exit_has_group_dead(void)
-{
-	return exit_group_dead != 0;
-}
-
 /* The minimal BTF embedded at build time is valid only for the kernel it was cut from:
  * the build-id notes must match byte for byte, else libbpf parses the full kernel BTF. */
 static int kernel_is_build_kernel(void)
@@ -151,68 +142,33 @@ int guard_skel_load(struct guard_bpf **out, const char *only)
 	return r;
 }
 
-static int attach_exit(struct guard_bpf *s)
-{
-	if (exit_group_dead != 0) {
-		s->links.guard_exit = bpf_program__attach(s->progs.guard_exit);
-		if (s->links.guard_exit) {
-			exit_group_dead = 1;
-			return 0;
-		}
-		if (errno != EINVAL || exit_group_dead == 1)
-			return -errno;
-		exit_group_dead = 0;
-	}
-	s->links.guard_exit_legacy = bpf_program__attach(s->progs.guard_exit_legacy);
-	return s->links.guard_exit_legacy ? 0 : -errno;
-}
-
-static int attach_tracing(struct guard_bpf *s)
-{
-	s->links.guard_exec = bpf_program__attach(s->progs.guard_exec);
-	if (!s->links.guard_exec)
-		return -errno;
-	s->links.guard_fork = bpf_program__attach(s->progs.guard_fork);
-	if (!s->links.guard_fork)
-		return -errno;
-	return attach_exit(s);
-}
-
 /* The socket programs are attached the classic way (BPF_PROG_ATTACH), not as bpf_links:
  * a link dies with the process holding it, and the session's network policy must not
  * vanish if the supervisor does (fail closed).  A classic attachment lives until it is
- * detached or the cgroup is removed.  ALLOW_MULTI leaves room for other programs. */
-static struct bpf_program *sock_prog(struct guard_bpf *s, int i)
-{
-	struct bpf_program *p[] = { s->progs.guard_connect4, s->progs.guard_connect6,
-				    s->progs.guard_sendmsg4, s->progs.guard_sendmsg6,
-				    s->progs.guard_recvmsg4, s->progs.guard_recvmsg6,
-				    s->progs.guard_sock_create };
-	return i < (int)(sizeof p / sizeof p[0]) ? p[i] : NULL;
-}
+ * detached or the cgroup is removed.  ALLOW_MULTI leaves room for other programs.  The
+ * programs are the pinned ones (pin.c): attaching costs little, loading is what costs. */
+static const enum bpf_attach_type sock_attach[GUARD_NSOCK] = {
+	BPF_CGROUP_INET4_CONNECT, BPF_CGROUP_INET6_CONNECT, BPF_CGROUP_UDP4_SENDMSG,
+	BPF_CGROUP_UDP6_SENDMSG, BPF_CGROUP_UDP4_RECVMSG, BPF_CGROUP_UDP6_RECVMSG,
+	BPF_CGROUP_INET_SOCK_CREATE,
+};
 
 static void detach_sockets(struct bpf_guard *g)
 {
-	for (int i = 0; i < g->nattached; i++) {
-		struct bpf_program *p = sock_prog(g->skel, i);
-		bpf_prog_detach2(bpf_program__fd(p), g->cgfd, bpf_program__expected_attach_type(p));
-	}
+	for (int i = 0; i < g->nattached; i++)
+		bpf_prog_detach2(g->pins.sock[i], g->cgfd, sock_attach[i]);
 	g->nattached = 0;
 }
 
 static int attach_sockets(struct bpf_guard *g)
 {
-	struct bpf_program *p;
-	for (int i = 0; (p = sock_prog(g->skel, i)); i++) {
-		if (bpf_prog_attach(bpf_program__fd(p), g->cgfd, bpf_program__expected_attach_type(p),
-				    BPF_F_ALLOW_MULTI) < 0)
+	for (int i = 0; i < GUARD_NSOCK; i++) {
+		if (bpf_prog_attach(g->pins.sock[i], g->cgfd, sock_attach[i], BPF_F_ALLOW_MULTI) < 0)
 			return -errno;
 		g->nattached = i + 1;
 	}
 	return 0;
 }
-
-static void guard_free(struct bpf_guard *g, bool detach);
 
 /* The guard's mmapped maps (the event ring: 4 MB mapped twice, and the global-data
  * arrays) are VM_MIXEDMAP mappings, whose page tables fork() copies entry by entry and
@@ -235,10 +191,30 @@ static void dontfork_maps(void)
 	fclose(f);
 }
 
-/* Everything a guard needs that does not depend on its cgroup: the loaded object (the
- * verifier's run, most of the ~7 ms) and the open event ring (its mmap is ~1 ms).  Nothing
- * is attached, the maps are empty and the ring has had no producer, so a guard prepared
- * ahead of time is as fresh as one prepared in bpf_guard_open(). */
+static void guard_free(struct bpf_guard *g, bool detach);
+
+/* This session's event ring and rule tries: inner maps of the pinned outer maps, added
+ * when the session registers.  Shapes as the outer maps' templates (guard.bpf.c). */
+static int create_inner(struct bpf_guard *g)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, lpm, .map_flags = BPF_F_NO_PREALLOC);
+	g->ring = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "agentsh_ring", 0, 0, GUARD_RING_BYTES, NULL);
+	if (g->ring < 0)
+		return -errno;
+	g->net4 = bpf_map_create(BPF_MAP_TYPE_LPM_TRIE, "agentsh_net4", sizeof(struct guard_v4_key),
+				 sizeof(struct guard_net_chain), GUARD_NET_NODES, &lpm);
+	if (g->net4 < 0)
+		return -errno;
+	g->net6 = bpf_map_create(BPF_MAP_TYPE_LPM_TRIE, "agentsh_net6", sizeof(struct guard_v6_key),
+				 sizeof(struct guard_net_chain), GUARD_NET_NODES, &lpm);
+	return g->net6 < 0 ? -errno : 0;
+}
+
+/* Everything a guard needs that does not depend on its cgroup: the pinned programs (loaded
+ * and verified only by the first session of this build: pin.c), this session's own maps
+ * and the open event ring (its mmap is ~1 ms).  Nothing is registered, the maps are empty
+ * and the ring has had no producer, so a guard prepared ahead of time is as fresh as one
+ * prepared in bpf_guard_open(). */
 static int guard_prepare(struct bpf_guard **out)
 {
 	int r;
@@ -246,8 +222,12 @@ static int guard_prepare(struct bpf_guard **out)
 	*out = NULL;
 	if (!g)
 		return -ENOMEM;
-	g->epfd = g->timerfd = g->cgfd = -1;
-	if ((r = guard_skel_load(&g->skel, NULL)) || (r = guard_events_open(g))) {
+	g->epfd = g->timerfd = g->cgfd = g->ring = g->net4 = g->net6 = -1;
+	if ((r = guard_pins_open(&g->pins))) {
+		free(g);
+		return r;
+	}
+	if ((r = create_inner(g)) || (r = guard_events_open(g))) {
 		guard_free(g, false);
 		return r;
 	}
@@ -299,19 +279,34 @@ static struct bpf_guard *take_preloaded(void)
 	return g;
 }
 
-/* The scope map must hold the cgroup before the tracing programs run, or they would see
- * every task as out of scope (no verification) for a moment. */
+int guard_sess_write(struct bpf_guard *g)
+{
+	if (bpf_map_update_elem(g->pins.sessions, &g->cgid, &g->sess, BPF_EXIST) < 0)
+		return -errno;
+	return 0;
+}
+
+/* Register the session: its entry first (settings, argument key, who supervises it), then
+ * its maps, then the socket programs on its cgroup.  Nothing runs in the cgroup yet. */
 static int attach(struct bpf_guard *g)
 {
 	int r;
-	__u32 k = 0, v = (__u32)g->cgfd;
-	if (bpf_map__update_elem(g->skel->maps.scope, &k, sizeof k, &v, sizeof v, BPF_ANY) < 0)
-		return -errno;
+	if ((r = guard_cgroup_id(g->cgfd, &g->cgid)))
+		return r;
+	g->sess = (struct guard_sess){ .exec_mode = GUARD_EXEC_ENFORCE, .net_default = GUARD_DEC_DENY,
+				       .sup_pid = (__u64)getpid(), .sup_start = guard_self_start() };
 	if ((r = guard_args_key(g)))
 		return r;
-	if ((r = attach_sockets(g)) || (r = attach_tracing(g->skel)))
-		return r;
-	return 0;
+	if (bpf_map_update_elem(g->pins.sessions, &g->cgid, &g->sess, BPF_NOEXIST) < 0)
+		return errno == EEXIST ? -EBUSY : -errno;
+	g->registered = 1;
+	__u64 zero = 0;
+	if (bpf_map_update_elem(g->pins.rings, &g->cgid, &g->ring, BPF_ANY) < 0 ||
+	    bpf_map_update_elem(g->pins.net4, &g->cgid, &g->net4, BPF_ANY) < 0 ||
+	    bpf_map_update_elem(g->pins.net6, &g->cgid, &g->net6, BPF_ANY) < 0 ||
+	    bpf_map_update_elem(g->pins.lostc, &g->cgid, &zero, BPF_ANY) < 0)
+		return -errno;
+	return attach_sockets(g);
 }
 
 int bpf_guard_open(int cgroup_v2_fd, struct bpf_guard **out)
@@ -341,19 +336,25 @@ int bpf_guard_open(int cgroup_v2_fd, struct bpf_guard **out)
 /* A failed open detaches what it attached: the caller may go on with that cgroup (a
  * degraded session).  A closed guard leaves its socket programs attached: they go with the
  * cgroup (the kernel releases them when it is removed, in a worker), and until then a
- * straggler in it stays under the session's network policy.  Detaching them here cost
- * ~2 ms per session (each detach recomputes the effective programs and may flip a static
- * key, which patches kernel text on every CPU) on the path to reporting the exit status.
- * Also frees a guard that was only prepared (no cgroup, nothing attached). */
+ * straggler in it is refused every inet connect and send (its session is no longer
+ * registered: guard.bpf.c gate()).  Detaching them here cost ~2 ms per session (each
+ * detach recomputes the effective programs and may flip a static key, which patches kernel
+ * text on every CPU) on the path to reporting the exit status.  The session's entries are
+ * removed from the shared maps; the pinned programs stay for the next session.  Also frees
+ * a guard that was only prepared (nothing registered, nothing attached). */
 static void guard_free(struct bpf_guard *g, bool detach)
 {
 	guard_events_close(g);
-	if (g->skel && detach)
+	if (detach)
 		detach_sockets(g);
-	guard_bpf__destroy(g->skel); /* and the tracing links it holds */
+	if (g->registered)
+		guard_pins_forget(&g->pins, g->cgid);
+	guard_pins_close(&g->pins);
+	int fds[] = { g->ring, g->net4, g->net6, g->cgfd };
+	for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
 	guard_net_free(g);
-	if (g->cgfd >= 0)
-		close(g->cgfd);
 	free(g);
 }
 
@@ -382,8 +383,9 @@ int bpf_guard_expect_exec_args(struct bpf_guard *g, pid_t pid, dev_t dev, ino_t 
 		return r;
 	if (interp_ino && (r = guard_kdev(interp_dev, &x.idev)))
 		return r;
+	x.sess = g->cgid;
 	__u32 k = (__u32)pid;
-	if (bpf_map__update_elem(g->skel->maps.expect, &k, sizeof k, &x, sizeof x, BPF_ANY) < 0)
+	if (bpf_map_update_elem(g->pins.expect, &k, &x, BPF_ANY) < 0)
 		return -errno;
 	return 0;
 }
@@ -393,7 +395,7 @@ int bpf_guard_unexpect_exec(struct bpf_guard *g, pid_t pid)
 	if (!g || pid <= 0)
 		return -EINVAL;
 	__u32 k = (__u32)pid;
-	if (bpf_map__delete_elem(g->skel->maps.expect, &k, sizeof k, 0) < 0 && errno != ENOENT)
+	if (bpf_map_delete_elem(g->pins.expect, &k) < 0 && errno != ENOENT)
 		return -errno;
 	return 0;
 }
@@ -402,27 +404,26 @@ int bpf_guard_exec_mode(struct bpf_guard *g, enum bpf_exec_mode mode)
 {
 	if (!g || (mode != BPF_EXEC_ENFORCE && mode != BPF_EXEC_AUDIT))
 		return -EINVAL;
-	__atomic_store_n(&g->skel->bss->exec_mode, (__u32)mode, __ATOMIC_SEQ_CST);
-	return 0;
+	g->sess.exec_mode = (__u32)mode;
+	return guard_sess_write(g);
 }
 
 int bpf_guard_net_default(struct bpf_guard *g, enum bpf_net_decision d)
 {
 	if (!g || (d != BPF_NET_DENY && d != BPF_NET_ALLOW && d != BPF_NET_AUDIT))
 		return -EINVAL;
-	__atomic_store_n(&g->skel->bss->net_default, (__u32)d, __ATOMIC_SEQ_CST);
-	return 0;
+	g->sess.net_default = (__u32)d;
+	return guard_sess_write(g);
 }
 
+/* One replacement of the session's entry: the programs see the old or the new pair. */
 int bpf_guard_dns_redirect(struct bpf_guard *g, uint32_t ip4, uint16_t port)
 {
 	if (!g)
 		return -EINVAL;
 	if (port && (ip4 >> 24) != 127)
 		return -EINVAL; /* steering only to a loopback resolver */
-	/* port last: the BPF side reads dns_port as the on switch */
-	__atomic_store_n(&g->skel->bss->dns_port, 0, __ATOMIC_SEQ_CST);
-	__atomic_store_n(&g->skel->bss->dns_ip4, htonl(ip4), __ATOMIC_SEQ_CST);
-	__atomic_store_n(&g->skel->bss->dns_port, (__u32)htons(port), __ATOMIC_SEQ_CST);
-	return 0;
+	g->sess.dns_ip4 = port ? htonl(ip4) : 0;
+	g->sess.dns_port = (__u32)htons(port);
+	return guard_sess_write(g);
 }

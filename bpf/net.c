@@ -12,9 +12,8 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
-#include <bpf/libbpf.h>
+#include "bpf/libbpf_int.h"
 #include "bpf/guard_int.h"
-#include "guard.skel.h"
 
 static int addr_len(int family)
 {
@@ -132,13 +131,11 @@ static int write_node(struct bpf_guard *g, const struct net_node *n)
 	if (n->family == AF_INET) {
 		struct guard_v4_key k = { .prefixlen = n->prefix };
 		memcpy(&k.addr, n->addr, 4);
-		r = bpf_map__update_elem(g->skel->maps.net4, &k, sizeof k, &n->chain,
-					 sizeof n->chain, BPF_ANY);
+		r = bpf_map_update_elem(g->net4, &k, &n->chain, BPF_ANY);
 	} else {
 		struct guard_v6_key k = { .prefixlen = n->prefix };
 		memcpy(k.addr, n->addr, 16);
-		r = bpf_map__update_elem(g->skel->maps.net6, &k, sizeof k, &n->chain,
-					 sizeof n->chain, BPF_ANY);
+		r = bpf_map_update_elem(g->net6, &k, &n->chain, BPF_ANY);
 	}
 	return r < 0 ? -errno : 0;
 }
