@@ -27,7 +27,10 @@ struct bpf_guard;
 /* Load every program and attach it to the cgroup v2 directory `cgroup_v2_fd` (an O_RDONLY
  * directory fd; the guard keeps its own dup).  Until bpf_guard_net_default() is called the
  * network default is DENY and the exec mode is ENFORCE: an exec nobody announced is killed.
- * Use a fresh cgroup per session.  Takes ~7 ms (docs/bpf.md, "Load time").
+ * Use a fresh cgroup per session (-EBUSY: a guard is open on it already).  The programs
+ * are loaded and verified (~7 ms) by the first session of this build since boot and
+ * pinned under /sys/fs/bpf/agentsh/<build id>/; later sessions open the pins and register
+ * their cgroup (docs/bpf.md, "Load once").
  * Errors: -ENOTDIR / -EINVAL (not a cgroup2 directory), -EOPNOTSUPP (the caller is not in
  * the initial pid namespace), -EPERM/-EINVAL/-E2BIG from the kernel (a program type or
  * helper refused here: see bpf_probe()), -ENOMEM.
@@ -241,6 +244,22 @@ struct bpf_probe_report {
  * plus LSM/fentry for information.  Returns 0 when the report was filled (even if features
  * are missing), -errno when probing itself failed. */
 int bpf_probe(struct bpf_probe_report *r);
+
+/* The guard's programs are loaded once per build and pinned (docs/bpf.md, "Load once"):
+ * what is pinned now.  Reads only; creates, locks and sweeps nothing. */
+struct bpf_pin_report {
+	char dir[128];		/* this build's directory: /sys/fs/bpf/agentsh/<build id> */
+	bool present;		/* it exists (a session of this build has run since boot) */
+	bool valid;		/* its pins are what this build creates (else the next session
+				 * replaces them) */
+	int sessions;		/* sessions registered in it now (-1 when not readable) */
+	int stale;		/* of which dead (cgroup gone, or supervisor gone and cgroup
+				 * empty): swept by the next session */
+	int other_builds;	/* directories of other builds still pinned (in use, or swept
+				 * by the next session) */
+	int err;		/* -errno when !valid and present: what failed */
+};
+int bpf_pin_report(struct bpf_pin_report *r);
 
 /* Human readable name of a decision / event type (static strings). */
 const char *bpf_net_decision_name(enum bpf_net_decision d);

@@ -581,3 +581,44 @@ int guard_pins_open(struct guard_pins *p)
 		guard_pins_close(p);
 	return r;
 }
+
+int bpf_pin_report(struct bpf_pin_report *r)
+{
+	struct guard_pins p;
+	struct stat st;
+	int rc;
+	memset(r, 0, sizeof *r);
+	r->sessions = -1;
+	memset(&p, 0, sizeof p);
+	pins_reset(&p);
+	if ((rc = guard_build_id(p.id, sizeof p.id)))
+		return rc;
+	snprintf(p.dir, sizeof p.dir, "%s/%s", GUARD_PIN_ROOT, p.id);
+	snprintf(r->dir, sizeof r->dir, "%s", p.dir);
+	DIR *d = opendir(GUARD_PIN_ROOT);
+	struct dirent *e;
+	while (d && (e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") && strcmp(e->d_name, p.id))
+			r->other_builds++;
+	if (d)
+		closedir(d);
+	r->present = stat(p.dir, &st) == 0;
+	if (!r->present)
+		return 0;
+	r->err = open_build(&p);
+	r->valid = r->err == 0;
+	if (r->valid) {
+		__u64 k, next, *prev = NULL;
+		r->sessions = 0;
+		while (!bpf_map_get_next_key(p.sessions, prev, &next)) {
+			struct guard_sess v;
+			k = next;
+			prev = &k;
+			r->sessions++;
+			if (!bpf_map_lookup_elem(p.sessions, &k, &v) && session_dead(k, &v))
+				r->stale++;
+		}
+	}
+	guard_pins_close(&p);
+	return 0;
+}
