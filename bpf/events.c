@@ -50,6 +50,8 @@ static int on_record(void *ctx, void *data, size_t size)
 	struct bpf_event e;
 	if (size < GUARD_EV_SHORT)
 		return 0; /* not ours: ignore rather than read past it */
+	if (((const struct guard_ev *)data)->sess != g->cgid || !g->cb)
+		return 0; /* left in the reused ring by an earlier session (or not polling) */
 	convert(data, size, &e);
 	g->cb(g->cbctx, &e);
 	g->delivered++;
@@ -75,6 +77,8 @@ int guard_events_open(struct bpf_guard *g)
 	ev.data.fd = g->timerfd;
 	if (epoll_ctl(g->epfd, EPOLL_CTL_ADD, g->timerfd, &ev) < 0)
 		return -errno;
+	/* free the space of what an earlier session of this ring slot left unread */
+	ring_buffer__consume(g->rb);
 	return 0;
 }
 

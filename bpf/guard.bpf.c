@@ -45,11 +45,13 @@ struct {
 	__type(value, struct guard_expect);
 } expect SEC(".maps");
 
-/* per session: its event ring and its network rules, created by its supervisor */
+/* Event rings, one per session at a time, by slot.  They are kept when a session ends and
+ * reused by the next one: every change of a map-of-maps from user space waits for an RCU
+ * grace period (~10 ms here).  slots records who holds each (user space only). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH_OF_MAPS);
 	__uint(max_entries, GUARD_MAX_SESSIONS);
-	__type(key, __u64);
+	__type(key, __u32);
 	__array(values, struct {
 		__uint(type, BPF_MAP_TYPE_RINGBUF);
 		__uint(max_entries, GUARD_RING_BYTES);
@@ -57,29 +59,27 @@ struct {
 } rings SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH_OF_MAPS);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, GUARD_MAX_SESSIONS);
-	__type(key, __u64);
-	__array(values, struct {
-		__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-		__uint(map_flags, BPF_F_NO_PREALLOC);
-		__uint(max_entries, GUARD_NET_NODES);
-		__uint(key_size, sizeof(struct guard_v4_key));
-		__uint(value_size, sizeof(struct guard_net_chain));
-	});
+	__type(key, __u32);
+	__type(value, struct guard_slot);
+} slots SEC(".maps");
+
+/* Network rules of every session: the key starts with the session (guard.bpf.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, GUARD_NET_ALL);
+	__type(key, struct guard_v4_key);
+	__type(value, struct guard_net_chain);
 } net4 SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH_OF_MAPS);
-	__uint(max_entries, GUARD_MAX_SESSIONS);
-	__type(key, __u64);
-	__array(values, struct {
-		__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-		__uint(map_flags, BPF_F_NO_PREALLOC);
-		__uint(max_entries, GUARD_NET_NODES);
-		__uint(key_size, sizeof(struct guard_v6_key));
-		__uint(value_size, sizeof(struct guard_net_chain));
-	});
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, GUARD_NET_ALL);
+	__type(key, struct guard_v6_key);
+	__type(value, struct guard_net_chain);
 } net6 SEC(".maps");
 
 /* events dropped because a session's ring was full, per session */
@@ -143,10 +143,12 @@ static __always_inline void count_lost(__u64 sess)
 }
 
 /* *ring is set to the session's ring for submit() */
-static __always_inline struct guard_ev *reserve(__u64 sess, void **ring, __u32 type, __u64 size)
+static __always_inline struct guard_ev *reserve(const struct sess_ctx *c, void **ring, __u32 type,
+						__u64 size)
 {
 	struct guard_ev *e = NULL;
-	*ring = bpf_map_lookup_elem(&rings, &sess);
+	__u64 sess = c->id;
+	*ring = bpf_map_lookup_elem(&rings, &c->s.slot);
 	if (*ring)
 		e = bpf_ringbuf_reserve(*ring, size, 0);
 	if (!e) {
@@ -161,6 +163,7 @@ static __always_inline struct guard_ev *reserve(__u64 sess, void **ring, __u32 t
 	e->uid = (__u32)bpf_get_current_uid_gid();
 	e->ts = bpf_ktime_get_ns();
 	e->cgid = bpf_get_current_cgroup_id();
+	e->sess = sess;
 	bpf_get_current_comm(e->comm, sizeof e->comm);
 	return e;
 }
@@ -325,7 +328,7 @@ int BPF_PROG(guard_exec, struct task_struct *p, pid_t old_pid, struct linux_binp
 		}
 	}
 	void *ring;
-	struct guard_ev *e = reserve(c.id, &ring, type, sizeof(struct guard_ev));
+	struct guard_ev *e = reserve(&c, &ring, type, sizeof(struct guard_ev));
 	if (!e)
 		return 0;
 	e->tid = (__u32)old_pid;
@@ -352,7 +355,7 @@ int BPF_PROG(guard_fork, struct task_struct *parent, struct task_struct *child)
 	if (!find_session(&c))
 		return 0;
 	void *ring;
-	struct guard_ev *e = reserve(c.id, &ring, GEV_FORK, GUARD_EV_SHORT);
+	struct guard_ev *e = reserve(&c, &ring, GEV_FORK, GUARD_EV_SHORT);
 	if (!e)
 		return 0;
 	e->pid = BPF_CORE_READ(child, tgid);
@@ -372,7 +375,7 @@ static __always_inline void on_exit(struct task_struct *p, int group_dead)
 	if (!group_dead)
 		return;
 	void *ring;
-	struct guard_ev *e = reserve(c.id, &ring, GEV_EXIT, GUARD_EV_SHORT);
+	struct guard_ev *e = reserve(&c, &ring, GEV_EXIT, GUARD_EV_SHORT);
 	if (!e)
 		return;
 	e->ppid = BPF_CORE_READ(p, real_parent, tgid);
@@ -441,39 +444,32 @@ static __always_inline int chain_decide(const struct guard_net_chain *c, __u16 p
 	return w.decision;
 }
 
-/* A session whose rule tries are missing (being set up or torn down) denies. */
 static __always_inline int decide(const struct sess_ctx *sc, int v4, __u32 ip4, const __u32 *ip6,
 				  __u16 port, __u16 proto, __u32 *rule)
 {
-	const struct guard_net_chain *c = NULL;
-	*rule = GUARD_RULE_DEFAULT;
+	const struct guard_net_chain *c;
+	__u32 s0 = (__u32)sc->id, s1 = (__u32)(sc->id >> 32);
 	if (v4) {
-		void *trie = bpf_map_lookup_elem(&net4, &sc->id);
-		if (!trie)
-			return GUARD_DEC_DENY;
-		struct guard_v4_key k = { .prefixlen = 32, .addr = ip4 };
-		c = bpf_map_lookup_elem(trie, &k);
+		struct guard_v4_key k = { .prefixlen = GUARD_SESS_BITS + 32, .sess = { s0, s1 }, .addr = ip4 };
+		c = bpf_map_lookup_elem(&net4, &k);
 	} else {
-		void *trie = bpf_map_lookup_elem(&net6, &sc->id);
-		if (!trie)
-			return GUARD_DEC_DENY;
-		struct guard_v6_key k = { .prefixlen = 128 };
+		struct guard_v6_key k = { .prefixlen = GUARD_SESS_BITS + 128, .sess = { s0, s1 } };
 		k.addr[0] = ip6[0];
 		k.addr[1] = ip6[1];
 		k.addr[2] = ip6[2];
 		k.addr[3] = ip6[3];
-		c = bpf_map_lookup_elem(trie, &k);
+		c = bpf_map_lookup_elem(&net6, &k);
 	}
 	if (c) {
 		int d = chain_decide(c, port, proto, rule);
 		if (d >= 0)
 			return d;
-		*rule = GUARD_RULE_DEFAULT;
 	}
+	*rule = GUARD_RULE_DEFAULT;
 	return sc->s.net_default;
 }
 
-static __always_inline void report_net(__u64 sess, __u32 type, int v6, const __u32 *a, __u16 port,
+static __always_inline void report_net(const struct sess_ctx *sess, __u32 type, int v6, const __u32 *a, __u16 port,
 				       __u16 proto, __u8 op, __u32 rule)
 {
 	void *ring;
@@ -538,7 +534,7 @@ static __always_inline int gate(struct bpf_sock_addr *ctx, int v6, __u8 op)
 	int d = decide(&sc, v4, v6 ? a[3] : a[0], a, port, proto, &rule);
 	if (d == GUARD_DEC_ALLOW)
 		return 1;
-	report_net(sc.id, d == GUARD_DEC_AUDIT ? GEV_NET_AUDIT : GEV_NET_DENIED, v6, a, port, proto, op,
+	report_net(&sc, d == GUARD_DEC_AUDIT ? GEV_NET_AUDIT : GEV_NET_DENIED, v6, a, port, proto, op,
 		   rule);
 	return d == GUARD_DEC_AUDIT;
 }
@@ -596,7 +592,7 @@ int guard_sock_create(struct bpf_sock *sk)
 	    (sk->type == SOCK_DGRAM && sk->protocol == IPPROTO_UDP))
 		return 1;
 	void *ring;
-	struct guard_ev *e = reserve(sc.id, &ring, GEV_SOCK_DENIED, GUARD_EV_SHORT);
+	struct guard_ev *e = reserve(&sc, &ring, GEV_SOCK_DENIED, GUARD_EV_SHORT);
 	if (e) {
 		e->family = sk->family;
 		e->proto = sk->protocol;

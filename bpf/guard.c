@@ -160,10 +160,27 @@ static void detach_sockets(struct bpf_guard *g)
 	g->nattached = 0;
 }
 
+static bool still_attached(struct bpf_guard *g, int i)
+{
+	struct bpf_prog_info info = { 0 };
+	__u32 len = sizeof info, ids[64], n = 64;
+	int e = errno;
+	bool found = false;
+	if (!bpf_obj_get_info_by_fd(g->pins.sock[i], &info, &len) &&
+	    !bpf_prog_query(g->cgfd, sock_attach[i], 0, NULL, ids, &n))
+		for (__u32 k = 0; k < n && k < 64; k++)
+			found |= ids[k] == info.id;
+	errno = e;
+	return found;
+}
+
 static int attach_sockets(struct bpf_guard *g)
 {
+	/* EINVAL may mean the same pinned program is still attached to this cgroup, left by
+	 * an earlier guard on it (closing leaves them): it is the program we want there */
 	for (int i = 0; i < GUARD_NSOCK; i++) {
-		if (bpf_prog_attach(g->pins.sock[i], g->cgfd, sock_attach[i], BPF_F_ALLOW_MULTI) < 0)
+		if (bpf_prog_attach(g->pins.sock[i], g->cgfd, sock_attach[i], BPF_F_ALLOW_MULTI) < 0 &&
+		    (errno != EINVAL || !still_attached(g, i)))
 			return -errno;
 		g->nattached = i + 1;
 	}
@@ -193,25 +210,20 @@ static void dontfork_maps(void)
 
 static void guard_free(struct bpf_guard *g, bool detach);
 
-/* This session's event ring and rule tries: inner maps of the pinned outer maps, added
- * when the session registers.  Shapes as the outer maps' templates (guard.bpf.c). */
-static int create_inner(struct bpf_guard *g)
+/* This session's event ring: a free slot's ring, reused (records a previous session left
+ * in it are skipped: events.c) or created. */
+static int claim_ring(struct bpf_guard *g)
 {
-	LIBBPF_OPTS(bpf_map_create_opts, lpm, .map_flags = BPF_F_NO_PREALLOC);
-	g->ring = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "agentsh_ring", 0, 0, GUARD_RING_BYTES, NULL);
-	if (g->ring < 0)
-		return -errno;
-	g->net4 = bpf_map_create(BPF_MAP_TYPE_LPM_TRIE, "agentsh_net4", sizeof(struct guard_v4_key),
-				 sizeof(struct guard_net_chain), GUARD_NET_NODES, &lpm);
-	if (g->net4 < 0)
-		return -errno;
-	g->net6 = bpf_map_create(BPF_MAP_TYPE_LPM_TRIE, "agentsh_net6", sizeof(struct guard_v6_key),
-				 sizeof(struct guard_net_chain), GUARD_NET_NODES, &lpm);
-	return g->net6 < 0 ? -errno : 0;
+	int r = guard_slot_claim(&g->pins, &g->slot);
+	if (r)
+		return r;
+	g->slot_claimed = 1;
+	g->ring = guard_slot_ring(&g->pins, g->slot);
+	return g->ring < 0 ? g->ring : 0;
 }
 
 /* Everything a guard needs that does not depend on its cgroup: the pinned programs (loaded
- * and verified only by the first session of this build: pin.c), this session's own maps
+ * and verified only by the first session of this build: pin.c), this session's ring slot
  * and the open event ring (its mmap is ~1 ms).  Nothing is registered, the maps are empty
  * and the ring has had no producer, so a guard prepared ahead of time is as fresh as one
  * prepared in bpf_guard_open(). */
@@ -222,12 +234,12 @@ static int guard_prepare(struct bpf_guard **out)
 	*out = NULL;
 	if (!g)
 		return -ENOMEM;
-	g->epfd = g->timerfd = g->cgfd = g->ring = g->net4 = g->net6 = -1;
+	g->epfd = g->timerfd = g->cgfd = g->ring = -1;
 	if ((r = guard_pins_open(&g->pins))) {
 		free(g);
 		return r;
 	}
-	if ((r = create_inner(g)) || (r = guard_events_open(g))) {
+	if ((r = claim_ring(g)) || (r = guard_events_open(g))) {
 		guard_free(g, false);
 		return r;
 	}
@@ -286,25 +298,24 @@ int guard_sess_write(struct bpf_guard *g)
 	return 0;
 }
 
-/* Register the session: its entry first (settings, argument key, who supervises it), then
- * its maps, then the socket programs on its cgroup.  Nothing runs in the cgroup yet. */
+/* Register the session: its entry (settings, argument key, ring slot, who supervises it),
+ * its lost-event counter, then the socket programs on its cgroup.  Nothing runs in the
+ * cgroup yet.  Rules come later (net.c), each node keyed by the session. */
 static int attach(struct bpf_guard *g)
 {
 	int r;
 	if ((r = guard_cgroup_id(g->cgfd, &g->cgid)))
 		return r;
 	g->sess = (struct guard_sess){ .exec_mode = GUARD_EXEC_ENFORCE, .net_default = GUARD_DEC_DENY,
-				       .sup_pid = (__u64)getpid(), .sup_start = guard_self_start() };
+				       .sup_pid = (__u64)getpid(), .sup_start = guard_self_start(),
+				       .slot = g->slot };
 	if ((r = guard_args_key(g)))
 		return r;
 	if (bpf_map_update_elem(g->pins.sessions, &g->cgid, &g->sess, BPF_NOEXIST) < 0)
 		return errno == EEXIST ? -EBUSY : -errno;
 	g->registered = 1;
 	__u64 zero = 0;
-	if (bpf_map_update_elem(g->pins.rings, &g->cgid, &g->ring, BPF_ANY) < 0 ||
-	    bpf_map_update_elem(g->pins.net4, &g->cgid, &g->net4, BPF_ANY) < 0 ||
-	    bpf_map_update_elem(g->pins.net6, &g->cgid, &g->net6, BPF_ANY) < 0 ||
-	    bpf_map_update_elem(g->pins.lostc, &g->cgid, &zero, BPF_ANY) < 0)
+	if (bpf_map_update_elem(g->pins.lostc, &g->cgid, &zero, BPF_ANY) < 0)
 		return -errno;
 	return attach_sockets(g);
 }
@@ -349,8 +360,10 @@ static void guard_free(struct bpf_guard *g, bool detach)
 		detach_sockets(g);
 	if (g->registered)
 		guard_pins_forget(&g->pins, g->cgid);
+	if (g->slot_claimed)	/* after the session: nothing writes to its ring any more */
+		guard_slot_release(&g->pins, g->slot);
 	guard_pins_close(&g->pins);
-	int fds[] = { g->ring, g->net4, g->net6, g->cgfd };
+	int fds[] = { g->ring, g->cgfd };
 	for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++)
 		if (fds[i] >= 0)
 			close(fds[i]);

@@ -24,7 +24,7 @@ struct bpf_program;
 #define GUARD_NSOCK 7	/* connect4/6, sendmsg4/6, recvmsg4/6, sock_create */
 #define GUARD_NLINK 3	/* exec, fork, exit */
 struct guard_pins {
-	int sessions, expect, rings, net4, net6, lostc;	/* maps */
+	int sessions, expect, rings, slots, net4, net6, lostc;	/* maps */
 	int sock[GUARD_NSOCK];				/* programs attached per session */
 	int link[GUARD_NLINK];				/* the tracing links */
 	char dir[96];					/* /sys/fs/bpf/agentsh/<build id> */
@@ -38,7 +38,9 @@ struct bpf_guard {
 	__u64 cgid;
 	int registered;
 	struct guard_sess sess;
-	int ring, net4, net6;	/* inner maps (fds) */
+	__u32 slot;		/* its claimed ring slot */
+	int slot_claimed;
+	int ring;		/* rings[slot] (fd) */
 	int cgfd;
 	int nattached;	/* socket programs attached to cgfd so far */
 	struct ring_buffer *rb;
@@ -67,8 +69,13 @@ int guard_pins_open(struct guard_pins *p);
 /* guard.c: write g->sess to the session's entry (one atomic replacement) */
 int guard_sess_write(struct bpf_guard *g);
 void guard_pins_close(struct guard_pins *p);
-/* remove every entry of session `cgid` from the shared maps (expect entries too) */
+/* remove every entry of session `cgid` from the shared maps (expect entries and rule
+ * nodes too); its ring slot is released separately */
 void guard_pins_forget(const struct guard_pins *p, __u64 cgid);
+/* claim a free ring slot for this process; its ring, reused or created: fd or -errno */
+int guard_slot_claim(const struct guard_pins *p, __u32 *slot);
+int guard_slot_ring(const struct guard_pins *p, __u32 slot);
+void guard_slot_release(const struct guard_pins *p, __u32 slot);
 /* the root of the pins; the cgroup id of a cgroup directory fd */
 #define GUARD_PIN_ROOT "/sys/fs/bpf/agentsh"
 int guard_cgroup_id(int cgfd, __u64 *id);

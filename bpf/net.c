@@ -128,14 +128,15 @@ static int new_node(struct bpf_guard *g, const struct bpf_net_rule *r, struct ne
 static int write_node(struct bpf_guard *g, const struct net_node *n)
 {
 	int r;
+	__u32 s[2] = { (__u32)g->cgid, (__u32)(g->cgid >> 32) };
 	if (n->family == AF_INET) {
-		struct guard_v4_key k = { .prefixlen = n->prefix };
+		struct guard_v4_key k = { .prefixlen = GUARD_SESS_BITS + n->prefix, .sess = { s[0], s[1] } };
 		memcpy(&k.addr, n->addr, 4);
-		r = bpf_map_update_elem(g->net4, &k, &n->chain, BPF_ANY);
+		r = bpf_map_update_elem(g->pins.net4, &k, &n->chain, BPF_ANY);
 	} else {
-		struct guard_v6_key k = { .prefixlen = n->prefix };
+		struct guard_v6_key k = { .prefixlen = GUARD_SESS_BITS + n->prefix, .sess = { s[0], s[1] } };
 		memcpy(k.addr, n->addr, 16);
-		r = bpf_map_update_elem(g->net6, &k, &n->chain, BPF_ANY);
+		r = bpf_map_update_elem(g->pins.net6, &k, &n->chain, BPF_ANY);
 	}
 	return r < 0 ? -errno : 0;
 }

@@ -48,9 +48,12 @@ struct map_shape {
 static const struct map_shape shapes[] = {
 	SHAPE(sessions, BPF_MAP_TYPE_HASH, 8, sizeof(struct guard_sess), GUARD_MAX_SESSIONS),
 	SHAPE(expect, BPF_MAP_TYPE_HASH, 4, sizeof(struct guard_expect), 16384),
-	SHAPE(rings, BPF_MAP_TYPE_HASH_OF_MAPS, 8, 4, GUARD_MAX_SESSIONS),
-	SHAPE(net4, BPF_MAP_TYPE_HASH_OF_MAPS, 8, 4, GUARD_MAX_SESSIONS),
-	SHAPE(net6, BPF_MAP_TYPE_HASH_OF_MAPS, 8, 4, GUARD_MAX_SESSIONS),
+	SHAPE(rings, BPF_MAP_TYPE_HASH_OF_MAPS, 4, 4, GUARD_MAX_SESSIONS),
+	SHAPE(slots, BPF_MAP_TYPE_HASH, 4, sizeof(struct guard_slot), GUARD_MAX_SESSIONS),
+	SHAPE(net4, BPF_MAP_TYPE_LPM_TRIE, sizeof(struct guard_v4_key), sizeof(struct guard_net_chain),
+	      GUARD_NET_ALL),
+	SHAPE(net6, BPF_MAP_TYPE_LPM_TRIE, sizeof(struct guard_v6_key), sizeof(struct guard_net_chain),
+	      GUARD_NET_ALL),
 	SHAPE(lostc, BPF_MAP_TYPE_HASH, 8, 8, GUARD_MAX_SESSIONS),
 };
 #define NSHAPES (sizeof shapes / sizeof shapes[0])
@@ -209,16 +212,31 @@ static int is_sess(__u64 sess, const void *ctx)
 	return sess == *(const __u64 *)ctx;
 }
 
+/* Rule nodes of sessions that `gone` says are gone (the key's first 64 bits after the
+ * prefix length are the session). */
+static void drop_nodes(int fd, size_t ksize, int (*gone)(__u64 sess, const void *ctx), const void *ctx)
+{
+	__u8 k[sizeof(struct guard_v6_key)], next[sizeof k];
+	void *prev = NULL;
+	while (!bpf_map_get_next_key(fd, prev, next)) {
+		__u64 sess;
+		memcpy(k, next, ksize);
+		prev = k;
+		memcpy(&sess, k + 4, sizeof sess);
+		if (gone(sess, ctx))
+			bpf_map_delete_elem(fd, k);
+	}
+}
+
 void guard_pins_forget(const struct guard_pins *p, __u64 cgid)
 {
-	/* the per-session maps first, the registration last: a program that still finds the
-	 * session finds no rule trie and denies */
-	bpf_map_delete_elem(p->rings, &cgid);
-	bpf_map_delete_elem(p->net4, &cgid);
-	bpf_map_delete_elem(p->net6, &cgid);
+	/* the registration first: from then on the session's socket programs deny, and its
+	 * tracing programs do nothing; then what it left in the shared maps */
+	bpf_map_delete_elem(p->sessions, &cgid);
 	bpf_map_delete_elem(p->lostc, &cgid);
 	drop_expect(p->expect, is_sess, &cgid);
-	bpf_map_delete_elem(p->sessions, &cgid);
+	drop_nodes(p->net4, sizeof(struct guard_v4_key), is_sess, &cgid);
+	drop_nodes(p->net6, sizeof(struct guard_v6_key), is_sess, &cgid);
 }
 
 static int not_registered(__u64 sess, const void *ctx)
@@ -242,6 +260,83 @@ static void drop_orphans(int fd, int sessions)
 	}
 }
 
+/* Is a registered session using this ring slot? */
+static int slot_used(const struct guard_pins *p, __u32 slot)
+{
+	__u64 k, next, *prev = NULL;
+	struct guard_sess s;
+	while (!bpf_map_get_next_key(p->sessions, prev, &next)) {
+		k = next;
+		prev = &k;
+		if (!bpf_map_lookup_elem(p->sessions, &k, &s) && s.slot == slot)
+			return 1;
+	}
+	return 0;
+}
+
+/* Slots claimed by a supervisor that is gone, and not used by a session still registered
+ * (a crashed supervisor's session keeps its slot until the session is swept). */
+static void sweep_slots(const struct guard_pins *p)
+{
+	__u32 k, next, *prev = NULL;
+	struct guard_slot o;
+	while (!bpf_map_get_next_key(p->slots, prev, &next)) {
+		k = next;
+		prev = &k;
+		if (!bpf_map_lookup_elem(p->slots, &k, &o) && proc_start((pid_t)o.pid) != o.start &&
+		    !slot_used(p, k))
+			bpf_map_delete_elem(p->slots, &k);
+	}
+}
+
+int guard_slot_claim(const struct guard_pins *p, __u32 *slot)
+{
+	struct guard_slot o = { .pid = (__u64)getpid(), .start = guard_self_start() };
+	for (__u32 i = 0; i < GUARD_MAX_SESSIONS; i++) {
+		if (!bpf_map_update_elem(p->slots, &i, &o, BPF_NOEXIST)) {
+			*slot = i;
+			return 0;
+		}
+		if (errno != EEXIST)
+			return -errno;
+	}
+	return -EBUSY;
+}
+
+void guard_slot_release(const struct guard_pins *p, __u32 slot)
+{
+	bpf_map_delete_elem(p->slots, &slot);
+}
+
+/* The slot's ring: the one a previous session left (checked), or a new one.  Adding a
+ * ring waits for an RCU grace period; it happens once per slot. */
+int guard_slot_ring(const struct guard_pins *p, __u32 slot)
+{
+	__u32 id;
+	if (!bpf_map_lookup_elem(p->rings, &slot, &id)) {
+		int fd = bpf_map_get_fd_by_id(id);
+		if (fd < 0)
+			return -errno;
+		struct bpf_map_info info = { 0 };
+		__u32 len = sizeof info;
+		if (bpf_obj_get_info_by_fd(fd, &info, &len) < 0 || info.type != BPF_MAP_TYPE_RINGBUF ||
+		    info.max_entries != GUARD_RING_BYTES) {
+			close(fd);
+			return -EPROTO;
+		}
+		return fd;
+	}
+	int fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "agentsh_ring", 0, 0, GUARD_RING_BYTES, NULL);
+	if (fd < 0)
+		return -errno;
+	if (bpf_map_update_elem(p->rings, &slot, &fd, BPF_NOEXIST) < 0) {
+		int e = -errno;
+		close(fd);
+		return e;
+	}
+	return fd;
+}
+
 static void sweep_sessions(const struct guard_pins *p)
 {
 	__u64 k, next, *prev = NULL;
@@ -252,11 +347,11 @@ static void sweep_sessions(const struct guard_pins *p)
 		if (!bpf_map_lookup_elem(p->sessions, &k, &s) && session_dead(k, &s))
 			guard_pins_forget(p, k);
 	}
-	drop_orphans(p->rings, p->sessions);
-	drop_orphans(p->net4, p->sessions);
-	drop_orphans(p->net6, p->sessions);
 	drop_orphans(p->lostc, p->sessions);
 	drop_expect(p->expect, not_registered, p);
+	drop_nodes(p->net4, sizeof(struct guard_v4_key), not_registered, p);
+	drop_nodes(p->net6, sizeof(struct guard_v6_key), not_registered, p);
+	sweep_slots(p);
 }
 
 /* ---- directories ---- */
@@ -386,7 +481,7 @@ static int attach_exit(struct guard_bpf *s, const char *dir)
 static int create_in(struct guard_bpf *s, const char *dir)
 {
 	struct bpf_map *maps[NSHAPES] = { s->maps.sessions, s->maps.expect, s->maps.rings,
-					  s->maps.net4, s->maps.net6, s->maps.lostc };
+					  s->maps.slots, s->maps.net4, s->maps.net6, s->maps.lostc };
 	struct bpf_program *socks[GUARD_NSOCK] = {
 		s->progs.guard_connect4, s->progs.guard_connect6, s->progs.guard_sendmsg4,
 		s->progs.guard_sendmsg6, s->progs.guard_recvmsg4, s->progs.guard_recvmsg6,

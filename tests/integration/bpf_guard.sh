@@ -100,5 +100,4 @@ i=0; while [ $i -lt 100 ] && ! rmdir "$cg" 2>/dev/null; do sleep 0.05; i=$((i+1)
 check "test cgroup removed (and its programs with it)" test ! -e "$cg"
 "$T/bpf_guardrun" -d allow -- /bin/true > /dev/null 2>&1
 check "the dead holder's entry is swept by the next start" sh -c "! bpftool map lookup pinned '$pins/sessions' key $key >/dev/null 2>&1"
-check "... and its ring" sh -c "! bpftool map lookup pinned '$pins/rings' key $key >/dev/null 2>&1"
 done_testing

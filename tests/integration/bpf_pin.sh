@@ -20,6 +20,18 @@ le64() { python3 -c "import struct,sys; print(' '.join(str(b) for b in struct.pa
 # has MAP CGID: the pinned map of this build has an entry for the session
 has() { bpftool map lookup pinned "$pins/$1" key $(le64 "$2") >/dev/null 2>&1; }
 value_size() { bpftool map show pinned "$1" -j | python3 -c 'import json,sys; print(json.load(sys.stdin)["bytes_value"])'; }
+# count MAP FIELD VALUE: entries of a pinned map whose BTF-formatted key/value field equals
+# VALUE (FIELD: key.sess, value.pid, ...; a session id is compared as its two u32 halves)
+count() {
+	bpftool map dump pinned "$pins/$1" -j 2>/dev/null | python3 -c '
+import json, sys
+f, v = sys.argv[1].split("."), int(sys.argv[2])
+n = 0
+for e in json.load(sys.stdin):
+    x = e["formatted"][f[0]][f[1]]
+    n += x == v or x == [v & 0xffffffff, v >> 32]
+print(n)' "$2" "$3"
+}
 wait_for() { i=0; while [ $i -lt 200 ] && ! grep -q "$1" "$2"; do sleep 0.05; i=$((i+1)); done; }
 
 check "pin directory is root-only" sh -c "[ \"\$(stat -c '%a %u' $root)\" = '700 0' ]"
@@ -62,11 +74,19 @@ check "both used the same pinned programs" sh -c "[ \"\$(sed -n 's/^pins //p' '$
 
 # ---- a session's entries are gone after it ends ----
 cgid=$(sed -n 's/^cgid //p' "$TMPD/a")
-for m in sessions rings net4 net6 lostc; do
-	check "ended session: no $m entry" sh -c "! bpftool map lookup pinned '$pins/$m' key $(le64 "$cgid") >/dev/null 2>&1"
-done
-left=$(bpftool map dump pinned "$pins/expect" -j 2>/dev/null | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
-eq "no exec announcement left" 0 "$left"
+check "ended session: no sessions entry" sh -c "! bpftool map lookup pinned '$pins/sessions' key $(le64 "$cgid") >/dev/null 2>&1"
+check "ended session: no lost counter" sh -c "! bpftool map lookup pinned '$pins/lostc' key $(le64 "$cgid") >/dev/null 2>&1"
+eq "ended session: no rule node" 0 "$(count net4 key.sess "$cgid")"
+eq "ended session: no exec announcement" 0 "$(count expect value.sess "$cgid")"
+eq "ended session: its ring slot released" 0 "$(count slots value.pid "$pa")"
+# the live check of the same helpers: a running session has its node and slot
+"$T/bpf_guardrun" -d allow -r 'deny:10.0.0.0/8' -- /bin/sleep 2 > "$TMPD/r" 2>&1 &
+pr=$!
+wait_for '^exec ' "$TMPD/r"
+rid=$(sed -n 's/^cgid //p' "$TMPD/r")
+eq "running session: its rule node is in the shared trie" 1 "$(count net4 key.sess "$rid")"
+eq "running session: its ring slot is claimed" 1 "$(count slots value.pid "$pr")"
+wait $pr
 
 # ---- a SIGKILLed supervisor: its entry stays while its cgroup has processes, and is swept
 # by the next start once the cgroup is empty (or gone) ----
@@ -81,7 +101,7 @@ echo 1 > "$kcg/cgroup.kill"
 i=0; while [ $i -lt 100 ] && ! grep -q 'populated 0' "$kcg/cgroup.events"; do sleep 0.05; i=$((i+1)); done
 "$T/bpf_guardrun" -d allow -- /bin/true > /dev/null 2>&1
 check "killed supervisor, empty cgroup: entry swept by the next start" sh -c "! bpftool map lookup pinned '$pins/sessions' key $(le64 "$kid") >/dev/null 2>&1"
-check "... and its ring" sh -c "! bpftool map lookup pinned '$pins/rings' key $(le64 "$kid") >/dev/null 2>&1"
+eq "... and its ring slot released" 0 "$(count slots value.pid "$pk")"
 rmdir "$kcg" 2>/dev/null
 
 # ---- a pin that does not match this build is replaced, never used ----
