@@ -508,11 +508,12 @@ static __always_inline int steer_dns(const struct guard_sess *ss, struct bpf_soc
 
 /* These programs are attached to session cgroups only.  A task in no registered session
  * that uses a socket created in one (passed over a unix socket, or a session that has
- * ended) is refused: nothing says which rules apply. */
+ * ended) is refused: nothing says which rules apply.  So is a session being removed (its
+ * rule nodes go one by one: a half-removed rule set could allow what the whole denied). */
 static __always_inline int gate(struct bpf_sock_addr *ctx, int v6, __u8 op)
 {
 	struct sess_ctx sc;
-	if (!find_session(&sc))
+	if (!find_session(&sc) || sc.s.closing)
 		return 0;
 	__u32 a[4] = {};
 	int v4 = !v6;
@@ -586,7 +587,7 @@ SEC("cgroup/sock_create")
 int guard_sock_create(struct bpf_sock *sk)
 {
 	struct sess_ctx sc;
-	if (!find_session(&sc))
+	if (!find_session(&sc) || sc.s.closing)
 		return 0;
 	if ((sk->type == SOCK_STREAM && sk->protocol == IPPROTO_TCP) ||
 	    (sk->type == SOCK_DGRAM && sk->protocol == IPPROTO_UDP))

@@ -38,7 +38,7 @@ struct guard_sess {
 	__u64 sup_pid;		/* the supervisor, to tell a crashed session's entry (sweep) */
 	__u64 sup_start;	/* its start time (/proc/PID/stat field 22) */
 	__u32 slot;		/* its event ring: rings[slot] */
-	__u32 pad;
+	__u32 closing;		/* being removed: the socket programs refuse everything */
 };
 /* A claimed ring slot (slots map, u32 slot -> owner): rings are kept and reused, because
  * every change of the map-of-maps waits for an RCU grace period (~10 ms here). */

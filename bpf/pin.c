@@ -228,15 +228,22 @@ static void drop_nodes(int fd, size_t ksize, int (*gone)(__u64 sess, const void 
 	}
 }
 
+/* The session is marked closing first (its socket programs refuse everything from then
+ * on), then what it left in the shared maps goes, and its registration last: a removal
+ * cut short (a crash) leaves a registered, closing session that the next sweep finishes,
+ * so no start has to scan the rule tries for leftovers. */
 void guard_pins_forget(const struct guard_pins *p, __u64 cgid)
 {
-	/* the registration first: from then on the session's socket programs deny, and its
-	 * tracing programs do nothing; then what it left in the shared maps */
-	bpf_map_delete_elem(p->sessions, &cgid);
-	bpf_map_delete_elem(p->lostc, &cgid);
-	drop_expect(p->expect, is_sess, &cgid);
+	struct guard_sess s;
+	if (!bpf_map_lookup_elem(p->sessions, &cgid, &s) && !s.closing) {
+		s.closing = 1;
+		bpf_map_update_elem(p->sessions, &cgid, &s, BPF_EXIST);
+	}
 	drop_nodes(p->net4, sizeof(struct guard_v4_key), is_sess, &cgid);
 	drop_nodes(p->net6, sizeof(struct guard_v6_key), is_sess, &cgid);
+	drop_expect(p->expect, is_sess, &cgid);
+	bpf_map_delete_elem(p->lostc, &cgid);
+	bpf_map_delete_elem(p->sessions, &cgid);
 }
 
 static int not_registered(__u64 sess, const void *ctx)
@@ -347,10 +354,9 @@ static void sweep_sessions(const struct guard_pins *p)
 		if (!bpf_map_lookup_elem(p->sessions, &k, &s) && session_dead(k, &s))
 			guard_pins_forget(p, k);
 	}
+	/* small maps; the rule tries need no scan (guard_pins_forget) */
 	drop_orphans(p->lostc, p->sessions);
 	drop_expect(p->expect, not_registered, p);
-	drop_nodes(p->net4, sizeof(struct guard_v4_key), not_registered, p);
-	drop_nodes(p->net6, sizeof(struct guard_v6_key), not_registered, p);
 	sweep_slots(p);
 }
 
