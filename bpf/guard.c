@@ -268,6 +268,8 @@ static void *preload_main(void *arg)
 
 int bpf_guard_preload(void)
 {
+	char id[24];
+	(void)guard_build_id(id, sizeof id); /* here, not in the thread: see pin.c */
 	pthread_mutex_lock(&pre_mu);
 	int r = pre_started ? 0 : -pthread_create(&pre_thread, NULL, preload_main, NULL);
 	if (!r)

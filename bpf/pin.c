@@ -15,6 +15,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,16 +64,30 @@ static int *shape_fd(struct guard_pins *p, size_t i)
 	return (int *)((char *)p + shapes[i].off);
 }
 
-int guard_build_id(char *out, size_t len)
+/* Computed once, by the first caller: bpf_guard_preload() calls it in the calling thread,
+ * so libcrypto never runs in the preload thread (a process exiting while that thread is
+ * in libcrypto crashed in OpenSSL's exit-time cleanup). */
+static pthread_once_t id_once = PTHREAD_ONCE_INIT;
+static char id_hex[17];
+
+static void build_id_once(void)
 {
 	size_t sz = 0;
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
 	const void *elf = guard_bpf__elf_bytes(&sz);
-	if (!EVP_Digest(elf, sz, md, &mdlen, EVP_sha256(), NULL) || mdlen < 8 || len < 17)
-		return -EIO;
+	if (!EVP_Digest(elf, sz, md, &mdlen, EVP_sha256(), NULL) || mdlen < 8)
+		return;
 	for (int i = 0; i < 8; i++)
-		snprintf(out + 2 * i, 3, "%02x", md[i]);
+		snprintf(id_hex + 2 * i, 3, "%02x", md[i]);
+}
+
+int guard_build_id(char *out, size_t len)
+{
+	pthread_once(&id_once, build_id_once);
+	if (!id_hex[0] || len < sizeof id_hex)
+		return -EIO;
+	memcpy(out, id_hex, sizeof id_hex);
 	return 0;
 }
 
