@@ -1,6 +1,8 @@
 /* bpf — kernel-side guards for one agentsh session, scoped to a cgroup v2 directory.
  *
- * One bpf_guard covers every task in one cgroup v2 directory and its descendants:
+ * One bpf_guard covers every task in one cgroup v2 directory and its descendants (the
+ * programs are loaded once per build and pinned under /sys/fs/bpf/agentsh/<build id>/,
+ * shared by all sessions, which register their cgroup id):
  *   - exec verification: every exec in the session must have been announced with
  *     bpf_guard_expect_exec() by the notifier that decided it; at the sched_process_exec tracepoint
  *     the inode that really runs is compared with the announced one and the process is
@@ -39,9 +41,11 @@ struct bpf_guard;
  * the guard's announcement functions (they only update a map through inherited fds), and
  * nothing else: the guard's mmapped maps (event ring, settings) are not inherited. */
 int bpf_guard_open(int cgroup_v2_fd, struct bpf_guard **out);
-/* Start loading (verifying) the guard's programs in a thread now, so that the next
- * bpf_guard_open() in this process only attaches them (it waits for the load if it is still
- * running, and loads itself when the preload failed).  For a caller that knows early that
+/* Start the cgroup-independent part of bpf_guard_open() in a thread now — opening the
+ * pinned programs (loading and pinning them if this is the first session of the build),
+ * claiming a ring slot, mapping the ring — so that the next bpf_guard_open() in this
+ * process only registers and attaches (it waits for the preload if it is still running,
+ * and prepares itself when the preload failed).  For a caller that knows early that
  * it will open a guard (agentsh -c) and has other start-up work to overlap.  Idempotent;
  * 0 or -errno (pthread_create). */
 int bpf_guard_preload(void);
@@ -49,10 +53,11 @@ int bpf_guard_preload(void);
  * the cgroup is empty (or killed), and remove the cgroup next: the socket programs stay
  * attached to it (the session's network policy holds for anything still in it) until the
  * cgroup is removed, when the kernel releases them.  Do not open a second guard on it.
- * If the process holding the guard dies without closing it, the network programs stay
- * attached to the cgroup (fail closed) until the cgroup is removed; the exec verification
- * and the events stop with the process (execve is then refused by seccomp, whose notify
- * fd died with the supervisor too). */
+ * Closing unregisters the session: a straggler still in the cgroup is refused every inet
+ * connect/send/socket, and its execs are no longer verified.  If the process holding the
+ * guard dies without closing it, the session stays registered while its cgroup has
+ * processes (network rules hold, every exec is killed: nobody can announce one) and the
+ * next bpf_guard_open() anywhere sweeps it once the cgroup is gone or empty. */
 void bpf_guard_close(struct bpf_guard *g);
 
 /* ---- exec verification ---- */
