@@ -1,6 +1,8 @@
 /* bpf — kernel-side guards for one agentsh session, scoped to a cgroup v2 directory.
  *
- * One bpf_guard covers every task in one cgroup v2 directory and its descendants:
+ * One bpf_guard covers every task in one cgroup v2 directory and its descendants (the
+ * programs are loaded once per build and pinned under /sys/fs/bpf/agentsh/<build id>/,
+ * shared by all sessions, which register their cgroup id):
  *   - exec verification: every exec in the session must have been announced with
  *     bpf_guard_expect_exec() by the notifier that decided it; at the sched_process_exec tracepoint
  *     the inode that really runs is compared with the announced one and the process is
@@ -27,7 +29,10 @@ struct bpf_guard;
 /* Load every program and attach it to the cgroup v2 directory `cgroup_v2_fd` (an O_RDONLY
  * directory fd; the guard keeps its own dup).  Until bpf_guard_net_default() is called the
  * network default is DENY and the exec mode is ENFORCE: an exec nobody announced is killed.
- * Use a fresh cgroup per session.  Takes ~7 ms (docs/bpf.md, "Load time").
+ * Use a fresh cgroup per session (-EBUSY: a guard is open on it already).  The programs
+ * are loaded and verified (~7 ms) by the first session of this build since boot and
+ * pinned under /sys/fs/bpf/agentsh/<build id>/; later sessions open the pins and register
+ * their cgroup (docs/bpf.md, "Load once").
  * Errors: -ENOTDIR / -EINVAL (not a cgroup2 directory), -EOPNOTSUPP (the caller is not in
  * the initial pid namespace), -EPERM/-EINVAL/-E2BIG from the kernel (a program type or
  * helper refused here: see bpf_probe()), -ENOMEM.
@@ -36,9 +41,11 @@ struct bpf_guard;
  * the guard's announcement functions (they only update a map through inherited fds), and
  * nothing else: the guard's mmapped maps (event ring, settings) are not inherited. */
 int bpf_guard_open(int cgroup_v2_fd, struct bpf_guard **out);
-/* Start loading (verifying) the guard's programs in a thread now, so that the next
- * bpf_guard_open() in this process only attaches them (it waits for the load if it is still
- * running, and loads itself when the preload failed).  For a caller that knows early that
+/* Start the cgroup-independent part of bpf_guard_open() in a thread now — opening the
+ * pinned programs (loading and pinning them if this is the first session of the build),
+ * claiming a ring slot, mapping the ring — so that the next bpf_guard_open() in this
+ * process only registers and attaches (it waits for the preload if it is still running,
+ * and prepares itself when the preload failed).  For a caller that knows early that
  * it will open a guard (agentsh -c) and has other start-up work to overlap.  Idempotent;
  * 0 or -errno (pthread_create). */
 int bpf_guard_preload(void);
@@ -46,10 +53,11 @@ int bpf_guard_preload(void);
  * the cgroup is empty (or killed), and remove the cgroup next: the socket programs stay
  * attached to it (the session's network policy holds for anything still in it) until the
  * cgroup is removed, when the kernel releases them.  Do not open a second guard on it.
- * If the process holding the guard dies without closing it, the network programs stay
- * attached to the cgroup (fail closed) until the cgroup is removed; the exec verification
- * and the events stop with the process (execve is then refused by seccomp, whose notify
- * fd died with the supervisor too). */
+ * Closing unregisters the session: a straggler still in the cgroup is refused every inet
+ * connect/send/socket, and its execs are no longer verified.  If the process holding the
+ * guard dies without closing it, the session stays registered while its cgroup has
+ * processes (network rules hold, every exec is killed: nobody can announce one) and the
+ * next bpf_guard_open() anywhere sweeps it once the cgroup is gone or empty. */
 void bpf_guard_close(struct bpf_guard *g);
 
 /* ---- exec verification ---- */
@@ -241,6 +249,22 @@ struct bpf_probe_report {
  * plus LSM/fentry for information.  Returns 0 when the report was filled (even if features
  * are missing), -errno when probing itself failed. */
 int bpf_probe(struct bpf_probe_report *r);
+
+/* The guard's programs are loaded once per build and pinned (docs/bpf.md, "Load once"):
+ * what is pinned now.  Reads only; creates, locks and sweeps nothing. */
+struct bpf_pin_report {
+	char dir[128];		/* this build's directory: /sys/fs/bpf/agentsh/<build id> */
+	bool present;		/* it exists (a session of this build has run since boot) */
+	bool valid;		/* its pins are what this build creates (else the next session
+				 * replaces them) */
+	int sessions;		/* sessions registered in it now (-1 when not readable) */
+	int stale;		/* of which dead (cgroup gone, or supervisor gone and cgroup
+				 * empty): swept by the next session */
+	int other_builds;	/* directories of other builds still pinned (in use, or swept
+				 * by the next session) */
+	int err;		/* -errno when !valid and present: what failed */
+};
+int bpf_pin_report(struct bpf_pin_report *r);
 
 /* Human readable name of a decision / event type (static strings). */
 const char *bpf_net_decision_name(enum bpf_net_decision d);

@@ -8,8 +8,8 @@
 #include <sys/epoll.h>
 #include <sys/timerfd.h>
 #include <bpf/libbpf.h>
+#include "bpf/libbpf_int.h"
 #include "bpf/guard_int.h"
-#include "guard.skel.h"
 
 #define FLUSH_MS 50
 
@@ -50,6 +50,8 @@ static int on_record(void *ctx, void *data, size_t size)
 	struct bpf_event e;
 	if (size < GUARD_EV_SHORT)
 		return 0; /* not ours: ignore rather than read past it */
+	if (((const struct guard_ev *)data)->sess != g->cgid || !g->cb)
+		return 0; /* left in the reused ring by an earlier session (or not polling) */
 	convert(data, size, &e);
 	g->cb(g->cbctx, &e);
 	g->delivered++;
@@ -58,7 +60,7 @@ static int on_record(void *ctx, void *data, size_t size)
 
 int guard_events_open(struct bpf_guard *g)
 {
-	g->rb = ring_buffer__new(bpf_map__fd(g->skel->maps.events), on_record, g, NULL);
+	g->rb = ring_buffer__new(g->ring, on_record, g, NULL);
 	if (!g->rb)
 		return -errno;
 	g->epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -75,6 +77,8 @@ int guard_events_open(struct bpf_guard *g)
 	ev.data.fd = g->timerfd;
 	if (epoll_ctl(g->epfd, EPOLL_CTL_ADD, g->timerfd, &ev) < 0)
 		return -errno;
+	/* free the space of what an earlier session of this ring slot left unread */
+	ring_buffer__consume(g->rb);
 	return 0;
 }
 
@@ -96,8 +100,8 @@ int bpf_guard_fd(const struct bpf_guard *g)
 
 static void report_lost(struct bpf_guard *g)
 {
-	__u64 now = __atomic_load_n(&g->skel->bss->lost, __ATOMIC_RELAXED);
-	if (now == g->lost_seen)
+	__u64 now = 0;
+	if (bpf_map_lookup_elem(g->pins.lostc, &g->cgid, &now) || now == g->lost_seen)
 		return;
 	struct bpf_event e = { .type = BPF_EV_LOST, .lost = now - g->lost_seen };
 	g->lost_seen = now;

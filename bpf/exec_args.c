@@ -13,7 +13,6 @@
 #include <openssl/evp.h>
 #include <openssl/params.h>
 #include "bpf/guard_int.h"
-#include "guard.skel.h"
 
 static pthread_once_t mac_once = PTHREAD_ONCE_INIT;
 static EVP_MAC *mac;
@@ -28,9 +27,10 @@ int guard_args_key(struct bpf_guard *g)
 	__u64 k[2];
 	if (getrandom(k, sizeof k, 0) != (ssize_t)sizeof k)
 		return -EIO;
-	/* written before the exec program is attached: it never runs with a zero key */
-	g->skel->bss->sip_k0 = k[0];
-	g->skel->bss->sip_k1 = k[1];
+	/* in the session's entry from its registration: the exec program never sees the
+	 * session without its key */
+	g->sess.sip_k0 = k[0];
+	g->sess.sip_k1 = k[1];
 	return 0;
 }
 
@@ -92,8 +92,8 @@ int bpf_guard_exec_args(struct bpf_guard *g, const char *argv, size_t argv_len, 
 	size_t alen = (script || !argv_len) ? tail_len + 1 : argv_len;
 	if (alen + env_len > BPF_EXEC_ARGS_MAX)
 		return -E2BIG;
-	key[0] = g->skel->bss->sip_k0;
-	key[1] = g->skel->bss->sip_k1;
+	key[0] = g->sess.sip_k0;
+	key[1] = g->sess.sip_k1;
 	int r = siphash(key, nul, alen - tail_len, tail, tail_len, env ? env : nul, env_len, &out->hash);
 	if (r)
 		return r;

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /* agentsh session guard: everything a session needs from eBPF, scoped to one cgroup v2
- * subtree.  Tracing programs filter with bpf_current_task_under_cgroup(); the socket
- * programs are attached to the cgroup itself.  The tracepoints are raw_tp, not tp_btf:
+ * subtree.  The programs, maps and tracing links are created once per build and pinned
+ * (bpf/pin.c); every program finds the current task's session by walking its cgroup's
+ * ancestors to a cgroup id registered in `sessions` (find_session).  The socket programs
+ * are attached to each session's cgroup.  The tracepoints are raw_tp, not tp_btf:
  * tp_btf makes libbpf parse the whole kernel BTF at every load (~10 ms CPU here); raw_tp
  * with every kernel read through BPF_CORE_READ needs only the CO-RE relocations, which the
  * loader resolves against a minimal BTF embedded at build time (see guard.c).  tracefs is
@@ -25,12 +27,15 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
+/* Loaded once per build and pinned (guard.c, pin.c): every session shares these programs
+ * and finds its own state by its cgroup id. */
 struct {
-	__uint(type, BPF_MAP_TYPE_CGROUP_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, __u32);
-} scope SEC(".maps");
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, GUARD_MAX_SESSIONS);
+	__type(key, __u64);
+	__type(value, struct guard_sess);
+} sessions SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -40,15 +45,31 @@ struct {
 	__type(value, struct guard_expect);
 } expect SEC(".maps");
 
+/* Event rings, one per session at a time, by slot.  They are kept when a session ends and
+ * reused by the next one: every change of a map-of-maps from user space waits for an RCU
+ * grace period (~10 ms here).  slots records who holds each (user space only). */
 struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, GUARD_RING_BYTES);
-} events SEC(".maps");
+	__uint(type, BPF_MAP_TYPE_HASH_OF_MAPS);
+	__uint(max_entries, GUARD_MAX_SESSIONS);
+	__type(key, __u32);
+	__array(values, struct {
+		__uint(type, BPF_MAP_TYPE_RINGBUF);
+		__uint(max_entries, GUARD_RING_BYTES);
+	});
+} rings SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, GUARD_MAX_SESSIONS);
+	__type(key, __u32);
+	__type(value, struct guard_slot);
+} slots SEC(".maps");
+
+/* Network rules of every session: the key starts with the session (guard.bpf.h). */
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, GUARD_NET_NODES);
+	__uint(max_entries, GUARD_NET_ALL);
 	__type(key, struct guard_v4_key);
 	__type(value, struct guard_net_chain);
 } net4 SEC(".maps");
@@ -56,10 +77,18 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, GUARD_NET_NODES);
+	__uint(max_entries, GUARD_NET_ALL);
 	__type(key, struct guard_v6_key);
 	__type(value, struct guard_net_chain);
 } net6 SEC(".maps");
+
+/* events dropped because a session's ring was full, per session */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, GUARD_MAX_SESSIONS);
+	__type(key, __u64);
+	__type(value, __u64);
+} lostc SEC(".maps");
 
 /* original destination of a DNS-steered socket, to make replies look like they came from it */
 struct dns_orig { __u32 ip4; __u32 port; };
@@ -70,34 +99,60 @@ struct {
 	__type(value, struct dns_orig);
 } dnsorig SEC(".maps");
 
-/* Run-time settings, written by the loader through the mmapped .bss. */
-__u32 exec_mode = GUARD_EXEC_ENFORCE;
-__u32 net_default = GUARD_DEC_DENY;
-__u32 dns_ip4 = 0;	/* network order */
-__u32 dns_port = 0;	/* network order, 0 = off */
-__u64 wake_bytes = 256 << 10;
-__u64 lost = 0;
+/* What a program knows about the session of the current task. */
+struct sess_ctx {
+	__u64 id;		/* its cgroup id, 0 when the task is in no session */
+	struct guard_sess s;	/* a copy: the loader may replace the value meanwhile */
+};
 
-static __always_inline int in_scope(void)
+/* The session whose cgroup is the current task's cgroup or its nearest registered
+ * ancestor, walking down from the root: an outer session's state wins over anything
+ * registered below it.  Level 0 is the root cgroup, never a session. */
+static __always_inline int find_session(struct sess_ctx *c)
 {
-	return bpf_current_task_under_cgroup(&scope, 0) == 1;
+	c->id = 0;
+	for (int lvl = 1; lvl < GUARD_MAX_LEVELS; lvl++) {
+		__u64 id = bpf_get_current_ancestor_cgroup_id(lvl);
+		if (!id)
+			return 0;
+		struct guard_sess *s = bpf_map_lookup_elem(&sessions, &id);
+		if (s) {
+			c->id = id;
+			c->s = *s;
+			return 1;
+		}
+	}
+	return 0;
 }
 
-/* Batch wakeups: the reader is woken per wake_bytes of data, or at once for urgent
+/* Batch wakeups: the reader is woken per GUARD_WAKE_BYTES of data, or at once for urgent
  * records (exec kills); the loader flushes the rest on a 50 ms timer. */
-static __always_inline void submit(struct guard_ev *e, int urgent)
+static __always_inline void submit(void *ring, struct guard_ev *e, int urgent)
 {
 	__u64 fl = BPF_RB_NO_WAKEUP;
-	if (urgent || bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wake_bytes)
+	if (urgent || bpf_ringbuf_query(ring, BPF_RB_AVAIL_DATA) >= GUARD_WAKE_BYTES)
 		fl = BPF_RB_FORCE_WAKEUP;
 	bpf_ringbuf_submit(e, fl);
 }
 
-static __always_inline struct guard_ev *reserve(__u32 type, __u64 size)
+static __always_inline void count_lost(__u64 sess)
 {
-	struct guard_ev *e = bpf_ringbuf_reserve(&events, size, 0);
+	__u64 *n = bpf_map_lookup_elem(&lostc, &sess);
+	if (n)
+		__sync_fetch_and_add(n, 1);
+}
+
+/* *ring is set to the session's ring for submit() */
+static __always_inline struct guard_ev *reserve(const struct sess_ctx *c, void **ring, __u32 type,
+						__u64 size)
+{
+	struct guard_ev *e = NULL;
+	__u64 sess = c->id;
+	*ring = bpf_map_lookup_elem(&rings, &c->s.slot);
+	if (*ring)
+		e = bpf_ringbuf_reserve(*ring, size, 0);
 	if (!e) {
-		__sync_fetch_and_add(&lost, 1);
+		count_lost(sess);
 		return NULL;
 	}
 	__builtin_memset(e, 0, GUARD_EV_SHORT);
@@ -108,6 +163,7 @@ static __always_inline struct guard_ev *reserve(__u32 type, __u64 size)
 	e->uid = (__u32)bpf_get_current_uid_gid();
 	e->ts = bpf_ktime_get_ns();
 	e->cgid = bpf_get_current_cgroup_id();
+	e->sess = sess;
 	bpf_get_current_comm(e->comm, sizeof e->comm);
 	return e;
 }
@@ -129,9 +185,9 @@ static __always_inline __u32 verdict(const struct guard_expect *x, __u64 dev, __
 }
 
 /* ---- exec arguments: keyed SipHash-2-4 of the argv/envp bytes in the new image ----
- * The key is random per guard, written by the loader, and never leaves the supervisor:
- * without it the target cannot make a changed argument list hash like the decided one. */
-__u64 sip_k0 = 0, sip_k1 = 0;
+ * The key is random per session, written by the loader into the session's entry, and
+ * never leaves the supervisor: without it the target cannot make a changed argument list
+ * hash like the decided one. */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -197,9 +253,10 @@ static long args_step(__u32 i, void *arg)
 	return 0;
 }
 
-static __always_inline int args_hash(__u64 from, __u32 len, __u64 *out)
+static __always_inline int args_hash(const struct guard_sess *ss, __u64 from, __u32 len, __u64 *out)
 {
 	struct args_walk w = { .at = from, .left = len };
+	__u64 sip_k0 = ss->sip_k0, sip_k1 = ss->sip_k1;
 	w.s.v0 = sip_k0 ^ 0x736f6d6570736575ull;
 	w.s.v1 = sip_k1 ^ 0x646f72616e646f6dull;
 	w.s.v2 = sip_k0 ^ 0x6c7967656e657261ull;
@@ -219,7 +276,8 @@ static __always_inline int args_hash(__u64 from, __u32 len, __u64 *out)
 
 /* Did the kernel copy the argument and environment bytes the decision saw?  p is the task
  * after exec: its mm is the new image, whose stack holds the copied strings. */
-static __always_inline __u32 args_verdict(const struct guard_expect *x, struct task_struct *p)
+static __always_inline __u32 args_verdict(const struct guard_sess *ss, const struct guard_expect *x,
+					  struct task_struct *p)
 {
 	if (!(x->flags & GEXF_ARGS))
 		return GWHY_NONE;
@@ -230,7 +288,7 @@ static __always_inline __u32 args_verdict(const struct guard_expect *x, struct t
 	if (ae != es || ee < es || ae < as || ee - es != x->elen || ae - as < x->alen ||
 	    ((x->flags & GEXF_EXACT) && ae - as != x->alen) || total > GUARD_ARGS_MAX)
 		return GWHY_ARGS;
-	if (args_hash(ae - x->alen, (__u32)total, &h) || h != x->ahash)
+	if (args_hash(ss, ae - x->alen, (__u32)total, &h) || h != x->ahash)
 		return GWHY_ARGS;
 	return GWHY_NONE;
 }
@@ -238,7 +296,8 @@ static __always_inline __u32 args_verdict(const struct guard_expect *x, struct t
 SEC("raw_tp/sched_process_exec")
 int BPF_PROG(guard_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
-	if (!in_scope())
+	struct sess_ctx c;
+	if (!find_session(&c))
 		return 0;
 	__u64 dev = BPF_CORE_READ(bprm, file, f_inode, i_sb, s_dev);
 	__u64 ino = BPF_CORE_READ(bprm, file, f_inode, i_ino);
@@ -247,23 +306,29 @@ int BPF_PROG(guard_exec, struct task_struct *p, pid_t old_pid, struct linux_binp
 	int script = BPF_CORE_READ(bprm, interp) != fname;
 	__u32 key = (__u32)old_pid;
 	struct guard_expect x = {}, *xp = bpf_map_lookup_elem(&expect, &key);
+	int have = 0;
 	if (xp) {
 		x = *xp;
 		bpf_map_delete_elem(&expect, &key);
+		/* only this session's supervisor can announce an exec of its tasks */
+		have = x.sess == c.id;
+		if (!have)
+			__builtin_memset(&x, 0, sizeof x);
 	}
-	__u32 why = verdict(xp ? &x : NULL, dev, ino, script);
+	__u32 why = verdict(have ? &x : NULL, dev, ino, script);
 	if (why == GWHY_NONE)
-		why = args_verdict(&x, p);
+		why = args_verdict(&c.s, &x, p);
 	__u32 flags = script ? GEVF_SCRIPT : 0, type = GEV_EXEC;
 	if (why != GWHY_NONE) {
 		type = GEV_EXEC_MISMATCH;
-		if (exec_mode == GUARD_EXEC_ENFORCE) {
+		if (c.s.exec_mode == GUARD_EXEC_ENFORCE) {
 			type = GEV_EXEC_KILLED;
 			if (bpf_send_signal(SIGKILL))
 				flags |= GEVF_KILL_FAILED;
 		}
 	}
-	struct guard_ev *e = reserve(type, sizeof(struct guard_ev));
+	void *ring;
+	struct guard_ev *e = reserve(&c, &ring, type, sizeof(struct guard_ev));
 	if (!e)
 		return 0;
 	e->tid = (__u32)old_pid;
@@ -277,34 +342,40 @@ int BPF_PROG(guard_exec, struct task_struct *p, pid_t old_pid, struct linux_binp
 	if (n >= (long)sizeof e->filename)
 		flags |= GEVF_TRUNCATED;
 	e->flags = flags;
-	submit(e, type != GEV_EXEC);
+	submit(ring, e, type != GEV_EXEC);
 	return 0;
 }
 
 SEC("raw_tp/sched_process_fork")
 int BPF_PROG(guard_fork, struct task_struct *parent, struct task_struct *child)
 {
-	if (!in_scope())
-		return 0;
+	struct sess_ctx c;
 	if (BPF_CORE_READ(child, pid) != BPF_CORE_READ(child, tgid))
 		return 0; /* a thread, not a process */
-	struct guard_ev *e = reserve(GEV_FORK, GUARD_EV_SHORT);
+	if (!find_session(&c))
+		return 0;
+	void *ring;
+	struct guard_ev *e = reserve(&c, &ring, GEV_FORK, GUARD_EV_SHORT);
 	if (!e)
 		return 0;
 	e->pid = BPF_CORE_READ(child, tgid);
 	e->tid = e->pid;
 	e->ppid = BPF_CORE_READ(parent, tgid);
-	submit(e, 0);
+	submit(ring, e, 0);
 	return 0;
 }
 
 static __always_inline void on_exit(struct task_struct *p, int group_dead)
 {
+	struct sess_ctx c;
+	if (!find_session(&c))
+		return;
 	__u32 tid = BPF_CORE_READ(p, pid);
 	bpf_map_delete_elem(&expect, &tid); /* an announcement dies with its thread */
 	if (!group_dead)
 		return;
-	struct guard_ev *e = reserve(GEV_EXIT, GUARD_EV_SHORT);
+	void *ring;
+	struct guard_ev *e = reserve(&c, &ring, GEV_EXIT, GUARD_EV_SHORT);
 	if (!e)
 		return;
 	e->ppid = BPF_CORE_READ(p, real_parent, tgid);
@@ -312,7 +383,7 @@ static __always_inline void on_exit(struct task_struct *p, int group_dead)
 	if (BPF_CORE_READ(p, signal, flags) & SIGNAL_GROUP_EXIT)
 		code = BPF_CORE_READ(p, signal, group_exit_code);
 	e->exit_status = code;
-	submit(e, 0);
+	submit(ring, e, 0);
 }
 
 /* Kernels from 6.16 pass group_dead: exactly one thread of a process sees it true.  On
@@ -320,8 +391,7 @@ static __always_inline void on_exit(struct task_struct *p, int group_dead)
 SEC("raw_tp/sched_process_exit")
 int BPF_PROG(guard_exit, struct task_struct *p, bool group_dead)
 {
-	if (in_scope())
-		on_exit(p, group_dead);
+	on_exit(p, group_dead);
 	return 0;
 }
 
@@ -331,8 +401,7 @@ int BPF_PROG(guard_exit, struct task_struct *p, bool group_dead)
 SEC("raw_tp/sched_process_exit")
 int BPF_PROG(guard_exit_legacy, struct task_struct *p)
 {
-	if (in_scope())
-		on_exit(p, BPF_CORE_READ(p, signal, live.counter) == 0);
+	on_exit(p, BPF_CORE_READ(p, signal, live.counter) == 0);
 	return 0;
 }
 
@@ -347,8 +416,7 @@ struct chain_walk {
 };
 
 /* One chain entry per bpf_loop iteration: the verifier checks this body once instead of
- * unrolling 32 iterations in each of the four socket programs (load time matters: every
- * `agentsh -c` loads the guard). */
+ * unrolling 32 iterations in each of the four socket programs. */
 static long chain_step(__u32 i, void *arg)
 {
 	struct chain_walk *w = arg;
@@ -376,15 +444,16 @@ static __always_inline int chain_decide(const struct guard_net_chain *c, __u16 p
 	return w.decision;
 }
 
-static __always_inline int decide(int v4, __u32 ip4, const __u32 *ip6, __u16 port, __u16 proto,
-				  __u32 *rule)
+static __always_inline int decide(const struct sess_ctx *sc, int v4, __u32 ip4, const __u32 *ip6,
+				  __u16 port, __u16 proto, __u32 *rule)
 {
 	const struct guard_net_chain *c;
+	__u32 s0 = (__u32)sc->id, s1 = (__u32)(sc->id >> 32);
 	if (v4) {
-		struct guard_v4_key k = { .prefixlen = 32, .addr = ip4 };
+		struct guard_v4_key k = { .prefixlen = GUARD_SESS_BITS + 32, .sess = { s0, s1 }, .addr = ip4 };
 		c = bpf_map_lookup_elem(&net4, &k);
 	} else {
-		struct guard_v6_key k = { .prefixlen = 128 };
+		struct guard_v6_key k = { .prefixlen = GUARD_SESS_BITS + 128, .sess = { s0, s1 } };
 		k.addr[0] = ip6[0];
 		k.addr[1] = ip6[1];
 		k.addr[2] = ip6[2];
@@ -397,13 +466,14 @@ static __always_inline int decide(int v4, __u32 ip4, const __u32 *ip6, __u16 por
 			return d;
 	}
 	*rule = GUARD_RULE_DEFAULT;
-	return net_default;
+	return sc->s.net_default;
 }
 
-static __always_inline void report_net(__u32 type, int v6, const __u32 *a, __u16 port, __u16 proto,
-				       __u8 op, __u32 rule)
+static __always_inline void report_net(const struct sess_ctx *sess, __u32 type, int v6, const __u32 *a, __u16 port,
+				       __u16 proto, __u8 op, __u32 rule)
 {
-	struct guard_ev *e = reserve(type, GUARD_EV_SHORT);
+	void *ring;
+	struct guard_ev *e = reserve(sess, &ring, type, GUARD_EV_SHORT);
 	if (!e)
 		return;
 	e->family = v6 ? 10 : 2;
@@ -412,13 +482,13 @@ static __always_inline void report_net(__u32 type, int v6, const __u32 *a, __u16
 	e->proto = proto;
 	e->op = op;
 	e->rule_id = rule;
-	submit(e, 0); /* batched: a flood of denials must not cost a wakeup each */
+	submit(ring, e, 0); /* batched: a flood of denials must not cost a wakeup each */
 }
 
 /* Steer UDP to port 53 to the local resolver; remember where it was going. */
-static __always_inline int steer_dns(struct bpf_sock_addr *ctx, int v6)
+static __always_inline int steer_dns(const struct guard_sess *ss, struct bpf_sock_addr *ctx, int v6)
 {
-	if (!dns_port || ctx->protocol != IPPROTO_UDP || ctx->user_port != bpf_htons(53))
+	if (!ss->dns_port || ctx->protocol != IPPROTO_UDP || ctx->user_port != bpf_htons(53))
 		return 0;
 	struct bpf_sock *sk = ctx->sk;
 	if (!sk)
@@ -429,15 +499,22 @@ static __always_inline int steer_dns(struct bpf_sock_addr *ctx, int v6)
 		o->port = ctx->user_port;
 	}
 	if (v6)
-		ctx->user_ip6[3] = dns_ip4;
+		ctx->user_ip6[3] = ss->dns_ip4;
 	else
-		ctx->user_ip4 = dns_ip4;
-	ctx->user_port = dns_port;
+		ctx->user_ip4 = ss->dns_ip4;
+	ctx->user_port = ss->dns_port;
 	return 1;
 }
 
+/* These programs are attached to session cgroups only.  A task in no registered session
+ * that uses a socket created in one (passed over a unix socket, or a session that has
+ * ended) is refused: nothing says which rules apply.  So is a session being removed (its
+ * rule nodes go one by one: a half-removed rule set could allow what the whole denied). */
 static __always_inline int gate(struct bpf_sock_addr *ctx, int v6, __u8 op)
 {
+	struct sess_ctx sc;
+	if (!find_session(&sc) || sc.s.closing)
+		return 0;
 	__u32 a[4] = {};
 	int v4 = !v6;
 	if (v6) {
@@ -450,15 +527,16 @@ static __always_inline int gate(struct bpf_sock_addr *ctx, int v6, __u8 op)
 	} else {
 		a[0] = ctx->user_ip4;
 	}
-	if (v4 && steer_dns(ctx, v6))
+	if (v4 && steer_dns(&sc.s, ctx, v6))
 		return 1;
 	__u16 port = bpf_ntohs((__u16)ctx->user_port);
 	__u16 proto = (__u16)ctx->protocol;
 	__u32 rule;
-	int d = decide(v4, v6 ? a[3] : a[0], a, port, proto, &rule);
+	int d = decide(&sc, v4, v6 ? a[3] : a[0], a, port, proto, &rule);
 	if (d == GUARD_DEC_ALLOW)
 		return 1;
-	report_net(d == GUARD_DEC_AUDIT ? GEV_NET_AUDIT : GEV_NET_DENIED, v6, a, port, proto, op, rule);
+	report_net(&sc, d == GUARD_DEC_AUDIT ? GEV_NET_AUDIT : GEV_NET_DENIED, v6, a, port, proto, op,
+		   rule);
 	return d == GUARD_DEC_AUDIT;
 }
 
@@ -473,8 +551,10 @@ int guard_sendmsg6(struct bpf_sock_addr *ctx) { return gate(ctx, 1, 2); }
 
 static __always_inline int unsteer(struct bpf_sock_addr *ctx, int v6)
 {
-	if (!dns_port || ctx->user_port != dns_port)
+	struct sess_ctx sc;
+	if (!find_session(&sc) || !sc.s.dns_port || ctx->user_port != sc.s.dns_port)
 		return 1;
+	__u32 dns_ip4 = sc.s.dns_ip4;
 	if (v6 && (ctx->user_ip6[0] || ctx->user_ip6[1] || ctx->user_ip6[2] != bpf_htonl(0xffff) ||
 		   ctx->user_ip6[3] != dns_ip4))
 		return 1;
@@ -502,21 +582,25 @@ int guard_recvmsg6(struct bpf_sock_addr *ctx) { return unsteer(ctx, 1); }
 /* Allow-list of inet sockets: TCP streams and UDP datagrams, whose every send path passes
  * the connect/sendmsg hooks above.  Raw sockets forge packets; ICMP "ping" datagram
  * sockets send to any address without the sendmsg hook; MPTCP, SCTP and UDP-Lite are
- * refused rather than trusted to reach the same hooks. */
+ * refused rather than trusted to reach the same hooks.  Outside any session: refused. */
 SEC("cgroup/sock_create")
 int guard_sock_create(struct bpf_sock *sk)
 {
+	struct sess_ctx sc;
+	if (!find_session(&sc) || sc.s.closing)
+		return 0;
 	if ((sk->type == SOCK_STREAM && sk->protocol == IPPROTO_TCP) ||
 	    (sk->type == SOCK_DGRAM && sk->protocol == IPPROTO_UDP))
 		return 1;
-	struct guard_ev *e = reserve(GEV_SOCK_DENIED, GUARD_EV_SHORT);
+	void *ring;
+	struct guard_ev *e = reserve(&sc, &ring, GEV_SOCK_DENIED, GUARD_EV_SHORT);
 	if (e) {
 		e->family = sk->family;
 		e->proto = sk->protocol;
 		e->port = sk->type;
 		e->op = 3;
 		e->rule_id = GUARD_RULE_DEFAULT;
-		submit(e, 0);
+		submit(ring, e, 0);
 	}
 	return 0;
 }

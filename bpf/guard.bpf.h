@@ -4,7 +4,8 @@
 #define AGENTSH_BPF_GUARD_BPF_H
 
 #define GUARD_NET_CHAIN 32	/* = BPF_NET_MAX_CHAIN */
-#define GUARD_NET_NODES 4096	/* LPM entries per family */
+#define GUARD_NET_NODES 4096	/* LPM entries per family and session */
+#define GUARD_NET_ALL (16 * GUARD_NET_NODES)	/* LPM entries per family, all sessions */
 #define GUARD_RING_BYTES (4u << 20)
 #define GUARD_FILENAME 256
 
@@ -19,14 +20,40 @@ struct guard_expect {
 	__u32 alen, elen;
 	__u32 flags;
 	__u32 pad;
+	__u64 sess;	/* cgroup id of the session that announced it */
 };
 #define GEXF_ARGS 1u	/* verify the argument and environment bytes */
 #define GEXF_EXACT 2u	/* alen is the whole arg area (an ELF); else its tail (a script) */
 #define GUARD_ARGS_MAX (2u << 20)	/* = BPF_EXEC_ARGS_MAX */
 #define GUARD_ARGS_CHUNK 256		/* bytes per bpf_loop step; a power of two */
 
-struct guard_v4_key { __u32 prefixlen; __u32 addr; };
-struct guard_v6_key { __u32 prefixlen; __u32 addr[4]; };
+/* One registered session, keyed by its cgroup id (u64) in the pinned `sessions` map.  The
+ * loader replaces the whole value to change a setting; the programs copy it once. */
+struct guard_sess {
+	__u32 exec_mode;	/* GUARD_EXEC_* */
+	__u32 net_default;	/* GUARD_DEC_* */
+	__u32 dns_ip4;		/* network order */
+	__u32 dns_port;		/* network order, 0 = off */
+	__u64 sip_k0, sip_k1;	/* the session's secret argument-hash key */
+	__u64 sup_pid;		/* the supervisor, to tell a crashed session's entry (sweep) */
+	__u64 sup_start;	/* its start time (/proc/PID/stat field 22) */
+	__u32 slot;		/* its event ring: rings[slot] */
+	__u32 closing;		/* being removed: the socket programs refuse everything */
+};
+/* A claimed ring slot (slots map, u32 slot -> owner): rings are kept and reused, because
+ * every change of the map-of-maps waits for an RCU grace period (~10 ms here). */
+struct guard_slot {
+	__u64 pid, start;	/* the supervisor that claimed it */
+};
+#define GUARD_MAX_SESSIONS 1024
+#define GUARD_MAX_LEVELS 32	/* cgroup ancestors walked to find a session */
+#define GUARD_WAKE_BYTES (256u << 10)
+
+/* The rule tries are shared: a key starts with the session's cgroup id (its 64 bits are
+ * part of every prefix), so a lookup only ever matches the session's own nodes. */
+#define GUARD_SESS_BITS 64
+struct guard_v4_key { __u32 prefixlen; __u32 sess[2]; __u32 addr; };
+struct guard_v6_key { __u32 prefixlen; __u32 sess[2]; __u32 addr[4]; };
 
 struct guard_net_ent {
 	__u16 port_lo, port_hi;	/* host order, inclusive */
@@ -61,6 +88,7 @@ struct guard_ev {
 	__u16 proto;
 	__u8 op, pad[3];
 	__u32 rule_id;
+	__u64 sess;			/* the session (a reused ring may hold older records) */
 	__u8 addr[16];
 	char filename[GUARD_FILENAME];	/* only in exec records: others end before it */
 };

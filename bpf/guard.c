@@ -87,15 +87,6 @@ static int check_cgroup2(int fd)
 	return sf.f_type == CGROUP2_SUPER_MAGIC ? 0 : -EINVAL;
 }
 
-/* Does sched_process_exit pass group_dead (Linux 6.16+)?  Learned from the first attach:
- * a raw_tp program reading an argument the tracepoint does not have cannot be attached. */
-static int exit_group_dead = -1;
-
-int guard_exit_has_group_dead(void)
-{
-	return exit_group_dead != 0;
-}
-
 /* The minimal BTF embedded at build time is valid only for the kernel it was cut from:
  * the build-id notes must match byte for byte, else libbpf parses the full kernel BTF. */
 static int kernel_is_build_kernel(void)
@@ -151,68 +142,50 @@ int guard_skel_load(struct guard_bpf **out, const char *only)
 	return r;
 }
 
-static int attach_exit(struct guard_bpf *s)
-{
-	if (exit_group_dead != 0) {
-		s->links.guard_exit = bpf_program__attach(s->progs.guard_exit);
-		if (s->links.guard_exit) {
-			exit_group_dead = 1;
-			return 0;
-		}
-		if (errno != EINVAL || exit_group_dead == 1)
-			return -errno;
-		exit_group_dead = 0;
-	}
-	s->links.guard_exit_legacy = bpf_program__attach(s->progs.guard_exit_legacy);
-	return s->links.guard_exit_legacy ? 0 : -errno;
-}
-
-static int attach_tracing(struct guard_bpf *s)
-{
-	s->links.guard_exec = bpf_program__attach(s->progs.guard_exec);
-	if (!s->links.guard_exec)
-		return -errno;
-	s->links.guard_fork = bpf_program__attach(s->progs.guard_fork);
-	if (!s->links.guard_fork)
-		return -errno;
-	return attach_exit(s);
-}
-
 /* The socket programs are attached the classic way (BPF_PROG_ATTACH), not as bpf_links:
  * a link dies with the process holding it, and the session's network policy must not
  * vanish if the supervisor does (fail closed).  A classic attachment lives until it is
- * detached or the cgroup is removed.  ALLOW_MULTI leaves room for other programs. */
-static struct bpf_program *sock_prog(struct guard_bpf *s, int i)
-{
-	struct bpf_program *p[] = { s->progs.guard_connect4, s->progs.guard_connect6,
-				    s->progs.guard_sendmsg4, s->progs.guard_sendmsg6,
-				    s->progs.guard_recvmsg4, s->progs.guard_recvmsg6,
-				    s->progs.guard_sock_create };
-	return i < (int)(sizeof p / sizeof p[0]) ? p[i] : NULL;
-}
+ * detached or the cgroup is removed.  ALLOW_MULTI leaves room for other programs.  The
+ * programs are the pinned ones (pin.c): attaching costs little, loading is what costs. */
+static const enum bpf_attach_type sock_attach[GUARD_NSOCK] = {
+	BPF_CGROUP_INET4_CONNECT, BPF_CGROUP_INET6_CONNECT, BPF_CGROUP_UDP4_SENDMSG,
+	BPF_CGROUP_UDP6_SENDMSG, BPF_CGROUP_UDP4_RECVMSG, BPF_CGROUP_UDP6_RECVMSG,
+	BPF_CGROUP_INET_SOCK_CREATE,
+};
 
 static void detach_sockets(struct bpf_guard *g)
 {
-	for (int i = 0; i < g->nattached; i++) {
-		struct bpf_program *p = sock_prog(g->skel, i);
-		bpf_prog_detach2(bpf_program__fd(p), g->cgfd, bpf_program__expected_attach_type(p));
-	}
+	for (int i = 0; i < g->nattached; i++)
+		bpf_prog_detach2(g->pins.sock[i], g->cgfd, sock_attach[i]);
 	g->nattached = 0;
+}
+
+static bool still_attached(struct bpf_guard *g, int i)
+{
+	struct bpf_prog_info info = { 0 };
+	__u32 len = sizeof info, ids[64], n = 64;
+	int e = errno;
+	bool found = false;
+	if (!bpf_obj_get_info_by_fd(g->pins.sock[i], &info, &len) &&
+	    !bpf_prog_query(g->cgfd, sock_attach[i], 0, NULL, ids, &n))
+		for (__u32 k = 0; k < n && k < 64; k++)
+			found |= ids[k] == info.id;
+	errno = e;
+	return found;
 }
 
 static int attach_sockets(struct bpf_guard *g)
 {
-	struct bpf_program *p;
-	for (int i = 0; (p = sock_prog(g->skel, i)); i++) {
-		if (bpf_prog_attach(bpf_program__fd(p), g->cgfd, bpf_program__expected_attach_type(p),
-				    BPF_F_ALLOW_MULTI) < 0)
+	/* EINVAL may mean the same pinned program is still attached to this cgroup, left by
+	 * an earlier guard on it (closing leaves them): it is the program we want there */
+	for (int i = 0; i < GUARD_NSOCK; i++) {
+		if (bpf_prog_attach(g->pins.sock[i], g->cgfd, sock_attach[i], BPF_F_ALLOW_MULTI) < 0 &&
+		    (errno != EINVAL || !still_attached(g, i)))
 			return -errno;
 		g->nattached = i + 1;
 	}
 	return 0;
 }
-
-static void guard_free(struct bpf_guard *g, bool detach);
 
 /* The guard's mmapped maps (the event ring: 4 MB mapped twice, and the global-data
  * arrays) are VM_MIXEDMAP mappings, whose page tables fork() copies entry by entry and
@@ -235,10 +208,25 @@ static void dontfork_maps(void)
 	fclose(f);
 }
 
-/* Everything a guard needs that does not depend on its cgroup: the loaded object (the
- * verifier's run, most of the ~7 ms) and the open event ring (its mmap is ~1 ms).  Nothing
- * is attached, the maps are empty and the ring has had no producer, so a guard prepared
- * ahead of time is as fresh as one prepared in bpf_guard_open(). */
+static void guard_free(struct bpf_guard *g, bool detach);
+
+/* This session's event ring: a free slot's ring, reused (records a previous session left
+ * in it are skipped: events.c) or created. */
+static int claim_ring(struct bpf_guard *g)
+{
+	int r = guard_slot_claim(&g->pins, &g->slot);
+	if (r)
+		return r;
+	g->slot_claimed = 1;
+	g->ring = guard_slot_ring(&g->pins, g->slot);
+	return g->ring < 0 ? g->ring : 0;
+}
+
+/* Everything a guard needs that does not depend on its cgroup: the pinned programs (loaded
+ * and verified only by the first session of this build: pin.c), this session's ring slot
+ * and the open event ring (its mmap is ~1 ms).  Nothing is registered, the maps are empty
+ * and the ring has had no producer, so a guard prepared ahead of time is as fresh as one
+ * prepared in bpf_guard_open(). */
 static int guard_prepare(struct bpf_guard **out)
 {
 	int r;
@@ -246,8 +234,12 @@ static int guard_prepare(struct bpf_guard **out)
 	*out = NULL;
 	if (!g)
 		return -ENOMEM;
-	g->epfd = g->timerfd = g->cgfd = -1;
-	if ((r = guard_skel_load(&g->skel, NULL)) || (r = guard_events_open(g))) {
+	g->epfd = g->timerfd = g->cgfd = g->ring = -1;
+	if ((r = guard_pins_open(&g->pins))) {
+		free(g);
+		return r;
+	}
+	if ((r = claim_ring(g)) || (r = guard_events_open(g))) {
 		guard_free(g, false);
 		return r;
 	}
@@ -276,6 +268,8 @@ static void *preload_main(void *arg)
 
 int bpf_guard_preload(void)
 {
+	char id[24];
+	(void)guard_build_id(id, sizeof id); /* here, not in the thread: see pin.c */
 	pthread_mutex_lock(&pre_mu);
 	int r = pre_started ? 0 : -pthread_create(&pre_thread, NULL, preload_main, NULL);
 	if (!r)
@@ -299,19 +293,33 @@ static struct bpf_guard *take_preloaded(void)
 	return g;
 }
 
-/* The scope map must hold the cgroup before the tracing programs run, or they would see
- * every task as out of scope (no verification) for a moment. */
+int guard_sess_write(struct bpf_guard *g)
+{
+	if (bpf_map_update_elem(g->pins.sessions, &g->cgid, &g->sess, BPF_EXIST) < 0)
+		return -errno;
+	return 0;
+}
+
+/* Register the session: its entry (settings, argument key, ring slot, who supervises it),
+ * its lost-event counter, then the socket programs on its cgroup.  Nothing runs in the
+ * cgroup yet.  Rules come later (net.c), each node keyed by the session. */
 static int attach(struct bpf_guard *g)
 {
 	int r;
-	__u32 k = 0, v = (__u32)g->cgfd;
-	if (bpf_map__update_elem(g->skel->maps.scope, &k, sizeof k, &v, sizeof v, BPF_ANY) < 0)
-		return -errno;
+	if ((r = guard_cgroup_id(g->cgfd, &g->cgid)))
+		return r;
+	g->sess = (struct guard_sess){ .exec_mode = GUARD_EXEC_ENFORCE, .net_default = GUARD_DEC_DENY,
+				       .sup_pid = (__u64)getpid(), .sup_start = guard_self_start(),
+				       .slot = g->slot };
 	if ((r = guard_args_key(g)))
 		return r;
-	if ((r = attach_sockets(g)) || (r = attach_tracing(g->skel)))
-		return r;
-	return 0;
+	if (bpf_map_update_elem(g->pins.sessions, &g->cgid, &g->sess, BPF_NOEXIST) < 0)
+		return errno == EEXIST ? -EBUSY : -errno;
+	g->registered = 1;
+	__u64 zero = 0;
+	if (bpf_map_update_elem(g->pins.lostc, &g->cgid, &zero, BPF_ANY) < 0)
+		return -errno;
+	return attach_sockets(g);
 }
 
 int bpf_guard_open(int cgroup_v2_fd, struct bpf_guard **out)
@@ -341,19 +349,27 @@ int bpf_guard_open(int cgroup_v2_fd, struct bpf_guard **out)
 /* A failed open detaches what it attached: the caller may go on with that cgroup (a
  * degraded session).  A closed guard leaves its socket programs attached: they go with the
  * cgroup (the kernel releases them when it is removed, in a worker), and until then a
- * straggler in it stays under the session's network policy.  Detaching them here cost
- * ~2 ms per session (each detach recomputes the effective programs and may flip a static
- * key, which patches kernel text on every CPU) on the path to reporting the exit status.
- * Also frees a guard that was only prepared (no cgroup, nothing attached). */
+ * straggler in it is refused every inet connect and send (its session is no longer
+ * registered: guard.bpf.c gate()).  Detaching them here cost ~2 ms per session (each
+ * detach recomputes the effective programs and may flip a static key, which patches kernel
+ * text on every CPU) on the path to reporting the exit status.  The session's entries are
+ * removed from the shared maps; the pinned programs stay for the next session.  Also frees
+ * a guard that was only prepared (nothing registered, nothing attached). */
 static void guard_free(struct bpf_guard *g, bool detach)
 {
 	guard_events_close(g);
-	if (g->skel && detach)
+	if (detach)
 		detach_sockets(g);
-	guard_bpf__destroy(g->skel); /* and the tracing links it holds */
+	if (g->registered)
+		guard_pins_forget(&g->pins, g->cgid);
+	if (g->slot_claimed)	/* after the session: nothing writes to its ring any more */
+		guard_slot_release(&g->pins, g->slot);
+	guard_pins_close(&g->pins);
+	int fds[] = { g->ring, g->cgfd };
+	for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
 	guard_net_free(g);
-	if (g->cgfd >= 0)
-		close(g->cgfd);
 	free(g);
 }
 
@@ -382,8 +398,9 @@ int bpf_guard_expect_exec_args(struct bpf_guard *g, pid_t pid, dev_t dev, ino_t 
 		return r;
 	if (interp_ino && (r = guard_kdev(interp_dev, &x.idev)))
 		return r;
+	x.sess = g->cgid;
 	__u32 k = (__u32)pid;
-	if (bpf_map__update_elem(g->skel->maps.expect, &k, sizeof k, &x, sizeof x, BPF_ANY) < 0)
+	if (bpf_map_update_elem(g->pins.expect, &k, &x, BPF_ANY) < 0)
 		return -errno;
 	return 0;
 }
@@ -393,7 +410,7 @@ int bpf_guard_unexpect_exec(struct bpf_guard *g, pid_t pid)
 	if (!g || pid <= 0)
 		return -EINVAL;
 	__u32 k = (__u32)pid;
-	if (bpf_map__delete_elem(g->skel->maps.expect, &k, sizeof k, 0) < 0 && errno != ENOENT)
+	if (bpf_map_delete_elem(g->pins.expect, &k) < 0 && errno != ENOENT)
 		return -errno;
 	return 0;
 }
@@ -402,27 +419,26 @@ int bpf_guard_exec_mode(struct bpf_guard *g, enum bpf_exec_mode mode)
 {
 	if (!g || (mode != BPF_EXEC_ENFORCE && mode != BPF_EXEC_AUDIT))
 		return -EINVAL;
-	__atomic_store_n(&g->skel->bss->exec_mode, (__u32)mode, __ATOMIC_SEQ_CST);
-	return 0;
+	g->sess.exec_mode = (__u32)mode;
+	return guard_sess_write(g);
 }
 
 int bpf_guard_net_default(struct bpf_guard *g, enum bpf_net_decision d)
 {
 	if (!g || (d != BPF_NET_DENY && d != BPF_NET_ALLOW && d != BPF_NET_AUDIT))
 		return -EINVAL;
-	__atomic_store_n(&g->skel->bss->net_default, (__u32)d, __ATOMIC_SEQ_CST);
-	return 0;
+	g->sess.net_default = (__u32)d;
+	return guard_sess_write(g);
 }
 
+/* One replacement of the session's entry: the programs see the old or the new pair. */
 int bpf_guard_dns_redirect(struct bpf_guard *g, uint32_t ip4, uint16_t port)
 {
 	if (!g)
 		return -EINVAL;
 	if (port && (ip4 >> 24) != 127)
 		return -EINVAL; /* steering only to a loopback resolver */
-	/* port last: the BPF side reads dns_port as the on switch */
-	__atomic_store_n(&g->skel->bss->dns_port, 0, __ATOMIC_SEQ_CST);
-	__atomic_store_n(&g->skel->bss->dns_ip4, htonl(ip4), __ATOMIC_SEQ_CST);
-	__atomic_store_n(&g->skel->bss->dns_port, (__u32)htons(port), __ATOMIC_SEQ_CST);
-	return 0;
+	g->sess.dns_ip4 = port ? htonl(ip4) : 0;
+	g->sess.dns_port = (__u32)htons(port);
+	return guard_sess_write(g);
 }

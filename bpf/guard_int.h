@@ -20,8 +20,27 @@ struct guard_bpf;
 struct ring_buffer;
 struct bpf_program;
 
+/* The pinned, shared state of this build (pin.c): fds of what user space touches. */
+#define GUARD_NSOCK 7	/* connect4/6, sendmsg4/6, recvmsg4/6, sock_create */
+#define GUARD_NLINK 3	/* exec, fork, exit */
+struct guard_pins {
+	int sessions, expect, rings, slots, net4, net6, lostc;	/* maps */
+	int sock[GUARD_NSOCK];				/* programs attached per session */
+	int link[GUARD_NLINK];				/* the tracing links */
+	char dir[96];					/* /sys/fs/bpf/agentsh/<build id> */
+	char id[24];					/* the build id */
+	int created;					/* this process loaded it */
+};
+
 struct bpf_guard {
-	struct guard_bpf *skel;
+	struct guard_pins pins;
+	/* this session's own state: registered in pins.sessions under cgid */
+	__u64 cgid;
+	int registered;
+	struct guard_sess sess;
+	__u32 slot;		/* its claimed ring slot */
+	int slot_claimed;
+	int ring;		/* rings[slot] (fd) */
 	int cgfd;
 	int nattached;	/* socket programs attached to cgfd so far */
 	struct ring_buffer *rb;
@@ -39,11 +58,33 @@ struct bpf_guard {
 	int delivered;
 };
 
-/* guard.c: whether this kernel's exit tracepoint has group_dead (see guard.bpf.c) */
-int guard_exit_has_group_dead(void);
 /* Open and load the guard object (only one program when `only` is set), using the embedded
  * minimal BTF when it was cut from the running kernel. */
 int guard_skel_load(struct guard_bpf **out, const char *only);
+
+/* pin.c: the pinned programs, maps and links of this build, loaded and pinned by the first
+ * session (under a lock), validated, with dead sessions' entries and unused older builds
+ * swept.  guard_pins_close() closes the fds only: the pins stay. */
+int guard_pins_open(struct guard_pins *p);
+/* guard.c: write g->sess to the session's entry (one atomic replacement) */
+int guard_sess_write(struct bpf_guard *g);
+void guard_pins_close(struct guard_pins *p);
+/* remove every entry of session `cgid` from the shared maps (expect entries and rule
+ * nodes too); its ring slot is released separately */
+void guard_pins_forget(const struct guard_pins *p, __u64 cgid);
+/* claim a free ring slot for this process; its ring, reused or created: fd or -errno */
+int guard_slot_claim(const struct guard_pins *p, __u32 *slot);
+int guard_slot_ring(const struct guard_pins *p, __u32 slot);
+void guard_slot_release(const struct guard_pins *p, __u32 slot);
+/* the root of the pins; the cgroup id of a cgroup directory fd */
+#define GUARD_PIN_ROOT "/sys/fs/bpf/agentsh"
+int guard_cgroup_id(int cgfd, __u64 *id);
+/* this build's id: SHA-256 of the BPF object, 16 hex digits */
+int guard_build_id(char *out, size_t len);
+/* 0 if the cgroup with this id exists, -ESTALE/-ENOENT if it is gone, other -errno */
+int guard_cgroup_alive(__u64 id);
+/* this process's start time (/proc/self/stat field 22), recorded in its session entry */
+__u64 guard_self_start(void);
 
 /* events.c */
 int guard_events_open(struct bpf_guard *g);

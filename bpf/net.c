@@ -12,9 +12,8 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
-#include <bpf/libbpf.h>
+#include "bpf/libbpf_int.h"
 #include "bpf/guard_int.h"
-#include "guard.skel.h"
 
 static int addr_len(int family)
 {
@@ -129,16 +128,15 @@ static int new_node(struct bpf_guard *g, const struct bpf_net_rule *r, struct ne
 static int write_node(struct bpf_guard *g, const struct net_node *n)
 {
 	int r;
+	__u32 s[2] = { (__u32)g->cgid, (__u32)(g->cgid >> 32) };
 	if (n->family == AF_INET) {
-		struct guard_v4_key k = { .prefixlen = n->prefix };
+		struct guard_v4_key k = { .prefixlen = GUARD_SESS_BITS + n->prefix, .sess = { s[0], s[1] } };
 		memcpy(&k.addr, n->addr, 4);
-		r = bpf_map__update_elem(g->skel->maps.net4, &k, sizeof k, &n->chain,
-					 sizeof n->chain, BPF_ANY);
+		r = bpf_map_update_elem(g->pins.net4, &k, &n->chain, BPF_ANY);
 	} else {
-		struct guard_v6_key k = { .prefixlen = n->prefix };
+		struct guard_v6_key k = { .prefixlen = GUARD_SESS_BITS + n->prefix, .sess = { s[0], s[1] } };
 		memcpy(k.addr, n->addr, 16);
-		r = bpf_map__update_elem(g->skel->maps.net6, &k, sizeof k, &n->chain,
-					 sizeof n->chain, BPF_ANY);
+		r = bpf_map_update_elem(g->pins.net6, &k, &n->chain, BPF_ANY);
 	}
 	return r < 0 ? -errno : 0;
 }

@@ -140,6 +140,31 @@ static void cgroup_layers(struct report *r)
 	}
 }
 
+/* The guard is loaded once per build and pinned: say what is pinned now. */
+static void bpf_pinned(struct report *r)
+{
+	static char why[512];
+	struct bpf_pin_report p;
+	int rc = bpf_pin_report(&p);
+	if (rc < 0) {
+		add(r, "BPF guard pins", false, L_INFO, "cannot inspect: %s", strerror(-rc));
+		return;
+	}
+	if (!p.present)
+		snprintf(why, sizeof why, "%s: not loaded yet (the next session loads and pins it, ~7 ms once)",
+			 p.dir);
+	else if (!p.valid)
+		snprintf(why, sizeof why, "%s: does not match this build (%s): the next session replaces it",
+			 p.dir, strerror(-p.err));
+	else
+		snprintf(why, sizeof why, "%s: loaded once, shared; %d session(s) registered (%d stale, "
+			 "swept by the next session)", p.dir, p.sessions, p.stale);
+	if (p.other_builds)
+		snprintf(why + strlen(why), sizeof why - strlen(why), "; %d other build(s) pinned (unpinned by the "
+			 "next session once none of their sessions is left)", p.other_builds);
+	add(r, "BPF guard pins", !p.present || p.valid, L_INFO, "%s", why);
+}
+
 static void bpf_layers(struct report *r)
 {
 	struct bpf_probe_report br;
@@ -161,6 +186,7 @@ static void bpf_layers(struct report *r)
 	}
 	add(r, "BPF guard (exec verification, network rules)", br.guard_usable, L_DEGRADED, "%s",
 	    br.guard_usable ? "every program the session guard needs loads" : "some program type is refused");
+	bpf_pinned(r);
 }
 
 static void session_layers(struct report *r)

@@ -240,7 +240,7 @@ int main(int argc, char **argv)
 		op[i] = (t1 - t0) * 1e3;
 		cl[i] = (now_s() - t1) * 1e3;
 	}
-	printf("bpf.guard_open %.2f ms (median of 9: load, verify, attach)\n", median(op, 9));
+	printf("bpf.guard_open %.2f ms (median of 9: open the pinned programs, register, attach)\n", median(op, 9));
 	printf("bpf.guard_close %.2f ms\n", median(cl, 9));
 
 	/* The VM is noisy: alternate guard off/on over several rounds and report medians. */

@@ -211,7 +211,13 @@ static int setup(int argc, char **argv, struct bpf_guard **g, int *cmd_at)
 			return fprintf(stderr, "bpf_guardrun: rule %d: %s\n", i, strerror(-err)), -1;
 	if (bpf_guard_net_default(*g, def) || (audit && bpf_guard_exec_mode(*g, BPF_EXEC_AUDIT)))
 		return -1;
+	struct bpf_pin_report pr;
+	struct stat cst;
 	printf("cgroup %s\n", cg);
+	if (!stat(cg, &cst))	/* a cgroup's id is its inode number on cgroup2 */
+		printf("cgid %llu\n", (unsigned long long)cst.st_ino);
+	if (!bpf_pin_report(&pr))
+		printf("pins %s\n", pr.dir);
 	fflush(stdout);
 	return 0;
 }

@@ -179,8 +179,9 @@ static void test_v4_cidr_port(void **state)
 }
 
 /* First match, not longest prefix: a broad rule listed first wins over a narrower one. */
-/* A closed guard leaves its network programs on the cgroup (removed with it): what is
- * still in the cgroup stays under the session's policy, never becomes unrestricted. */
+/* A closed guard leaves its network programs on the cgroup (removed with it) and removes
+ * its session's entry: what is still in the cgroup is refused every connect, even one its
+ * rules allowed — it never becomes unrestricted. */
 static void test_closed_guard_still_denies(void **state)
 {
 	struct fx *f = *state;
@@ -192,7 +193,7 @@ static void test_closed_guard_still_denies(void **state)
 	add_try(V4, TCP, "127.0.0.1", f->pa);
 	add_try(V4, TCP, "127.0.0.1", f->pb);
 	exec_tries(f, 1);
-	EXPECT(0, 0);
+	EXPECT(0, EPERM);
 	EXPECT(1, EPERM);
 }
 
