@@ -45,6 +45,7 @@ fi
 
 # agentsh killed during a command
 t_user agentsh-audit || t_abort "cannot create the test account"
+trap 't_cleanup; userdel -r agentsh-audit >/dev/null 2>&1' EXIT
 mkdir -p "$TMPD/ws"; chown agentsh-audit "$TMPD/ws"
 (cd "$TMPD/ws" && exec "$AGENTSH" --no-config --user agentsh-audit -c --json 'touch a b c; sleep 30') >/dev/null 2>&1 &
 apid=$!

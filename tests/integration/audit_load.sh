@@ -29,6 +29,7 @@ check "the chain verifies" "$AGENTSH" audit verify
 
 # 20 concurrent agentsh sessions, 2,000 file creations each
 t_user agentsh-audit || t_abort "cannot create the test account"
+trap 't_cleanup; userdel -r agentsh-audit >/dev/null 2>&1' EXIT
 pids=""
 for i in $(seq 1 20); do
 	mkdir -p "$TMPD/ws$i"; chown agentsh-audit "$TMPD/ws$i"

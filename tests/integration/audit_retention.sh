@@ -8,6 +8,7 @@ need_root
 need_cmd sqlite3 python3
 command -v faketime >/dev/null 2>&1 || skip_all "needs faketime to age sessions (Debian package faketime; run: make deps)"
 t_user agentsh-audit || t_abort "cannot create the test account"
+trap 't_cleanup; userdel -r agentsh-audit >/dev/null 2>&1' EXIT
 
 D="$TMPD/store"
 mkdir -m 700 "$D"
