@@ -13,35 +13,10 @@
 #include <sys/syscall.h>
 #include "bpf_test_util.h"
 
-struct fx {
-	struct tcg cg;
-	struct bpf_guard *g;
-	char dir[64];
-	char marker[128];
-	char script[128];
-	struct stat marker_st, true_st, sh_st, script_st;
-};
 
 static int setup(void **state)
 {
-	struct fx *f = calloc(1, sizeof *f);
-	f->cg.fd = -1;
-	assert_int_equal(tcg_create(&f->cg, "exec"), 0);
-	assert_int_equal(bpf_guard_open(f->cg.fd, &f->g), 0);
-	strcpy(f->dir, "/tmp/bpf-exec-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	snprintf(f->marker, sizeof f->marker, "%s/marker", f->dir);
-	snprintf(f->script, sizeof f->script, "%s/script.sh", f->dir);
-	FILE *s = fopen(f->script, "w");
-	fprintf(s, "#!/bin/sh\necho ran >> %s\n", f->marker);
-	fclose(s);
-	chmod(f->script, 0755);
-	assert_int_equal(stat(tool_path("bpf_marker"), &f->marker_st), 0);
-	assert_int_equal(stat("/bin/true", &f->true_st), 0);
-	assert_int_equal(stat("/bin/sh", &f->sh_st), 0); /* follows the link: the real interpreter */
-	assert_int_equal(stat(f->script, &f->script_st), 0);
-	*state = f;
-	return 0;
+	return exec_fx_setup(state, "exec");
 }
 
 /* The same guard, its programs verified by bpf_guard_preload()'s thread (agentsh -c). */
@@ -54,14 +29,7 @@ static int setup_preloaded(void **state)
 
 static int teardown(void **state)
 {
-	struct fx *f = *state;
-	bpf_guard_close(f->g);
-	tcg_destroy(&f->cg);
-	unlink(f->marker);
-	unlink(f->script);
-	rmdir(f->dir);
-	free(f);
-	return 0;
+	return exec_fx_teardown(state);
 }
 
 static char *const *g_argv;
@@ -73,7 +41,7 @@ static void do_exec(void *arg)
 }
 
 /* Run argv in a child inside the cgroup; `announce` (may be NULL) runs with its pid first. */
-static int run(struct fx *f, char *const *argv, void (*announce)(struct fx *, pid_t))
+static int run(struct exec_fx *f, char *const *argv, void (*announce)(struct exec_fx *, pid_t))
 {
 	struct tchild t = { -1, -1 };
 	g_argv = argv;
@@ -83,25 +51,25 @@ static int run(struct fx *f, char *const *argv, void (*announce)(struct fx *, pi
 	return tchild_go_wait(&t);
 }
 
-static void ann_marker(struct fx *f, pid_t p)
+static void ann_marker(struct exec_fx *f, pid_t p)
 {
 	assert_int_equal(bpf_guard_expect_exec(f->g, p, f->marker_st.st_dev, f->marker_st.st_ino, 0, 0), 0);
 }
-static void ann_true(struct fx *f, pid_t p)
+static void ann_true(struct exec_fx *f, pid_t p)
 {
 	assert_int_equal(bpf_guard_expect_exec(f->g, p, f->true_st.st_dev, f->true_st.st_ino, 0, 0), 0);
 }
-static void ann_script(struct fx *f, pid_t p)
+static void ann_script(struct exec_fx *f, pid_t p)
 {
 	assert_int_equal(bpf_guard_expect_exec(f->g, p, f->script_st.st_dev, f->script_st.st_ino,
 					       f->sh_st.st_dev, f->sh_st.st_ino), 0);
 }
-static void ann_script_wrong_interp(struct fx *f, pid_t p)
+static void ann_script_wrong_interp(struct exec_fx *f, pid_t p)
 {
 	assert_int_equal(bpf_guard_expect_exec(f->g, p, f->script_st.st_dev, f->script_st.st_ino,
 					       f->true_st.st_dev, f->true_st.st_ino), 0);
 }
-static void ann_script_as_elf(struct fx *f, pid_t p)
+static void ann_script_as_elf(struct exec_fx *f, pid_t p)
 {
 	assert_int_equal(bpf_guard_expect_exec(f->g, p, f->script_st.st_dev, f->script_st.st_ino, 0, 0), 0);
 }
@@ -113,7 +81,7 @@ static void assert_killed(int st)
 	assert_int_equal(WTERMSIG(st), SIGKILL);
 }
 
-static const struct bpf_event *drain_find(struct fx *f, struct tevents *t, enum bpf_event_type ty)
+static const struct bpf_event *drain_find(struct exec_fx *f, struct tevents *t, enum bpf_event_type ty)
 {
 	tev_drain(f->g, t);
 	return tev_find(t, ty, 0);
@@ -121,7 +89,7 @@ static const struct bpf_event *drain_find(struct fx *f, struct tevents *t, enum 
 
 static void test_match_runs(void **state)
 {
-	struct fx *f = *state;
+	struct exec_fx *f = *state;
 	char *argv[] = { (char *)tool_path("bpf_marker"), f->marker, "exit", "7", NULL };
 	int st = run(f, argv, ann_marker);
 	assert_true(WIFEXITED(st));
@@ -137,7 +105,7 @@ static void test_match_runs(void **state)
 
 static void test_mismatch_killed(void **state)
 {
-	struct fx *f = *state;
+	struct exec_fx *f = *state;
 	char *argv[] = { (char *)tool_path("bpf_marker"), f->marker, NULL };
 	assert_killed(run(f, argv, ann_true)); /* announced /bin/true, ran bpf_marker */
 	assert_false(file_exists(f->marker));
@@ -154,7 +122,7 @@ static void test_mismatch_killed(void **state)
 
 static void test_no_entry_killed(void **state)
 {
-	struct fx *f = *state;
+	struct exec_fx *f = *state;
 	char *argv[] = { (char *)tool_path("bpf_marker"), f->marker, NULL };
 	assert_killed(run(f, argv, NULL));
 	assert_false(file_exists(f->marker));
@@ -167,7 +135,7 @@ static void test_no_entry_killed(void **state)
 /* One announcement allows one exec: the program's own second exec is killed. */
 static void test_entry_consumed(void **state)
 {
-	struct fx *f = *state;
+	struct exec_fx *f = *state;
 	const char *m = tool_path("bpf_marker");
 	char *argv[] = { (char *)m, f->marker, "exec", (char *)m, f->marker, NULL };
 	assert_killed(run(f, argv, ann_marker));
@@ -181,7 +149,7 @@ static void test_entry_consumed(void **state)
 
 static void test_unexpect(void **state)
 {
-	struct fx *f = *state;
+	struct exec_fx *f = *state;
 	char *argv[] = { (char *)tool_path("bpf_marker"), f->marker, NULL };
 	struct tchild t = { -1, -1 };
 	g_argv = argv;
@@ -194,7 +162,7 @@ static void test_unexpect(void **state)
 
 static void test_script_ok(void **state)
 {
-	struct fx *f = *state;
+	struct exec_fx *f = *state;
 	char *argv[] = { f->script, NULL };
 	int st = run(f, argv, ann_script);
 	assert_true(WIFEXITED(st));
@@ -209,7 +177,7 @@ static void test_script_ok(void **state)
 
 static void test_script_wrong_interp(void **state)
 {
-	struct fx *f = *state;
+	struct exec_fx *f = *state;
 	char *argv[] = { f->script, NULL };
 	assert_killed(run(f, argv, ann_script_wrong_interp));
 	assert_false(file_exists(f->marker));
@@ -217,7 +185,7 @@ static void test_script_wrong_interp(void **state)
 
 static void test_script_announced_as_elf(void **state)
 {
-	struct fx *f = *state;
+	struct exec_fx *f = *state;
 	char *argv[] = { f->script, NULL };
 	assert_killed(run(f, argv, ann_script_as_elf));
 	assert_false(file_exists(f->marker));
@@ -230,7 +198,7 @@ static void test_script_announced_as_elf(void **state)
 /* The interpreter run directly, when a script was announced, is not that script. */
 static void test_interp_direct_killed(void **state)
 {
-	struct fx *f = *state;
+	struct exec_fx *f = *state;
 	char cmd[256];
 	snprintf(cmd, sizeof cmd, "echo ran >> %s", f->marker);
 	char *argv[] = { "/bin/sh", "-c", cmd, NULL };
@@ -267,7 +235,7 @@ static void spawn_thread(void *arg)
 	_exit(125);
 }
 
-static int run_thread_exec(struct fx *f, int key_by_tid)
+static int run_thread_exec(struct exec_fx *f, int key_by_tid)
 {
 	int tp[2], gp[2];
 	char *argv[] = { (char *)tool_path("bpf_marker"), f->marker, NULL };
@@ -290,7 +258,7 @@ static int run_thread_exec(struct fx *f, int key_by_tid)
 
 static void test_thread_exec_by_tid(void **state)
 {
-	struct fx *f = *state;
+	struct exec_fx *f = *state;
 	int st = run_thread_exec(f, 1);
 	assert_true(WIFEXITED(st));
 	assert_int_equal(WEXITSTATUS(st), 0);
@@ -299,14 +267,14 @@ static void test_thread_exec_by_tid(void **state)
 
 static void test_thread_exec_keyed_by_tgid_killed(void **state)
 {
-	struct fx *f = *state;
+	struct exec_fx *f = *state;
 	assert_killed(run_thread_exec(f, 0));
 	assert_false(file_exists(f->marker));
 }
 
 static void test_outside_unaffected(void **state)
 {
-	struct fx *f = *state;
+	struct exec_fx *f = *state;
 	char *argv[] = { (char *)tool_path("bpf_marker"), f->marker, "exit", "3", NULL };
 	struct tchild t = { -1, -1 };
 	g_argv = argv;
@@ -322,7 +290,7 @@ static void test_outside_unaffected(void **state)
 
 /* fexecve of a memfd (what execveat(AT_EMPTY_PATH) does): the inode is the memfd's. */
 static int g_memfd_announce;
-static struct fx *g_fx;
+static struct exec_fx *g_fx;
 static void memfd_exec(void *arg)
 {
 	(void)arg;
@@ -344,7 +312,7 @@ static void memfd_exec(void *arg)
 
 static void test_memfd_fexecve(void **state)
 {
-	struct fx *f = *state;
+	struct exec_fx *f = *state;
 	char *argv[] = { (char *)tool_path("bpf_marker"), f->marker, "exit", "6", NULL };
 	struct tchild t = { -1, -1 };
 	g_argv = argv;
@@ -418,7 +386,7 @@ static void exec_tiny(void *arg)
 
 static void test_killed_before_first_instruction(void **state)
 {
-	struct fx *f = *state;
+	struct exec_fx *f = *state;
 	char path[128];
 	struct stat st;
 	snprintf(path, sizeof path, "%s/tiny", f->dir);
@@ -459,7 +427,7 @@ static void test_killed_before_first_instruction(void **state)
 /* A sub-cgroup of the session cgroup (per-command cgroups) is covered too. */
 static void test_descendant_cgroup(void **state)
 {
-	struct fx *f = *state;
+	struct exec_fx *f = *state;
 	struct tcg sub = { .fd = -1 };
 	snprintf(sub.path, sizeof sub.path, "%.200s/cmd", f->cg.path);
 	assert_int_equal(mkdir(sub.path, 0755), 0);
@@ -492,7 +460,7 @@ static void ns_init_exec(void *arg)
 
 static void test_pidns_init_killed(void **state)
 {
-	struct fx *f = *state;
+	struct exec_fx *f = *state;
 	char *argv[] = { (char *)tool_path("bpf_marker"), f->marker, NULL };
 	struct tchild t = { -1, -1 };
 	g_argv = argv;
@@ -505,7 +473,7 @@ static void test_pidns_init_killed(void **state)
 
 static void test_audit_mode(void **state)
 {
-	struct fx *f = *state;
+	struct exec_fx *f = *state;
 	assert_int_equal(bpf_guard_exec_mode(f->g, BPF_EXEC_AUDIT), 0);
 	char *argv[] = { (char *)tool_path("bpf_marker"), f->marker, NULL };
 	int st = run(f, argv, ann_true);
@@ -520,7 +488,7 @@ static void test_audit_mode(void **state)
 
 static void test_bad_args(void **state)
 {
-	struct fx *f = *state;
+	struct exec_fx *f = *state;
 	assert_int_equal(bpf_guard_expect_exec(f->g, 0, 1, 1, 0, 0), -EINVAL);
 	assert_int_equal(bpf_guard_expect_exec(f->g, 1, 1, 0, 0, 0), -EINVAL);
 	assert_int_equal(bpf_guard_expect_exec(NULL, 1, 1, 1, 0, 0), -EINVAL);

@@ -11,45 +11,15 @@
 #include <cmocka.h>
 #include "bpf_test_util.h"
 
-struct fx {
-	struct tcg cg;
-	struct bpf_guard *g;
-	char dir[64], marker[128], script[128];
-	struct stat marker_st, script_st, sh_st, true_st;
-};
 
 static int setup(void **state)
 {
-	struct fx *f = calloc(1, sizeof *f);
-	f->cg.fd = -1;
-	assert_int_equal(tcg_create(&f->cg, "execargs"), 0);
-	assert_int_equal(bpf_guard_open(f->cg.fd, &f->g), 0);
-	strcpy(f->dir, "/tmp/bpf-args-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	snprintf(f->marker, sizeof f->marker, "%s/marker", f->dir);
-	snprintf(f->script, sizeof f->script, "%s/script.sh", f->dir);
-	FILE *s = fopen(f->script, "w");
-	fprintf(s, "#!/bin/sh\necho ran >> %s\n", f->marker);
-	fclose(s);
-	chmod(f->script, 0755);
-	assert_int_equal(stat(tool_path("bpf_marker"), &f->marker_st), 0);
-	assert_int_equal(stat(f->script, &f->script_st), 0);
-	assert_int_equal(stat("/bin/sh", &f->sh_st), 0);
-	assert_int_equal(stat("/bin/true", &f->true_st), 0);
-	*state = f;
-	return 0;
+	return exec_fx_setup(state, "execargs");
 }
 
 static int teardown(void **state)
 {
-	struct fx *f = *state;
-	bpf_guard_close(f->g);
-	tcg_destroy(&f->cg);
-	unlink(f->marker);
-	unlink(f->script);
-	rmdir(f->dir);
-	free(f);
-	return 0;
+	return exec_fx_teardown(state);
 }
 
 /* The strings of a vector laid out as the kernel copies them: each with its NUL. */
@@ -78,7 +48,7 @@ static void do_exec(void *arg)
 }
 
 /* Exec x in the cgroup, announcing (file, interp) with the digest of (aargv, aenv). */
-static int run(struct fx *f, const struct xc *x, const struct stat *file, const struct stat *interp,
+static int run(struct exec_fx *f, const struct xc *x, const struct stat *file, const struct stat *interp,
 	       char *const *aargv, char *const *aenv, bool script)
 {
 	size_t al, el;
@@ -95,7 +65,7 @@ static int run(struct fx *f, const struct xc *x, const struct stat *file, const 
 	return tchild_go_wait(&t);
 }
 
-static void assert_ran(struct fx *f, int st, int code)
+static void assert_ran(struct exec_fx *f, int st, int code)
 {
 	assert_true(st >= 0);
 	assert_true(WIFEXITED(st));
@@ -104,7 +74,7 @@ static void assert_ran(struct fx *f, int st, int code)
 		assert_true(file_exists(f->marker));
 }
 
-static void assert_args_killed(struct fx *f, int st)
+static void assert_args_killed(struct exec_fx *f, int st)
 {
 	assert_true(st >= 0);
 	assert_true(WIFSIGNALED(st));
@@ -134,7 +104,7 @@ static char *filler(size_t n, unsigned seed)
  * implementations must agree on every one. */
 static void test_lengths_agree(void **state)
 {
-	struct fx *f = *state;
+	struct exec_fx *f = *state;
 	const size_t lens[] = { 1, 2, 7, 8, 9, 15, 16, 17, 200, 255, 256, 257, 511, 512, 513,
 				4099, 65537, 131071 };
 	for (size_t i = 0; i < sizeof lens / sizeof lens[0]; i++) {
@@ -151,7 +121,7 @@ static void test_lengths_agree(void **state)
 /* ~1.2 MiB of argv + envp: thousands of bpf_loop steps. */
 static void test_large(void **state)
 {
-	struct fx *f = *state;
+	struct exec_fx *f = *state;
 	char *envp[13] = { 0 };
 	for (int i = 0; i < 12; i++)
 		envp[i] = filler(100000 + (size_t)i, (unsigned)i);
@@ -172,7 +142,7 @@ static void test_large(void **state)
 
 static void test_argv_changed_killed(void **state)
 {
-	struct fx *f = *state;
+	struct exec_fx *f = *state;
 	char *argv[] = { (char *)tool_path("bpf_marker"), f->marker, "exit", "7", NULL };
 	char *decided[] = { argv[0], f->marker, "exit", "8", NULL };
 	char *envp[] = { "A=1", NULL };
@@ -182,7 +152,7 @@ static void test_argv_changed_killed(void **state)
 
 static void test_env_changed_killed(void **state)
 {
-	struct fx *f = *state;
+	struct exec_fx *f = *state;
 	char *argv[] = { (char *)tool_path("bpf_marker"), f->marker, NULL };
 	char *envp[] = { "A=1", "LD_PRELOAD=/x.so", NULL };
 	char *decided[] = { "A=1", "LD_PRELOAX=/x.so", NULL };
@@ -193,7 +163,7 @@ static void test_env_changed_killed(void **state)
 /* argv [.., "X=1"] envp [] and argv [..] envp ["X=1"] have the same bytes in a row. */
 static void test_moved_to_env_killed(void **state)
 {
-	struct fx *f = *state;
+	struct exec_fx *f = *state;
 	char *argv[] = { (char *)tool_path("bpf_marker"), f->marker, "X=1", NULL };
 	char *envp[] = { NULL };
 	char *dargv[] = { argv[0], f->marker, NULL };
@@ -206,7 +176,7 @@ static void test_moved_to_env_killed(void **state)
  * the environment are pinned. */
 static void test_script(void **state)
 {
-	struct fx *f = *state;
+	struct exec_fx *f = *state;
 	char *argv[] = { "whatever-argv0", "one", "two", NULL };
 	char *envp[] = { "A=1", NULL };
 	struct xc x = { f->script, argv, envp };
@@ -222,7 +192,7 @@ static void test_script(void **state)
 /* argv[1] must start where it started: "one two" as one argument is not "one", "two". */
 static void test_script_split_killed(void **state)
 {
-	struct fx *f = *state;
+	struct exec_fx *f = *state;
 	char *argv[] = { "a0", "one", "two", NULL };
 	char *decided[] = { "a0", "one two", NULL };
 	struct xc x = { f->script, argv, (char *[]){ NULL } };
@@ -232,14 +202,14 @@ static void test_script_split_killed(void **state)
 /* An empty argv: the kernel adds "" as argv[0]. */
 static void test_empty_argv(void **state)
 {
-	struct fx *f = *state;
+	struct exec_fx *f = *state;
 	struct xc x = { "/bin/true", (char *[]){ NULL }, (char *[]){ NULL } };
 	assert_ran(NULL, run(f, &x, &f->true_st, NULL, (char *[]){ NULL }, (char *[]){ NULL }, false), 0);
 }
 
 static void test_bad_input(void **state)
 {
-	struct fx *f = *state;
+	struct exec_fx *f = *state;
 	struct bpf_exec_args d;
 	size_t big = BPF_EXEC_ARGS_MAX;
 	char *b = calloc(1, big + 1);

@@ -197,4 +197,51 @@ static inline const struct bpf_event *tev_find(const struct tevents *t, enum bpf
 	return NULL;
 }
 
+
+/* The exec-check fixture shared by bpf_exec and bpf_exec_args (needs cmocka): a
+ * session cgroup with the guard on it, a marker tool, a shebang script that appends to
+ * its marker, and the inodes an announcement names. */
+struct exec_fx {
+	struct tcg cg;
+	struct bpf_guard *g;
+	char dir[64], marker[128], script[128];
+	struct stat marker_st, script_st, sh_st, true_st;
+};
+
+static inline int exec_fx_setup(void **state, const char *name)
+{
+	struct exec_fx *f = calloc(1, sizeof *f);
+	assert_non_null(f);
+	f->cg.fd = -1;
+	assert_int_equal(tcg_create(&f->cg, name), 0);
+	assert_int_equal(bpf_guard_open(f->cg.fd, &f->g), 0);
+	snprintf(f->dir, sizeof f->dir, "/tmp/bpf-%s-XXXXXX", name);
+	assert_non_null(mkdtemp(f->dir));
+	snprintf(f->marker, sizeof f->marker, "%s/marker", f->dir);
+	snprintf(f->script, sizeof f->script, "%s/script.sh", f->dir);
+	FILE *s = fopen(f->script, "w");
+	assert_non_null(s);
+	fprintf(s, "#!/bin/sh\necho ran >> %s\n", f->marker);
+	fclose(s);
+	chmod(f->script, 0755);
+	assert_int_equal(stat(tool_path("bpf_marker"), &f->marker_st), 0);
+	assert_int_equal(stat(f->script, &f->script_st), 0);
+	assert_int_equal(stat("/bin/sh", &f->sh_st), 0); /* follows the link: the real interpreter */
+	assert_int_equal(stat("/bin/true", &f->true_st), 0);
+	*state = f;
+	return 0;
+}
+
+static inline int exec_fx_teardown(void **state)
+{
+	struct exec_fx *f = *state;
+	bpf_guard_close(f->g);
+	tcg_destroy(&f->cg);
+	unlink(f->marker);
+	unlink(f->script);
+	rmdir(f->dir);
+	free(f);
+	return 0;
+}
+
 #endif
