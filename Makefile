@@ -153,6 +153,12 @@ $(B)/bpf/%.bpf.o: bpf/%.bpf.c $(B)/bpf/vmlinux.h $(wildcard bpf/*.bpf.h)
 $(B)/bpf/%.skel.h: $(B)/bpf/%.bpf.o
 	$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
 
+# The pin directory's name: the first 8 bytes of the object's SHA-256, computed here so
+# no session pays for hashing ~1 MB at start-up (docs/bpf.md, "Load once").
+$(bpf_OBJ): $(patsubst %.skel.h,%.id.h,$(BPF_SKEL))
+$(B)/bpf/%.id.h: $(B)/bpf/%.bpf.o
+	printf '#define GUARD_OBJ_ID "%s"\n' "$$(sha256sum < $< | cut -c1-16)" > $@.tmp && mv $@.tmp $@
+
 # Minimal CO-RE BTF of this kernel for each BPF object, embedded in the loader (docs/bpf.md).
 $(bpf_OBJ): $(patsubst %.skel.h,%.minbtf.h,$(BPF_SKEL))
 $(B)/bpf/%.minbtf.h: $(B)/bpf/%.bpf.o bpf/embed_minbtf.sh

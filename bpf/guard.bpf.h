@@ -6,7 +6,7 @@
 #define GUARD_NET_CHAIN 32	/* = BPF_NET_MAX_CHAIN */
 #define GUARD_NET_NODES 4096	/* LPM entries per family and session */
 #define GUARD_NET_ALL (16 * GUARD_NET_NODES)	/* LPM entries per family, all sessions */
-#define GUARD_RING_BYTES (4u << 20)
+#define GUARD_RING_BYTES (1u << 20)
 #define GUARD_FILENAME 256
 
 /* exec announcement, keyed by the tid that calls execve (u32) */

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -147,7 +148,7 @@ int guard_skel_load(struct guard_bpf **out, const char *only)
  * vanish if the supervisor does (fail closed).  A classic attachment lives until it is
  * detached or the cgroup is removed.  ALLOW_MULTI leaves room for other programs.  The
  * programs are the pinned ones (pin.c): attaching costs little, loading is what costs. */
-static const enum bpf_attach_type sock_attach[GUARD_NSOCK] = {
+const enum bpf_attach_type guard_sock_attach[GUARD_NSOCK] = {
 	BPF_CGROUP_INET4_CONNECT, BPF_CGROUP_INET6_CONNECT, BPF_CGROUP_UDP4_SENDMSG,
 	BPF_CGROUP_UDP6_SENDMSG, BPF_CGROUP_UDP4_RECVMSG, BPF_CGROUP_UDP6_RECVMSG,
 	BPF_CGROUP_INET_SOCK_CREATE,
@@ -156,7 +157,7 @@ static const enum bpf_attach_type sock_attach[GUARD_NSOCK] = {
 static void detach_sockets(struct bpf_guard *g)
 {
 	for (int i = 0; i < g->nattached; i++)
-		bpf_prog_detach2(g->pins.sock[i], g->cgfd, sock_attach[i]);
+		bpf_prog_detach2(g->pins.sock[i], g->cgfd, guard_sock_attach[i]);
 	g->nattached = 0;
 }
 
@@ -167,7 +168,7 @@ static bool still_attached(struct bpf_guard *g, int i)
 	int e = errno;
 	bool found = false;
 	if (!bpf_obj_get_info_by_fd(g->pins.sock[i], &info, &len) &&
-	    !bpf_prog_query(g->cgfd, sock_attach[i], 0, NULL, ids, &n))
+	    !bpf_prog_query(g->cgfd, guard_sock_attach[i], 0, NULL, ids, &n))
 		for (__u32 k = 0; k < n && k < 64; k++)
 			found |= ids[k] == info.id;
 	errno = e;
@@ -179,7 +180,7 @@ static int attach_sockets(struct bpf_guard *g)
 	/* EINVAL may mean the same pinned program is still attached to this cgroup, left by
 	 * an earlier guard on it (closing leaves them): it is the program we want there */
 	for (int i = 0; i < GUARD_NSOCK; i++) {
-		if (bpf_prog_attach(g->pins.sock[i], g->cgfd, sock_attach[i], BPF_F_ALLOW_MULTI) < 0 &&
+		if (bpf_prog_attach(g->pins.sock[i], g->cgfd, guard_sock_attach[i], BPF_F_ALLOW_MULTI) < 0 &&
 		    (errno != EINVAL || !still_attached(g, i)))
 			return -errno;
 		g->nattached = i + 1;
@@ -255,10 +256,15 @@ static pthread_t pre_thread;
 static bool pre_started;
 static struct bpf_guard *pre_guard;
 
+static cpu_set_t pre_cpus;      /* the caller's CPUs, restored in the thread */
+static bool pre_pinned;
+
 static void *preload_main(void *arg)
 {
 	(void)arg;
 	struct bpf_guard *g = NULL;
+	if (pre_pinned)
+		(void)pthread_setaffinity_np(pthread_self(), sizeof pre_cpus, &pre_cpus);
 	guard_quiet_libbpf();
 	if (guard_prepare(&g))
 		g = NULL;       /* bpf_guard_open() prepares again and reports why */
@@ -266,12 +272,33 @@ static void *preload_main(void *arg)
 	return NULL;
 }
 
+/* A new thread is often placed on its creator's CPU and runs first: the creator, which has
+ * the account, policy and store to read meanwhile, then waited ~1-2 ms (measured on a
+ * 2-CPU VM) for the whole point of the thread.  So the thread starts on another CPU of the
+ * caller's set (if any) and takes the full set back once it runs. */
+static void start_elsewhere(pthread_attr_t *at)
+{
+	cpu_set_t other;
+	int me = sched_getcpu();
+	pre_pinned = false;
+	if (me < 0 || sched_getaffinity(0, sizeof pre_cpus, &pre_cpus) < 0)
+		return;
+	other = pre_cpus;
+	CPU_CLR(me, &other);
+	if (CPU_COUNT(&other) > 0 && pthread_attr_setaffinity_np(at, sizeof other, &other) == 0)
+		pre_pinned = true;
+}
+
 int bpf_guard_preload(void)
 {
-	char id[24];
-	(void)guard_build_id(id, sizeof id); /* here, not in the thread: see pin.c */
+	pthread_attr_t at;
 	pthread_mutex_lock(&pre_mu);
-	int r = pre_started ? 0 : -pthread_create(&pre_thread, NULL, preload_main, NULL);
+	int r = 0;
+	if (!pre_started && !(r = -pthread_attr_init(&at))) {
+		start_elsewhere(&at);
+		r = -pthread_create(&pre_thread, &at, preload_main, NULL);
+		pthread_attr_destroy(&at);
+	}
 	if (!r)
 		pre_started = true;
 	pthread_mutex_unlock(&pre_mu);

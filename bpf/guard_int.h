@@ -2,6 +2,7 @@
 #ifndef AGENTSH_BPF_GUARD_INT_H
 #define AGENTSH_BPF_GUARD_INT_H
 
+#include <linux/bpf.h>
 #include <linux/types.h>
 #include <stddef.h>
 #include "bpf/bpf.h"
@@ -22,6 +23,7 @@ struct bpf_program;
 
 /* The pinned, shared state of this build (pin.c): fds of what user space touches. */
 #define GUARD_NSOCK 7	/* connect4/6, sendmsg4/6, recvmsg4/6, sock_create */
+extern const enum bpf_attach_type guard_sock_attach[GUARD_NSOCK];	/* guard.c */
 #define GUARD_NLINK 3	/* exec, fork, exit */
 struct guard_pins {
 	int sessions, expect, rings, slots, net4, net6, lostc;	/* maps */

@@ -25,11 +25,11 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <linux/magic.h>
-#include <openssl/evp.h>
 #include <bpf/libbpf.h>
 #include "bpf/guard_int.h"
 #include "bpf/libbpf_int.h"
 #include "guard.skel.h"
+#include "guard.id.h"
 
 #define BPFFS "/sys/fs/bpf"
 #define FILEID_KERNFS 0xfe
@@ -64,30 +64,14 @@ static int *shape_fd(struct guard_pins *p, size_t i)
 	return (int *)((char *)p + shapes[i].off);
 }
 
-/* Computed once, by the first caller: bpf_guard_preload() calls it in the calling thread,
- * so libcrypto never runs in the preload thread (a process exiting while that thread is
- * in libcrypto crashed in OpenSSL's exit-time cleanup). */
-static pthread_once_t id_once = PTHREAD_ONCE_INIT;
-static char id_hex[17];
-
-static void build_id_once(void)
-{
-	size_t sz = 0;
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-	const void *elf = guard_bpf__elf_bytes(&sz);
-	if (!EVP_Digest(elf, sz, md, &mdlen, EVP_sha256(), NULL) || mdlen < 8)
-		return;
-	for (int i = 0; i < 8; i++)
-		snprintf(id_hex + 2 * i, 3, "%02x", md[i]);
-}
-
+/* Which build of the BPF object the pins belong to: a digest of the object taken at build
+ * time (Makefile), so two builds never share pins and start-up hashes nothing. */
 int guard_build_id(char *out, size_t len)
 {
-	pthread_once(&id_once, build_id_once);
-	if (!id_hex[0] || len < sizeof id_hex)
+	static const char id[] = GUARD_OBJ_ID;
+	if (len < sizeof id)
 		return -EIO;
-	memcpy(out, id_hex, sizeof id_hex);
+	memcpy(out, id, sizeof id);
 	return 0;
 }
 
@@ -499,6 +483,37 @@ static int attach_exit(struct guard_bpf *s, const char *dir)
 	return pin_link(s->links.guard_exit_legacy, dir, link_name[2]);
 }
 
+/* A cgroup hook with nothing attached anywhere is skipped behind a static key.  The first
+ * attachment of a type switches it on by patching kernel text on every CPU, and the last
+ * detachment (the session cgroup's removal) switches it off again: with sessions run one
+ * after another, each paid ~0.4 ms of cross-CPU patching on its way to the first command
+ * (perf: static_key_slow_inc under cgroup_bpf_prog_attach).  So each socket program of
+ * the build is also linked to an empty cgroup that nothing joins, for as long as the
+ * build's pins exist: the hooks stay on, the programs there never run, and unpinning the
+ * build's directory (sweep_builds) releases the links.  Best effort: failing costs only
+ * that time. */
+#define KEEP_CGROUP "agentsh-bpf-keep"
+
+static void keep_hooks_on(struct bpf_program *const socks[GUARD_NSOCK], const char *dir)
+{
+	int root = cgroup_mount();
+	if (root < 0 || (mkdirat(root, KEEP_CGROUP, 0700) < 0 && errno != EEXIST))
+		return;
+	int cg = openat(root, KEEP_CGROUP, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (cg < 0)
+		return;
+	for (int i = 0; i < GUARD_NSOCK; i++) {
+		char name[64];
+		int l = bpf_link_create(bpf_program__fd(socks[i]), cg, guard_sock_attach[i], NULL);
+		if (l < 0)
+			continue;
+		snprintf(name, sizeof name, "keep_%s", sock_name[i]);
+		(void)pin_fd(l, dir, name);
+		close(l);
+	}
+	close(cg);
+}
+
 static int create_in(struct guard_bpf *s, const char *dir)
 {
 	struct bpf_map *maps[NSHAPES] = { s->maps.sessions, s->maps.expect, s->maps.rings,
@@ -514,6 +529,7 @@ static int create_in(struct guard_bpf *s, const char *dir)
 	for (int i = 0; i < GUARD_NSOCK; i++)
 		if ((r = pin_fd(bpf_program__fd(socks[i]), dir, sock_name[i])))
 			return r;
+	keep_hooks_on(socks, dir);
 	/* the sessions map is empty: attached programs do nothing until a session registers */
 	s->links.guard_exec = bpf_program__attach(s->progs.guard_exec);
 	if ((r = pin_link(s->links.guard_exec, dir, link_name[0])))
