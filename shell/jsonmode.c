@@ -435,7 +435,8 @@ static const char *audit_db(const struct shell_ctx *ctx)
 /* Without a durable audit trail the command does not run (fail closed). */
 static int audit_open_store(struct shell_ctx *ctx, struct run *r)
 {
-	struct audit_opts o = { .session_id = ctx->session_id };
+	/* defer_open: audit_start() flushes before the command runs */
+	struct audit_opts o = { .session_id = ctx->session_id, .defer_open = true };
 	if (ctx->cfg && ctx->cfg->audit.key)
 		o.key_path = ctx->cfg->audit.key;
 	o.sync_full = ctx->cfg && ctx->cfg->audit.sync_full;   /* as shell_audit_open() */

@@ -208,8 +208,9 @@ int shell_run_noninteractive(struct shell_ctx *ctx)
 
 	/* The session's start is committed while the sandbox is built (the first
 	 * commit of a process is the slow one); the command's start is made
-	 * durable below, before the command runs. */
-	if (shell_audit_open(ctx) < 0)
+	 * durable below, before the command runs: that flush also fails if the
+	 * store, opened by the writer thread meanwhile, cannot be opened. */
+	if (shell_audit_open(ctx, true) < 0)
 		return 126;
 	audit_session_begin(ctx->audit, ctx->acct.uid, mode_name(ctx->opts.mode),
 			    ctx->policy ? policy_name(ctx->policy) : NULL,

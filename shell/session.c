@@ -331,9 +331,9 @@ static void notice_hook(void *c, const char *line)
 	(void)!write(ctx->notice_fd >= 0 ? ctx->notice_fd : STDERR_FILENO, buf, (size_t)n);
 }
 
-int shell_audit_open(struct shell_ctx *ctx)
+int shell_audit_open(struct shell_ctx *ctx, bool defer)
 {
-	struct audit_opts o = { .session_id = ctx->session_id };
+	struct audit_opts o = { .session_id = ctx->session_id, .defer_open = defer };
 	const char *db = ctx->cfg && ctx->cfg->audit.db ? ctx->cfg->audit.db : NULL;
 	int r;
 	if (ctx->audit)
@@ -423,7 +423,7 @@ int shell_session_open(struct shell_ctx *ctx)
 	int r;
 	if (ctx->enf)
 		return 0;
-	if ((r = shell_audit_open(ctx)) < 0)
+	if ((r = shell_audit_open(ctx, false)) < 0)
 		return r;
 	shell_timing_mark("audit store open");
 	if ((r = approvals_open(ctx)) < 0)

@@ -113,7 +113,10 @@ int shell_ctx_init(struct shell_ctx *ctx, const struct shell_opts *o);
  * approval broker it reports to.  0 or -errno, message printed. */
 int shell_session_open(struct shell_ctx *ctx);
 /* Open the audit store (once).  Fails closed: 0 or -errno, message printed. */
-int shell_audit_open(struct shell_ctx *ctx);
+/* defer: the caller flushes before it runs or reports anything, so the sqlite
+ * open may overlap with the sandbox set-up (audit_opts.defer_open); a store
+ * that cannot be opened then fails that flush. */
+int shell_audit_open(struct shell_ctx *ctx, bool defer);
 void shell_ctx_free(struct shell_ctx *ctx);
 /* The policy variables of this session, from the passwd entry and the
  * workspace (never the environment).  Returns the git root to free() after
