@@ -305,6 +305,7 @@ void policy_free_contents(struct policy *p)
 	free(p->description);
 	free(p->source);
 	free(p->sha256);
+	free(p->text);
 	pol_fidx_free(p->fidx);
 	pol_nidx_free(p->cidx);
 	pol_nidx_free(p->nidx);

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -57,8 +58,11 @@ int policy_load_buffer(const char *buf, size_t len, const char *name, const stru
 	pol_ytree_free(root);
 	if (!e) {
 		p->source = strdup(name);
-		p->sha256 = sha256_hex(buf, len);
-		if (!p->source || !p->sha256)
+		p->text = malloc(len ? len : 1);
+		if (p->text)
+			memcpy(p->text, buf, len);
+		p->text_len = len;
+		if (!p->source || !p->text)
 			e = -ENOMEM;
 	}
 	if (e) {
@@ -175,7 +179,16 @@ void policy_free(struct policy *p)
 const char *policy_name(const struct policy *p) { return p->name ? p->name : ""; }
 const char *policy_description(const struct policy *p) { return p->description ? p->description : ""; }
 const char *policy_source(const struct policy *p) { return p->source ? p->source : ""; }
-const char *policy_sha256(const struct policy *p) { return p->sha256 ? p->sha256 : ""; }
+const char *policy_sha256(const struct policy *p)
+{
+	static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+	struct policy *w = (struct policy *)p;  /* a cache of what the source bytes already say */
+	pthread_mutex_lock(&mu);
+	if (!w->sha256 && w->text)
+		w->sha256 = sha256_hex(w->text, w->text_len);
+	pthread_mutex_unlock(&mu);
+	return p->sha256 ? p->sha256 : "";
+}
 const struct policy_limits *policy_limits(const struct policy *p) { return &p->limits; }
 const struct policy_audit_settings *policy_audit(const struct policy *p) { return &p->audit; }
 

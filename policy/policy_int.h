@@ -176,7 +176,11 @@ int pol_build_name_indexes(struct policy *p);
 extern bool pol_index_disabled;         /* tests: compile without indexes */
 
 struct policy {
-	char *name, *description, *source, *sha256;
+	char *name, *description, *source;
+	/* the source bytes, hashed when first asked (policy_sha256): hashing was
+	 * OpenSSL's first use in the process, ~0.6 ms on every session's start */
+	char *text, *sha256;
+	size_t text_len;
 	unsigned version;
 	struct file_rule *files; size_t nfiles;
 	struct cmd_rule *cmds; size_t ncmds;
