@@ -173,6 +173,23 @@ static int exec_sql(struct audit *a, const char *sql)
 	return 0;
 }
 
+/* Switching a new store to WAL needs its exclusive lock, and sqlite does not call the busy
+ * handler while this connection holds a shared lock another one waits to upgrade (it would
+ * deadlock): with many processes creating the same store at once (audit_load.sh: 20), one
+ * could fail with "database is locked" at once.  Retried here, within the busy timeout. */
+static int set_wal(struct audit *a)
+{
+	struct timespec nap = { 0, 5 * 1000 * 1000 };
+	for (int waited = 0;; waited += 5) {
+		int rc = sqlite3_exec(a->db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL);
+		if (rc == SQLITE_OK)
+			return 0;
+		if ((rc & 0xff) != SQLITE_BUSY || waited >= a->busy_timeout_ms)
+			return exec_sql(a, "PRAGMA journal_mode=WAL");   /* once more, for the message */
+		nanosleep(&nap, NULL);
+	}
+}
+
 static int user_version(struct audit *a, int *v)
 {
 	sqlite3_stmt *st;
@@ -250,7 +267,7 @@ static int open_db(struct audit *a, const struct audit_opts *o, bool current)
 	}
 	/* WAL is persistent: a header that says so needs no statement to set it,
 	 * and the schema check below is then the only query (one read) */
-	int rc = current ? 0 : exec_sql(a, "PRAGMA journal_mode=WAL");
+	int rc = current ? 0 : set_wal(a);
 	rc = rc ? rc : exec_sql(a, a->sync_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
 	/* the WAL is synced per commit (FULL) or left to the page cache (NORMAL);
 	 * either way checkpointing belongs to the writer's auto-checkpoint, not

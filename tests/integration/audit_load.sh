@@ -19,7 +19,11 @@ for i in $(seq 1 20); do
 	pids="$pids $!"
 done
 fails=0
-for p in $pids; do wait "$p" || fails=$((fails+1)); done
+i=0
+for p in $pids; do
+	i=$((i+1)); wait "$p" && continue
+	fails=$((fails+1)); echo "# writer $i failed:"; sed 's/^/#  | /' "$TMPD/emit.$i.err" | head -n 5
+done
 eq "20 writers finished without error" 0 "$fails"
 eq "40,000 file events stored" 40000 "$(sqlite3 "$DB" "SELECT count(*) FROM events WHERE type = 'file'")"
 eq "each writer's 2,000 events, none lost or doubled" "20 2000 2000" \
