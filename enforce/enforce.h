@@ -57,6 +57,12 @@ struct enforce_config {
  * as the session (the delegate's parent-death signal is tied to that thread). */
 int enforce_session_new(const struct enforce_config *cfg, struct enforce_session **out);
 
+/* Optional, first thing in main() of a process that will start a session as root: fork
+ * the session's watchdog while the process is still small (forking it later copies the
+ * supervisor's page tables and leaves its pages copy-on-write).  The first session of
+ * the process uses it; without it (or if it failed) the session forks its own. */
+int enforce_watchdog_prefork(void);
+
 struct enforce_spawn_req {
 	char *const *argv;                  /* argv[0] is the program (absolute path) */
 	char *const *envp;

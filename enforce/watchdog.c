@@ -15,22 +15,27 @@
 #include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "enforce/enforce_int.h"
 
-static void watchdog_main(struct enforce_session *s, int rfd)
+/* Outside the session, deaf to signals, holding nothing but its channel (and, once
+ * told, the session cgroup). */
+static void watchdog_detach(int keep1, int keep2)
 {
-	/* keep only the pipe and the cgroup directory */
-	int keep_lo = rfd < s->cg.dirfd ? rfd : s->cg.dirfd;
-	int keep_hi = rfd < s->cg.dirfd ? s->cg.dirfd : rfd;
-	close_range(0, keep_lo - 1, 0);
-	if (keep_hi > keep_lo + 1)
-		close_range(keep_lo + 1, keep_hi - 1, 0);
-	close_range(keep_hi + 1, ~0U, 0);
+	int lo = keep1 < keep2 || keep2 < 0 ? keep1 : keep2;
+	int hi = keep1 < keep2 || keep2 < 0 ? keep2 : keep1;
+	if (hi < 0)
+		hi = lo;
+	close_range(0, lo - 1, 0);
+	if (hi > lo + 1)
+		close_range(lo + 1, hi - 1, 0);
+	close_range(hi + 1, ~0U, 0);
 	int null = open("/dev/null", O_RDWR);   /* fd 0: stdio must not be a live tty */
 	if (null >= 0) {
 		dup2(null, 1);
@@ -42,19 +47,137 @@ static void watchdog_main(struct enforce_session *s, int rfd)
 	for (int sig = 1; sig < 32; sig++)
 		if (sig != SIGKILL && sig != SIGSTOP)
 			signal(sig, SIG_IGN);
+}
 
+/* Until the supervisor's end closes (it finished, or died: SIGKILL included). */
+static void wait_eof(int fd)
+{
 	char b;
 	for (;;) {
-		struct pollfd p = { .fd = rfd, .events = POLLIN };
+		struct pollfd p = { .fd = fd, .events = POLLIN };
 		if (poll(&p, 1, -1) < 0 && errno == EINTR)
 			continue;
-		ssize_t n = read(rfd, &b, 1);
+		ssize_t n = read(fd, &b, 1);
 		if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN))
 			break;
 	}
+}
+
+static void watchdog_main(struct enforce_session *s, int rfd)
+{
+	watchdog_detach(rfd, s->cg.dirfd);
+	wait_eof(rfd);
 	/* the supervisor is gone or finished: make sure nothing of the session runs */
 	enf_cg_destroy(&s->cg);
 	_exit(0);
+}
+
+/* ---- the watchdog forked ahead of time ----
+ *
+ * Forking the supervisor once its session is built copied the page tables of ~20 MB of
+ * heap, libraries and maps (~0.4-0.7 ms), and left every page shared copy-on-write with a
+ * process that never writes: each later first write of the supervisor to a page took a
+ * fault, a copy and a TLB shootdown.  enforce_watchdog_prefork() forks it from the small
+ * process main() starts as; the session later hands it its cgroup over a socket. */
+struct wd_msg {
+	struct enf_cgroup cg;
+};
+
+static pid_t pre_pid = -1;
+static int pre_fd = -1;
+
+static void prefork_main(int sock)
+{
+	watchdog_detach(sock, -1);
+	struct wd_msg m;
+	int dirfd = -1;
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { .iov_base = &m, .iov_len = sizeof m };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+			     .msg_controllen = sizeof cbuf };
+	ssize_t n;
+	while ((n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR)
+		;
+	if (n != (ssize_t)sizeof m)
+		_exit(0);       /* no session was started (or it failed before its cgroup) */
+	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+	if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
+		memcpy(&dirfd, CMSG_DATA(c), sizeof dirfd);
+	/* the numbers in the message are the supervisor's: only the paths and the
+	 * passed directory mean anything here */
+	m.cg.dirfd = dirfd;
+	for (size_t i = 0; i < m.cg.nv1 && i < ENF_V1_MAX; i++)
+		m.cg.v1[i].procs_fd = -1;
+	if (m.cg.nv1 > ENF_V1_MAX)
+		m.cg.nv1 = ENF_V1_MAX;
+	m.cg.root[sizeof m.cg.root - 1] = m.cg.path[sizeof m.cg.path - 1] = 0;
+	for (size_t i = 0; i < m.cg.nv1; i++)
+		m.cg.v1[i].path[sizeof m.cg.v1[i].path - 1] = 0;
+	wait_eof(sock);
+	enf_cg_destroy(&m.cg);
+	_exit(0);
+}
+
+int enforce_watchdog_prefork(void)
+{
+	int sv[2];
+	if (pre_pid > 0)
+		return 0;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return -errno;
+	pid_t pid = fork();
+	if (pid < 0) {
+		int e = errno;
+		close(sv[0]);
+		close(sv[1]);
+		return -e;
+	}
+	if (pid == 0) {
+		close(sv[0]);
+		prefork_main(sv[1]);
+	}
+	close(sv[1]);
+	pre_fd = sv[0];
+	pre_pid = pid;
+	return 0;
+}
+
+/* Hand the session's cgroup to the preforked watchdog; false if there is none (or it is
+ * gone: then the caller forks one, as if none had been made). */
+static bool use_preforked(struct enforce_session *s)
+{
+	if (pre_pid <= 0)
+		return false;
+	int fd = pre_fd;
+	pid_t pid = pre_pid;
+	pre_fd = -1;
+	pre_pid = -1;
+	struct wd_msg *m = calloc(1, sizeof *m);
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	memset(cbuf, 0, sizeof cbuf);
+	struct iovec iov = { .iov_base = m, .iov_len = sizeof *m };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+			     .msg_controllen = sizeof cbuf };
+	bool ok = m != NULL;
+	if (ok) {
+		m->cg = s->cg;
+		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &s->cg.dirfd, sizeof(int));
+		ok = sendmsg(fd, &mh, MSG_NOSIGNAL) == (ssize_t)sizeof *m;
+	}
+	free(m);
+	if (!ok) {
+		close(fd);      /* it exits on EOF; reaped with the others */
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		return false;
+	}
+	s->watch_fd = fd;
+	s->watch_pid = pid;
+	return true;
 }
 
 /* Watchdogs told to stop but not yet reaped.  Waiting for one to exit cost
@@ -91,6 +214,8 @@ int enf_watchdog_start(struct enforce_session *s)
 	pthread_mutex_lock(&wd_mu);
 	reap_pending();
 	pthread_mutex_unlock(&wd_mu);
+	if (use_preforked(s))
+		return 0;
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return enf_fail(s, -errno, "cannot create the watchdog pipe: %s", strerror(errno));
 	pid_t pid = fork();

@@ -105,8 +105,11 @@ int main(int argc, char **argv)
 	 * guard's open joins it, before the sandbox forks anything).  A failed
 	 * preload costs nothing (the guard then loads itself and says why). */
 	if (geteuid() == 0 && (o.mode == SHELL_MODE_COMMAND || o.mode == SHELL_MODE_SCRIPT ||
-			       o.mode == SHELL_MODE_STDIN || o.mode == SHELL_MODE_INTERACTIVE))
+			       o.mode == SHELL_MODE_STDIN || o.mode == SHELL_MODE_INTERACTIVE)) {
+		/* before any thread exists, while the process is small (enforce.h) */
+		(void)enforce_watchdog_prefork();
 		(void)bpf_guard_preload();
+	}
 
 	r = shell_ctx_init(&ctx, &o);
 	shell_timing_mark("context (account, policy)");

@@ -47,11 +47,17 @@ if [ -x "$AGENTSH" ]; then
 	ag=$!
 	for i in $(seq 100); do [ -s "$W/grand.pid" ] && [ -s "$W/counter" ] && break; sleep 0.05; done
 	sh=$(cat "$W/sh.pid") grand=$(cat "$W/grand.pid")
+	# the watchdog agentsh forks first thing in main() (enforce_watchdog_prefork)
+	scg=$(sed -n 's/^0:://p' /proc/$sh/cgroup)
+	check "agentsh -c: the session has its own cgroup ($scg)" sh -c "case '$scg' in /agentsh/*) [ -d '$CG$scg' ];; *) false;; esac"
+	check "agentsh -c: its watchdog is running" pgrep -x agentsh-watch
 	kill -9 "$ag"
 	sleep 0.3
 	c1=$(cat "$W/counter")
 	sleep 2.5
 	eq "agentsh -c: nothing ran after agentsh died" "$c1" "$(cat "$W/counter")"
+	for i in $(seq 50); do [ -d "$CG$scg" ] || break; sleep 0.1; done
+	check "agentsh -c: the watchdog removed the session cgroup" [ ! -d "$CG$scg" ]
 	check "agentsh -c: the delegate is gone" gone "$sh"
 	check "agentsh -c: the escaped grandchild is gone" gone "$grand"
 	check "agentsh -c: no later write happened" sh -c "[ ! -e '$W/grand-after' ] && [ ! -e '$W/bg-after' ]"
