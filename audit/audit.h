@@ -192,6 +192,14 @@ int audit_emit(struct audit *a, const struct audit_event *ev);
 
 /* Wait until everything emitted so far (by this handle) is committed. */
 int audit_flush(struct audit *a);
+/* Start the writer thread now rather than with the first event: with
+ * defer_open it opens the store (WAL index, statements, HMAC) while the caller
+ * goes on; a failure there fails the next audit_flush().  NULL or read-only:
+ * no-op.  0 or -errno (the thread could not start). */
+int audit_prepare(struct audit *a);
+/* The retention recorded by audit_session_begin(), for a store opened before
+ * the policy that sets it was loaded (audit_opts.retention_days otherwise). */
+void audit_set_retention(struct audit *a, unsigned days);
 /* Ask the writer to commit what is queued now rather than linger for more, and
  * return at once: the commit overlaps with the caller's next work, and a later
  * audit_flush() only waits for what is left.  NULL or read-only: no-op. */

@@ -72,7 +72,8 @@ struct audit {
 	int busy_timeout_ms;
 	bool sync_full;                 /* fsync each commit (and the anchor) */
 	unsigned retention_days;        /* this session's, recorded in session_start */
-	bool prune_pending;             /* writer prunes after its next commit (session start) */
+	bool prune_pending;             /* writer prunes when next idle (after session start) */
+	int wal_frames;                 /* writer only: frames in the WAL after its last commit */
 };
 
 /* base.c: the MACed pruned-through record (table chain_base) */

@@ -106,6 +106,22 @@ int audit_flush(struct audit *a)
 	return rc;
 }
 
+int audit_prepare(struct audit *a)
+{
+	if (!a || a->readonly)
+		return 0;
+	pthread_mutex_lock(&a->mu);
+	int rc = writer_thread_locked(a);
+	pthread_mutex_unlock(&a->mu);
+	return rc;
+}
+
+void audit_set_retention(struct audit *a, unsigned days)
+{
+	if (a)
+		a->retention_days = days;
+}
+
 void audit_commit_soon(struct audit *a)
 {
 	if (!a || a->readonly)
@@ -421,6 +437,76 @@ static void linger(struct audit *a)
 
 static int writer_init(struct audit *a);
 
+/* Frames the WAL may hold before the writer checkpoints it when idle.  Every
+ * process that opens the store first (a session's writer, `agentsh audit ...`)
+ * rebuilds the WAL index by reading the whole WAL: with sqlite's default
+ * (1,000 pages, checkpointed inside the commit that crosses it) that was up to
+ * 4 MB and ~2 ms of every session's start.  Checkpointing at 256 frames while
+ * the command runs keeps it under 1 MB, off the path of any flush. */
+#define WAL_IDLE_FRAMES 256
+#define WAL_MAX_FRAMES 4096     /* checkpointed even when busy */
+
+static int wal_frames_hook(void *arg, sqlite3 *db, const char *name, int frames)
+{
+	(void)db;
+	(void)name;
+	((struct audit *)arg)->wal_frames = frames;
+	return SQLITE_OK;
+}
+
+/* What can wait until nobody waits for the writer: retention (once per session,
+ * after its first commit; one query when nothing has expired, prune.c) and the
+ * WAL checkpoint.  Never ahead of a flush. */
+static bool idle_pending(const struct audit *a)
+{
+	return !a->writer_err && ((a->prune_pending && a->committed) || a->wal_frames >= WAL_IDLE_FRAMES);
+}
+
+static void checkpoint(struct audit *a)
+{
+	int log = 0, done = 0;
+	if (sqlite3_wal_checkpoint_v2(a->wdb, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done) == SQLITE_OK &&
+	    done >= log)
+		a->wal_frames = 0;
+}
+
+/* Called with a->mu held, the queue empty and no flush waiting. */
+static void idle_work(struct audit *a)
+{
+	bool prune = a->prune_pending && a->committed;
+	a->prune_pending = a->prune_pending && !prune;
+	pthread_mutex_unlock(&a->mu);
+	if (prune)
+		audit_prune_auto(a);
+	if (a->wal_frames >= WAL_IDLE_FRAMES)
+		checkpoint(a);
+	pthread_mutex_lock(&a->mu);
+}
+
+/* Sleep until there is work; idle work is done once the flush that asked for
+ * the last commit has returned (its waiter leaves after our broadcast). */
+static void wait_work(struct audit *a)
+{
+	while (!a->q_head && !a->stop) {
+		if (idle_pending(a) && !a->flush_waiters) {
+			idle_work(a);
+			continue;
+		}
+		if (!idle_pending(a)) {
+			pthread_cond_wait(&a->cv_work, &a->mu);
+			continue;
+		}
+		struct timespec t;
+		clock_gettime(CLOCK_REALTIME, &t);
+		t.tv_nsec += 1000000L;
+		if (t.tv_nsec >= 1000000000L) {
+			t.tv_sec++;
+			t.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&a->cv_work, &a->mu, &t);
+	}
+}
+
 static void *writer_main(void *arg)
 {
 	struct audit *a = arg;
@@ -430,8 +516,7 @@ static void *writer_main(void *arg)
 	if (irc && !a->writer_err)
 		a->writer_err = irc;
 	for (;;) {
-		while (!a->q_head && !a->stop)
-			pthread_cond_wait(&a->cv_work, &a->mu);
+		wait_work(a);
 		if (!a->q_head && a->stop)
 			break;
 		linger(a);
@@ -447,13 +532,9 @@ static void *writer_main(void *arg)
 			a->writer_err = rc;
 		a->committed += n;
 		pthread_cond_broadcast(&a->cv_done);
-		/* retention, once per session, after its session_start is durable
-		 * (usually while the sandbox is built; the check is one query when
-		 * nothing has expired, prune.c) */
-		if (a->prune_pending && !rc) {
-			a->prune_pending = false;
+		if (!rc && a->wal_frames >= WAL_MAX_FRAMES) {
 			pthread_mutex_unlock(&a->mu);
-			audit_prune_auto(a);
+			checkpoint(a);
 			pthread_mutex_lock(&a->mu);
 		}
 	}
@@ -475,6 +556,9 @@ static int writer_init(struct audit *a)
 		rc = audit_seterr(a, -EIO, "audit store %s: %s", a->db_path, sqlite3_errmsg(a->wdb));
 	/* index pages of a large store stay in memory across batches */
 	rc = rc ? rc : wexec(a, "PRAGMA cache_size=-65536");
+	/* replaces sqlite's auto-checkpoint: see idle_work() */
+	if (!rc)
+		sqlite3_wal_hook(a->wdb, wal_frames_hook, a);
 	/* the two every commit uses; the first also reads the schema, so a store
 	 * sqlite cannot use fails here, before any commit */
 	if (!rc && (!wst(a, ST_TAIL) || !wst(a, ST_INSERT)))
@@ -484,9 +568,8 @@ static int writer_init(struct audit *a)
 	return rc;
 }
 
-/* The thread starts with the first event, not in audit_open(): the shell opens
- * the store before the sandbox, and the sandbox forks its watchdog, which is
- * simpler with no other thread running.  Called with a->mu held. */
+/* The thread starts with the first event or audit_prepare(), not in
+ * audit_open().  Called with a->mu held. */
 static int writer_thread_locked(struct audit *a)
 {
 	if (a->writer_started)

@@ -442,8 +442,10 @@ static int audit_open_store(struct shell_ctx *ctx, struct run *r)
 	o.sync_full = ctx->cfg && ctx->cfg->audit.sync_full;   /* as shell_audit_open() */
 	if (ctx->policy)        /* the session row records it; retention honours it */
 		o.retention_days = policy_audit(ctx->policy)->retention_days;
-	if (ctx->audit)
+	if (ctx->audit) {       /* opened early (session.c) */
+		audit_set_retention(ctx->audit, o.retention_days);
 		return 0;
+	}
 	int rc = audit_open(audit_db(ctx), &o, &ctx->audit);
 	if (rc) {
 		r->audit_err = strdup(audit_strerror(ctx->audit));

@@ -115,6 +115,26 @@ char *shell_policy_vars(const struct shell_ctx *ctx, struct policy_vars *v)
 	return git;
 }
 
+/* /etc/agentsh/config.yaml (not with --no-config).  Quiet: subcommands work
+ * without it. */
+static int load_config(struct shell_ctx *ctx, bool quiet)
+{
+	struct policy_diags d;
+	int r = 0;
+	if (ctx->opts.no_config)
+		return 0;
+	policy_diags_init(&d);
+	r = policy_config_load(AGENTSH_CONFIG_PATH, &ctx->cfg, &d);
+	if (r < 0 && !quiet) {
+		policy_diags_print(&d, stderr);
+		fprintf(stderr, "agentsh: cannot load %s: %s (it must be owned by root and "
+			"not writable by others; fix it, or as root use --no-config)\n",
+			AGENTSH_CONFIG_PATH, strerror(-r));
+	}
+	policy_diags_free(&d);
+	return r;
+}
+
 static int load_policy(struct shell_ctx *ctx, bool quiet)
 {
 	struct policy_diags d;
@@ -123,27 +143,11 @@ static int load_policy(struct shell_ctx *ctx, bool quiet)
 	int r;
 
 	policy_diags_init(&d);
-
-	if (ctx->opts.no_config) {
-		if (ctx->opts.policy)
-			r = policy_select(NULL, ctx->acct.uid, ctx->acct.groups, ctx->acct.ngroups,
-					  ctx->opts.policy, ctx->is_root, &v, &ctx->policy, &d);
-		else
-			r = policy_load_embedded(&v, &ctx->policy, &d);
-	} else {
-		r = policy_config_load(AGENTSH_CONFIG_PATH, &ctx->cfg, &d);
-		if (r < 0 && quiet)
-			goto out;
-		if (r < 0) {
-			policy_diags_print(&d, stderr);
-			fprintf(stderr, "agentsh: cannot load %s: %s (it must be owned by root and "
-				"not writable by others; fix it, or as root use --no-config)\n",
-				AGENTSH_CONFIG_PATH, strerror(-r));
-			goto out;
-		}
+	if (ctx->opts.no_config && !ctx->opts.policy)
+		r = policy_load_embedded(&v, &ctx->policy, &d);
+	else
 		r = policy_select(ctx->cfg, ctx->acct.uid, ctx->acct.groups, ctx->acct.ngroups,
 				  ctx->opts.policy, ctx->is_root, &v, &ctx->policy, &d);
-	}
 	if ((r < 0 || !ctx->policy) && quiet) {
 		r = r < 0 ? r : -EINVAL;
 	} else if (r < 0 || !ctx->policy) {
@@ -153,10 +157,30 @@ static int load_policy(struct shell_ctx *ctx, bool quiet)
 			strerror(r < 0 ? -r : EINVAL));
 		r = r < 0 ? r : -EINVAL;
 	}
-out:
 	policy_diags_free(&d);
 	free(git);
 	return r;
+}
+
+/* -c, scripts and stdin (plain or --json) flush the audit trail before their
+ * command runs, so their store can be opened by the writer thread while the
+ * policy is compiled and the sandbox built (audit_opts.defer_open).  Best
+ * effort: on failure shell_audit_open() (or the JSON mode) opens it again
+ * later and reports why. */
+static void audit_open_early(struct shell_ctx *ctx)
+{
+	enum shell_mode m = ctx->opts.mode;
+	if (m != SHELL_MODE_COMMAND && m != SHELL_MODE_SCRIPT && m != SHELL_MODE_STDIN)
+		return;
+	struct audit_opts o = { .session_id = ctx->session_id, .defer_open = true };
+	const char *db = ctx->cfg && ctx->cfg->audit.db ? ctx->cfg->audit.db : NULL;
+	if (ctx->cfg && ctx->cfg->audit.key)
+		o.key_path = ctx->cfg->audit.key;
+	o.sync_full = ctx->cfg && ctx->cfg->audit.sync_full;
+	if (audit_open(db, &o, &ctx->audit) == 0 && audit_prepare(ctx->audit) == 0)
+		return;
+	audit_close(ctx->audit);
+	ctx->audit = NULL;
 }
 
 int shell_env_set(struct shell_ctx *ctx, const char *name, const char *value)
@@ -292,9 +316,13 @@ int shell_ctx_init(struct shell_ctx *ctx, const struct shell_opts *o)
 		snprintf(ctx->workspace, sizeof(ctx->workspace), "%s", ctx->acct.home);
 	shell_timing_mark("account (passwd, groups)");
 	/* Subcommands (`agentsh policy validate`, `doctor`, ...) must work even
-	 * when the policy does not load: they get ctx->policy == NULL. */
-	if (load_policy(ctx, o->mode == SHELL_MODE_SUBCOMMAND) < 0 &&
-	    o->mode != SHELL_MODE_SUBCOMMAND)
+	 * when the configuration or the policy does not load: they get
+	 * ctx->policy == NULL. */
+	bool sub = o->mode == SHELL_MODE_SUBCOMMAND;
+	if (load_config(ctx, sub) < 0 && !sub)
+		return 1;
+	audit_open_early(ctx);
+	if (load_policy(ctx, sub) < 0 && !sub)
 		return 1;
 	ctx->delegate_path = DEFAULT_DELEGATE;
 	if (ctx->cfg && ctx->cfg->session.shell)
@@ -336,13 +364,15 @@ int shell_audit_open(struct shell_ctx *ctx, bool defer)
 	struct audit_opts o = { .session_id = ctx->session_id, .defer_open = defer };
 	const char *db = ctx->cfg && ctx->cfg->audit.db ? ctx->cfg->audit.db : NULL;
 	int r;
-	if (ctx->audit)
+	if (ctx->policy)        /* the session row records it; retention honours it */
+		o.retention_days = policy_audit(ctx->policy)->retention_days;
+	if (ctx->audit) {       /* opened early (audit_open_early) */
+		audit_set_retention(ctx->audit, o.retention_days);
 		return 0;
+	}
 	if (ctx->cfg && ctx->cfg->audit.key)
 		o.key_path = ctx->cfg->audit.key;
 	o.sync_full = ctx->cfg && ctx->cfg->audit.sync_full;
-	if (ctx->policy)        /* the session row records it; retention honours it */
-		o.retention_days = policy_audit(ctx->policy)->retention_days;
 	r = audit_open(db, &o, &ctx->audit);
 	if (r) {
 		const char *why = audit_strerror(ctx->audit);

@@ -268,10 +268,47 @@ static void test_broken_store_fails_closed(void **state)
 	audit_close(a);
 }
 
+
+static off_t file_size(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 ? st.st_size : -1;
+}
+
+/* The writer checkpoints the WAL once it is idle (no flush waiting), so the
+ * next process to open the store does not read megabytes of WAL: pages reach
+ * the main file while the handle stays open, with nothing else checkpointing,
+ * and while a flush-heavy stream keeps it busy the WAL only grows. */
+static void test_idle_checkpoint(void **state)
+{
+	(void)state;
+	struct audit *a = open_rw("s-wal");
+	assert_int_equal(audit_session_begin(a, 1000, "command", NULL, NULL), 0);
+	assert_int_equal(audit_flush(a), 0);
+	char wal[160];
+	snprintf(wal, sizeof wal, "%s-wal", db);
+	off_t before = file_size(db);
+	for (int i = 0; i < 6000; i++) {
+		emit_file(a, i, AUDIT_DEC_ALLOW);
+		if (i % 500 == 499)
+			assert_int_equal(audit_flush(a), 0);
+	}
+	assert_int_equal(audit_flush(a), 0);
+	assert_true(file_size(wal) > 256 * 4096);       /* more than the idle threshold */
+	off_t grown = before;
+	for (int i = 0; i < 200 && grown <= before; i++) {
+		usleep(10000);
+		grown = file_size(db);
+	}
+	assert_true(grown > before);
+	audit_close(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_write_verify, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_idle_checkpoint, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_collector, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_collector_conventions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_handles, setup, teardown),
