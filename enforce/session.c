@@ -50,6 +50,12 @@ static char *dup_or_null(const char *p, bool *oom)
 	return d;
 }
 
+static int gid_cmp(const void *a, const void *b)
+{
+	gid_t x = *(const gid_t *)a, y = *(const gid_t *)b;
+	return x < y ? -1 : x > y;
+}
+
 static int copy_config(struct enforce_session *s, const struct enforce_config *cfg)
 {
 	bool oom = false;
@@ -65,6 +71,11 @@ static int copy_config(struct enforce_session *s, const struct enforce_config *c
 		if (!s->groups)
 			return -ENOMEM;
 		memcpy(s->groups, cfg->account.groups, cfg->account.ngroups * sizeof *s->groups);
+		/* the kernel keeps a group list sorted, and the spawned child checks
+		 * getgroups() against this one: getgrouplist() puts the primary
+		 * group first, so any account with a lower-numbered supplementary
+		 * group (audio, sudo, docker...) failed that check */
+		qsort(s->groups, cfg->account.ngroups, sizeof *s->groups, gid_cmp);
 	}
 	s->cfg.session_id = s->session_id;
 	s->cfg.workspace = s->workspace;
