@@ -517,8 +517,17 @@ static void *writer_main(void *arg)
 		a->writer_err = irc;
 	for (;;) {
 		wait_work(a);
-		if (!a->q_head && a->stop)
+		if (!a->q_head && a->stop) {
+			/* a session that never left the writer idle still prunes once
+			 * (no checkpoint here: that waits for an idle writer) */
+			if (a->prune_pending && a->committed && !a->writer_err) {
+				a->prune_pending = false;
+				pthread_mutex_unlock(&a->mu);
+				audit_prune_auto(a);
+				pthread_mutex_lock(&a->mu);
+			}
 			break;
+		}
 		linger(a);
 		a->commit_soon = false;         /* this batch takes what it asked for */
 		size_t n;

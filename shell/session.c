@@ -4,6 +4,7 @@
 #include "shell/shell_int.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
@@ -57,24 +58,75 @@ static int resolve_account(struct shell_ctx *ctx, const char *name)
 	ctx->acct.home = xstrdup(pw->pw_dir);
 	ctx->acct.shell = xstrdup(pw->pw_shell);
 
+	return 0;
+}
+
+/* The account's groups, as login would set them (initgroups).  Through NSS
+ * this can take a millisecond or more (Debian's default "group: files
+ * systemd" loads libnss_systemd and asks systemd-userdb), so it runs in a
+ * thread while the configuration, the audit store and an embedded policy are
+ * loaded; groups_join() waits for it before anything reads the groups. */
+struct groups_job {
+	pthread_t th;
+	bool started;
+	char *name;
+	gid_t gid;
+	gid_t *groups;
+	size_t n;
+	int err;                /* 0, or -ENOMEM / -ERANGE */
+};
+
+static void *groups_main(void *arg)
+{
+	struct groups_job *j = arg;
 	int n = 64;
 	for (;;) {
 		gid_t *g = calloc((size_t)n, sizeof(gid_t));
 		int want = n;
-		if (!g)
-			return 1;
-		if (getgrouplist(ctx->acct.name, ctx->acct.gid, g, &want) >= 0) {
-			ctx->acct.groups = g;
-			ctx->acct.ngroups = (size_t)want;
-			return 0;
+		if (!g) {
+			j->err = -ENOMEM;
+			return NULL;
+		}
+		if (getgrouplist(j->name, j->gid, g, &want) >= 0) {
+			j->groups = g;
+			j->n = (size_t)want;
+			return NULL;
 		}
 		free(g);
 		if (want <= n || want > 65536) {
-			fprintf(stderr, "agentsh: cannot list the groups of %s\n", ctx->acct.name);
-			return 1;
+			j->err = -ERANGE;
+			return NULL;
 		}
 		n = want;
 	}
+}
+
+static void groups_start(struct shell_ctx *ctx, struct groups_job *j)
+{
+	j->name = ctx->acct.name;
+	j->gid = ctx->acct.gid;
+	j->started = pthread_create(&j->th, NULL, groups_main, j) == 0;
+	if (!j->started)
+		groups_main(j);
+}
+
+static int groups_join(struct shell_ctx *ctx, struct groups_job *j)
+{
+	if (j->started) {
+		pthread_join(j->th, NULL);
+		j->started = false;
+	}
+	if (!ctx->acct.groups && j->groups) {
+		ctx->acct.groups = j->groups;
+		ctx->acct.ngroups = j->n;
+		j->groups = NULL;
+	}
+	if (!ctx->acct.groups) {
+		fprintf(stderr, "agentsh: cannot list the groups of %s: %s\n", ctx->acct.name,
+			strerror(j->err ? -j->err : EIO));
+		return 1;
+	}
+	return 0;
 }
 
 /* The git root above the workspace, for ${GIT_ROOT}/${PROJECT_ROOT}. */
@@ -135,7 +187,7 @@ static int load_config(struct shell_ctx *ctx, bool quiet)
 	return r;
 }
 
-static int load_policy(struct shell_ctx *ctx, bool quiet)
+static int load_policy(struct shell_ctx *ctx, bool quiet, struct groups_job *gj)
 {
 	struct policy_diags d;
 	struct policy_vars v;
@@ -145,6 +197,8 @@ static int load_policy(struct shell_ctx *ctx, bool quiet)
 	policy_diags_init(&d);
 	if (ctx->opts.no_config && !ctx->opts.policy)
 		r = policy_load_embedded(&v, &ctx->policy, &d);
+	else if ((r = groups_join(ctx, gj)))    /* policies are selected by group */
+		r = -EINVAL;
 	else
 		r = policy_select(ctx->cfg, ctx->acct.uid, ctx->acct.groups, ctx->acct.ngroups,
 				  ctx->opts.policy, ctx->is_root, &v, &ctx->policy, &d);
@@ -319,10 +373,15 @@ int shell_ctx_init(struct shell_ctx *ctx, const struct shell_opts *o)
 	 * when the configuration or the policy does not load: they get
 	 * ctx->policy == NULL. */
 	bool sub = o->mode == SHELL_MODE_SUBCOMMAND;
-	if (load_config(ctx, sub) < 0 && !sub)
-		return 1;
-	audit_open_early(ctx);
-	if (load_policy(ctx, sub) < 0 && !sub)
+	struct groups_job gj = { 0 };
+	groups_start(ctx, &gj);
+	int r = load_config(ctx, sub) < 0 && !sub;
+	if (!r)
+		audit_open_early(ctx);
+	r = r || (load_policy(ctx, sub, &gj) < 0 && !sub);
+	r = groups_join(ctx, &gj) || r;
+	free(gj.groups);
+	if (r)
 		return 1;
 	ctx->delegate_path = DEFAULT_DELEGATE;
 	if (ctx->cfg && ctx->cfg->session.shell)
