@@ -141,7 +141,7 @@ void enf_trap_go(struct enf_trap *t);
 void enf_trap_stop_all(struct enforce_session *s);
 
 /* Child-side appliers: raw syscalls only; return 0 or a positive errno. */
-int enf_landlock_apply_child(struct enforce_session *s);
+int enf_landlock_apply_child(int ruleset_fd);
 int enf_seccomp_apply_child(struct enforce_session *s, int *listener);
 /* Parent: the child's listener fd number; take it (pidfd_getfd) and start the
  * notify supervisor on it.  Returns 0 or -errno with the session's message set. */

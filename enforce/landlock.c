@@ -157,11 +157,11 @@ int enf_landlock_prepare(struct enforce_session *s)
 }
 
 /* Child side: raw syscall only.  NNP is already set. */
-int enf_landlock_apply_child(struct enforce_session *s)
+int enf_landlock_apply_child(int ruleset_fd)
 {
-	if (s->landlock_fd < 0)
+	if (ruleset_fd < 0)
 		return 0;
-	if (syscall(SYS_landlock_restrict_self, s->landlock_fd, 0) < 0)
+	if (syscall(SYS_landlock_restrict_self, ruleset_fd, 0) < 0)
 		return errno;
 	return 0;
 }

@@ -10,7 +10,9 @@
 #include <fcntl.h>
 #include <linux/sched.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,14 +58,15 @@ struct child_msg {
 	int kind, stage, err, fd;
 };
 
-/* Everything the child reads: a snapshot on the parent's stack (the child has its
- * own copy of the address space). */
+/* Everything the child reads, and all it writes: on the parent's stack.  The
+ * session itself is read-only to the child (it may share our memory). */
 struct child_ctx {
 	struct enforce_session *s;
 	const struct enforce_spawn_req *req;
 	char *const *envp;
 	const char *cwd;
 	int sock;                   /* child's end of the status socketpair */
+	int landlock_fd;            /* the session's ruleset, lifted above the targets */
 	const char *floor_opts;     /* mount options of this spawn's read-deny trap */
 	pid_t parent;
 	bool in_cgroup;             /* clone3 put us there already */
@@ -79,15 +82,17 @@ static __attribute__((noreturn)) void child_fail(struct child_ctx *c, int stage,
 
 static void child_signals(struct child_ctx *c)
 {
-	sigset_t all;
-	sigemptyset(&all);
-	if (sigprocmask(SIG_SETMASK, &all, NULL) < 0)
-		child_fail(c, ST_SIGNALS, errno);
-	/* ignored signals survive exec; the delegate must start with defaults */
+	/* dispositions first: every signal is still blocked (spawn_vm), and a
+	 * handler of ours must never run in the child */
 	struct sigaction dfl = { .sa_handler = SIG_DFL };
 	for (int sig = 1; sig < NSIG; sig++)
-		if (sig != SIGKILL && sig != SIGSTOP)
-			sigaction(sig, &dfl, NULL); /* EINVAL for glibc-internal signals: fine */
+		if (sig != SIGKILL && sig != SIGSTOP && (sig < 32 || sig >= SIGRTMIN))
+			sigaction(sig, &dfl, NULL);
+	/* ignored signals survive exec; the delegate starts with defaults, unblocked */
+	sigset_t none;
+	sigemptyset(&none);
+	if (sigprocmask(SIG_SETMASK, &none, NULL) < 0)
+		child_fail(c, ST_SIGNALS, errno);
 }
 
 static void child_cgroups(struct child_ctx *c)
@@ -139,12 +144,9 @@ static void child_fds(struct child_ctx *c)
 		}
 		from[i] = lift(c, from[i], base);
 	}
+	/* the cgroup fds were used (child_cgroups) and close at exec */
 	c->sock = lift(c, c->sock, base);
-	c->s->landlock_fd = lift(c, c->s->landlock_fd, base);
-	for (size_t i = 0; i < c->s->cg.nv1; i++)
-		c->s->cg.v1[i].procs_fd = lift(c, c->s->cg.v1[i].procs_fd, base);
-	if (c->s->cg.dirfd >= 0)
-		c->s->cg.dirfd = lift(c, c->s->cg.dirfd, base);
+	c->landlock_fd = lift(c, c->landlock_fd, base);
 	for (int i = 0; i < n; i++)
 		if (dup2(from[i], to[i]) < 0)   /* clears FD_CLOEXEC on the target */
 			child_fail(c, ST_FDS, errno);
@@ -221,7 +223,7 @@ static __attribute__((noreturn)) void child_main(struct child_ctx *c)
 		child_fail(c, ST_CHDIR, errno);
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1)
 		child_fail(c, ST_NNP, errno ? errno : EPERM);
-	e = enf_landlock_apply_child(c->s);
+	e = enf_landlock_apply_child(c->landlock_fd);
 	if (e)
 		child_fail(c, ST_LANDLOCK, e);
 	int lfd = -1;
@@ -288,26 +290,38 @@ static int check_req(struct enforce_session *s, const struct enforce_spawn_req *
 	return 0;
 }
 
-/* Parent side of the handshake: listener hand-over, then EOF (exec done) or an
- * error message.  Returns 0 when the program is running. */
-static int parent_handshake(struct enforce_session *s, const struct enforce_spawn_req *r, int sock,
-			    pid_t pid, int pidfd, struct enf_trap *trap)
+/* The parent's side of one spawn.  With spawn_vm() the kernel writes pid and
+ * pidfd (CLONE_PARENT_SETTID, CLONE_PIDFD) before the child first runs, so they
+ * are valid once the child has said anything. */
+struct handshake {
+	struct enforce_session *s;
+	const struct enforce_spawn_req *r;
+	struct enf_trap *trap;
+	int sock;
+	pid_t pid;
+	int pidfd;
+	int rc;
+};
+
+/* Listener hand-over, then EOF (exec done) or an error message.  0 when the
+ * program is running. */
+static int parent_handshake(struct handshake *h)
 {
+	struct enforce_session *s = h->s;
+	const struct enforce_spawn_req *r = h->r;
 	struct child_msg m;
 	bool setup = true;      /* before the exec: bounded; the exec may wait for a human */
 	for (;;) {
-		struct pollfd p = { .fd = sock, .events = POLLIN };
+		struct pollfd p = { .fd = h->sock, .events = POLLIN };
 		int pr = poll(&p, 1, setup ? ENF_SETUP_TIMEOUT_MS : -1);
 		if (pr == 0)
 			return enf_fail(s, -ETIMEDOUT, "spawn of %s (pid %d): the sandbox set-up did not finish "
-					"within %d s; refusing to continue", r->argv[0], (int)pid,
-					ENF_SETUP_TIMEOUT_MS / 1000);
+					"within %d s; refusing to continue", r->argv[0],
+					(int)__atomic_load_n(&h->pid, __ATOMIC_ACQUIRE), ENF_SETUP_TIMEOUT_MS / 1000);
 		if (pr < 0 && errno == EINTR)
 			continue;
-		ssize_t n = recv(sock, &m, sizeof m, MSG_DONTWAIT);
+		ssize_t n = recv(h->sock, &m, sizeof m, MSG_DONTWAIT);
 		if (n < 0 && (errno == EINTR || errno == EAGAIN))
-			continue;
-		if (n < 0 && errno == EINTR)
 			continue;
 		if (n == 0)
 			return 0;        /* CLOEXEC closed the socket: execve succeeded */
@@ -319,19 +333,104 @@ static int parent_handshake(struct enforce_session *s, const struct enforce_spaw
 					s->acct_name ? s->acct_name : "the account", (unsigned)s->cfg.account.uid,
 					stage_name(m.stage), strerror(m.err));
 		if (m.kind == MSG_TRAP_MOUNTED) {
-			enf_trap_go(trap);
+			enf_trap_go(h->trap);
 			continue;
 		}
 		if (m.kind != MSG_LISTENER)
 			return enf_fail(s, -EPROTO, "spawn of %s: unexpected status message", r->argv[0]);
-		int rc = enf_notify_attach(s, pidfd, pid, m.fd);
+		int rc = enf_notify_attach(s, __atomic_load_n(&h->pidfd, __ATOMIC_ACQUIRE),
+					   __atomic_load_n(&h->pid, __ATOMIC_ACQUIRE), m.fd);
 		if (rc < 0)
 			return rc;
 		setup = false;
-		if (send(sock, "g", 1, MSG_NOSIGNAL) != 1)
+		if (send(h->sock, "g", 1, MSG_NOSIGNAL) != 1)
 			return enf_fail(s, -errno, "spawn of %s: child vanished during set-up", r->argv[0]);
 	}
 }
+
+static void kill_child(struct handshake *h)
+{
+	int fd = __atomic_load_n(&h->pidfd, __ATOMIC_ACQUIRE);
+	if (fd >= 0)
+		syscall(SYS_pidfd_send_signal, fd, SIGKILL, NULL, 0);
+}
+
+#if defined(__x86_64__)
+long enf_clone3_call(struct clone_args *ca, size_t size, void (*fn)(void *), void *arg);
+
+static void child_entry(void *c)
+{
+	child_main(c);
+}
+
+#if defined(__SANITIZE_ADDRESS__)
+void __asan_handle_vfork(void *sp);
+#endif
+/* The child's frames lay below our stack pointer; under ASan their poisoned
+ * shadow would stay there (its vfork interceptor does the same). */
+static void after_vfork(void)
+{
+#if defined(__SANITIZE_ADDRESS__)
+	int here;
+	__asan_handle_vfork(&here);
+#endif
+}
+
+/* The helper thread: the handshake, and on failure the kill that ends the
+ * caller's vfork wait. */
+static void *handshake_main(void *arg)
+{
+	struct handshake *h = arg;
+	h->rc = parent_handshake(h);
+	if (h->rc < 0)
+		kill_child(h);
+	return NULL;
+}
+
+/* CLONE_VM | CLONE_VFORK: returns once the child has exec'd or died, with the
+ * handshake's result in h->rc.  -ENOSYS: not possible here (no clone3, no
+ * thread), nothing was started; the caller forks instead. */
+static int spawn_vm(struct child_ctx *c, struct handshake *h)
+{
+	struct enf_cgroup *cg = &c->s->cg;
+	pthread_t th;
+	sigset_t all, old;
+	h->pid = -1;
+	h->pidfd = -1;
+	if (pthread_create(&th, NULL, handshake_main, h) != 0)
+		return -ENOSYS;
+	struct clone_args ca = {
+		.flags = CLONE_VM | CLONE_VFORK | CLONE_PIDFD | CLONE_PARENT_SETTID |
+			 (cg->dirfd >= 0 ? CLONE_INTO_CGROUP : 0),
+		.pidfd = (uint64_t)(uintptr_t)&h->pidfd,
+		.parent_tid = (uint64_t)(uintptr_t)&h->pid,
+		.exit_signal = SIGCHLD,
+		.cgroup = cg->dirfd >= 0 ? (uint64_t)cg->dirfd : 0,
+	};
+	c->in_cgroup = cg->dirfd >= 0;
+	int mine = c->sock;     /* the child rewrites c->sock (it shares this memory) */
+	/* no handler of ours may run in the child before it resets them */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	long pid = enf_clone3_call(&ca, sizeof ca, child_entry, c);
+	after_vfork();
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	close(mine);            /* our copy: the helper sees EOF once the child's is gone */
+	c->sock = -1;
+	pthread_join(th, NULL);
+	if (pid < 0)
+		return (int)pid;
+	h->pid = (pid_t)pid;
+	return 0;
+}
+#else
+static int spawn_vm(struct child_ctx *c, struct handshake *h)
+{
+	(void)c;
+	(void)h;
+	return -ENOSYS;
+}
+#endif
 
 int enforce_spawn(struct enforce_session *s, const struct enforce_spawn_req *req, pid_t *pid,
 		  int *pidfd)
@@ -361,16 +460,46 @@ int enforce_spawn(struct enforce_session *s, const struct enforce_spawn_req *req
 	struct child_ctx c = {
 		.s = s, .req = req, .envp = env, .sock = sv[1], .parent = getpid(),
 		.cwd = req->cwd ? req->cwd : s->workspace, .floor_opts = floor_opts,
+		.landlock_fd = s->landlock_fd,
 	};
-	pid_t p = spawn_clone(&c, pidfd);
-	int e = errno;
-	close(sv[1]);
-	if (p < 0) {
+	struct handshake h = { .s = s, .r = req, .trap = trap, .sock = sv[0], .pid = -1, .pidfd = -1 };
+	pid_t p;
+	int e = spawn_vm(&c, &h);
+	if (e == 0) {
+		p = h.pid;
+		*pidfd = h.pidfd;
+		rc = h.rc;
+	} else if (e != -ENOSYS && e != -E2BIG) {
 		close(sv[0]);
-		rc = enf_fail(s, -e, "cannot create a process for %s: %s", req->argv[0], strerror(e));
+		if (c.sock >= 0)
+			close(sv[1]);
+		rc = enf_fail(s, e, "cannot create a process for %s: %s", req->argv[0], strerror(-e));
 		goto out;
+	} else {
+		/* no CLONE_VM spawn here: a copy of our address space, on a fresh
+		 * channel if spawn_vm() used up the first */
+		if (c.sock < 0) {
+			close(sv[0]);
+			if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+				rc = enf_fail(s, -errno, "spawn: socketpair: %s", strerror(errno));
+				goto out;
+			}
+			h.sock = sv[0];
+		}
+		c.sock = sv[1];
+		c.landlock_fd = s->landlock_fd;
+		p = spawn_clone(&c, pidfd);
+		e = errno;
+		close(sv[1]);
+		if (p < 0) {
+			close(sv[0]);
+			rc = enf_fail(s, -e, "cannot create a process for %s: %s", req->argv[0], strerror(e));
+			goto out;
+		}
+		h.pid = p;
+		h.pidfd = *pidfd;
+		rc = parent_handshake(&h);
 	}
-	rc = parent_handshake(s, req, sv[0], p, *pidfd, trap);
 	close(sv[0]);
 	if (rc < 0) {
 		syscall(SYS_pidfd_send_signal, *pidfd, SIGKILL, NULL, 0);
