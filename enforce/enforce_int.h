@@ -142,6 +142,9 @@ void enf_trap_stop_all(struct enforce_session *s);
 
 /* Child-side appliers: raw syscalls only; return 0 or a positive errno. */
 int enf_landlock_apply_child(int ruleset_fd);
+/* spawn.c; tests: spawn with a copy of the address space (fork), the path of
+ * other architectures and kernels without clone3, instead of CLONE_VM */
+extern bool enf_spawn_copy_mm;
 int enf_seccomp_apply_child(struct enforce_session *s, int *listener);
 /* Parent: the child's listener fd number; take it (pidfd_getfd) and start the
  * notify supervisor on it.  Returns 0 or -errno with the session's message set. */

@@ -1,5 +1,6 @@
 /* enforce_spawn — the spawn entry point against the real kernel: cgroup v2
- * placement, credential switch, fd hygiene, no_new_privs, kill-on-free. */
+ * placement, credential switch, fd hygiene, no_new_privs, kill-on-free; each
+ * through both ways the child can be created (CLONE_VM and fork). */
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -16,6 +17,7 @@
 #include <cmocka.h>
 
 #include "enforce/enforce.h"
+#include "enforce/enforce_int.h"
 #include "policy/policy.h"
 
 #define NOBODY 65534
@@ -225,5 +227,8 @@ int main(void)
 		cmocka_unit_test(t_signal),
 		cmocka_unit_test(t_idle_timeout),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	/* both ways of creating the child: CLONE_VM (x86-64) and a copy (fork) */
+	int failed = cmocka_run_group_tests_name("clone_vm", tests, NULL, NULL);
+	enf_spawn_copy_mm = true;
+	return failed + cmocka_run_group_tests_name("copy_mm", tests, NULL, NULL);
 }
