@@ -441,8 +441,11 @@ static int writer_init(struct audit *a);
  * process that opens the store first (a session's writer, `agentsh audit ...`)
  * rebuilds the WAL index by reading the whole WAL: with sqlite's default
  * (1,000 pages, checkpointed inside the commit that crosses it) that was up to
- * 4 MB and ~2 ms of every session's start.  Checkpointing at 256 frames while
- * the command runs keeps it under 1 MB, off the path of any flush. */
+ * 4 MB and ~2 ms of every session's start.  Checkpointing at 256 frames keeps
+ * it under 1 MB.  A checkpoint is two fsyncs (~5 ms here), and a flush that
+ * arrives meanwhile waits for it, so it starts only once a flush has been
+ * answered and nothing is queued: for the shell, once the command's start is
+ * durable and the command runs (docs/audit.md). */
 #define WAL_IDLE_FRAMES 256
 #define WAL_MAX_FRAMES 4096     /* checkpointed even when busy */
 
@@ -454,12 +457,13 @@ static int wal_frames_hook(void *arg, sqlite3 *db, const char *name, int frames)
 	return SQLITE_OK;
 }
 
-/* What can wait until nobody waits for the writer: retention (once per session,
- * after its first commit; one query when nothing has expired, prune.c) and the
- * WAL checkpoint.  Never ahead of a flush. */
+/* What can wait until nobody waits for the writer: retention (once per session;
+ * one query when nothing has expired, prune.c) and the WAL checkpoint.  Never
+ * ahead of a flush, and not before a flush was answered (see WAL_IDLE_FRAMES). */
 static bool idle_pending(const struct audit *a)
 {
-	return !a->writer_err && ((a->prune_pending && a->committed) || a->wal_frames >= WAL_IDLE_FRAMES);
+	return !a->writer_err && a->flushed &&
+	       ((a->prune_pending && a->committed) || a->wal_frames >= WAL_IDLE_FRAMES);
 }
 
 static void checkpoint(struct audit *a)
@@ -532,6 +536,7 @@ static void *writer_main(void *arg)
 		a->commit_soon = false;         /* this batch takes what it asked for */
 		size_t n;
 		struct audit_rec *batch = take_batch(a, &n);
+		bool for_flush = a->flush_waiters > 0;
 		int err = a->writer_err;
 		pthread_mutex_unlock(&a->mu);
 		int rc = err ? err : commit_retrying(a, batch);
@@ -540,6 +545,7 @@ static void *writer_main(void *arg)
 		if (rc && !a->writer_err)
 			a->writer_err = rc;
 		a->committed += n;
+		a->flushed = a->flushed || (for_flush && !rc);
 		pthread_cond_broadcast(&a->cv_done);
 		if (!rc && a->wal_frames >= WAL_MAX_FRAMES) {
 			pthread_mutex_unlock(&a->mu);
