@@ -447,7 +447,7 @@ static int writer_init(struct audit *a);
  * answered and nothing is queued: for the shell, once the command's start is
  * durable and the command runs (docs/audit.md). */
 #define WAL_IDLE_FRAMES 256
-#define WAL_MAX_FRAMES 4096     /* checkpointed even when busy */
+#define WAL_MAX_FRAMES 1000     /* even when busy, as sqlite would (interactive sessions do not flush) */
 
 static int wal_frames_hook(void *arg, sqlite3 *db, const char *name, int frames)
 {
