@@ -60,7 +60,7 @@ static int in_floor(struct enforce_session *s, int (*fn)(void *), void *arg)
 {
 	pid_t p = fork();
 	if (p == 0) {
-		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || enf_landlock_apply_child(s) != 0)
+		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || enf_landlock_apply_child(s->landlock_fd) != 0)
 			_exit(200);
 		_exit(fn(arg));
 	}
