@@ -84,6 +84,27 @@ static int read_ident(pid_t pid, struct delegate_ident *id)
 	return 0;
 }
 
+/* The delegate's identity once its exec has finished.  enforce_spawn()
+ * returns when the kernel has let go of the old image, which is before the
+ * new one's memory map, and its start_code, are in place: read too early,
+ * /proc/PID/exe is still agentsh and start_code 0, and every later check
+ * would call the delegate "exec'd something" (shell_robust.sh saw it).  Wait
+ * until the map is the new program's (bounded: 1 s). */
+static int read_loaded_ident(pid_t pid, struct delegate_ident *id)
+{
+	struct stat self;
+	int rc = -EIO;
+	if (stat("/proc/self/exe", &self) < 0)
+		return -errno;
+	for (int i = 0; i < 10000; i++) {
+		rc = read_ident(pid, id);
+		if (rc < 0 || (id->startcode && (id->dev != self.st_dev || id->ino != self.st_ino)))
+			return rc;
+		usleep(100);
+	}
+	return rc;
+}
+
 bool delegate_same_program(struct repl *r)
 {
 	struct delegate_ident now;
@@ -206,7 +227,7 @@ int delegate_start(struct repl *r)
 			ctx->delegate_path, why && *why ? why : strerror(-rc));
 		return rc;
 	}
-	if ((rc = read_ident(r->pid, &r->ident)) < 0) {
+	if ((rc = read_loaded_ident(r->pid, &r->ident)) < 0) {
 		fprintf(stderr, "agentsh: cannot identify the delegate (pid %d): %s\n", (int)r->pid,
 			strerror(-rc));
 		return rc;
