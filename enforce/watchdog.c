@@ -24,8 +24,17 @@
 
 #include "enforce/enforce_int.h"
 
+/* An fd above stdio: watchdog_detach() points 0-2 at /dev/null. */
+static int above_stdio(int fd)
+{
+	if (fd < 0 || fd > 2)
+		return fd;
+	int n = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	return n < 0 ? fd : n;
+}
+
 /* Outside the session, deaf to signals, holding nothing but its channel (and, once
- * told, the session cgroup). */
+ * told, the session cgroup).  Both kept fds are above stdio (above_stdio()). */
 static void watchdog_detach(int keep1, int keep2)
 {
 	int lo = keep1 < keep2 || keep2 < 0 ? keep1 : keep2;
@@ -65,6 +74,9 @@ static void wait_eof(int fd)
 
 static void watchdog_main(struct enforce_session *s, int rfd)
 {
+	/* agentsh may have been started with stdio closed: then these could be 0-2 */
+	rfd = above_stdio(rfd);
+	s->cg.dirfd = above_stdio(s->cg.dirfd);
 	watchdog_detach(rfd, s->cg.dirfd);
 	wait_eof(rfd);
 	/* the supervisor is gone or finished: make sure nothing of the session runs */
@@ -88,6 +100,7 @@ static int pre_fd = -1;
 
 static void prefork_main(int sock)
 {
+	sock = above_stdio(sock);       /* agentsh may have been started with stdio closed */
 	watchdog_detach(sock, -1);
 	struct wd_msg m;
 	int dirfd = -1;

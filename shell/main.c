@@ -6,6 +6,7 @@
 #include "enforce/enforce.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,12 +60,25 @@ static void scrub_agentsh_env(void)
 	}
 }
 
+/* Started with 0, 1 or 2 closed (`agentsh -c ... <&-`), the first descriptors
+ * agentsh opens would land there: a sandboxed command handed that "stdin"
+ * would hold the watchdog's channel (which then never reads EOF) or a store's
+ * descriptor.  glibc does this only for setuid programs. */
+static void stdio_open(void)
+{
+	for (int fd = 0; fd < 3; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && errno == EBADF && open("/dev/null", O_RDWR) != fd)
+			_exit(126);
+}
+
 int main(int argc, char **argv)
 {
 	struct shell_opts o;
 	struct shell_ctx ctx;
 	char err[512];
 	int r;
+
+	stdio_open();
 
 	/* The privilege split comes before reading anything the user controls. */
 	r = enforce_privilege_init(&shell_priv.uid, &shell_priv.gid, err, sizeof(err));

@@ -62,6 +62,20 @@ if [ -x "$AGENTSH" ]; then
 	check "agentsh -c: the escaped grandchild is gone" gone "$grand"
 	check "agentsh -c: no later write happened" sh -c "[ ! -e '$W/grand-after' ] && [ ! -e '$W/bg-after' ]"
 	wait
+
+	# started with stdio closed: the watchdog's channel must not land on 0-2
+	rm -f "$W/sh.pid"
+	(cd "$W" && exec "$AGENTSH" --no-config --policy "$POL" --user $U -c "echo \$\$ > $W/sh.pid; exec sleep 30" <&- >&- 2>&-) &
+	ag=$!
+	for i in $(seq 100); do [ -s "$W/sh.pid" ] && break; sleep 0.05; done
+	sh=$(cat "$W/sh.pid")
+	scg=$(sed -n 's/^0:://p' /proc/$sh/cgroup)
+	check "stdio closed: the session has its cgroup ($scg)" sh -c "case '$scg' in /agentsh/*) [ -d '$CG$scg' ];; *) false;; esac"
+	kill -9 "$ag"
+	for i in $(seq 50); do [ -d "$CG$scg" ] || break; sleep 0.1; done
+	check "stdio closed: the watchdog removed the session cgroup" [ ! -d "$CG$scg" ]
+	check "stdio closed: the command is gone" gone "$sh"
+	wait
 fi
 
 # with v1 limit cgroups: the watchdog removes those too
