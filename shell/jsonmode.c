@@ -427,26 +427,12 @@ static json_t *build_result(struct shell_ctx *ctx, const struct capture *cap, st
 	return o;
 }
 
-static const char *audit_db(const struct shell_ctx *ctx)
-{
-	return ctx->cfg && ctx->cfg->audit.db ? ctx->cfg->audit.db : NULL;
-}
 
 /* Without a durable audit trail the command does not run (fail closed). */
 static int audit_open_store(struct shell_ctx *ctx, struct run *r)
 {
 	/* defer_open: audit_start() flushes before the command runs */
-	struct audit_opts o = { .session_id = ctx->session_id, .defer_open = true };
-	if (ctx->cfg && ctx->cfg->audit.key)
-		o.key_path = ctx->cfg->audit.key;
-	o.sync_full = ctx->cfg && ctx->cfg->audit.sync_full;   /* as shell_audit_open() */
-	if (ctx->policy)        /* the session row records it; retention honours it */
-		o.retention_days = policy_audit(ctx->policy)->retention_days;
-	if (ctx->audit) {       /* opened early (session.c) */
-		audit_set_retention(ctx->audit, o.retention_days);
-		return 0;
-	}
-	int rc = audit_open(audit_db(ctx), &o, &ctx->audit);
+	int rc = shell_audit_attach(ctx, true);
 	if (rc) {
 		r->audit_err = strdup(audit_strerror(ctx->audit));
 		audit_close(ctx->audit);
@@ -553,7 +539,7 @@ int shell_json_start_failed(const struct shell_opts *o, int status)
 
 static int audit_env(struct shell_ctx *ctx, const char *what, struct audit_cli_env *env)
 {
-	*env = (struct audit_cli_env){ .db_path = audit_db(ctx), .out = ctx->out, .err = ctx->err };
+	*env = (struct audit_cli_env){ .db_path = shell_audit_db(ctx), .out = ctx->out, .err = ctx->err };
 	if (!ctx->is_root) {
 		fprintf(ctx->err ? ctx->err : stderr, "agentsh %s: reading the audit store needs root: it holds "
 			"every account's sessions (ask an administrator to run it)\n", what);

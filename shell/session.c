@@ -226,12 +226,7 @@ static void audit_open_early(struct shell_ctx *ctx)
 	enum shell_mode m = ctx->opts.mode;
 	if (m != SHELL_MODE_COMMAND && m != SHELL_MODE_SCRIPT && m != SHELL_MODE_STDIN)
 		return;
-	struct audit_opts o = { .session_id = ctx->session_id, .defer_open = true };
-	const char *db = ctx->cfg && ctx->cfg->audit.db ? ctx->cfg->audit.db : NULL;
-	if (ctx->cfg && ctx->cfg->audit.key)
-		o.key_path = ctx->cfg->audit.key;
-	o.sync_full = ctx->cfg && ctx->cfg->audit.sync_full;
-	if (audit_open(db, &o, &ctx->audit) == 0 && audit_prepare(ctx->audit) == 0)
+	if (shell_audit_attach(ctx, true) == 0 && audit_prepare(ctx->audit) == 0)
 		return;
 	audit_close(ctx->audit);
 	ctx->audit = NULL;
@@ -418,23 +413,31 @@ static void notice_hook(void *c, const char *line)
 	(void)!write(ctx->notice_fd >= 0 ? ctx->notice_fd : STDERR_FILENO, buf, (size_t)n);
 }
 
-int shell_audit_open(struct shell_ctx *ctx, bool defer)
+const char *shell_audit_db(const struct shell_ctx *ctx)
+{
+	return ctx->cfg && ctx->cfg->audit.db ? ctx->cfg->audit.db : NULL;
+}
+
+int shell_audit_attach(struct shell_ctx *ctx, bool defer)
 {
 	struct audit_opts o = { .session_id = ctx->session_id, .defer_open = defer };
-	const char *db = ctx->cfg && ctx->cfg->audit.db ? ctx->cfg->audit.db : NULL;
-	int r;
 	if (ctx->policy)        /* the session row records it; retention honours it */
 		o.retention_days = policy_audit(ctx->policy)->retention_days;
-	if (ctx->audit) {       /* opened early (audit_open_early) */
+	if (ctx->audit) {       /* opened early (audit_open_early), before the policy */
 		audit_set_retention(ctx->audit, o.retention_days);
 		return 0;
 	}
 	if (ctx->cfg && ctx->cfg->audit.key)
 		o.key_path = ctx->cfg->audit.key;
 	o.sync_full = ctx->cfg && ctx->cfg->audit.sync_full;
-	r = audit_open(db, &o, &ctx->audit);
+	return audit_open(shell_audit_db(ctx), &o, &ctx->audit);
+}
+
+int shell_audit_open(struct shell_ctx *ctx, bool defer)
+{
+	int r = shell_audit_attach(ctx, defer);
 	if (r) {
-		const char *why = audit_strerror(ctx->audit);
+		const char *db = shell_audit_db(ctx), *why = audit_strerror(ctx->audit);
 		fprintf(stderr, "agentsh: cannot open the audit store %s: %s; commands do not run "
 			"without an audit trail (check `agentsh doctor`)\n",
 			db ? db : audit_default_path(), why && *why ? why : strerror(r < 0 ? -r : EIO));

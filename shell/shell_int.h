@@ -117,6 +117,12 @@ int shell_session_open(struct shell_ctx *ctx);
  * open may overlap with the sandbox set-up (audit_opts.defer_open); a store
  * that cannot be opened then fails that flush. */
 int shell_audit_open(struct shell_ctx *ctx, bool defer);
+/* The same without the message: opens the store from the configuration and
+ * the policy unless it is open (then records the policy's retention).  On
+ * failure ctx->audit holds the reason (audit_strerror); close it. */
+int shell_audit_attach(struct shell_ctx *ctx, bool defer);
+/* audit.db from the configuration, or NULL for the default store. */
+const char *shell_audit_db(const struct shell_ctx *ctx);
 void shell_ctx_free(struct shell_ctx *ctx);
 /* The policy variables of this session, from the passwd entry and the
  * workspace (never the environment).  Returns the git root to free() after
