@@ -118,14 +118,18 @@ static void prefork_main(int sock)
 		memcpy(&dirfd, CMSG_DATA(c), sizeof dirfd);
 	/* the numbers in the message are the supervisor's: only the paths and the
 	 * passed directory mean anything here */
-	m.cg.dirfd = dirfd;
-	for (size_t i = 0; i < m.cg.nv1 && i < ENF_V1_MAX; i++)
-		m.cg.v1[i].procs_fd = -1;
+	m.cg.root[sizeof m.cg.root - 1] = m.cg.path[sizeof m.cg.path - 1] = 0;
 	if (m.cg.nv1 > ENF_V1_MAX)
 		m.cg.nv1 = ENF_V1_MAX;
-	m.cg.root[sizeof m.cg.root - 1] = m.cg.path[sizeof m.cg.path - 1] = 0;
-	for (size_t i = 0; i < m.cg.nv1; i++)
+	for (size_t i = 0; i < m.cg.nv1; i++) {
+		m.cg.v1[i].procs_fd = -1;
 		m.cg.v1[i].path[sizeof m.cg.v1[i].path - 1] = 0;
+	}
+	/* without the directory there would be no cgroup.kill, only rmdirs that
+	 * fail while the session runs: open it by its (root-only) path instead */
+	if (dirfd < 0 && m.cg.path[0])
+		dirfd = open(m.cg.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	m.cg.dirfd = dirfd;
 	wait_eof(sock);
 	enf_cg_destroy(&m.cg);
 	_exit(0);
