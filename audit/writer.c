@@ -474,15 +474,17 @@ static void checkpoint(struct audit *a)
 		a->wal_frames = 0;
 }
 
-/* Called with a->mu held, the queue empty and no flush waiting. */
-static void idle_work(struct audit *a)
+/* Called with a->mu held and the queue empty: while no flush waits, or when
+ * stopping (then without the checkpoint). */
+static void idle_work(struct audit *a, bool checkpoint_too)
 {
-	bool prune = a->prune_pending && a->committed;
-	a->prune_pending = a->prune_pending && !prune;
+	bool prune = a->prune_pending && a->committed && !a->writer_err;
+	if (prune)
+		a->prune_pending = false;
 	pthread_mutex_unlock(&a->mu);
 	if (prune)
 		audit_prune_auto(a);
-	if (a->wal_frames >= WAL_IDLE_FRAMES)
+	if (checkpoint_too && a->wal_frames >= WAL_IDLE_FRAMES)
 		checkpoint(a);
 	pthread_mutex_lock(&a->mu);
 }
@@ -493,7 +495,7 @@ static void wait_work(struct audit *a)
 {
 	while (!a->q_head && !a->stop) {
 		if (idle_pending(a) && !a->flush_waiters) {
-			idle_work(a);
+			idle_work(a, true);
 			continue;
 		}
 		if (!idle_pending(a)) {
@@ -523,13 +525,8 @@ static void *writer_main(void *arg)
 		wait_work(a);
 		if (!a->q_head && a->stop) {
 			/* a session that never left the writer idle still prunes once
-			 * (no checkpoint here: that waits for an idle writer) */
-			if (a->prune_pending && a->committed && !a->writer_err) {
-				a->prune_pending = false;
-				pthread_mutex_unlock(&a->mu);
-				audit_prune_auto(a);
-				pthread_mutex_lock(&a->mu);
-			}
+			 * (no checkpoint: closing must stay quick) */
+			idle_work(a, false);
 			break;
 		}
 		linger(a);

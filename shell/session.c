@@ -74,6 +74,7 @@ struct groups_job {
 	gid_t *groups;
 	size_t n;
 	int err;                /* 0, or -ENOMEM / -ERANGE */
+	bool reported;
 };
 
 static void *groups_main(void *arg)
@@ -112,21 +113,21 @@ static void groups_start(struct shell_ctx *ctx, struct groups_job *j)
 
 static int groups_join(struct shell_ctx *ctx, struct groups_job *j)
 {
+	if (ctx->acct.groups)
+		return 0;       /* joined already */
 	if (j->started) {
 		pthread_join(j->th, NULL);
 		j->started = false;
 	}
-	if (!ctx->acct.groups && j->groups) {
-		ctx->acct.groups = j->groups;
-		ctx->acct.ngroups = j->n;
-		j->groups = NULL;
-	}
-	if (!ctx->acct.groups) {
+	ctx->acct.groups = j->groups;
+	ctx->acct.ngroups = j->n;
+	j->groups = NULL;
+	if (!ctx->acct.groups && !j->reported) {
+		j->reported = true;
 		fprintf(stderr, "agentsh: cannot list the groups of %s: %s\n", ctx->acct.name,
 			strerror(j->err ? -j->err : EIO));
-		return 1;
 	}
-	return 0;
+	return ctx->acct.groups ? 0 : 1;
 }
 
 /* The git root above the workspace, for ${GIT_ROOT}/${PROJECT_ROOT}. */
