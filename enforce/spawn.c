@@ -489,7 +489,6 @@ int enforce_spawn(struct enforce_session *s, const struct enforce_spawn_req *req
 			h.sock = sv[0];
 		}
 		c.sock = sv[1];
-		c.landlock_fd = s->landlock_fd;
 		p = spawn_clone(&c, pidfd);
 		e = errno;
 		close(sv[1]);

@@ -50,7 +50,7 @@ if [ -x "$AGENTSH" ]; then
 	# the watchdog agentsh forks first thing in main() (enforce_watchdog_prefork)
 	scg=$(sed -n 's/^0:://p' /proc/$sh/cgroup)
 	check "agentsh -c: the session has its own cgroup ($scg)" sh -c "case '$scg' in /agentsh/*) [ -d '$CG$scg' ];; *) false;; esac"
-	check "agentsh -c: its watchdog is running" pgrep -x agentsh-watch
+	check "agentsh -c: its own watchdog is running" pgrep -x -P "$ag" agentsh-watch
 	kill -9 "$ag"
 	sleep 0.3
 	c1=$(cat "$W/counter")

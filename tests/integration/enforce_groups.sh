@@ -20,7 +20,7 @@ getent group $hi >/dev/null || groupadd $hi || t_abort "groupadd $hi"
 trap 'userdel -r $U >/dev/null 2>&1; groupdel $lo 2>/dev/null; groupdel $hi 2>/dev/null; t_cleanup' EXIT
 usermod -aG "$hi,$lo" $U || t_abort "usermod"
 glo=$(getent group $lo | cut -d: -f3)
-check "test set-up: a supplementary group ($glo) below the primary one ($pg)" [ "$glo" -lt "$pg" ]
+[ "$glo" -lt "$pg" ] || t_abort "no free gid below the primary group $pg for $lo"
 
 cd "$TMPD" || exit 1
 out=$("$AGENTSH" --no-config --user $U -c 'id -G' 2>&1)
