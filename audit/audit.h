@@ -221,12 +221,16 @@ int audit_session_end(struct audit *a, int64_t exit_status);
 
 /* Command bracketing for the shell: emits command_start (line) and makes it
  * the current command of the handle (events with command_id 0 attach to it).
- * audit_command_end emits command_end with the result and flushes. */
+ * audit_command_end emits command_end with the result and flushes, unless
+ * session_ends says the caller ends the session next: then the session end's
+ * flush makes both durable in one commit (one writer round trip less on the
+ * way out of every `-c`). */
 int audit_command_begin(struct audit *a, const char *line, int64_t *command_id);
 struct audit_command_result {
 	int64_t exit_status;
 	int64_t duration_us, cpu_user_us, cpu_sys_us, peak_rss_kb;
 	const char *message;        /* e.g. "timed out", NULL */
+	bool session_ends;          /* audit_session_end() follows at once: no flush of its own */
 };
 int audit_command_end(struct audit *a, int64_t command_id, const struct audit_command_result *r);
 

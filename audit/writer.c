@@ -660,7 +660,7 @@ int audit_command_end(struct audit *a, int64_t command_id, const struct audit_co
 		a->cur_line = NULL;
 	}
 	pthread_mutex_unlock(&a->mu);
-	int frc = audit_flush(a);
+	int frc = r->session_ends ? 0 : audit_flush(a);
 	return rc ? rc : frc;
 }
 

@@ -467,6 +467,7 @@ static void audit_finish(struct shell_ctx *ctx, struct run *r, int exit_code)
 		.exit_status = exit_code, .duration_us = r->duration_us, .cpu_user_us = r->cpu_user_us,
 		.cpu_sys_us = r->cpu_sys_us, .peak_rss_kb = r->peak_rss_kb,
 		.message = r->timed_out ? "timed out" : NULL,
+		.session_ends = true,
 	};
 	if (audit_command_end(r->audit, r->command_id, &res) && !r->audit_err)
 		r->audit_err = strdup(audit_strerror(r->audit));

@@ -239,6 +239,7 @@ int shell_run_noninteractive(struct shell_ctx *ctx)
 		.exit_status = st,
 		.duration_us = (t1.tv_sec - t0.tv_sec) * 1000000LL + (t1.tv_nsec - t0.tv_nsec) / 1000,
 		.message = st == 124 ? "timed out" : NULL,
+		.session_ends = true,
 	};
 	audit_command_end(ctx->audit, cmd, &res);
 	audit_session_end(ctx->audit, st);

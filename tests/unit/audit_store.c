@@ -104,6 +104,23 @@ static void test_write_verify(void **state)
 	assert_int_equal(st.st_mode & 0777, 0600);
 }
 
+/* The last command of a session is made durable by the session end's flush,
+ * in the same commit: both are on record, chained, once audit_session_end()
+ * returns, while the handle is still open. */
+static void test_session_end_covers_command_end(void **state)
+{
+	(void)state;
+	struct audit *a = open_rw("s-end");
+	int64_t cmd;
+	assert_int_equal(audit_command_begin(a, "true", &cmd), 0);
+	struct audit_command_result res = { .exit_status = 0, .session_ends = true };
+	assert_int_equal(audit_command_end(a, cmd, &res), 0);
+	assert_int_equal(audit_session_end(a, 0), 0);
+	verify_ok(3);
+	audit_close(a);
+	verify_ok(3);
+}
+
 static void test_collector(void **state)
 {
 	(void)state;
@@ -309,6 +326,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_write_verify, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_idle_checkpoint, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_session_end_covers_command_end, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_collector, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_collector_conventions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_handles, setup, teardown),
