@@ -120,6 +120,14 @@ int enf_layers_finish(struct enforce_session *s);
 void enf_layers_release(struct enforce_session *s);
 
 int enf_seccomp_prepare(struct enforce_session *s, unsigned notify_flags);
+/* seccomp_cache.c: the exported program of a shape (bit 0: a policy; above it
+ * enforce_notify_filter_shape()), kept between sessions in
+ * enf_seccomp_cache_dir (tests point it elsewhere).  load: 0 with f->prog and
+ * f->len set, or -errno for a miss (nothing kept, or a file that is not
+ * exactly what store wrote for this build and shape).  store: best effort. */
+extern const char *enf_seccomp_cache_dir;
+int enf_seccomp_cache_load(unsigned shape, struct enf_filter *f);
+void enf_seccomp_cache_store(unsigned shape, const struct enf_filter *f);
 int enf_landlock_prepare(struct enforce_session *s);
 int enf_landlock_abi(void);
 /* Paths Landlock always grants writes beneath (NULL-terminated). */

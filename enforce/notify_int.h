@@ -135,6 +135,12 @@ struct notify_cfg {
  * reads with a decision other than allow/audit.  Returns 0 or -errno. */
 int enforce_notify_add_rules(scmp_filter_ctx ctx, const struct policy *p);
 int enforce_notify_add_rules_ex(scmp_filter_ctx ctx, const struct policy *p, unsigned flags);
+/* All that the rules added by enforce_notify_add_rules_ex() depend on, so a
+ * filter built once can stand for every later one of the same shape
+ * (seccomp_cache.c). */
+#define NOTIFY_SHAPE_READS         0x1u /* read-only opens are notified */
+#define NOTIFY_SHAPE_KERNEL_WRITES 0x2u /* Landlock-governed writes are not */
+unsigned enforce_notify_filter_shape(const struct policy *p, unsigned flags);
 /* true when the policy has file rules that gate read-only access. */
 bool enforce_notify_policy_gates_reads(const struct policy *p);
 

@@ -90,15 +90,22 @@ static const int always[] = {
 	SCMP_SYS(rt_sigqueueinfo), SCMP_SYS(rt_tgsigqueueinfo),
 };
 
+unsigned enforce_notify_filter_shape(const struct policy *p, unsigned flags)
+{
+	bool reads = (flags & NOTIFY_RULES_ALL_READS) ||
+		     (!(flags & NOTIFY_RULES_NO_READS) && enforce_notify_policy_gates_reads(p));
+	return (reads ? NOTIFY_SHAPE_READS : 0) |
+	       (flags & NOTIFY_RULES_KERNEL_WRITES ? NOTIFY_SHAPE_KERNEL_WRITES : 0);
+}
+
 int enforce_notify_add_rules_ex(scmp_filter_ctx ctx, const struct policy *p, unsigned flags)
 {
-	bool reads, kwrites = flags & NOTIFY_RULES_KERNEL_WRITES;
 	int rc;
 
 	if (!ctx || !p)
 		return -EINVAL;
-	reads = (flags & NOTIFY_RULES_ALL_READS) ||
-		(!(flags & NOTIFY_RULES_NO_READS) && enforce_notify_policy_gates_reads(p));
+	unsigned shape = enforce_notify_filter_shape(p, flags);
+	bool reads = shape & NOTIFY_SHAPE_READS, kwrites = shape & NOTIFY_SHAPE_KERNEL_WRITES;
 
 	for (size_t i = 0; i < sizeof always / sizeof always[0]; i++)
 		if ((rc = notify_all(ctx, always[i])) < 0)

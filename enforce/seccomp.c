@@ -271,8 +271,22 @@ static int export_prog(scmp_filter_ctx ctx, struct enf_filter *f)
 	return rc < 0 ? rc : 0;
 }
 
+static void set_flags(struct enforce_session *s)
+{
+	s->filter.flags = s->filter.notify ? SECCOMP_FILTER_FLAG_NEW_LISTENER |
+					     (s->seccomp_killable ? SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV : 0)
+					   : 0;
+}
+
 int enf_seccomp_prepare(struct enforce_session *s, unsigned notify_flags)
 {
+	const struct policy *p = s->cfg.policy;
+	unsigned shape = p ? 1u | enforce_notify_filter_shape(p, notify_flags) << 1 : 0;
+	if (enf_seccomp_cache_load(shape, &s->filter) == 0) {
+		s->filter.notify = p != NULL;
+		set_flags(s);
+		return 0;
+	}
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
 	if (!ctx)
 		return enf_fail(s, -ENOMEM, "seccomp: cannot create a filter context (out of memory)");
@@ -292,9 +306,9 @@ int enf_seccomp_prepare(struct enforce_session *s, unsigned notify_flags)
 	}
 	what = "exporting the filter";
 	rc = export_prog(ctx, &s->filter);
-	s->filter.flags = s->filter.notify ? SECCOMP_FILTER_FLAG_NEW_LISTENER |
-					     (s->seccomp_killable ? SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV : 0)
-					   : 0;
+	set_flags(s);
+	if (rc == 0)
+		enf_seccomp_cache_store(shape, &s->filter);
 out:
 	seccomp_release(ctx);
 	if (rc < 0)
