@@ -387,8 +387,11 @@ static void guard_free(struct bpf_guard *g, bool detach)
 	guard_events_close(g);
 	if (detach)
 		detach_sockets(g);
-	if (g->registered)
-		guard_pins_forget(&g->pins, g->cgid);
+	if (g->registered) {
+		/* closing first: its socket programs refuse everything from then on */
+		guard_pins_close_session(&g->pins, g->cgid);
+		guard_pins_forget(&g->pins, g->cgid, guard_net_forget(g) == 0);
+	}
 	if (g->slot_claimed)	/* after the session: nothing writes to its ring any more */
 		guard_slot_release(&g->pins, g->slot);
 	guard_pins_close(&g->pins);

@@ -72,8 +72,14 @@ int guard_pins_open(struct guard_pins *p);
 int guard_sess_write(struct bpf_guard *g);
 void guard_pins_close(struct guard_pins *p);
 /* remove every entry of session `cgid` from the shared maps (expect entries and rule
- * nodes too); its ring slot is released separately */
-void guard_pins_forget(const struct guard_pins *p, __u64 cgid);
+ * nodes too); its ring slot is released separately.  `nodes_gone`: the caller has
+ * already deleted the session's rule nodes by their keys (net.c), so the rule tries,
+ * shared by every session, need no scan. */
+void guard_pins_forget(const struct guard_pins *p, __u64 cgid, bool nodes_gone);
+/* mark the session closing (its socket programs refuse everything from then on) */
+void guard_pins_close_session(const struct guard_pins *p, __u64 cgid);
+/* net.c: delete the rule nodes this guard wrote, by their keys; 0 when none is left */
+int guard_net_forget(struct bpf_guard *g);
 /* claim a free ring slot for this process; its ring, reused or created: fd or -errno */
 int guard_slot_claim(const struct guard_pins *p, __u32 *slot);
 int guard_slot_ring(const struct guard_pins *p, __u32 slot);

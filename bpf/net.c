@@ -125,20 +125,40 @@ static int new_node(struct bpf_guard *g, const struct bpf_net_rule *r, struct ne
 	return 0;
 }
 
-static int write_node(struct bpf_guard *g, const struct net_node *n)
+/* Write (chain) or delete (NULL) the session's node n in its family's trie. */
+static int node_op(struct bpf_guard *g, const struct net_node *n, const struct guard_net_chain *chain)
 {
 	int r;
 	__u32 s[2] = { (__u32)g->cgid, (__u32)(g->cgid >> 32) };
 	if (n->family == AF_INET) {
 		struct guard_v4_key k = { .prefixlen = GUARD_SESS_BITS + n->prefix, .sess = { s[0], s[1] } };
 		memcpy(&k.addr, n->addr, 4);
-		r = bpf_map_update_elem(g->pins.net4, &k, &n->chain, BPF_ANY);
+		r = chain ? bpf_map_update_elem(g->pins.net4, &k, chain, BPF_ANY)
+			  : bpf_map_delete_elem(g->pins.net4, &k);
 	} else {
 		struct guard_v6_key k = { .prefixlen = GUARD_SESS_BITS + n->prefix, .sess = { s[0], s[1] } };
 		memcpy(k.addr, n->addr, 16);
-		r = bpf_map_update_elem(g->pins.net6, &k, &n->chain, BPF_ANY);
+		r = chain ? bpf_map_update_elem(g->pins.net6, &k, chain, BPF_ANY)
+			  : bpf_map_delete_elem(g->pins.net6, &k);
 	}
 	return r < 0 ? -errno : 0;
+}
+
+static int write_node(struct bpf_guard *g, const struct net_node *n)
+{
+	return node_op(g, n, &n->chain);
+}
+
+/* A node that was never written (a failed add) or is gone already is not an error. */
+int guard_net_forget(struct bpf_guard *g)
+{
+	int rc = 0;
+	for (size_t i = 0; i < g->nnodes; i++) {
+		int r = node_op(g, &g->nodes[i], NULL);
+		if (r < 0 && r != -ENOENT)
+			rc = r;
+	}
+	return rc;
 }
 
 static int keep_rule(struct bpf_guard *g, const struct bpf_net_rule *r)

@@ -231,15 +231,22 @@ static void drop_nodes(int fd, size_t ksize, int (*gone)(__u64 sess, const void 
  * on), then what it left in the shared maps goes, and its registration last: a removal
  * cut short (a crash) leaves a registered, closing session that the next sweep finishes,
  * so no start has to scan the rule tries for leftovers. */
-void guard_pins_forget(const struct guard_pins *p, __u64 cgid)
+void guard_pins_close_session(const struct guard_pins *p, __u64 cgid)
 {
 	struct guard_sess s;
 	if (!bpf_map_lookup_elem(p->sessions, &cgid, &s) && !s.closing) {
 		s.closing = 1;
 		bpf_map_update_elem(p->sessions, &cgid, &s, BPF_EXIST);
 	}
-	drop_nodes(p->net4, sizeof(struct guard_v4_key), is_sess, &cgid);
-	drop_nodes(p->net6, sizeof(struct guard_v6_key), is_sess, &cgid);
+}
+
+void guard_pins_forget(const struct guard_pins *p, __u64 cgid, bool nodes_gone)
+{
+	guard_pins_close_session(p, cgid);
+	if (!nodes_gone) {
+		drop_nodes(p->net4, sizeof(struct guard_v4_key), is_sess, &cgid);
+		drop_nodes(p->net6, sizeof(struct guard_v6_key), is_sess, &cgid);
+	}
 	drop_expect(p->expect, is_sess, &cgid);
 	bpf_map_delete_elem(p->lostc, &cgid);
 	bpf_map_delete_elem(p->sessions, &cgid);
@@ -351,7 +358,7 @@ static void sweep_sessions(const struct guard_pins *p)
 		k = next;
 		prev = &k;
 		if (!bpf_map_lookup_elem(p->sessions, &k, &s) && session_dead(k, &s))
-			guard_pins_forget(p, k);
+			guard_pins_forget(p, k, false);
 	}
 	/* small maps; the rule tries need no scan (guard_pins_forget) */
 	drop_orphans(p->lostc, p->sessions);
