@@ -50,6 +50,18 @@ POL="$AGENTSH_SRC/examples/policies/agent-observe.yaml"
 if [ -x "$AGENTSH" ] && (cd "$TMPD" && "$AGENTSH" --no-config --policy "$POL" --user $U -c true) >/dev/null 2>&1; then
 	out=$(cd "$TMPD" && "$AGENTSH" --no-config --policy "$POL" --user $U -c "$TMPD/surface_probe" 2>&1)
 	assert_all "agentsh -c" "$out" $?
+
+	# the program is kept for the next session (enforce/seccomp_cache.c): root-only, and a
+	# damaged copy is never loaded — the session builds the same program again
+	K=/run/agentsh/seccomp
+	kept=$(ls "$K"/*.bpf 2>/dev/null)
+	check "kept seccomp programs: in a root-only directory" sh -c "[ \"\$(stat -c %U:%a $K)\" = root:700 ]"
+	check "kept seccomp programs: at least one, each root:600" sh -c '[ -n "$1" ] && for f in $1; do [ "$(stat -c %U:%a "$f")" = root:600 ] || exit 1; done' _ "$kept"
+	for f in $kept; do cp "$f" "$f.orig"; printf 'damaged' | dd of="$f" bs=1 seek=80 conv=notrunc 2>/dev/null; done
+	out=$(cd "$TMPD" && "$AGENTSH" --no-config --policy "$POL" --user $U -c "$TMPD/surface_probe" 2>&1)
+	assert_all "agentsh -c, kept programs damaged" "$out" $?
+	same=0; for f in $kept; do cmp -s "$f" "$f.orig" && same=$((same+1)); rm -f "$f.orig"; done
+	check "kept seccomp programs: this policy's damaged program was built and kept again, byte for byte" [ "$same" -ge 1 ]
 else
 	echo "# agentsh -c --user cannot run a sandboxed command yet:"
 	(cd "$TMPD" && "$AGENTSH" --no-config --policy "$POL" --user $U -c true 2>&1 | sed 's/^/#   /')
