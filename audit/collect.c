@@ -154,6 +154,8 @@ int audit_collect_begin(struct audit *a, int64_t command_id, struct audit_collec
 
 void audit_collect_end(struct audit *a, struct audit_collector *c)
 {
+	if (!a || !c)
+		return;         /* never begun (the store failed first) */
 	pthread_mutex_lock(&a->mu);
 	for (struct audit_collector **pp = &a->collectors; *pp; pp = &(*pp)->next)
 		if (*pp == c) {
