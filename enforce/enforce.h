@@ -76,6 +76,15 @@ struct enforce_spawn_req {
 	 * killed and enforce_session_timed_out() becomes true (the shell reports
 	 * 124).  For `agentsh -c` pass enforce_command_timeout_ms(s). */
 	unsigned timeout_ms;
+	/* Optional: called once the sandbox around the program is complete and
+	 * before the program is exec'd (from another thread of the caller's
+	 * process, or this one), while the child waits.  A negative return
+	 * refuses the spawn with that error: the child is killed before its
+	 * exec, so nothing of the program runs.  The shell makes the command's
+	 * start durable in the audit trail here, overlapping the commit with the
+	 * sandbox set-up. */
+	int (*before_exec)(void *arg);
+	void *before_exec_arg;
 };
 
 /* The command timeout the policy (resource_limits.command_timeout) asks for, in

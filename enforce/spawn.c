@@ -53,7 +53,7 @@ static const char *stage_name(int st)
 
 #define ENF_SETUP_TIMEOUT_MS 10000
 
-enum msg_kind { MSG_ERROR = 1, MSG_LISTENER, MSG_TRAP_MOUNTED };
+enum msg_kind { MSG_ERROR = 1, MSG_READY, MSG_TRAP_MOUNTED };
 struct child_msg {
 	int kind, stage, err, fd;
 };
@@ -150,15 +150,34 @@ static void child_fds(struct child_ctx *c)
 	for (int i = 0; i < n; i++)
 		if (dup2(from[i], to[i]) < 0)   /* clears FD_CLOEXEC on the target */
 			child_fail(c, ST_FDS, errno);
-	/* every fd that is not a target closes at exec */
+	/* Every other fd goes now, not at the exec.  The table is a copy of the
+	 * supervisor's, taken while its threads work: an open file description
+	 * kept here keeps what it holds in the supervisor too (the audit
+	 * anchor's flock mid-commit, a pipe's write end) until this child execs,
+	 * and the child waits for the supervisor before its exec (before_exec:
+	 * the audit flush, which needs that flock). */
 	bool keep[3 + 4 + 64] = { false };
 	for (int i = 0; i < n; i++)
 		if (to[i] >= 0 && to[i] < (int)(sizeof keep / sizeof keep[0]))
 			keep[to[i]] = true;
 	for (int fd = 0; fd < base; fd++)
 		if (!keep[fd])
-			fcntl(fd, F_SETFD, FD_CLOEXEC);
-	if (syscall(SYS_close_range, base, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+			close(fd);
+	int k0 = c->sock, k1 = c->landlock_fd;      /* both >= base (lifted) or -1 */
+	if (k1 >= 0 && k1 < k0) {
+		k1 = k0;
+		k0 = c->landlock_fd;
+	}
+	unsigned lo = (unsigned)base;
+	int ks[2] = { k0, k1 };
+	for (int i = 0; i < 2; i++) {
+		if (ks[i] < 0 || (unsigned)ks[i] < lo)
+			continue;
+		if ((unsigned)ks[i] > lo && syscall(SYS_close_range, lo, (unsigned)ks[i] - 1, 0) < 0)
+			child_fail(c, ST_FDS, errno);
+		lo = (unsigned)ks[i] + 1;
+	}
+	if (syscall(SYS_close_range, lo, ~0U, 0) < 0)
 		child_fail(c, ST_FDS, errno);
 }
 
@@ -230,10 +249,11 @@ static __attribute__((noreturn)) void child_main(struct child_ctx *c)
 	e = enf_seccomp_apply_child(c->s, &lfd);
 	if (e)
 		child_fail(c, ST_SECCOMP, e);
-	if (lfd >= 0) {
-		/* the parent takes the listener with pidfd_getfd (a sendmsg here could
-		 * itself be a notified syscall nobody is listening to yet), then acks */
-		struct child_msg m = { .kind = MSG_LISTENER, .fd = lfd };
+	if (lfd >= 0 || r->before_exec) {
+		/* ready to exec: the parent takes the listener (if any) with
+		 * pidfd_getfd (a sendmsg here could itself be a notified syscall
+		 * nobody is listening to yet), runs before_exec, then acks */
+		struct child_msg m = { .kind = MSG_READY, .fd = lfd };
 		char ack;
 		if (send(c->sock, &m, sizeof m, MSG_NOSIGNAL) != sizeof m || recv(c->sock, &ack, 1, 0) != 1)
 			child_fail(c, ST_LISTENER, EPIPE);
@@ -338,13 +358,16 @@ static int parent_handshake(struct handshake *h)
 			enf_trap_go(h->trap);
 			continue;
 		}
-		if (m.kind != MSG_LISTENER)
+		if (m.kind != MSG_READY || (m.fd < 0 && s->filter.notify))
 			return enf_fail(s, -EPROTO, "spawn of %s: unexpected status message", r->argv[0]);
-		int rc = enf_notify_attach(s, __atomic_load_n(&h->pidfd, __ATOMIC_ACQUIRE),
-					   __atomic_load_n(&h->pid, __ATOMIC_ACQUIRE), m.fd);
+		int rc = m.fd < 0 ? 0 : enf_notify_attach(s, __atomic_load_n(&h->pidfd, __ATOMIC_ACQUIRE),
+							  __atomic_load_n(&h->pid, __ATOMIC_ACQUIRE), m.fd);
 		if (rc < 0)
 			return rc;
 		setup = false;
+		if (r->before_exec && (rc = r->before_exec(r->before_exec_arg)) < 0)
+			return enf_fail(s, rc, "spawn of %s: refused before its exec (%s)", r->argv[0],
+					strerror(-rc));
 		if (send(h->sock, "g", 1, MSG_NOSIGNAL) != 1)
 			return enf_fail(s, -errno, "spawn of %s: child vanished during set-up", r->argv[0]);
 	}

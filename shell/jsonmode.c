@@ -227,8 +227,12 @@ static void run_command(struct shell_ctx *ctx, struct capture *cap, struct run *
 	if (mem)
 		fclose(mem);
 	r->spawned = rc == 0;
+	if (rc < 0 && ctx->audit_gate_rc < 0 && !r->audit_err)
+		r->audit_err = strdup(audit_strerror(ctx->audit));
 	if (rc == 0)
 		r->exit_code = shell_status_from_wait(ws);
+	else if (ctx->audit_gate_rc < 0)
+		r->spawn_err = strdup("the audit store could not record the command, so it was not run");
 	else
 		r->spawn_err = msg && *msg ? strdup(msg) : strdup(strerror(-rc));
 	free(msg);
@@ -449,9 +453,13 @@ static int audit_start(struct shell_ctx *ctx, struct run *r)
 	int rc = audit_command_begin(ctx->audit, ctx->opts.command ? ctx->opts.command : "", &r->command_id);
 	if (!rc)
 		rc = audit_collect_begin(ctx->audit, r->command_id, &r->coll);
-	/* the record that the command started is durable before it runs */
-	if (!rc)
-		rc = audit_flush(ctx->audit);
+	/* the record that the command started is durable before it runs: the
+	 * spawn flushes before the exec (shell_ctx.audit_gate), so the commit
+	 * overlaps the sandbox set-up */
+	if (!rc) {
+		audit_commit_soon(ctx->audit);
+		ctx->audit_gate = true;
+	}
 	if (rc)
 		r->audit_err = strdup(audit_strerror(ctx->audit));
 	return rc;

@@ -135,6 +135,15 @@ static int wait_child(struct shell_ctx *ctx, pid_t pid, int pidfd, int *wstatus)
 	return 0;
 }
 
+/* enforce_spawn_req.before_exec: nothing of the command runs before its start
+ * is on record. */
+static int audit_gate(void *arg)
+{
+	struct shell_ctx *ctx = arg;
+	ctx->audit_gate_rc = audit_flush(ctx->audit);
+	return ctx->audit_gate_rc < 0 ? ctx->audit_gate_rc : 0;
+}
+
 int shell_run_argv(struct shell_ctx *ctx, char *const *argv, const int stdio[3], int *wstatus)
 {
 	struct enforce_spawn_req req = {0};
@@ -143,6 +152,12 @@ int shell_run_argv(struct shell_ctx *ctx, char *const *argv, const int stdio[3],
 
 	if ((r = shell_session_open(ctx)) < 0)
 		return r;
+	if (ctx->audit_gate) {
+		ctx->audit_gate = false;        /* this spawn only */
+		ctx->audit_gate_rc = 0;
+		req.before_exec = audit_gate;
+		req.before_exec_arg = ctx;
+	}
 	req.argv = argv;
 	req.envp = ctx->envp;
 	req.cwd = NULL;
@@ -152,6 +167,11 @@ int shell_run_argv(struct shell_ctx *ctx, char *const *argv, const int stdio[3],
 	req.ctty = -1;
 	req.timeout_ms = enforce_command_timeout_ms(ctx->enf);  /* resource_limits.command_timeout -> 124 */
 	r = enforce_spawn(ctx->enf, &req, &pid, &pidfd);
+	if (r < 0 && ctx->audit_gate_rc < 0) {
+		fprintf(ctx->err, "agentsh: cannot record the command in the audit trail, so it was not "
+			"run: %s\n", audit_strerror(ctx->audit));
+		return r;
+	}
 	if (r < 0) {
 		const char *why = enforce_strerror(ctx->enf);
 		fprintf(ctx->err, "agentsh: cannot start %s in the sandbox: %s\n", argv[0],
@@ -208,8 +228,9 @@ int shell_run_noninteractive(struct shell_ctx *ctx)
 
 	/* The session's start is committed while the sandbox is built (the first
 	 * commit of a process is the slow one); the command's start is made
-	 * durable below, before the command runs: that flush also fails if the
-	 * store, opened by the writer thread meanwhile, cannot be opened. */
+	 * durable before the delegate's exec (audit_gate, run by the spawn while
+	 * the child waits): that flush also fails if the store, opened by the
+	 * writer thread meanwhile, cannot be opened, and then nothing runs. */
 	if (shell_audit_open(ctx, true) < 0)
 		return 126;
 	audit_session_begin(ctx->audit, ctx->acct.uid, mode_name(ctx->opts.mode),
@@ -221,12 +242,15 @@ int shell_run_noninteractive(struct shell_ctx *ctx)
 		return 126;
 	}
 	audit_line(ctx, line, sizeof(line));
-	if (audit_command_begin(ctx->audit, line, &cmd) < 0 || audit_flush(ctx->audit) < 0) {
+	if (audit_command_begin(ctx->audit, line, &cmd) < 0) {
 		fprintf(stderr, "agentsh: cannot record the command in the audit trail: %s\n",
 			audit_strerror(ctx->audit));
 		return 126;
 	}
-	shell_timing_mark("audit: session and command begin durable");
+	/* durable before the exec, committed while the sandbox is built */
+	audit_commit_soon(ctx->audit);
+	ctx->audit_gate = true;
+	shell_timing_mark("audit: session and command begin queued");
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (shell_run_oneshot(ctx, stdio, &ws) < 0)
 		st = 126;

@@ -96,6 +96,12 @@ struct shell_ctx {
 	struct policy *policy;
 	struct enforce_session *enf;    /* created lazily by shell_session_open() */
 	struct audit *audit;            /* audit store handle (audit/audit.h); NULL until opened */
+	/* The next delegate's spawn flushes the audit trail before the exec
+	 * (enforce_spawn_req.before_exec): the -c modes queue their command's
+	 * start and let the commit overlap the sandbox set-up.  audit_gate_rc is
+	 * that flush's result (< 0: the command was not run). */
+	bool audit_gate;
+	int audit_gate_rc;
 	struct approve_broker *approvals;       /* approve/approve.h; created by shell_session_open */
 	struct approve_tty *approve_tty;        /* interactive only: inline prompts (set before open) */
 	int notice_fd;                  /* >= 0: supervisor notices go to this pipe (interactive) */

@@ -120,6 +120,63 @@ static void t_exit_status_and_exec_error(void **st)
 	enforce_session_free(s);
 }
 
+/* before_exec runs once, after the sandbox is built and before the program:
+ * the program's marker does not exist yet when it runs; a refusal kills the
+ * child before its exec (the marker never appears, nothing is left running). */
+struct gate {
+	char marker[96];
+	int calls, ret;
+	bool marker_seen;
+};
+
+static int gate_cb(void *arg)
+{
+	struct gate *g = arg;
+	g->calls++;
+	g->marker_seen = access(g->marker, F_OK) == 0;
+	return g->ret;
+}
+
+static void t_before_exec_gate(void **st)
+{
+	(void)st;
+	struct enforce_session *s = mk();
+	struct gate g = { .ret = 0 };
+	snprintf(g.marker, sizeof g.marker, "/tmp/agentsh-gate-%d", (int)getpid());
+	unlink(g.marker);
+	char script[160];
+	snprintf(script, sizeof script, "touch %s", g.marker);
+	char *argv[] = { "/bin/sh", "-c", script, NULL };
+	char *envp[] = { "PATH=/usr/bin:/bin", NULL };
+	struct enforce_spawn_req r = { .argv = argv, .envp = envp, .stdio = { -1, -1, 2 }, .ctty = -1,
+				       .before_exec = gate_cb, .before_exec_arg = &g };
+	pid_t pid;
+	int pidfd, status;
+	/* the marker's directory must be writable by nobody: /tmp is */
+	assert_int_equal(enforce_spawn(s, &r, &pid, &pidfd), 0);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	close(pidfd);
+	assert_int_equal(g.calls, 1);
+	assert_false(g.marker_seen);
+	assert_int_equal(access(g.marker, F_OK), 0);
+	unlink(g.marker);
+
+	g = (struct gate){ .ret = -EIO };
+	snprintf(g.marker, sizeof g.marker, "/tmp/agentsh-gate-%d", (int)getpid());
+	assert_int_equal(enforce_spawn(s, &r, &pid, &pidfd), -EIO);
+	assert_int_equal(g.calls, 1);
+	assert_non_null(strstr(enforce_strerror(s), "refused before its exec"));
+	usleep(100000);
+	assert_int_equal(access(g.marker, F_OK), -1);
+	char procs[PATH_MAX + 16], buf[64];
+	snprintf(procs, sizeof procs, "%s/cgroup.procs", s->cg.path);
+	int fd = open(procs, O_RDONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(read(fd, buf, sizeof buf), 0);        /* nothing of it is left */
+	close(fd);
+	enforce_session_free(s);
+}
+
 static void t_free_kills_tree_and_removes_cgroup(void **st)
 {
 	(void)st;
@@ -222,6 +279,7 @@ int main(void)
 		cmocka_unit_test(t_runs_as_account_in_cgroup),
 		cmocka_unit_test(t_fds_closed),
 		cmocka_unit_test(t_exit_status_and_exec_error),
+		cmocka_unit_test(t_before_exec_gate),
 		cmocka_unit_test(t_free_kills_tree_and_removes_cgroup),
 		cmocka_unit_test(t_refuses_root_and_bad_id),
 		cmocka_unit_test(t_signal),
