@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -177,6 +178,50 @@ static void t_before_exec_gate(void **st)
 	enforce_session_free(s);
 }
 
+/* The child's fd table is a copy of ours: a descriptor it kept until its exec
+ * would keep what the descriptor holds here, such as a flock, while the child
+ * waits for before_exec.  By then the child has dropped every copy: a flock
+ * taken on our descriptor and released here can be taken again at once. */
+struct flock_gate {
+	char path[96];
+	int fd;             /* ours, locked when the child was created */
+	int relock;         /* result of taking the lock again from a new descriptor */
+};
+
+static int flock_cb(void *arg)
+{
+	struct flock_gate *g = arg;
+	close(g->fd);
+	int fd = open(g->path, O_RDONLY | O_CLOEXEC);
+	g->relock = fd < 0 ? -errno : flock(fd, LOCK_EX | LOCK_NB) < 0 ? -errno : 0;
+	if (fd >= 0)
+		close(fd);
+	return 0;
+}
+
+static void t_child_drops_inherited_fds(void **st)
+{
+	(void)st;
+	struct enforce_session *s = mk();
+	struct flock_gate g = { .relock = 1 };
+	snprintf(g.path, sizeof g.path, "/tmp/agentsh-flock-%d", (int)getpid());
+	g.fd = open(g.path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	assert_true(g.fd >= 0);
+	assert_int_equal(flock(g.fd, LOCK_EX), 0);
+	char *argv[] = { "/bin/true", NULL };
+	char *envp[] = { NULL };
+	struct enforce_spawn_req r = { .argv = argv, .envp = envp, .stdio = { -1, -1, -1 }, .ctty = -1,
+				       .before_exec = flock_cb, .before_exec_arg = &g };
+	pid_t pid;
+	int pidfd, status;
+	assert_int_equal(enforce_spawn(s, &r, &pid, &pidfd), 0);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	close(pidfd);
+	assert_int_equal(g.relock, 0);      /* -EWOULDBLOCK: the child still held our lock */
+	unlink(g.path);
+	enforce_session_free(s);
+}
+
 static void t_free_kills_tree_and_removes_cgroup(void **st)
 {
 	(void)st;
@@ -280,6 +325,7 @@ int main(void)
 		cmocka_unit_test(t_fds_closed),
 		cmocka_unit_test(t_exit_status_and_exec_error),
 		cmocka_unit_test(t_before_exec_gate),
+		cmocka_unit_test(t_child_drops_inherited_fds),
 		cmocka_unit_test(t_free_kills_tree_and_removes_cgroup),
 		cmocka_unit_test(t_refuses_root_and_bad_id),
 		cmocka_unit_test(t_signal),
