@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
+#include <time.h>
 #include <unistd.h>
 
 #define ANCHOR_MAX 256
@@ -71,14 +72,40 @@ static int read_fd(struct audit_hmac *h, int fd, int64_t *seq, unsigned char lin
 	return parse(h, buf, seq, link);
 }
 
+/* flock, bounded like sqlite's busy timeout: a holder that never lets go (a
+ * stopped process, a descriptor copied into a child that does not exit) is
+ * an error after busy_timeout_ms, not a hang of every writer of the store.
+ * The lock is held for microseconds, so the wait polls with a short backoff. */
+static int lock_bounded(const struct audit *a, int fd, int op)
+{
+	struct timespec t0, now;
+	useconds_t pause = 50;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		if (flock(fd, op | LOCK_NB) == 0)
+			return 0;
+		if (errno != EWOULDBLOCK && errno != EINTR)
+			return -errno;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if ((now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000 >= a->busy_timeout_ms)
+			return -ETIMEDOUT;
+		usleep(pause);
+		pause = pause < 2000 ? pause * 2 : pause;
+	}
+}
+
 int audit_anchor_read(struct audit *a, struct audit_hmac *h, int64_t *seq, unsigned char link[AUDIT_LINK_LEN])
 {
 	*seq = -1;
 	int fd = open(a->anchor_path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return errno == ENOENT ? 0 : -errno;
-	flock(fd, LOCK_SH);
-	int rc = read_fd(h, fd, seq, link);
+	int rc = lock_bounded(a, fd, LOCK_SH);
+	if (rc) {
+		close(fd);
+		return rc;
+	}
+	rc = read_fd(h, fd, seq, link);
 	close(fd);
 	return rc;
 }
@@ -88,7 +115,7 @@ int audit_anchor_advance(struct audit *a, struct audit_hmac *h, int64_t seq, con
 	int fd = open(a->anchor_path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -errno;
-	int rc = flock(fd, LOCK_EX) < 0 ? -errno : 0;
+	int rc = lock_bounded(a, fd, LOCK_EX);
 	int64_t cur = -1;
 	unsigned char curlink[AUDIT_LINK_LEN];
 	/* a damaged anchor is left for verify to report, never silently replaced */

@@ -5,11 +5,14 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "audit/audit.h"
@@ -119,6 +122,37 @@ static void test_session_end_covers_command_end(void **state)
 	verify_ok(3);
 	audit_close(a);
 	verify_ok(3);
+}
+
+/* The chain anchor's lock is waited for as long as sqlite's busy timeout, not
+ * forever: with the anchor held elsewhere, the flush fails (naming the anchor)
+ * after about the timeout, and the commit it follows is kept. */
+static void test_anchor_lock_bounded(void **state)
+{
+	(void)state;
+	struct audit *a = NULL;
+	struct audit_opts o = { .session_id = "s-lock", .busy_timeout_ms = 300 };
+	assert_int_equal(audit_open(db, &o, &a), 0);
+	emit_file(a, 1, AUDIT_DEC_ALLOW);
+	assert_int_equal(audit_flush(a), 0);            /* the anchor file exists now */
+	char anchor[160];
+	snprintf(anchor, sizeof anchor, "%s.anchor", db);
+	int fd = open(anchor, O_RDONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(flock(fd, LOCK_EX), 0);
+	alarm(20);                                      /* a hang fails the test, not the run */
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	emit_file(a, 2, AUDIT_DEC_ALLOW);
+	int rc = audit_flush(a);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	alarm(0);
+	long ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	assert_true(rc < 0);
+	assert_non_null(strstr(audit_strerror(a), "anchor"));
+	assert_true(ms >= 250 && ms < 5000);
+	close(fd);
+	audit_close(a);
 }
 
 static void test_collector(void **state)
@@ -327,6 +361,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_write_verify, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_idle_checkpoint, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_end_covers_command_end, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_anchor_lock_bounded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_collector, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_collector_conventions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_handles, setup, teardown),
