@@ -152,9 +152,9 @@ int shell_run_argv(struct shell_ctx *ctx, char *const *argv, const int stdio[3],
 
 	if ((r = shell_session_open(ctx)) < 0)
 		return r;
+	ctx->audit_gate_rc = 0;
 	if (ctx->audit_gate) {
 		ctx->audit_gate = false;        /* this spawn only */
-		ctx->audit_gate_rc = 0;
 		req.before_exec = audit_gate;
 		req.before_exec_arg = ctx;
 	}
