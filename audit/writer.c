@@ -102,6 +102,12 @@ int audit_flush(struct audit *a)
 	}
 	a->flush_waiters--;
 	int rc = a->writer_err;
+	if (!rc && !a->flushed) {
+		/* answered, even if the commits it needed were asked for with
+		 * audit_commit_soon(): idle work may start (wait_work) */
+		a->flushed = true;
+		pthread_cond_signal(&a->cv_work);
+	}
 	pthread_mutex_unlock(&a->mu);
 	return rc;
 }

@@ -355,11 +355,45 @@ static void test_idle_checkpoint(void **state)
 	audit_close(a);
 }
 
+/* The same when the commits were asked for with audit_commit_soon() and the
+ * flush finds nothing left to wait for (agentsh -c): it still counts as
+ * answered, so the checkpoint runs while the command does, not in
+ * audit_close() on the way to the exit status. */
+static void test_idle_checkpoint_after_commit_soon(void **state)
+{
+	(void)state;
+	struct audit *a = open_rw("s-wal-soon");
+	char wal[160];
+	snprintf(wal, sizeof wal, "%s-wal", db);
+	assert_int_equal(audit_session_begin(a, 1000, "command", NULL, NULL), 0);
+	for (int i = 0; i < 6000; i++)
+		emit_file(a, i, AUDIT_DEC_ALLOW);
+	audit_commit_soon(a);
+	off_t last = -1, now;
+	for (int i = 0, stable = 0; i < 500 && stable < 5; i++) {      /* until committed */
+		usleep(20000);
+		now = file_size(wal);
+		stable = now == last && now > 256 * 4096 ? stable + 1 : 0;
+		last = now;
+	}
+	assert_true(last > 256 * 4096);
+	off_t before = file_size(db);
+	assert_int_equal(audit_flush(a), 0);
+	off_t grown = before;
+	for (int i = 0; i < 200 && grown <= before; i++) {
+		usleep(10000);
+		grown = file_size(db);
+	}
+	assert_true(grown > before);
+	audit_close(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_write_verify, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_idle_checkpoint, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_idle_checkpoint_after_commit_soon, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_end_covers_command_end, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_anchor_lock_bounded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_collector, setup, teardown),
