@@ -74,7 +74,7 @@ struct audit {
 	unsigned retention_days;        /* this session's, recorded in session_start */
 	bool prune_pending;             /* writer prunes when next idle (after session start) */
 	int wal_frames;                 /* writer only: frames in the WAL after its last commit */
-	bool flushed;                   /* a commit some audit_flush() waited for is done */
+	bool flushed;                   /* an audit_flush() has returned 0 (set there) */
 };
 
 /* base.c: the MACed pruned-through record (table chain_base) */

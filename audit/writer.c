@@ -539,7 +539,6 @@ static void *writer_main(void *arg)
 		a->commit_soon = false;         /* this batch takes what it asked for */
 		size_t n;
 		struct audit_rec *batch = take_batch(a, &n);
-		bool for_flush = a->flush_waiters > 0;
 		int err = a->writer_err;
 		pthread_mutex_unlock(&a->mu);
 		int rc = err ? err : commit_retrying(a, batch);
@@ -548,7 +547,6 @@ static void *writer_main(void *arg)
 		if (rc && !a->writer_err)
 			a->writer_err = rc;
 		a->committed += n;
-		a->flushed = a->flushed || (for_flush && !rc);
 		pthread_cond_broadcast(&a->cv_done);
 		if (!rc && a->wal_frames >= WAL_MAX_FRAMES) {
 			pthread_mutex_unlock(&a->mu);
