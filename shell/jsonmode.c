@@ -454,12 +454,10 @@ static int audit_start(struct shell_ctx *ctx, struct run *r)
 	if (!rc)
 		rc = audit_collect_begin(ctx->audit, r->command_id, &r->coll);
 	/* the record that the command started is durable before it runs: the
-	 * spawn flushes before the exec (shell_ctx.audit_gate), so the commit
+	 * spawn flushes before the exec (shell_run_argv), so the commit
 	 * overlaps the sandbox set-up */
-	if (!rc) {
+	if (!rc)
 		audit_commit_soon(ctx->audit);
-		ctx->audit_gate = true;
-	}
 	if (rc)
 		r->audit_err = strdup(audit_strerror(ctx->audit));
 	return rc;

@@ -140,8 +140,7 @@ static int wait_child(struct shell_ctx *ctx, pid_t pid, int pidfd, int *wstatus)
 static int audit_gate(void *arg)
 {
 	struct shell_ctx *ctx = arg;
-	ctx->audit_gate_rc = audit_flush(ctx->audit);
-	return ctx->audit_gate_rc < 0 ? ctx->audit_gate_rc : 0;
+	return ctx->audit_gate_rc = audit_flush(ctx->audit);       /* 0 or -errno */
 }
 
 int shell_run_argv(struct shell_ctx *ctx, char *const *argv, const int stdio[3], int *wstatus)
@@ -153,8 +152,7 @@ int shell_run_argv(struct shell_ctx *ctx, char *const *argv, const int stdio[3],
 	if ((r = shell_session_open(ctx)) < 0)
 		return r;
 	ctx->audit_gate_rc = 0;
-	if (ctx->audit_gate) {
-		ctx->audit_gate = false;        /* this spawn only */
+	if (ctx->audit) {
 		req.before_exec = audit_gate;
 		req.before_exec_arg = ctx;
 	}
@@ -247,9 +245,8 @@ int shell_run_noninteractive(struct shell_ctx *ctx)
 			audit_strerror(ctx->audit));
 		return 126;
 	}
-	/* durable before the exec, committed while the sandbox is built */
+	/* committed while the sandbox is built, durable before the exec (audit_gate) */
 	audit_commit_soon(ctx->audit);
-	ctx->audit_gate = true;
 	shell_timing_mark("audit: session and command begin queued");
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (shell_run_oneshot(ctx, stdio, &ws) < 0)

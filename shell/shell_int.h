@@ -96,11 +96,10 @@ struct shell_ctx {
 	struct policy *policy;
 	struct enforce_session *enf;    /* created lazily by shell_session_open() */
 	struct audit *audit;            /* audit store handle (audit/audit.h); NULL until opened */
-	/* The next delegate's spawn flushes the audit trail before the exec
-	 * (enforce_spawn_req.before_exec): the -c modes queue their command's
-	 * start and let the commit overlap the sandbox set-up.  audit_gate_rc is
+	/* The one-shot delegate's spawn flushes the audit trail before its exec
+	 * (enforce_spawn_req.before_exec), so -c and --json only queue their
+	 * command's start and the commit overlaps the sandbox set-up.  This is
 	 * that flush's result (< 0: the command was not run). */
-	bool audit_gate;
 	int audit_gate_rc;
 	struct approve_broker *approvals;       /* approve/approve.h; created by shell_session_open */
 	struct approve_tty *approve_tty;        /* interactive only: inline prompts (set before open) */
@@ -150,7 +149,9 @@ char **shell_oneshot_argv(const struct shell_ctx *ctx);
  * as its fds 0,1,2 (the caller's own fds for plain -c, pipes for --json).
  * Waits for it; *wstatus gets its wait status (as from waitpid).  Signals
  * SIGINT/SIGQUIT/SIGTERM/SIGHUP received meanwhile are forwarded to the
- * session.  Returns 0 or -errno (message printed on ctx->err). */
+ * session.  With an audit store open, the spawn flushes it before the
+ * delegate's exec and runs nothing if that fails (ctx->audit_gate_rc).
+ * Returns 0 or -errno (message printed on ctx->err). */
 int shell_run_oneshot(struct shell_ctx *ctx, const int stdio[3], int *wstatus);
 
 /* Same, with an explicit delegate argv (argv[0] = absolute path). */
