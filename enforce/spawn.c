@@ -121,6 +121,20 @@ static int lift(struct child_ctx *c, int fd, int base)
 	return n;
 }
 
+/* close every fd >= lo but a and b (-1: none) */
+static int close_except(unsigned lo, int a, int b)
+{
+	int keep[2] = { a < b ? a : b, a < b ? b : a };
+	for (int i = 0; i < 2; i++) {
+		if (keep[i] < 0 || (unsigned)keep[i] < lo)
+			continue;
+		if ((unsigned)keep[i] > lo && syscall(SYS_close_range, lo, (unsigned)keep[i] - 1, 0) < 0)
+			return errno;
+		lo = (unsigned)keep[i] + 1;
+	}
+	return syscall(SYS_close_range, lo, ~0U, 0) < 0 ? errno : 0;
+}
+
 static void child_fds(struct child_ctx *c)
 {
 	const struct enforce_spawn_req *r = c->req;
@@ -144,7 +158,7 @@ static void child_fds(struct child_ctx *c)
 		}
 		from[i] = lift(c, from[i], base);
 	}
-	/* the cgroup fds were used (child_cgroups) and close at exec */
+	/* the cgroup fds were used (child_cgroups): closed below with the rest */
 	c->sock = lift(c, c->sock, base);
 	c->landlock_fd = lift(c, c->landlock_fd, base);
 	for (int i = 0; i < n; i++)
@@ -163,22 +177,10 @@ static void child_fds(struct child_ctx *c)
 	for (int fd = 0; fd < base; fd++)
 		if (!keep[fd])
 			close(fd);
-	int k0 = c->sock, k1 = c->landlock_fd;      /* both >= base (lifted) or -1 */
-	if (k1 >= 0 && k1 < k0) {
-		k1 = k0;
-		k0 = c->landlock_fd;
-	}
-	unsigned lo = (unsigned)base;
-	int ks[2] = { k0, k1 };
-	for (int i = 0; i < 2; i++) {
-		if (ks[i] < 0 || (unsigned)ks[i] < lo)
-			continue;
-		if ((unsigned)ks[i] > lo && syscall(SYS_close_range, lo, (unsigned)ks[i] - 1, 0) < 0)
-			child_fail(c, ST_FDS, errno);
-		lo = (unsigned)ks[i] + 1;
-	}
-	if (syscall(SYS_close_range, lo, ~0U, 0) < 0)
-		child_fail(c, ST_FDS, errno);
+	/* the two still needed were lifted above base */
+	int e = close_except((unsigned)base, c->sock, c->landlock_fd);
+	if (e)
+		child_fail(c, ST_FDS, e);
 }
 
 static void child_creds(struct child_ctx *c)
