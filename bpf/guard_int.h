@@ -71,13 +71,14 @@ int guard_pins_open(struct guard_pins *p);
 /* guard.c: write g->sess to the session's entry (one atomic replacement) */
 int guard_sess_write(struct bpf_guard *g);
 void guard_pins_close(struct guard_pins *p);
-/* remove every entry of session `cgid` from the shared maps (expect entries and rule
- * nodes too); its ring slot is released separately.  `nodes_gone`: the caller has
- * already deleted the session's rule nodes by their keys (net.c), so the rule tries,
- * shared by every session, need no scan. */
-void guard_pins_forget(const struct guard_pins *p, __u64 cgid, bool nodes_gone);
-/* mark the session closing (its socket programs refuse everything from then on) */
+/* mark the session closing (its socket programs refuse everything from then on):
+ * the first step of removing it */
 void guard_pins_close_session(const struct guard_pins *p, __u64 cgid);
+/* then remove every entry of the (closing) session `cgid` from the shared maps (expect
+ * entries and rule nodes too); its ring slot is released separately.  `nodes_gone`:
+ * the caller has already deleted the session's rule nodes by their keys (net.c), so
+ * the rule tries, shared by every session, need no scan. */
+void guard_pins_forget(const struct guard_pins *p, __u64 cgid, bool nodes_gone);
 /* net.c: delete the rule nodes this guard wrote, by their keys; 0 when none is left */
 int guard_net_forget(struct bpf_guard *g);
 /* claim a free ring slot for this process; its ring, reused or created: fd or -errno */

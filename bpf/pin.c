@@ -242,7 +242,6 @@ void guard_pins_close_session(const struct guard_pins *p, __u64 cgid)
 
 void guard_pins_forget(const struct guard_pins *p, __u64 cgid, bool nodes_gone)
 {
-	guard_pins_close_session(p, cgid);
 	if (!nodes_gone) {
 		drop_nodes(p->net4, sizeof(struct guard_v4_key), is_sess, &cgid);
 		drop_nodes(p->net6, sizeof(struct guard_v6_key), is_sess, &cgid);
@@ -357,8 +356,10 @@ static void sweep_sessions(const struct guard_pins *p)
 	while (!bpf_map_get_next_key(p->sessions, prev, &next)) {
 		k = next;
 		prev = &k;
-		if (!bpf_map_lookup_elem(p->sessions, &k, &s) && session_dead(k, &s))
+		if (!bpf_map_lookup_elem(p->sessions, &k, &s) && session_dead(k, &s)) {
+			guard_pins_close_session(p, k);
 			guard_pins_forget(p, k, false);
+		}
 	}
 	/* small maps; the rule tries need no scan (guard_pins_forget) */
 	drop_orphans(p->lostc, p->sessions);
