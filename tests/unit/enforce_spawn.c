@@ -130,6 +130,17 @@ struct gate {
 	bool marker_seen;
 };
 
+/* Spawn r in s, which must succeed, and wait for it: its wait status. */
+static int spawn_wait(struct enforce_session *s, const struct enforce_spawn_req *r)
+{
+	pid_t pid;
+	int pidfd, status;
+	assert_int_equal(enforce_spawn(s, r, &pid, &pidfd), 0);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	close(pidfd);
+	return status;
+}
+
 static int gate_cb(void *arg)
 {
 	struct gate *g = arg;
@@ -151,12 +162,9 @@ static void t_before_exec_gate(void **st)
 	char *envp[] = { "PATH=/usr/bin:/bin", NULL };
 	struct enforce_spawn_req r = { .argv = argv, .envp = envp, .stdio = { -1, -1, 2 }, .ctty = -1,
 				       .before_exec = gate_cb, .before_exec_arg = &g };
-	pid_t pid;
-	int pidfd, status;
 	/* the marker's directory must be writable by nobody: /tmp is */
-	assert_int_equal(enforce_spawn(s, &r, &pid, &pidfd), 0);
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	close(pidfd);
+	int status = spawn_wait(s, &r);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	assert_int_equal(g.calls, 1);
 	assert_false(g.marker_seen);
 	assert_int_equal(access(g.marker, F_OK), 0);
@@ -164,6 +172,8 @@ static void t_before_exec_gate(void **st)
 
 	g = (struct gate){ .ret = -EIO };
 	snprintf(g.marker, sizeof g.marker, "/tmp/agentsh-gate-%d", (int)getpid());
+	pid_t pid;
+	int pidfd;
 	assert_int_equal(enforce_spawn(s, &r, &pid, &pidfd), -EIO);
 	assert_int_equal(g.calls, 1);
 	assert_non_null(strstr(enforce_strerror(s), "refused before its exec"));
@@ -212,11 +222,8 @@ static void t_child_drops_inherited_fds(void **st)
 	char *envp[] = { NULL };
 	struct enforce_spawn_req r = { .argv = argv, .envp = envp, .stdio = { -1, -1, -1 }, .ctty = -1,
 				       .before_exec = flock_cb, .before_exec_arg = &g };
-	pid_t pid;
-	int pidfd, status;
-	assert_int_equal(enforce_spawn(s, &r, &pid, &pidfd), 0);
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	close(pidfd);
+	int status = spawn_wait(s, &r);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	assert_int_equal(g.relock, 0);      /* -EWOULDBLOCK: the child still held our lock */
 	unlink(g.path);
 	enforce_session_free(s);
