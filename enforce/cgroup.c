@@ -30,6 +30,20 @@ static void unescape_octal(char *p)
 	*w = 0;
 }
 
+int enf_mountinfo_point(char *line, char *out, size_t n)
+{
+	char *save = NULL, *tok = strtok_r(line, " ", &save);
+	for (int i = 1; tok && i < 5; i++)
+		tok = strtok_r(NULL, " ", &save);
+	if (!tok)
+		return -EINVAL;
+	unescape_octal(tok);
+	if (strlen(tok) >= n)
+		return -ENAMETOOLONG;
+	strcpy(out, tok);
+	return 0;
+}
+
 /* First cgroup2 mount in /proc/self/mountinfo (not a fixed path: it is
  * /sys/fs/cgroup on systemd hosts and /sys/fs/cgroup/unified on hybrid ones). */
 int enf_cg2_root(char *out, size_t n)
@@ -44,20 +58,10 @@ int enf_cg2_root(char *out, size_t n)
 		char *sep = strstr(line, " - ");
 		if (!sep || strncmp(sep + 3, "cgroup2 ", 8) != 0)
 			continue;
-		/* field 5 is the mount point */
-		char *save = NULL, *tok = strtok_r(line, " ", &save);
-		for (int i = 1; tok && i < 5; i++)
-			tok = strtok_r(NULL, " ", &save);
-		if (!tok)
-			continue;
-		unescape_octal(tok);
-		if (strlen(tok) >= n) {
-			rc = -ENAMETOOLONG;
+		rc = enf_mountinfo_point(line, out, n);
+		if (rc != -EINVAL)
 			break;
-		}
-		strcpy(out, tok);
-		rc = 0;
-		break;
+		rc = -ENOENT;
 	}
 	free(line);
 	fclose(f);

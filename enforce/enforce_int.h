@@ -174,6 +174,10 @@ void enf_env_free(char **env);
 
 /* cgroup.c */
 int enf_cg2_root(char *out, size_t n);
+/* The mount point (field 5) of one /proc/self/mountinfo line (line is cut up),
+ * with the kernel's \ooo escapes of blanks and backslashes decoded.  0,
+ * -EINVAL (too few fields) or -ENAMETOOLONG. */
+int enf_mountinfo_point(char *line, char *out, size_t n);
 int enf_cg_valid_id(const char *id);
 int enf_cg_create(struct enforce_session *s);
 int enf_cg_kill(const struct enf_cgroup *cg);

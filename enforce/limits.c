@@ -128,10 +128,7 @@ static bool mount_of(char *line, const char *ctrl, char *mnt, size_t mn)
 	bool match = false;
 	for (char *save = NULL, *o = strtok_r(opts + 1, ",", &save); o; o = strtok_r(NULL, ",", &save))
 		match |= strcmp(o, ctrl) == 0;
-	char *save = NULL, *tok = strtok_r(line, " ", &save);
-	for (int i = 1; tok && i < 5; i++)
-		tok = strtok_r(NULL, " ", &save);
-	return match && tok && snprintf(mnt, mn, "%s", tok) < (int)mn;
+	return match && enf_mountinfo_point(line, mnt, mn) == 0;
 }
 
 /* /proc/self/cgroup: "<id>:<ctrl>,<ctrl>:<path>" */
