@@ -667,6 +667,21 @@ static int parent_of(struct nreq *r, int dfd, uint64_t addr, struct npath *np)
 	return 0;
 }
 
+/* A name that already exists makes the kernel answer EEXIST before it checks
+ * any permission (mkdir, mknod, symlink, link), so it is no policy question:
+ * `mkdir -p /work/a/b` tries every ancestor, and "denied mkdir /" would send
+ * an agent after a policy change for a command that worked.  Answered as the
+ * kernel would, without a decision or a record; lstat tells the same. */
+static bool answered_exists(struct nreq *r, const struct npath *np)
+{
+	struct stat st;
+
+	if (!np->name[0] || fstatat(np->dirfd, np->name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return false;
+	nr_error(r, EEXIST);
+	return true;
+}
+
 static void h_unlink(struct nreq *r)
 {
 	struct fplan p;
@@ -809,6 +824,11 @@ static void h_link(struct nreq *r)
 		plan_free(&p);
 		return;
 	}
+	if (answered_exists(r, &b)) {
+		np_free(&b);
+		plan_free(&p);
+		return;
+	}
 	p.fd2 = b.dirfd;
 	snprintf(p.name2, sizeof p.name2, "%s", b.name);
 	snprintf(p.abs2, sizeof p.abs2, "%s", b.abs);
@@ -844,6 +864,10 @@ static void h_symlink(struct nreq *r)
 		return;
 	if (parent_of(r, dfd, na, &np) < 0)
 		return;
+	if (answered_exists(r, &np)) {
+		np_free(&np);
+		return;
+	}
 	plan_init(&p, F_SYMLINK);
 	p.fd1 = np.dirfd;
 	snprintf(p.name1, sizeof p.name1, "%s", np.name);
@@ -875,6 +899,10 @@ static void h_mkdir_mknod(struct nreq *r)
 	}
 	if (parent_of(r, dfd, pa, &np) < 0)
 		return;
+	if (answered_exists(r, &np)) {
+		np_free(&np);
+		return;
+	}
 	plan_init(&p, nod ? F_MKNOD : F_MKDIR);
 	p.fd1 = np.dirfd;
 	snprintf(p.name1, sizeof p.name1, "%s", np.name);

@@ -108,4 +108,17 @@ out=$(run "echo mine > $WS/mine.txt; mkdir $WS/d2; mv $WS/mine.txt $WS/d2/; ln -
 [ -z "$out" ] || printf '%s\n' "$out" | sed 's/^/#   /'
 eq "allowed file operations work" "mine" "$(cat "$WS/d2/mine.txt" 2>/dev/null)"
 eq "created files belong to the account" "$U" "$(stat -c %U "$WS/d2/mine.txt" 2>/dev/null)"
+
+# `mkdir -p` of an absolute path tries every ancestor; under the embedded
+# default policy /tmp itself is outside every rule (default deny), but it
+# exists, so the answer is EEXIST as without agentsh: no "denied" notice and
+# nothing blocked in the --json result
+drun() { (cd "$WS" && "$AGENTSH" --no-config --user $U -c "$@" 2>&1); }
+out=$(drun "mkdir -p $WS/deep/er && ln -s x $WS/victim; echo rc=\$?")
+eq "mkdir -p: works, nothing denied" "rc=1" "$(printf '%s\n' "$out" | grep -v 'File exists' | tr -d '\r')"
+check "mkdir -p: the directory exists" test -d "$WS/deep/er"
+js=$(cd "$WS" && "$AGENTSH" --no-config --user $U -c --json "mkdir -p $WS/deep2/x" 2>/dev/null)
+check "mkdir -p --json: not blocked" sh -c "printf '%s' '$js' | $PY -c 'import json,sys; d=json.load(sys.stdin); sys.exit(d[\"exit_code\"] != 0 or d[\"guidance\"][\"blocked\"])'"
+out=$(drun "mkdir /mnt/agentsh-never-$$; echo rc=\$?")
+check "mkdir of a new directory outside the rules: still denied" sh -c "printf '%s' '$out' | grep -q 'denied mkdir /mnt/agentsh-never-$$' && printf '%s' '$out' | grep -q rc=1"
 done_testing

@@ -254,6 +254,40 @@ static void t_write_denied(void **s)
 	assert_true(h_noticed("secrets are off limits"));
 }
 
+/* Names that exist: the kernel answers EEXIST before any permission check,
+ * and so does the supervisor, without a decision (no notice): `mkdir -p`
+ * tries every ancestor of the directory it makes. */
+static int c_existing_names(void *a)
+{
+	char pb[512], pb2[512];
+	(void)a;
+	if (expect_err(mkdir(P("secret"), 0755), EEXIST))
+		FAIL(10);
+	/* the workspace's parent, outside every rule (default deny) */
+	snprintf(pb2, sizeof pb2, "%s", ws);
+	*strrchr(pb2, '/') = 0;
+	if (expect_err(mkdir(ws, 0755), EEXIST) || expect_err(mkdir(pb2, 0755), EEXIST))
+		FAIL(11);
+	if (expect_err(mknod(P("secret/key"), S_IFIFO | 0644, 0), EEXIST))
+		FAIL(12);
+	if (expect_err(symlink("/etc/passwd", P("secret/key")), EEXIST))
+		FAIL(13);
+	if (cmkfile("victim3", "V", 0666) < 0)
+		FAIL(14);
+	if (expect_err(link(P("victim3"), Q("secret/key")), EEXIST))
+		FAIL(15);
+	return 0;
+}
+
+static void t_existing_names(void **s)
+{
+	(void)s;
+	h_clear();
+	assert_int_equal(h_code(h_run(pol, c_existing_names, NULL, NULL)), 0);
+	assert_false(h_noticed("denied"));
+	assert_true(content_is("secret/key", "SECRET"));
+}
+
 static int c_namespace_denied(void *a)
 {
 	char pb[512], pb2[512];
@@ -440,6 +474,7 @@ int main(void)
 		cmocka_unit_test(t_create_allowed),
 		cmocka_unit_test(t_write_denied),
 		cmocka_unit_test(t_namespace_denied),
+		cmocka_unit_test(t_existing_names),
 		cmocka_unit_test(t_soft_delete),
 		cmocka_unit_test(t_redirect),
 		cmocka_unit_test(t_approve_unconfigured),
