@@ -254,6 +254,73 @@ static int resolve_file(struct nreq *r, int dfd, const char *path, bool follow, 
 	return 0;
 }
 
+/* The names a program is known by besides its real path: each symlink on the
+ * way from the name the caller gave to the file that runs, where root made it
+ * and the account cannot change it (the link owned by root, in a root-owned
+ * directory without group or other write).  Debian names many everyday tools
+ * that way (/usr/bin/python3 -> python3.11, /usr/bin/awk ->
+ * /etc/alternatives/awk -> /usr/bin/mawk, gcc -> gcc-12 ->
+ * x86_64-linux-gnu-gcc-12), and a rule allowing "python3" means them.  A link
+ * the agent made (workspace, /tmp) names nothing: a symlink to a denied
+ * program is still decided as that program.  Returns how many were found. */
+#define MAX_ALIASES 8
+static int trusted_aliases(struct nreq *r, int dfd, const char *given, char (*out)[PATH_MAX])
+{
+	char cur[PATH_MAX], tgt[PATH_MAX];
+	int n = 0;
+
+	if (snprintf(cur, sizeof cur, "%s", given) >= (int)sizeof cur)
+		return 0;
+	for (int hop = 0; hop < MAX_ALIASES && cur[0]; hop++) {
+		struct npath np;
+		struct stat ls, ds;
+		ssize_t k = -1;
+		if (np_parent(r, hop ? AT_FDCWD : dfd, cur, &np) == 0 && np.name[0] &&
+		    fstatat(np.dirfd, np.name, &ls, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(ls.st_mode) &&
+		    fstat(np.dirfd, &ds) == 0)
+			k = readlinkat(np.dirfd, np.name, tgt, sizeof tgt - 1);
+		if (k <= 0) {
+			np_free(&np);
+			break;
+		}
+		tgt[k] = 0;
+		if (ls.st_uid == 0 && ds.st_uid == 0 && !(ds.st_mode & (S_IWGRP | S_IWOTH)))
+			snprintf(out[n++], PATH_MAX, "%s", np.abs);
+		/* the next hop, as the kernel follows it: relative to the link's directory */
+		char *slash = strrchr(np.abs, '/');
+		if (tgt[0] == '/' || !slash)
+			snprintf(cur, sizeof cur, "%s", tgt);
+		else if (snprintf(cur, sizeof cur, "%.*s/%s", (int)(slash - np.abs), np.abs, tgt) >=
+			 (int)sizeof cur)
+			cur[0] = 0;
+		np_free(&np);
+	}
+	return n;
+}
+
+/* The decision for the program at real (its resolved path), given as
+ * `given` by the caller: the first rule that matches the real path or one of
+ * its trusted aliases wins, as if the rule list were read once for all names. */
+static void decide_program(struct nreq *r, int dfd, const char *given, const char *real, int argc,
+			   const char *const *argv, struct ndecision *d)
+{
+	char (*al)[PATH_MAX] = malloc(MAX_ALIASES * sizeof *al);
+	int n = al && given ? trusted_aliases(r, dfd, given, al) : 0;
+
+	nd_exec(r, real, argc, argv, d);
+	for (int i = 0; i < n; i++) {
+		struct ndecision *da = malloc(sizeof *da);
+		if (!da)
+			break;
+		if (strcmp(al[i], real) && nd_exec(r, al[i], argc, argv, da) == 0 &&
+		    !da->res.is_default && da->res.rule_index >= 0 &&
+		    (d->res.is_default || da->res.rule_index < d->res.rule_index))
+			*d = *da;
+		free(da);
+	}
+	free(al);
+}
+
 /* Which variable of the exec's environment env_policy would remove.  The
  * policy's own filter decides (so env_inject and a rule's env, which put
  * their variables back, are honoured); values are not needed for names. */
@@ -662,7 +729,8 @@ void nh_exec(struct nreq *r)
 	x.ino = f.st.st_ino;
 
 	/* The file named by the exec, with the caller's argv. */
-	nd_exec(r, f.abs, a.argc, a.argv, &d);
+	decide_program(r, dfd, (flags & AT_SYMLINK_NOFOLLOW) || !path[0] ? NULL : path, f.abs,
+		       a.argc, a.argv, &d);
 	if (d.res.decision == POLICY_REDIRECT) {
 		/* handled below, once the script/loader checks are done */
 	}
@@ -704,7 +772,7 @@ void nh_exec(struct nreq *r)
 		iv[ic++] = f.abs;
 		for (int i = 1; i < a.argc; i++)
 			iv[ic++] = a.argv[i];
-		nd_exec(r, in.abs, ic, iv, &d2);
+		decide_program(r, AT_FDCWD, interp, in.abs, ic, iv, &d2);
 		free(iv);
 		if (!pre)
 			nd_merge(&d, &d2);
@@ -737,7 +805,7 @@ void nh_exec(struct nreq *r)
 				     "the program given to the dynamic loader cannot be resolved");
 				goto out;
 			}
-			nd_exec(r, prog.abs, a.argc - i, a.argv + i, &d2);
+			decide_program(r, AT_FDCWD, a.argv[i], prog.abs, a.argc - i, a.argv + i, &d2);
 			nd_merge(&d, &d2);
 			snprintf(r->target2, sizeof r->target2, "%s", prog.abs);
 			xfile_close(&prog);

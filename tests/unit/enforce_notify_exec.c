@@ -290,6 +290,98 @@ static void t_redirect(void **s)
 	assert_true(h_noticed("redirected"));
 }
 
+/* Names root gave a program (a root-owned symlink in a directory the account
+ * cannot write) are names of it: rules match them as they match the real
+ * path, first rule wins.  A link in a writable directory names nothing. */
+static const char *ALIAS_POLICY =
+	"version: 1\n"
+	"name: notify-exec-alias\n"
+	"file_rules:\n"
+	"  - name: all\n"
+	"    paths: [\"/**\"]\n"
+	"    operations: [\"*\"]\n"
+	"    decision: allow\n"
+	"command_rules:\n"
+	"  - name: deny-alias\n"
+	"    commands: [denied-alias]\n"
+	"    decision: deny\n"
+	"  - name: allow-names\n"
+	"    commands: [ok-name, chain2, \"false\", script-ok]\n"
+	"    decision: allow\n";
+
+static int c_aliases(void *a)
+{
+	const char *adir = a;
+	char p[512];
+#define AT(name) (snprintf(p, sizeof p, "%s/%s", adir, name), p)
+	/* the real name has no rule: default deny */
+	if (run((char *[]){ "/usr/bin/true", NULL }, NULL, -1) != 100 + EACCES)
+		FAIL(10);
+	/* a name root gave it, directly and at the start of a chain */
+	if (run((char *[]){ AT("trusted/ok-name"), NULL }, NULL, -1) != 0)
+		FAIL(11);
+	if (run((char *[]){ AT("trusted/chain1"), NULL }, NULL, -1) != 0)
+		FAIL(12);
+	/* an earlier deny of the alias beats the allow of the real name */
+	if (run((char *[]){ "/usr/bin/false", NULL }, NULL, -1) != 1)
+		FAIL(13);
+	if (run((char *[]){ AT("trusted/denied-alias"), NULL }, NULL, -1) != 100 + EACCES)
+		FAIL(14);
+	/* root's link in a world-writable directory, and the agent's own link */
+	if (run((char *[]){ AT("ok-name"), NULL }, NULL, -1) != 100 + EACCES)
+		FAIL(15);
+	if (symlink("/usr/bin/true", AT("mine/ok-name")) < 0 ||
+	    run((char *[]){ p, NULL }, NULL, -1) != 100 + EACCES)
+		FAIL(16);
+	/* the agent's link to root's alias: the alias still names it */
+	char alias[512];
+	snprintf(alias, sizeof alias, "%s/trusted/ok-name", adir);
+	if (symlink(alias, AT("mine/via")) < 0 || run((char *[]){ p, NULL }, NULL, -1) != 0)
+		FAIL(17);
+	/* a script's interpreter is decided by its names too */
+	char hdr[600];
+	int hl = snprintf(hdr, sizeof hdr, "#!%s\n", alias);
+	int fd = open(AT("mine/script-ok"), O_WRONLY | O_CREAT, 0755);
+	if (fd < 0 || write(fd, hdr, (size_t)hl) != hl || close(fd) < 0 ||
+	    run((char *[]){ p, NULL }, NULL, -1) != 0)
+		FAIL(18);
+	if (mkdir(AT("mine/sub"), 0755) < 0)
+		FAIL(19);
+	fd = open(AT("mine/sub/script-ok"), O_WRONLY | O_CREAT, 0755);
+	if (fd < 0 || write(fd, "#!/usr/bin/true\n", 15) != 15 || close(fd) < 0 ||
+	    run((char *[]){ p, NULL }, NULL, -1) != 100 + EACCES)
+		FAIL(20);
+#undef AT
+	return 0;
+}
+
+static void t_trusted_aliases(void **s)
+{
+	(void)s;
+	char d[300], p[400];
+	struct policy *ap = h_policy(ALIAS_POLICY, ws);
+	assert_non_null(ap);
+	snprintf(d, sizeof d, "%s/alias", ws);
+	assert_int_equal(mkdir(d, 0777), 0);
+	assert_int_equal(chmod(d, 0777), 0);           /* root's, but anyone may write */
+	snprintf(p, sizeof p, "%s/trusted", d);
+	assert_int_equal(mkdir(p, 0755), 0);
+	snprintf(p, sizeof p, "%s/mine", d);
+	assert_int_equal(mkdir(p, 0755), 0);
+	assert_int_equal(chown(p, H_UID, H_GID), 0);
+	const char *links[][2] = {
+		{ "trusted/ok-name", "/usr/bin/true" }, { "trusted/chain1", "chain2" },
+		{ "trusted/chain2", "/usr/bin/true" }, { "trusted/denied-alias", "/usr/bin/false" },
+		{ "ok-name", "/usr/bin/true" },
+	};
+	for (size_t i = 0; i < sizeof links / sizeof links[0]; i++) {
+		snprintf(p, sizeof p, "%s/%s", d, links[i][0]);
+		assert_int_equal(symlink(links[i][1], p), 0);
+	}
+	assert_int_equal(h_code(h_run(ap, c_aliases, d, NULL)), 0);
+	policy_free(ap);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -297,6 +389,7 @@ int main(void)
 		cmocka_unit_test(t_argv_pages),
 		cmocka_unit_test(t_fd_exec),
 		cmocka_unit_test(t_redirect),
+		cmocka_unit_test(t_trusted_aliases),
 	};
 	if (geteuid() != 0) {
 		printf("needs root: the supervisor switches to the target's uid\n");
