@@ -682,6 +682,22 @@ static bool answered_exists(struct nreq *r, const struct npath *np)
 	return true;
 }
 
+/* The other half: removing or moving a name that does not exist is ENOENT
+ * before any permission check (git unlinks MERGE_HEAD and friends whether or
+ * not they are there), so it asks no approver and records nothing.  Only a
+ * plain ENOENT counts: beneath a cover mount the lookup is refused (EACCES)
+ * and the decision is taken as before. */
+static bool answered_missing(struct nreq *r, const struct npath *np)
+{
+	struct stat st;
+
+	if (!np->name[0] || fstatat(np->dirfd, np->name, &st, AT_SYMLINK_NOFOLLOW) == 0 ||
+	    errno != ENOENT)
+		return false;
+	nr_error(r, ENOENT);
+	return true;
+}
+
 static void h_unlink(struct nreq *r)
 {
 	struct fplan p;
@@ -704,6 +720,10 @@ static void h_unlink(struct nreq *r)
 	}
 	if (parent_of(r, dfd, addr, &np) < 0)
 		return;
+	if (answered_missing(r, &np)) {
+		np_free(&np);
+		return;
+	}
 	plan_init(&p, F_UNLINK);
 	p.fd1 = np.dirfd;
 	p.rflags = fl;
@@ -742,6 +762,10 @@ static void h_rename(struct nreq *r)
 	}
 	if (parent_of(r, odfd, oa, &a) < 0)
 		return;
+	if (answered_missing(r, &a)) {
+		np_free(&a);
+		return;
+	}
 	if (parent_of(r, ndfd, na, &b) < 0) {
 		np_free(&a);
 		return;
@@ -773,14 +797,21 @@ static void h_rename(struct nreq *r)
 		nd_merge(&d, &d2);
 	}
 	if (!(fl & RENAME_NOREPLACE) && fstatat(p.fd2, p.name2, &st, AT_SYMLINK_NOFOLLOW) == 0) {
-		/* An existing destination is replaced (or, with EXCHANGE, moved). */
+		/* An existing destination is replaced (or, with EXCHANGE, moved).  A
+		 * replaced file is new content at its path, as a write with O_TRUNC
+		 * would make it: `write` decides (editors, sed -i and git save by
+		 * renaming a temporary file over the old one), except that a
+		 * `soft_delete` for deleting it still keeps the old one in the trash.
+		 * A replaced (empty) directory is removed: `rmdir`. */
 		struct ndecision d3;
+		bool file = !(fl & RENAME_EXCHANGE) && !S_ISDIR(st.st_mode);
 		nd_file(r, (fl & RENAME_EXCHANGE) ? POLICY_FILE_RENAME
 			   : S_ISDIR(st.st_mode) ? POLICY_FILE_RMDIR : POLICY_FILE_DELETE, b.abs, &d3);
-		if (d3.res.decision == POLICY_SOFT_DELETE && !(fl & RENAME_EXCHANGE) &&
-		    !S_ISDIR(st.st_mode) && d.res.decision != POLICY_DENY) {
+		if (file && d3.res.decision == POLICY_SOFT_DELETE && d.res.decision != POLICY_DENY) {
 			p.soft_delete_dest = true;
 			d3.res.decision = POLICY_ALLOW;
+		} else if (file) {
+			nd_file(r, POLICY_FILE_WRITE, b.abs, &d3);
 		}
 		nd_merge(&d, &d3);
 	}
