@@ -1,0 +1,73 @@
+#!/bin/sh
+# san: yes
+# Everyday work under the embedded default policy, as a real account in its
+# workspace: what the policy allows must work without a single "denied"
+# notice, and what it protects must stay protected.  Each step once failed:
+#  - python3, awk, gcc (and gcc's own cc1) were denied at run time: they are
+#    symlinks (python3.11, /etc/alternatives/awk -> mawk, gcc-12) and rules
+#    only saw the real file name;
+#  - git init/commit/checkout, sed -i: saving by renaming a temporary file over
+#    the old one was treated as deleting the old one (an approval nobody can
+#    give), git's lock and temporary files too, and unlinking names that do not
+#    exist (MERGE_HEAD...) asked for approval;
+#  - `mkdir -p /abs/path` was reported "denied mkdir /tmp" and blocked:true.
+. "$(dirname "$0")/../lib.sh"
+need_root
+[ -x "$AGENTSH" ] || t_abort "agentsh not built"
+need_cmd git gcc python3
+U=agsh_daily
+t_user $U || t_abort "cannot create test account $U"
+trap 'userdel -r $U >/dev/null 2>&1; t_cleanup' EXIT
+WS="$TMPD/work"
+mkdir -p "$WS" && chown $U "$WS" && chmod 755 "$TMPD"
+mkdir -m 700 "$TMPD/audit"
+export AGENTSH_AUDIT_DB="$TMPD/audit/audit.db"
+run() { (cd "$WS" && "$AGENTSH" --no-config --user $U -c "$1" 2>"$TMPD/err"); }
+no_denial() { # what
+	if grep -q 'agentsh: denied' "$TMPD/err"; then
+		nok "$1: no denial"; sed 's/^/#   /' "$TMPD/err"
+	else
+		ok "$1: no denial"
+	fi
+}
+
+out=$(run 'python3 -c "print(6*7)"; awk "BEGIN{print 1+1}"')
+eq "python3 and awk run" "42
+2" "$out"
+no_denial "python3, awk"
+
+out=$(run 'printf "int main(void){return 7;}\n" > m.c && gcc -o m.o -c m.c && echo compiled')
+eq "gcc compiles (cc1, as)" "compiled" "$out"
+no_denial "gcc"
+
+out=$(run 'git init -q -b main . && git config user.email a@example.com && git config user.name A &&
+	echo one > a.txt && git add a.txt && git commit -qm one &&
+	git checkout -qb topic && echo two > b.txt && git add b.txt && git commit -qm two &&
+	git checkout -q main && git merge -q topic && git log --oneline | wc -l')
+eq "git init, commit, branch, checkout, merge" "2" "$(printf '%s' "$out" | tr -d ' ')"
+no_denial "git"
+
+out=$(run 'sed -i s/one/uno/ a.txt && cat a.txt')
+eq "sed -i saves by rename" "uno" "$out"
+no_denial "sed -i"
+
+out=$(run "mkdir -p $WS/deep/er && mkdir -p ~/.cache/tool && echo made")
+eq "mkdir -p of an absolute path and of a tool cache" "made" "$out"
+no_denial "mkdir -p"
+
+out=$(run 'rm a.txt && test ! -e a.txt && echo gone')
+eq "rm in the workspace works" "gone" "$out"
+check "rm: the file went to the trash" sh -c "'$AGENTSH' trash list | grep -q '$WS/a.txt'"
+
+# ...and what the policy protects is still protected
+printf 'SECRET=1\n' >"$WS/.env"; chown $U "$WS/.env"
+out=$(run 'cat .env; echo rc=$?')
+eq "a .env file stays unreadable" "rc=1" "$out"
+check "  with a notice naming the rule" grep -q 'deny-secret-files' "$TMPD/err"
+ln -s /usr/bin/dd "$WS/python3"; chown -h $U "$WS/python3"
+out=$(run './python3 --version 2>/dev/null; echo rc=$?')
+eq "the agent's own link named python3 to dd is dd" "rc=126" "$out"
+out=$(run 'echo x > /etc/agentsh-daily-test 2>/dev/null; echo rc=$?')
+eq "the system stays read-only" "rc=1" "$out"
+check "  and unchanged" test ! -e /etc/agentsh-daily-test
+done_testing
