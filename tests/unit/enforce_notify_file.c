@@ -34,6 +34,10 @@ static const char *POLICY =
 	"    paths: [\"WS/approve.txt\"]\n"
 	"    operations: [\"*\"]\n"
 	"    decision: approve\n"
+	"  - name: keep-deletes\n"
+	"    paths: [\"WS/keep/**\"]\n"
+	"    operations: [delete]\n"
+	"    decision: approve\n"
 	"  - name: workspace\n"
 	"    paths: [\"WS\", \"WS/**\", \"/dev/**\", \"/proc/**\"]\n"
 	"    operations: [\"*\"]\n"
@@ -97,13 +101,14 @@ static int setup(void **state)
 	h_mkws(ws, sizeof ws, "file");
 	snprintf(trash, sizeof trash, "%s-trash", ws);
 	char p[512];
-	const char *dirs[] = { "secret", "trash", "redirected", "sub" };
-	for (size_t i = 0; i < 4; i++) {
+	const char *dirs[] = { "secret", "trash", "redirected", "sub", "keep" };
+	for (size_t i = 0; i < 5; i++) {
 		snprintf(p, sizeof p, "%s/%s", ws, dirs[i]);
 		mkdir(p, 0777);
 		chmod(p, 0777);
 	}
 	mkfile("secret/key", "SECRET", 0666);
+	mkfile("keep/file", "OLD", 0666);
 	pol = h_policy(POLICY, ws);
 	return pol ? 0 : -1;
 }
@@ -286,6 +291,46 @@ static void t_existing_names(void **s)
 	assert_int_equal(h_code(h_run(pol, c_existing_names, NULL, NULL)), 0);
 	assert_false(h_noticed("denied"));
 	assert_true(content_is("secret/key", "SECRET"));
+}
+
+static int c_delete_kept(void *a)
+{
+	char pb[512];
+	(void)a;
+	return expect_err(unlink(P("keep/file")), EACCES) ? 20 : 0;
+}
+
+/* Replacing a file by rename writes its path (the delete rule, an approval
+ * nobody can give here, does not apply); removing a name that is not there is
+ * ENOENT without a decision; removing one that is still needs the approval. */
+static int c_replace_and_missing(void *a)
+{
+	char pb[512], pb2[512];
+	(void)a;
+	if (cmkfile("keep/.file.tmp", "NEW", 0666) < 0)
+		FAIL(10);
+	if (rename(P("keep/.file.tmp"), Q("keep/file")) < 0)
+		FAIL(11);
+	if (expect_err(unlink(P("keep/never-there")), ENOENT))
+		FAIL(12);
+	if (expect_err(rename(P("keep/never-there"), Q("keep/x")), ENOENT))
+		FAIL(13);
+	if (expect_err(rmdir(P("keep/no-dir")), ENOENT))
+		FAIL(14);
+	return 0;
+}
+
+static void t_replace_and_missing(void **s)
+{
+	(void)s;
+	h_clear();
+	assert_int_equal(h_code(h_run(pol, c_replace_and_missing, NULL, NULL)), 0);
+	assert_true(content_is("keep/file", "NEW"));
+	assert_false(h_noticed("keep-deletes"));
+	/* control: a real delete there still waits for an approval (none configured) */
+	assert_int_equal(h_code(h_run(pol, c_delete_kept, NULL, NULL)), 0);
+	assert_true(content_is("keep/file", "NEW"));
+	assert_true(h_noticed("keep-deletes"));
 }
 
 static int c_namespace_denied(void *a)
@@ -475,6 +520,7 @@ int main(void)
 		cmocka_unit_test(t_write_denied),
 		cmocka_unit_test(t_namespace_denied),
 		cmocka_unit_test(t_existing_names),
+		cmocka_unit_test(t_replace_and_missing),
 		cmocka_unit_test(t_soft_delete),
 		cmocka_unit_test(t_redirect),
 		cmocka_unit_test(t_approve_unconfigured),
