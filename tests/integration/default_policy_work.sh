@@ -10,7 +10,8 @@
 #    the old one was treated as deleting the old one (an approval nobody can
 #    give), git's lock and temporary files too, and unlinking names that do not
 #    exist (MERGE_HEAD...) asked for approval;
-#  - `mkdir -p /abs/path` was reported "denied mkdir /tmp" and blocked:true.
+#  - `mkdir -p /abs/path` was reported "denied mkdir /tmp" and blocked:true;
+#  - a program built in the workspace could not be run (make test, go test).
 . "$(dirname "$0")/../lib.sh"
 need_root
 [ -x "$AGENTSH" ] || t_abort "agentsh not built"
@@ -36,9 +37,9 @@ eq "python3 and awk run" "42
 2" "$out"
 no_denial "python3, awk"
 
-out=$(run 'printf "int main(void){return 7;}\n" > m.c && gcc -o m.o -c m.c && echo compiled')
-eq "gcc compiles (cc1, as)" "compiled" "$out"
-no_denial "gcc"
+out=$(run 'printf "int main(void){return 7;}\n" > m.c && gcc -o m m.c && ./m; echo rc=$?')
+eq "gcc compiles and links (cc1, as, collect2, ld), the program runs" "rc=7" "$out"
+no_denial "gcc, ./m"
 
 out=$(run 'git init -q -b main . && git config user.email a@example.com && git config user.name A &&
 	echo one > a.txt && git add a.txt && git commit -qm one &&
