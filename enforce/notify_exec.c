@@ -304,8 +304,10 @@ static int trusted_aliases(struct nreq *r, int dfd, const char *given, char (*ou
 static void decide_program(struct nreq *r, int dfd, const char *given, const char *real, int argc,
 			   const char *const *argv, struct ndecision *d)
 {
-	char (*al)[PATH_MAX] = malloc(MAX_ALIASES * sizeof *al);
-	int n = al && given ? trusted_aliases(r, dfd, given, al) : 0;
+	/* the common case: the caller named the file by its real path */
+	bool named_real = given && !strcmp(given, real);
+	char (*al)[PATH_MAX] = given && !named_real ? malloc(MAX_ALIASES * sizeof *al) : NULL;
+	int n = al ? trusted_aliases(r, dfd, given, al) : 0;
 
 	nd_exec(r, real, argc, argv, d);
 	for (int i = 0; i < n; i++) {
