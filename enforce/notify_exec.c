@@ -275,6 +275,7 @@ static int trusted_aliases(struct nreq *r, int dfd, const char *given, char (*ou
 		struct npath np;
 		struct stat ls, ds;
 		ssize_t k = -1;
+		np_init(&np);
 		if (np_parent(r, hop ? AT_FDCWD : dfd, cur, &np) == 0 && np.name[0] &&
 		    fstatat(np.dirfd, np.name, &ls, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(ls.st_mode) &&
 		    fstat(np.dirfd, &ds) == 0)
