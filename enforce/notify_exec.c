@@ -275,8 +275,10 @@ static int trusted_aliases(struct nreq *r, int dfd, const char *given, char (*ou
 		struct npath np;
 		struct stat ls, ds;
 		ssize_t k = -1;
+		struct ncreds_saved sv;
 		np_init(&np);
 		if (np_parent(r, hop ? AT_FDCWD : dfd, cur, &np) == 0 && np.name[0] &&
+		    nc_enter(r->n, &sv) == 0 &&
 		    fstatat(np.dirfd, np.name, &ls, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(ls.st_mode) &&
 		    fstat(np.dirfd, &ds) == 0)
 			k = readlinkat(np.dirfd, np.name, tgt, sizeof tgt - 1);

@@ -674,9 +674,12 @@ static int parent_of(struct nreq *r, int dfd, uint64_t addr, struct npath *np)
  * kernel would, without a decision or a record; lstat tells the same. */
 static bool answered_exists(struct nreq *r, const struct npath *np)
 {
+	struct ncreds_saved sv;
 	struct stat st;
 
-	if (!np->name[0] || fstatat(np->dirfd, np->name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+	/* looked up as the target: a directory it cannot search says EACCES */
+	if (!np->name[0] || nc_enter(r->n, &sv) < 0 ||
+	    fstatat(np->dirfd, np->name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return false;
 	nr_error(r, EEXIST);
 	return true;
@@ -689,10 +692,11 @@ static bool answered_exists(struct nreq *r, const struct npath *np)
  * and the decision is taken as before. */
 static bool answered_missing(struct nreq *r, const struct npath *np)
 {
+	struct ncreds_saved sv;
 	struct stat st;
 
-	if (!np->name[0] || fstatat(np->dirfd, np->name, &st, AT_SYMLINK_NOFOLLOW) == 0 ||
-	    errno != ENOENT)
+	if (!np->name[0] || nc_enter(r->n, &sv) < 0 ||
+	    fstatat(np->dirfd, np->name, &st, AT_SYMLINK_NOFOLLOW) == 0 || errno != ENOENT)
 		return false;
 	nr_error(r, ENOENT);
 	return true;
