@@ -300,6 +300,7 @@ static void notify_free(struct notify *n)
 		close(n->wake);
 	if (atomic_load(&n->root_fd) >= 0)
 		close(atomic_load(&n->root_fd));
+	made_free(n);
 	pthread_mutex_destroy(&n->lock);
 	pthread_cond_destroy(&n->idle);
 	free(n->session_id);
@@ -401,7 +402,7 @@ int enforce_notify_start(const struct notify_cfg *cfg, int listener_fd, struct n
 	n->self = getpid();
 	pthread_mutex_init(&n->lock, NULL);
 	pthread_cond_init(&n->idle, NULL);
-	if ((rc = copy_cfg(n, cfg)) < 0)
+	if ((rc = copy_cfg(n, cfg)) < 0 || (rc = made_init(n)) < 0)
 		goto fail;
 	n->wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (n->wake < 0) {

@@ -51,6 +51,7 @@ struct fplan {
 	bool cloexec;
 	bool soft_delete;               /* unlink: divert to the trash instead */
 	bool soft_delete_dest;          /* rename: the destination goes to the trash first */
+	bool created;                   /* F_CREATE: the open made the file (not opened one) */
 	char abs1[PATH_MAX], abs2[PATH_MAX];
 	char *str;                      /* symlink target / xattr name */
 	void *val;                      /* xattr value */
@@ -131,12 +132,21 @@ static int perform(struct nreq *r, struct fplan *p)
 				      O_CLOEXEC | O_NOCTTY);
 		return fd < 0 ? -errno : fd;
 	case F_CREATE:
+		if ((rc = umask_as_target(r)) < 0)
+			return rc;
+		/* O_EXCL first, to know whether this open made the file (a file
+		 * someone made meanwhile is then opened, as O_CREAT alone would) */
+		fd = openat(p->fd1, p->name1, p->flags | O_EXCL | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW,
+			    p->mode);
+		p->created = fd >= 0;
+		if (fd < 0 && errno == EEXIST && !(p->flags & O_EXCL))
+			fd = openat(p->fd1, p->name1, p->flags | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW,
+				    p->mode);
+		return fd < 0 ? -errno : fd;
 	case F_TMPFILE:
 		if ((rc = umask_as_target(r)) < 0)
 			return rc;
-		fd = openat(p->fd1, p->k == F_TMPFILE ? "." : p->name1,
-			    (p->flags | O_CLOEXEC | O_NOCTTY | (p->k == F_CREATE ? O_NOFOLLOW : 0)),
-			    p->mode);
+		fd = openat(p->fd1, ".", p->flags | O_CLOEXEC | O_NOCTTY, p->mode);
 		return fd < 0 ? -errno : fd;
 	case F_UNLINK:
 		return unlinkat(p->fd1, p->name1, (int)p->rflags) < 0 ? -errno : 0;
@@ -240,6 +250,17 @@ static void finish(struct nreq *r, struct fplan *p, const struct ndecision *d)
 	char token[96] = "", note[160];
 	int rc;
 
+	/* Something the session made itself held nothing before it: no trash
+	 * (notify_made.c).  Reported as the plain delete it then is. */
+	struct ndecision plain;
+	if ((p->soft_delete || p->soft_delete_dest) &&
+	    made_take(r->n, p->soft_delete_dest ? p->fd2 : p->fd1,
+		      p->soft_delete_dest ? p->name2 : p->name1)) {
+		plain = *d;
+		plain.res.decision = POLICY_ALLOW;
+		d = &plain;
+		p->soft_delete = p->soft_delete_dest = false;
+	}
 	if (p->soft_delete || p->soft_delete_dest) {
 		bool dest = p->soft_delete_dest;
 		rc = soft_delete(r, p, dest ? p->fd2 : p->fd1, dest ? p->name2 : p->name1,
@@ -264,6 +285,9 @@ static void finish(struct nreq *r, struct fplan *p, const struct ndecision *d)
 		return;
 	}
 	rc = perform(r, p);
+	if (rc >= 0 && (p->k == F_CREATE ? p->created
+				      : p->k == F_MKDIR || p->k == F_MKNOD || p->k == F_SYMLINK))
+		made_record(r->n, p->k == F_CREATE ? rc : p->fd1, p->k == F_CREATE ? "" : p->name1);
 	nc_leave(r->n, &sv);
 	/* The policy allowed it; a failure now is the kernel's own answer
 	 * (permissions, ENOENT...), recorded with its errno. */

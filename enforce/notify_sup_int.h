@@ -36,6 +36,7 @@ struct notify {
 	pthread_cond_t idle;
 	unsigned nworkers;              /* deferred handlers still running */
 	unsigned next_trash;            /* unique suffix for trash tokens */
+	struct made_set *made;          /* what the session created (notify_made.c) */
 
 	atomic_uint_fast64_t st_notif, st_allow, st_deny, st_emul, st_cont, st_err, st_handle_ns;
 };
@@ -168,6 +169,14 @@ bool nh_is_file(int nr);
 bool nh_is_file_fd(int nr);
 bool nh_is_sock(int nr);
 bool nh_is_signal(int nr);
+
+/* ---- notify_made.c ---- */
+/* Record (dirfd, name) — "" for dirfd itself — as created by the session. */
+void made_record(struct notify *n, int dirfd, const char *name);
+/* true (and forgotten) when (dirfd, name) is something the session created. */
+bool made_take(struct notify *n, int dirfd, const char *name);
+int made_init(struct notify *n);
+void made_free(struct notify *n);
 
 /* ---- trash.c ---- */
 /* Move (parentfd, name) — already decided — into the trash of its filesystem.

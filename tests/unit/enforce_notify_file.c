@@ -417,8 +417,6 @@ static int c_soft_delete(void *a)
 {
 	char pb[512];
 	(void)a;
-	if (cmkfile("trash/doc.txt", "precious", 0644) < 0)
-		FAIL(9);
 	if (unlink(P("trash/doc.txt")) < 0)
 		FAIL(10);
 	if (access(P("trash/doc.txt"), F_OK) == 0)
@@ -426,10 +424,49 @@ static int c_soft_delete(void *a)
 	return 0;
 }
 
+/* What the session made itself is deleted for good, without the trash and
+ * without a notice: a scratch file, a directory, the temporary file of a
+ * rename-over save; what was there before still goes to the trash. */
+static int c_soft_delete_own(void *a)
+{
+	char pb[512], pb2[512];
+	(void)a;
+	if (cmkfile("trash/scratch.txt", "mine", 0644) < 0 || unlink(P("trash/scratch.txt")) < 0)
+		FAIL(20);
+	if (mkdir(P("trash/dir"), 0755) < 0 || rmdir(P("trash/dir")) < 0)
+		FAIL(21);
+	if (cmkfile("trash/.new.tmp", "v2", 0644) < 0 ||
+	    rename(P("trash/.new.tmp"), Q("trash/old.txt")) < 0)
+		FAIL(22);
+	if (cmkfile("trash/.new2.tmp", "v3", 0644) < 0 ||
+	    rename(P("trash/.new2.tmp"), Q("trash/old.txt")) < 0)
+		FAIL(23);
+	return 0;
+}
+
+/* Manifests in the trash (those of a file of `size` bytes when size >= 0). */
+static int trash_entries(int size)
+{
+	char cmd[700];
+	if (size < 0)
+		snprintf(cmd, sizeof cmd, "ls '%s' 2>/dev/null | grep -c '\\.json$'", trash);
+	else
+		snprintf(cmd, sizeof cmd, "cat '%s'/*.json 2>/dev/null | grep -c '\"size\": %d,'",
+			 trash, size);
+	FILE *f = popen(cmd, "r");
+	int n = -1;
+	if (f && fscanf(f, "%d", &n) != 1)
+		n = -1;
+	if (f)
+		pclose(f);
+	return n;
+}
+
 static void t_soft_delete(void **s)
 {
 	(void)s;
 	struct h_opts o = { .trash_dir = trash };
+	mkfile("trash/doc.txt", "precious", 0644);     /* there before the session */
 	h_clear();
 	assert_int_equal(h_code(h_run(pol, c_soft_delete, NULL, &o)), 0);
 	assert_false(exists("trash/doc.txt"));
@@ -447,6 +484,20 @@ static void t_soft_delete(void **s)
 	char *rargv[] = { "trash", "restore", tok, "--trash-dir", trash, NULL };
 	assert_int_equal(enforce_trash_cli(5, rargv), 0);
 	assert_true(content_is("trash/doc.txt", "precious"));
+
+	mkfile("trash/old.txt", "version-1", 0644);
+	int before = trash_entries(-1), before9 = trash_entries(9);
+	h_clear();
+	assert_int_equal(h_code(h_run(pol, c_soft_delete_own, NULL, &o)), 0);
+	assert_false(exists("trash/scratch.txt"));
+	assert_false(exists("trash/dir"));
+	assert_true(content_is("trash/old.txt", "v3"));
+	/* one entry: version-1 (9 bytes), replaced by the first save; v2 was
+	 * the session's own; nothing of the session's own was announced (a
+	 * replaced destination goes to the trash silently: it is in the audit) */
+	assert_int_equal(trash_entries(-1), before + 1);
+	assert_int_equal(trash_entries(9), before9 + 1);
+	assert_false(h_noticed("moved to trash"));
 }
 
 static int c_redirect(void *a)
