@@ -226,6 +226,7 @@ install: all
 	-install -D -m 644 completions/agentsh.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/agentsh
 	-install -D -m 644 completions/_agentsh $(DESTDIR)$(PREFIX)/share/zsh/vendor-completions/_agentsh
 	-install -D -m 644 completions/agentsh.fish $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/agentsh.fish
+	-install -D -m 755 examples/cron/agentsh-trash $(DESTDIR)/etc/cron.daily/agentsh-trash
 
 clean:
 	rm -rf build build-san build-fuzz
