@@ -20,7 +20,7 @@
 
 #include "enforce/notify_sup_int.h"
 
-#define MADE_MAX (1u << 20)     /* entries; beyond, new files are not recorded */
+#define MADE_MAX (1u << 18)     /* entries (16 MB of table at most); beyond, new files are not recorded */
 
 struct made_key {
 	uint64_t dev, ino;
