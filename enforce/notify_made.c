@@ -74,9 +74,14 @@ static void put(struct made_set *m, const struct made_key *k)
 		}
 }
 
+/* Rehash into a table twice the size, or the same size when removed entries
+ * are what fills it (a build making and deleting temporaries all day). */
 static bool grow(struct made_set *m)
 {
-	size_t ncap = m->cap ? m->cap * 2 : 1024;
+	size_t live = 0;
+	for (size_t i = 0; i < m->cap; i++)
+		live += m->t[i].state == 1;
+	size_t ncap = !m->cap ? 1024 : live * 4 < m->cap ? m->cap : m->cap * 2;
 	struct made_key *old = m->t, *nt = calloc(ncap, sizeof *nt);
 
 	if (!nt || ncap / 2 > MADE_MAX) {
@@ -125,6 +130,19 @@ bool made_take(struct notify *n, int dirfd, const char *name)
 		}
 	pthread_mutex_unlock(&m->lock);
 	return found;
+}
+
+size_t made_capacity(struct notify *n)
+{
+	struct made_set *m = n->made;
+	size_t cap;
+
+	if (!m)
+		return 0;
+	pthread_mutex_lock(&m->lock);
+	cap = m->cap;
+	pthread_mutex_unlock(&m->lock);
+	return cap;
 }
 
 int made_init(struct notify *n)

@@ -177,6 +177,7 @@ void made_record(struct notify *n, int dirfd, const char *name);
 bool made_take(struct notify *n, int dirfd, const char *name);
 int made_init(struct notify *n);
 void made_free(struct notify *n);
+size_t made_capacity(struct notify *n);     /* slots of the table (tests) */
 
 /* ---- trash.c ---- */
 /* Move (parentfd, name) — already decided — into the trash of its filesystem.
