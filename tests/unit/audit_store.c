@@ -108,6 +108,18 @@ static void test_write_verify(void **state)
 	assert_int_equal(st.st_mode & 0777, 0600);
 }
 
+/* Take the chain anchor's lock, as a stuck writer elsewhere would hold it:
+ * every commit of the store waits for it.  Returns the fd to close. */
+static int hold_anchor(void)
+{
+	char anchor[160];
+	snprintf(anchor, sizeof anchor, "%s.anchor", db);
+	int fd = open(anchor, O_RDONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(flock(fd, LOCK_EX), 0);
+	return fd;
+}
+
 static long ms_since(const struct timespec *t0)
 {
 	struct timespec t1;
@@ -129,11 +141,7 @@ static void test_session_end_covers_command_end(void **state)
 	int64_t cmd;
 	assert_int_equal(audit_command_begin(a, "true", &cmd), 0);
 	assert_int_equal(audit_flush(a), 0);            /* the anchor file exists now */
-	char anchor[160];
-	snprintf(anchor, sizeof anchor, "%s.anchor", db);
-	int fd = open(anchor, O_RDONLY | O_CLOEXEC);
-	assert_true(fd >= 0);
-	assert_int_equal(flock(fd, LOCK_EX), 0);
+	int fd = hold_anchor();
 	alarm(20);
 	struct timespec t0;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -159,11 +167,7 @@ static void test_anchor_lock_bounded(void **state)
 	assert_int_equal(audit_open(db, &o, &a), 0);
 	emit_file(a, 1, AUDIT_DEC_ALLOW);
 	assert_int_equal(audit_flush(a), 0);            /* the anchor file exists now */
-	char anchor[160];
-	snprintf(anchor, sizeof anchor, "%s.anchor", db);
-	int fd = open(anchor, O_RDONLY | O_CLOEXEC);
-	assert_true(fd >= 0);
-	assert_int_equal(flock(fd, LOCK_EX), 0);
+	int fd = hold_anchor();
 	alarm(20);                                      /* a hang fails the test, not the run */
 	struct timespec t0;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
