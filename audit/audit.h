@@ -115,6 +115,9 @@ struct audit_event {
 	const char *message;        /* human-readable reason / note */
 	int64_t err;                /* errno returned to the process (positive), 0 none, -1 n/a */
 	enum audit_layer layer;
+	/* a denial the kernel would have given without agentsh (the account has
+	 * no permission there): recorded, but not reported as blocked by policy */
+	bool kernel_refuses;
 
 	/* context; NULL/0: filled from the handle (its session, current command) */
 	const char *session_id;

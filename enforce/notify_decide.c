@@ -232,6 +232,7 @@ static void emit(struct nreq *r, enum audit_type t, enum audit_decision dec,
 	ev.message = msg && *msg ? msg : NULL;
 	ev.err = err;
 	ev.layer = AUDIT_LAYER_SECCOMP_NOTIFY;
+	ev.kernel_refuses = r->kernel_refuses && eff == AUDIT_DEC_DENY;
 	ev.session_id = r->n->cfg.session_id;
 	ev.details = details;
 	/* A full queue means the writer is stuck: the event is lost and the
@@ -285,14 +286,15 @@ void nd_report(struct nreq *r, const struct ndecision *d, bool allowed, int err,
 	}
 	if (worth_auditing(r, d, allowed)) {
 		char details[256];
-		snprintf(details, sizeof details, "{\"syscall\":%d%s%s%s}", r->nr,
+		const char *kr = r->kernel_refuses && !allowed ? ",\"kernel_refuses\":true" : "";
+		snprintf(details, sizeof details, "{\"syscall\":%d%s%s%s%s}", r->nr, kr,
 			 note ? ",\"note\":\"" : "", note ? note : "", note ? "\"" : "");
 		if (note && strpbrk(note, "\"\\"))
-			snprintf(details, sizeof details, "{\"syscall\":%d}", r->nr);
+			snprintf(details, sizeof details, "{\"syscall\":%d%s}", r->nr, kr);
 		emit(r, atype(d->kind), adec(d->res.decision), eff, d->res.rule, d->res.message,
 		     err, details);
 	}
-	if (verb)
+	if (verb && !(r->kernel_refuses && !allowed))
 		notice(r, verb, d, note);
 	hook(r, d, allowed, err);
 }

@@ -334,6 +334,37 @@ static void *boxed(const struct fplan *p, const struct ndecision *d)
 }
 
 /* Apply the decision d to plan p (consumed). */
+/* Would the kernel refuse this to the account anyway?  Asked as the target,
+ * of the object an open uses or of the directories a change writes (sticky
+ * bits and owners aside: only EACCES from the plain permission counts).  A
+ * policy denial there changes nothing the account sees: reading root's
+ * /proc/1/environ (`ps aux` tries every process), creating in /etc.  It is
+ * still recorded, without a notice, and not reported as blocked. */
+static bool kernel_refuses(struct nreq *r, const struct fplan *p)
+{
+	struct ncreds_saved sv;
+	int mode, acc = p->flags & O_ACCMODE;
+
+	switch (p->k) {
+	case F_OPEN:
+		mode = (acc == O_RDONLY ? R_OK : acc == O_WRONLY ? W_OK : R_OK | W_OK) |
+		       (p->flags & O_TRUNC ? W_OK : 0);
+		break;
+	case F_CREATE: case F_MKDIR: case F_MKNOD: case F_SYMLINK: case F_UNLINK: case F_RENAME:
+		mode = W_OK | X_OK;
+		break;
+	default:
+		return false;
+	}
+	if (p->fd1 < 0 || nc_enter(r->n, &sv) < 0)
+		return false;
+	bool refused = faccessat(p->fd1, "", mode, AT_EMPTY_PATH | AT_EACCESS) < 0 && errno == EACCES;
+	if (!refused && p->k == F_RENAME && p->fd2 >= 0)
+		refused = faccessat(p->fd2, "", mode, AT_EMPTY_PATH | AT_EACCESS) < 0 && errno == EACCES;
+	nc_leave(r->n, &sv);
+	return refused;
+}
+
 static void act(struct nreq *r, struct fplan *p, struct ndecision *d, bool may_block)
 {
 	void *box;
@@ -361,6 +392,7 @@ static void act(struct nreq *r, struct fplan *p, struct ndecision *d, bool may_b
 		plan_free(p);
 		return;
 	default:
+		r->kernel_refuses = kernel_refuses(r, p);
 		nd_report(r, d, false, EACCES, NULL);
 		nr_error(r, EACCES);
 		plan_free(p);

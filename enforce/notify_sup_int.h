@@ -55,6 +55,9 @@ struct nreq {
 	const char *opname;
 	char target[PATH_MAX];
 	char target2[PATH_MAX];
+	/* the denial changes nothing: the kernel refuses it to the account too
+	 * (no notice; recorded, not reported as blocked) */
+	bool kernel_refuses;
 };
 
 /* ---- notify.c: answering ---- */

@@ -192,6 +192,14 @@ static void test_collector(void **state)
 	assert_int_equal(audit_collect_begin(a, cmd, &c), 0);
 	emit_file(a, 1, AUDIT_DEC_ALLOW);
 	emit_file(a, 2, AUDIT_DEC_DENY);
+	/* a denial the kernel would have given anyway: a file event, not blocked */
+	struct audit_event k = AUDIT_EVENT_INIT(AUDIT_FILE);
+	k.operation = "open";
+	k.path = "/proc/1/environ";
+	k.rule = "deny-system-secrets";
+	k.decision = k.effective = AUDIT_DEC_DENY;
+	k.kernel_refuses = true;
+	assert_int_equal(audit_emit(a, &k), 0);
 	struct audit_event n = AUDIT_EVENT_INIT(AUDIT_NETWORK);
 	n.operation = "connect";
 	n.address = "93.184.216.34";
@@ -202,14 +210,14 @@ static void test_collector(void **state)
 	audit_collect_end(a, c);
 	emit_file(a, 3, AUDIT_DEC_DENY);      /* after the end: not collected */
 	const struct audit_summary *s = audit_collect_summary(c);
-	assert_int_equal(s->file, 2);
+	assert_int_equal(s->file, 3);
 	assert_int_equal(s->network, 1);
 	assert_int_equal(s->blocked, 1);
 	assert_true(s->has_blocked);
 	assert_string_equal(s->first_blocked.target, "/work/f2");
 	assert_string_equal(s->first_blocked.rule, "deny-secrets");
 	json_t *ev = audit_collect_events_json(c, AUDIT_EVENTS_ALL);
-	assert_int_equal(json_array_size(json_object_get(ev, "file_operations")), 2);
+	assert_int_equal(json_array_size(json_object_get(ev, "file_operations")), 3);
 	assert_int_equal(json_array_size(json_object_get(ev, "blocked_operations")), 1);
 	assert_int_equal(json_integer_value(json_object_get(ev, "network_operations_count")), 1);
 	json_decref(ev);
