@@ -119,6 +119,8 @@ eq "mkdir -p: works, nothing denied" "rc=1" "$(printf '%s\n' "$out" | grep -v 'F
 check "mkdir -p: the directory exists" test -d "$WS/deep/er"
 js=$(cd "$WS" && "$AGENTSH" --no-config --user $U -c --json "mkdir -p $WS/deep2/x" 2>/dev/null)
 check "mkdir -p --json: not blocked" sh -c "printf '%s' '$js' | $PY -c 'import json,sys; d=json.load(sys.stdin); sys.exit(d[\"exit_code\"] != 0 or d[\"guidance\"][\"blocked\"])'"
-out=$(drun "mkdir /mnt/agentsh-never-$$; echo rc=\$?")
-check "mkdir of a new directory outside the rules: still denied" sh -c "printf '%s' '$out' | grep -q 'denied mkdir /mnt/agentsh-never-$$' && printf '%s' '$out' | grep -q rc=1"
+# (in the account's home: its own directory, which only the policy refuses)
+H=$(getent passwd $U | cut -d: -f6)
+out=$(drun "mkdir $H/agentsh-never; echo rc=\$?")
+check "mkdir of a new directory outside the rules: still denied" sh -c "printf '%s' '$out' | grep -q 'denied mkdir $H/agentsh-never' && printf '%s' '$out' | grep -q rc=1 && test ! -e $H/agentsh-never"
 done_testing
