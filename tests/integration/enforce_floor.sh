@@ -51,6 +51,19 @@ check "the write to the denied file is refused too" sh -c "printf '%s\n' \"\$1\"
 check "the host's mount table is untouched" sh -c "! grep -q agentsh-deny /proc/self/mountinfo"
 eq "the file is unchanged" TOKEN "$(cat "$W/token.txt")"
 
+# a covered file the account could not read anyway (root's, 0600): the same
+# EACCES, recorded, but not announced; a readable one still is (above)
+echo ROOTONLY > "$W/rootonly.txt"; chmod 600 "$W/rootonly.txt"
+pol "$TMPD/p3.yaml" "  - name: deny-both
+    paths: [\"$W/rootonly.txt\", \"$W/token.txt\"]
+    operations: [\"*\"]
+    decision: deny"
+out=$(run "$TMPD/p3.yaml" "cat $W/rootonly.txt; cat $W/token.txt" 2>&1)
+printf '%s\n' "$out" | sed 's/^/# /'
+check "floor: root's file is refused" sh -c "printf '%s\n' \"\$1\" | grep -q 'rootonly.txt: Permission denied'" _ "$out"
+check "floor: ...without a notice" sh -c "! printf '%s\n' \"\$1\" | grep -q 'denied.*rootonly'" _ "$out"
+check "floor: the readable one is announced" sh -c "printf '%s\n' \"\$1\" | grep -q 'denied open $W/token.txt (rule deny-both)'" _ "$out"
+
 # an earlier rule allowing reads inside the denied tree: the supervisor decides
 pol "$TMPD/p2.yaml" "  - name: allow-pub-key
     paths: [\"$W/secret/key\"]
