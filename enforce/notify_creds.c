@@ -151,6 +151,30 @@ int nc_thread_init(void)
 	return unshare(CLONE_FS) < 0 ? -errno : 0;
 }
 
+int enforce_access_as(const struct enforce_account *a, const char *path, int mode)
+{
+	gid_t saved[256];
+	int nsaved, rc;
+
+	if (geteuid() != 0)
+		return faccessat(AT_FDCWD, path, mode, AT_EACCESS) < 0 ? -errno : 0;
+	if ((nsaved = (int)syscall(SYS_getgroups, 256, saved)) < 0)
+		return -errno;
+	if (syscall(SYS_setgroups, a->ngroups, a->groups) < 0)
+		return -errno;
+	syscall(SYS_setfsgid, a->gid);
+	syscall(SYS_setfsuid, a->uid);
+	if ((uid_t)syscall(SYS_setfsuid, -1) != a->uid || (gid_t)syscall(SYS_setfsgid, -1) != a->gid)
+		rc = -EPERM;    /* never check with root's rights */
+	else
+		rc = faccessat(AT_FDCWD, path, mode, AT_EACCESS) < 0 ? -errno : 0;
+	syscall(SYS_setfsuid, 0);
+	syscall(SYS_setfsgid, 0);
+	if (syscall(SYS_setgroups, (size_t)nsaved, saved) < 0)
+		abort();        /* a thread stuck with the account's groups would misbehave silently */
+	return rc;
+}
+
 int nc_status_field(pid_t pid, const char *key, char *val, size_t len)
 {
 	char p[64], buf[4096];

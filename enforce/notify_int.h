@@ -157,6 +157,11 @@ struct surface_hit {
 };
 bool enforce_surface_match(int nr, const uint64_t a[6], struct surface_hit *h);
 
+/* faccessat(path, mode, AT_EACCESS) with the account's file-system identity
+ * (fsuid, fsgid, groups), from any thread of a root supervisor, which gets
+ * its own identity back: the kernel's answer, ACLs included.  0 or -errno. */
+int enforce_access_as(const struct enforce_account *a, const char *path, int mode);
+
 struct notify;
 
 /* Start supervising listener_fd (ownership passes to the supervisor, also on

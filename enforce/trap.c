@@ -28,6 +28,7 @@
 
 #include "audit/audit.h"
 #include "enforce/enforce_int.h"
+#include "enforce/notify_int.h"
 #include "policy/policy.h"
 
 struct enf_trap {
@@ -54,23 +55,15 @@ static bool valid(struct enforce_session *s, fuse_ino_t ino)
 	return ino == FUSE_ROOT_ID || (ino >= 2 && ino - 2 < s->nfloor);
 }
 
-/* Could the caller read (or write) the covered file itself, without the
- * cover?  From the real file's owner, group and mode, the caller's fsuid and
- * fsgid and the account's groups, as the kernel would check them.  When it
- * could not (root's /etc/shadow), the refusal changes nothing it sees: it is
- * recorded but not announced (as the supervisor does, notify_file.c). */
-static bool dac_refuses(const struct enforce_session *s, const struct fuse_ctx *ctx,
-			const char *path, bool write)
+/* Could the account read (or write) the covered file itself, without the
+ * cover?  Asked of the kernel with its identity (enforce_access_as): when it
+ * could not (root's /etc/shadow), the refusal changes nothing it sees and is
+ * recorded but not announced, as the supervisor does (notify_file.c). */
+static bool kernel_refuses(const struct enforce_session *s, const char *path, bool write)
 {
 	struct stat st;
-	if (stat(path, &st) < 0)
-		return false;
-	bool group = st.st_gid == ctx->gid;
-	for (size_t i = 0; !group && i < s->cfg.account.ngroups; i++)
-		group = st.st_gid == s->cfg.account.groups[i];
-	mode_t bits = ctx->uid == st.st_uid ? st.st_mode >> 6 : group ? st.st_mode >> 3 : st.st_mode;
-	mode_t want = write ? 2 : S_ISDIR(st.st_mode) ? 5 : 4;
-	return ctx->uid != 0 && (bits & want) != want;
+	int mode = write ? W_OK : stat(path, &st) == 0 && S_ISDIR(st.st_mode) ? R_OK | X_OK : R_OK;
+	return enforce_access_as(&s->cfg.account, path, mode) == -EACCES;
 }
 
 /* Refuse, audit, tell the human. */
@@ -99,7 +92,7 @@ static void deny(fuse_req_t req, fuse_ino_t ino, const char *name, const char *o
 	ev.session_id = s->session_id;
 	/* the covered object itself (beneath a covered directory, its own
 	 * permission is the kernel's to tell only after the cover is gone) */
-	ev.kernel_refuses = !name && dac_refuses(s, ctx, path, !strcmp(op, "write"));
+	ev.kernel_refuses = !name && kernel_refuses(s, path, !strcmp(op, "write"));
 	ev.details = ev.kernel_refuses ? "{\"floor\":\"mount\",\"kernel_refuses\":true}"
 				       : "{\"floor\":\"mount\"}";
 	if (s->cfg.audit)

@@ -63,6 +63,19 @@ printf '%s\n' "$out" | sed 's/^/# /'
 check "floor: root's file is refused" sh -c "printf '%s\n' \"\$1\" | grep -q 'rootonly.txt: Permission denied'" _ "$out"
 check "floor: ...without a notice" sh -c "! printf '%s\n' \"\$1\" | grep -q 'denied.*rootonly'" _ "$out"
 check "floor: the readable one is announced" sh -c "printf '%s\n' \"\$1\" | grep -q 'denied open $W/token.txt (rule deny-both)'" _ "$out"
+# root's 0600 file with an ACL entry letting the account (65534) read it: the
+# kernel's own check says readable, so the refusal is the policy's and is
+# announced (owner, group and mode alone would say otherwise)
+python3 - "$W/rootonly.txt" <<'PY'
+import struct, sys, os
+# POSIX ACL xattr: version 2; user::rw-, user:65534:r--, group::---, mask::r--, other::---
+e = [(0x01, 6, 0xffffffff), (0x02, 4, 65534), (0x04, 0, 0xffffffff), (0x10, 4, 0xffffffff), (0x20, 0, 0xffffffff)]
+os.setxattr(sys.argv[1], "system.posix_acl_access", struct.pack("<I", 2) + b"".join(struct.pack("<HHI", *x) for x in e))
+PY
+check "control: the ACL lets the account read root's file" \
+	setpriv --reuid 65534 --regid 65534 --clear-groups cat "$W/rootonly.txt"
+out=$(run "$TMPD/p3.yaml" "cat $W/rootonly.txt" 2>&1)
+check "floor: a file the account may read through an ACL: refused and announced" sh -c "printf '%s\n' \"\$1\" | grep -q 'denied open $W/rootonly.txt (rule deny-both)'" _ "$out"
 
 # an earlier rule allowing reads inside the denied tree: the supervisor decides
 pol "$TMPD/p2.yaml" "  - name: allow-pub-key
