@@ -723,38 +723,28 @@ static int parent_of(struct nreq *r, int dfd, uint64_t addr, struct npath *np)
 	return 0;
 }
 
-/* A name that already exists makes the kernel answer EEXIST before it checks
- * any permission (mkdir, mknod, symlink, link), so it is no policy question:
- * `mkdir -p /work/a/b` tries every ancestor, and "denied mkdir /" would send
- * an agent after a policy change for a command that worked.  Answered as the
- * kernel would, without a decision or a record; lstat tells the same. */
-static bool answered_exists(struct nreq *r, const struct npath *np)
+/* Some answers the kernel gives from the name alone, before it checks any
+ * permission: EEXIST for creating a name that exists (mkdir, mknod, symlink,
+ * link), ENOENT for removing or moving one that does not (unlink, rmdir, a
+ * rename's source).  They are no policy question: `mkdir -p /work/a/b` tries
+ * every ancestor, git unlinks MERGE_HEAD and friends whether or not they are
+ * there, and "denied mkdir /tmp" or an approval prompt for nothing would send
+ * an agent after a policy change for a command that works.  Answered as the
+ * kernel would, without a decision or a record; lstat tells the same.  The
+ * name is looked up as the target, and only a plain answer counts: beneath a
+ * cover mount the lookup is refused (EACCES) and the decision is taken. */
+static bool answered_by_name(struct nreq *r, const struct npath *np, bool creating)
 {
 	struct ncreds_saved sv;
 	struct stat st;
 
-	/* looked up as the target: a directory it cannot search says EACCES */
-	if (!np->name[0] || nc_enter(r->n, &sv) < 0 ||
-	    fstatat(np->dirfd, np->name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+	if (!np->name[0] || nc_enter(r->n, &sv) < 0)
 		return false;
-	nr_error(r, EEXIST);
-	return true;
-}
-
-/* The other half: removing or moving a name that does not exist is ENOENT
- * before any permission check (git unlinks MERGE_HEAD and friends whether or
- * not they are there), so it asks no approver and records nothing.  Only a
- * plain ENOENT counts: beneath a cover mount the lookup is refused (EACCES)
- * and the decision is taken as before. */
-static bool answered_missing(struct nreq *r, const struct npath *np)
-{
-	struct ncreds_saved sv;
-	struct stat st;
-
-	if (!np->name[0] || nc_enter(r->n, &sv) < 0 ||
-	    fstatat(np->dirfd, np->name, &st, AT_SYMLINK_NOFOLLOW) == 0 || errno != ENOENT)
+	int err = fstatat(np->dirfd, np->name, &st, AT_SYMLINK_NOFOLLOW) == 0 ? EEXIST
+		  : errno == ENOENT ? ENOENT : 0;
+	if (err != (creating ? EEXIST : ENOENT))
 		return false;
-	nr_error(r, ENOENT);
+	nr_error(r, err);
 	return true;
 }
 
@@ -780,7 +770,7 @@ static void h_unlink(struct nreq *r)
 	}
 	if (parent_of(r, dfd, addr, &np) < 0)
 		return;
-	if (answered_missing(r, &np)) {
+	if (answered_by_name(r, &np, false)) {
 		np_free(&np);
 		return;
 	}
@@ -822,7 +812,7 @@ static void h_rename(struct nreq *r)
 	}
 	if (parent_of(r, odfd, oa, &a) < 0)
 		return;
-	if (answered_missing(r, &a)) {
+	if (answered_by_name(r, &a, false)) {
 		np_free(&a);
 		return;
 	}
@@ -915,7 +905,7 @@ static void h_link(struct nreq *r)
 		plan_free(&p);
 		return;
 	}
-	if (answered_exists(r, &b)) {
+	if (answered_by_name(r, &b, true)) {
 		np_free(&b);
 		plan_free(&p);
 		return;
@@ -955,7 +945,7 @@ static void h_symlink(struct nreq *r)
 		return;
 	if (parent_of(r, dfd, na, &np) < 0)
 		return;
-	if (answered_exists(r, &np)) {
+	if (answered_by_name(r, &np, true)) {
 		np_free(&np);
 		return;
 	}
@@ -990,7 +980,7 @@ static void h_mkdir_mknod(struct nreq *r)
 	}
 	if (parent_of(r, dfd, pa, &np) < 0)
 		return;
-	if (answered_exists(r, &np)) {
+	if (answered_by_name(r, &np, true)) {
 		np_free(&np);
 		return;
 	}

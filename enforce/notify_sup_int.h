@@ -55,8 +55,8 @@ struct nreq {
 	const char *opname;
 	char target[PATH_MAX];
 	char target2[PATH_MAX];
-	/* the denial changes nothing: the kernel refuses it to the account too
-	 * (no notice; recorded, not reported as blocked) */
+	/* set only on a denial that changes nothing: the kernel refuses it to
+	 * the account too (no notice; recorded, not reported as blocked) */
 	bool kernel_refuses;
 };
 
