@@ -311,18 +311,14 @@ static void decide_program(struct nreq *r, int dfd, const char *given, const cha
 	bool named_real = given && !strcmp(given, real);
 	char (*al)[PATH_MAX] = given && !named_real ? malloc(MAX_ALIASES * sizeof *al) : NULL;
 	int n = al ? trusted_aliases(r, dfd, given, al) : 0;
+	struct ndecision *da = n ? malloc(sizeof *da) : NULL;
 
 	nd_exec(r, real, argc, argv, d);
-	for (int i = 0; i < n; i++) {
-		struct ndecision *da = malloc(sizeof *da);
-		if (!da)
-			break;
-		if (strcmp(al[i], real) && nd_exec(r, al[i], argc, argv, da) == 0 &&
-		    !da->res.is_default && da->res.rule_index >= 0 &&
+	for (int i = 0; da && i < n; i++)
+		if (strcmp(al[i], real) && nd_exec(r, al[i], argc, argv, da) == 0 && !da->res.is_default &&
 		    (d->res.is_default || da->res.rule_index < d->res.rule_index))
 			*d = *da;
-		free(da);
-	}
+	free(da);
 	free(al);
 }
 
