@@ -31,6 +31,9 @@
 #define __NR_removexattrat 466
 #endif
 
+/* The name an O_TMPFILE open is decided under, inside its directory. */
+#define TMPFILE_NAME "#tmpfile"
+
 enum fkind {
 	F_OPEN, F_CREATE, F_TMPFILE, F_UNLINK, F_RENAME, F_LINK, F_SYMLINK, F_MKDIR,
 	F_MKNOD, F_CHMOD, F_CHOWN, F_TRUNCATE, F_SETXATTR, F_RMXATTR,
@@ -350,7 +353,8 @@ static bool kernel_refuses(struct nreq *r, const struct fplan *p)
 		mode = (acc == O_RDONLY ? R_OK : acc == O_WRONLY ? W_OK : R_OK | W_OK) |
 		       (p->flags & O_TRUNC ? W_OK : 0);
 		break;
-	case F_CREATE: case F_MKDIR: case F_MKNOD: case F_SYMLINK: case F_UNLINK: case F_RENAME:
+	case F_CREATE: case F_TMPFILE: case F_MKDIR: case F_MKNOD: case F_SYMLINK: case F_UNLINK:
+	case F_RENAME:
 		mode = W_OK | X_OK;
 		break;
 	default:
@@ -501,12 +505,15 @@ static void do_open(struct nreq *r, int dfd, const char *path, int flags, mode_t
 			rc = np_fd_path(p.fd1, abs, sizeof abs);
 		if (rc < 0)
 			goto fail;
-		if (strlen(abs) + 2 > sizeof p.abs1) {
+		/* An unnamed file in the directory: decided as a new entry in it
+		 * (a name no rule singles out, as the kernel's "#ino" in fd
+		 * links), so rules for everything beneath the directory allow it like
+		 * any other scratch file.  Naming it later (linkat) is decided on
+		 * the name it gets. */
+		if (np_join(p.abs1, sizeof p.abs1, abs, TMPFILE_NAME) < 0) {
 			rc = -ENAMETOOLONG;
 			goto fail;
 		}
-		strcpy(p.abs1, abs);
-		strcat(p.abs1, "/");
 		set_target(r, "create", p.abs1, NULL);
 		nd_file(r, POLICY_FILE_CREATE, p.abs1, &d);
 		act(r, &p, &d, false);

@@ -381,6 +381,57 @@ static void t_kernel_refuses(void **s)
 	assert_true(h_noticed("deny-rootonly"));
 }
 
+/* An unnamed O_TMPFILE file is a new entry in its directory: allowed where a
+ * rule allows everything beneath the directory but not the directory itself
+ * (a scratch directory such as /tmp), refused where nothing allows creating,
+ * silently where the account cannot write the directory anyway. */
+static const char *TMPFILE_POLICY =
+	"version: 1\n"
+	"name: tmpfile-test\n"
+	"file_rules:\n"
+	"  - name: scratch\n"
+	"    paths: [\"WS/sub/**\", \"/dev/**\", \"/proc/**\"]\n"
+	"    operations: [\"*\"]\n"
+	"    decision: allow\n"
+	"  - name: system\n"
+	"    paths: [\"WS/ro/**\"]\n"
+	"    operations: [create]\n"
+	"    decision: deny\n";
+
+static int c_tmpfile(void *a)
+{
+	char pb[512], pb2[512], fdp[64];
+	(void)a;
+	int t = open(P("sub"), O_TMPFILE | O_RDWR, 0600);
+	if (t < 0)
+		FAIL(10);
+	if (write(t, "T", 1) != 1)
+		FAIL(11);
+	snprintf(fdp, sizeof fdp, "/proc/self/fd/%d", t);
+	if (linkat(AT_FDCWD, fdp, AT_FDCWD, Q("sub/named"), AT_SYMLINK_FOLLOW) < 0)
+		FAIL(12);
+	close(t);
+	if (expect_err(open(P("ro"), O_TMPFILE | O_RDWR, 0600), EACCES))
+		FAIL(13);
+	if (expect_err(open(ws, O_TMPFILE | O_RDWR, 0600), EACCES))
+		FAIL(14);
+	return 0;
+}
+
+static void t_tmpfile(void **s)
+{
+	(void)s;
+	struct policy *tp = h_policy(TMPFILE_POLICY, ws);
+	assert_non_null(tp);
+	h_clear();
+	assert_int_equal(h_code(h_run(tp, c_tmpfile, NULL, NULL)), 0);
+	assert_true(content_is("sub/named", "T"));
+	assert_false(h_noticed("rule system"));          /* root's directory: the kernel refuses too */
+	/* the workspace itself (mode 0777): nothing allows creating there */
+	assert_true(h_noticed("#tmpfile (rule default"));
+	policy_free(tp);
+}
+
 static int c_namespace_denied(void *a)
 {
 	char pb[512], pb2[512];
@@ -621,6 +672,7 @@ int main(void)
 		cmocka_unit_test(t_existing_names),
 		cmocka_unit_test(t_replace_and_missing),
 		cmocka_unit_test(t_kernel_refuses),
+		cmocka_unit_test(t_tmpfile),
 		cmocka_unit_test(t_soft_delete),
 		cmocka_unit_test(t_redirect),
 		cmocka_unit_test(t_approve_unconfigured),
