@@ -11,7 +11,11 @@
 #    give), git's lock and temporary files too, and unlinking names that do not
 #    exist (MERGE_HEAD...) asked for approval;
 #  - `mkdir -p /abs/path` was reported "denied mkdir /tmp" and blocked:true;
-#  - a program built in the workspace could not be run (make test, go test).
+#  - a program built in the workspace could not be run (make test, go test);
+#  - `python3 -m venv` failed: pip's bundled certifi/cacert.pem matched the
+#    `**/*.pem` deny; an O_TMPFILE in /tmp was decided as creating "/tmp/";
+#    g++, readelf, nm, pgrep, free were not listed, top could not make its
+#    configuration directory.
 . "$(dirname "$0")/../lib.sh"
 need_root
 [ -x "$AGENTSH" ] || t_abort "agentsh not built"
@@ -63,6 +67,18 @@ check "  and without a trash entry" sh -c "! '$AGENTSH' trash list | grep -q '$W
 out=$(run 'rm a.txt && test ! -e a.txt && echo gone')
 eq "rm in the workspace works" "gone" "$out"
 check "rm: the file went to the trash" sh -c "'$AGENTSH' trash list | grep -q '$WS/a.txt'"
+
+out=$(run 'python3 -m venv .venv && .venv/bin/python -c "from pip._vendor import certifi; print(open(certifi.where()).read(10)[:5])"')
+eq "python3 -m venv (pip's bundled certifi/cacert.pem) and a venv reading it" "-----" "$out"
+no_denial "venv"
+
+out=$(run 'python3 -c "import tempfile; f = tempfile.TemporaryFile(); f.write(b\"x\"); print(\"tmp\")"')
+eq "an unnamed O_TMPFILE file in /tmp (tempfile.TemporaryFile)" "tmp" "$out"
+no_denial "O_TMPFILE"
+
+out=$(run 'printf "int main(){}\n" > p.cc && g++ -o p p.cc && readelf -h p >/dev/null && nm p >/dev/null && pgrep -c bash >/dev/null && free -m >/dev/null && top -bn1 >/dev/null && echo tools')
+eq "g++, readelf, nm, pgrep, free, top" "tools" "$out"
+no_denial "inspection and build tools"
 
 # ...and what the policy protects is still protected
 printf 'SECRET=1\n' >"$WS/.env"; chown $U "$WS/.env"
