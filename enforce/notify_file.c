@@ -196,6 +196,29 @@ static bool is_open(enum fkind k)
 	return k == F_OPEN || k == F_CREATE || k == F_TMPFILE;
 }
 
+/* 1 when directory name in dirfd has an entry besides . and .., 0 when it is
+ * empty, -errno when it cannot be read. */
+static int dir_has_entries(int dirfd, const char *name)
+{
+	int dfd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	char buf[4096];
+	long n;
+	int entries = 0;
+
+	if (dfd < 0)
+		return -errno;
+	n = syscall(SYS_getdents64, dfd, buf, sizeof buf);
+	for (long off = 0; n > 0 && off < n;) {
+		unsigned short reclen = *(unsigned short *)(buf + off + 16);
+		const char *nm = buf + off + 19;
+		if (strcmp(nm, ".") && strcmp(nm, ".."))
+			entries++;
+		off += reclen;
+	}
+	close(dfd);
+	return n < 0 ? -EIO : entries > 0;
+}
+
 /* Soft delete: the user must be allowed to delete it (checked as the user),
  * then root moves it into the trash on the same filesystem. */
 static int soft_delete(struct nreq *r, struct fplan *p, int dirfd, const char *name,
@@ -225,22 +248,9 @@ static int soft_delete(struct nreq *r, struct fplan *p, int dirfd, const char *n
 		return rc;
 	if (rmdir_) {
 		/* rmdir of a non-empty directory fails; keep that meaning. */
-		int dfd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (dfd < 0)
-			return -errno;
-		char buf[4096];
-		long n = syscall(SYS_getdents64, dfd, buf, sizeof buf);
-		int entries = 0;
-		for (long off = 0; n > 0 && off < n;) {
-			unsigned short reclen = *(unsigned short *)(buf + off + 16);
-			const char *nm = buf + off + 19;
-			if (strcmp(nm, ".") && strcmp(nm, ".."))
-				entries++;
-			off += reclen;
-		}
-		close(dfd);
-		if (entries)
-			return -ENOTEMPTY;
+		rc = dir_has_entries(dirfd, name);
+		if (rc != 0)
+			return rc > 0 ? -ENOTEMPTY : rc;
 	}
 	return trash_divert(r->n, dirfd, name, abs, r->n->cfg.account.uid,
 			    r->tgid ? r->tgid : r->pid, token, toklen);
@@ -256,9 +266,10 @@ static void finish(struct nreq *r, struct fplan *p, const struct ndecision *d)
 	/* Something the session made itself held nothing before it: no trash
 	 * (notify_made.c).  Reported as the plain delete it then is. */
 	struct ndecision plain;
-	if ((p->soft_delete || p->soft_delete_dest) &&
-	    made_take(r->n, p->soft_delete_dest ? p->fd2 : p->fd1,
-		      p->soft_delete_dest ? p->name2 : p->name1)) {
+	bool took = (p->soft_delete || p->soft_delete_dest) &&
+		    made_take(r->n, p->soft_delete_dest ? p->fd2 : p->fd1,
+			      p->soft_delete_dest ? p->name2 : p->name1);
+	if (took) {
 		plain = *d;
 		plain.res.decision = POLICY_ALLOW;
 		d = &plain;
@@ -291,6 +302,10 @@ static void finish(struct nreq *r, struct fplan *p, const struct ndecision *d)
 	if (rc >= 0 && (p->k == F_CREATE ? p->created
 				      : p->k == F_MKDIR || p->k == F_MKNOD || p->k == F_SYMLINK))
 		made_record(r->n, p->k == F_CREATE ? rc : p->fd1, p->k == F_CREATE ? "" : p->name1);
+	/* still there (EBUSY, EPERM...): still the session's own */
+	if (rc < 0 && took)
+		made_record(r->n, p->k == F_RENAME ? p->fd2 : p->fd1,
+			    p->k == F_RENAME ? p->name2 : p->name1);
 	nc_leave(r->n, &sv);
 	/* The policy allowed it; a failure now is the kernel's own answer
 	 * (permissions, ENOENT...), recorded with its errno. */
@@ -755,6 +770,28 @@ static bool answered_by_name(struct nreq *r, const struct npath *np, bool creati
 	return true;
 }
 
+/* rmdir of a directory that has entries fails with ENOTEMPTY; git tries
+ * rmdir(".git") and its parents after removing a file, expecting exactly
+ * that.  Under a soft_delete or approve decision that is answered at once,
+ * without a notice, an approval prompt or a trash attempt (and the session's
+ * own directory stays recorded as its own).  Only after a decision that lets
+ * the agent learn it anyway (an allowed rmdir reports ENOTEMPTY too); a
+ * denial stays EACCES, and the listing is done as the target (beneath a cover
+ * mount it is refused, and the decision applies). */
+static bool answered_not_empty(struct nreq *r, const struct npath *np)
+{
+	struct ncreds_saved sv;
+
+	if (!np->name[0] || nc_enter(r->n, &sv) < 0)
+		return false;
+	int full = dir_has_entries(np->dirfd, np->name);
+	nc_leave(r->n, &sv);
+	if (full <= 0)
+		return false;
+	nr_error(r, ENOTEMPTY);
+	return true;
+}
+
 static void h_unlink(struct nreq *r)
 {
 	struct fplan p;
@@ -788,6 +825,11 @@ static void h_unlink(struct nreq *r)
 	snprintf(p.abs1, sizeof p.abs1, "%s", np.abs);
 	set_target(r, fl ? "rmdir" : "unlink", np.abs, NULL);
 	nd_file(r, fl ? POLICY_FILE_RMDIR : POLICY_FILE_DELETE, np.abs, &d);
+	if (fl && (d.res.decision == POLICY_SOFT_DELETE || d.res.decision == POLICY_APPROVE) &&
+	    answered_not_empty(r, &np)) {
+		plan_free(&p);
+		return;
+	}
 	if (d.res.decision == POLICY_SOFT_DELETE) {
 		if (!strcmp(p.name1, ".") || !strcmp(p.name1, "..")) {
 			d.res.decision = POLICY_DENY;

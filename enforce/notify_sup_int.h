@@ -35,7 +35,6 @@ struct notify {
 	pthread_mutex_t lock;
 	pthread_cond_t idle;
 	unsigned nworkers;              /* deferred handlers still running */
-	unsigned next_trash;            /* unique suffix for trash tokens */
 	struct made_set *made;          /* what the session created (notify_made.c) */
 
 	atomic_uint_fast64_t st_notif, st_allow, st_deny, st_emul, st_cont, st_err, st_handle_ns;

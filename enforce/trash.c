@@ -166,9 +166,10 @@ int trash_divert(struct notify *n, int parentfd, const char *name, const char *a
 	nc_root();
 	if (fstatat(parentfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return -errno;
-	pthread_mutex_lock(&n->lock);
-	seq = ++n->next_trash;
-	pthread_mutex_unlock(&n->lock);
+	/* one sequence for the process: it may run several supervisors (one
+	 * per session), and the token must not repeat within a second */
+	static _Atomic unsigned next_seq;
+	seq = ++next_seq;
 	gmtime_r(&now, &tm);
 	strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
 	snprintf(token, toklen, "%s-%d-%u", stamp, (int)getpid(), seq);

@@ -15,7 +15,9 @@
 #  - `python3 -m venv` failed: pip's bundled certifi/cacert.pem matched the
 #    `**/*.pem` deny; an O_TMPFILE in /tmp was decided as creating "/tmp/";
 #    g++, readelf, nm, pgrep, free were not listed, top could not make its
-#    configuration directory.
+#    configuration directory; git stash in an older repository printed
+#    "denied rmdir .git ... moving it to the trash failed" (its rmdir of a
+#    non-empty .git was a soft delete question).
 . "$(dirname "$0")/../lib.sh"
 need_root
 [ -x "$AGENTSH" ] || t_abort "agentsh not built"
@@ -51,6 +53,14 @@ out=$(run 'git init -q -b main . && git config user.email a@example.com && git c
 	git checkout -q main && git merge -q topic && git log --oneline | wc -l')
 eq "git init, commit, branch, checkout, merge" "2" "$(printf '%s' "$out" | tr -d ' ')"
 no_denial "git"
+
+# a repository from before the session: git stash tries rmdir(".git")
+# expecting ENOTEMPTY, which must not become a denial or a trash attempt
+su $U -s /bin/sh -c "cd '$WS' && git init -q old && cd old && git config user.email a@example.com &&
+	git config user.name A && echo 1 > f && git add f && git commit -qm 1" || t_abort "cannot make old repo"
+out=$(run 'cd old && echo 2 >> f && git stash -q && git stash pop -q && cat f | wc -l')
+eq "git stash in a repository from before the session" "2" "$(printf '%s' "$out" | tr -d ' ')"
+check "  no denial, .git kept" sh -c "! grep -q 'denied' '$TMPD/err' && test -d '$WS/old/.git/objects'"
 
 out=$(run 'sed -i s/one/uno/ a.txt && cat a.txt')
 eq "sed -i saves by rename" "uno" "$out"

@@ -543,6 +543,25 @@ static int c_soft_delete_own(void *a)
 	return 0;
 }
 
+/* rmdir of a directory that still has entries is ENOTEMPTY before any
+ * decision (git tries rmdir(".git") after removing a file): no notice, no
+ * trash entry, and the session's own directory stays its own, so removing it
+ * once empty needs no trash either. */
+static int c_rmdir_not_empty(void *a)
+{
+	char pb[512];
+	(void)a;
+	if (expect_err(rmdir(P("trash/full")), ENOTEMPTY))
+		FAIL(30);
+	if (mkdir(P("trash/mine"), 0755) < 0 || cmkfile("trash/mine/f", "x", 0644) < 0)
+		FAIL(31);
+	if (expect_err(rmdir(P("trash/mine")), ENOTEMPTY))
+		FAIL(32);
+	if (unlink(P("trash/mine/f")) < 0 || rmdir(P("trash/mine")) < 0)
+		FAIL(33);
+	return 0;
+}
+
 /* Manifests in the trash (those of a file of `size` bytes when size >= 0). */
 static int trash_entries(int size)
 {
@@ -597,6 +616,20 @@ static void t_soft_delete(void **s)
 	assert_int_equal(trash_entries(-1), before + 1);
 	assert_int_equal(trash_entries(9), before9 + 1);
 	assert_false(h_noticed("moved to trash"));
+
+	char d[512];
+	snprintf(d, sizeof d, "%s/trash/full", ws);     /* there before the session */
+	assert_int_equal(mkdir(d, 0777), 0);
+	assert_int_equal(chmod(d, 0777), 0);
+	mkfile("trash/full/f", "kept", 0644);
+	before = trash_entries(-1);
+	h_clear();
+	assert_int_equal(h_code(h_run(pol, c_rmdir_not_empty, NULL, &o)), 0);
+	assert_true(content_is("trash/full/f", "kept"));
+	assert_false(exists("trash/mine"));
+	assert_int_equal(trash_entries(-1), before);
+	assert_false(h_noticed("trash"));
+	assert_false(h_noticed("denied"));
 }
 
 static int c_redirect(void *a)
