@@ -15,7 +15,8 @@
 #  - `python3 -m venv` failed: pip's bundled certifi/cacert.pem matched the
 #    `**/*.pem` deny; an O_TMPFILE in /tmp was decided as creating "/tmp/";
 #    g++, readelf, nm, pgrep, free were not listed, top could not make its
-#    configuration directory; git stash in an older repository printed
+#    configuration directory; cp -a was refused its chown of the copy;
+#    git stash in an older repository printed
 #    "denied rmdir .git ... moving it to the trash failed" (its rmdir of a
 #    non-empty .git was a soft delete question).
 . "$(dirname "$0")/../lib.sh"
@@ -25,7 +26,11 @@ need_cmd git gcc python3
 U=agsh_daily
 t_user $U || t_abort "cannot create test account $U"
 trap 'userdel -r $U >/dev/null 2>&1; t_cleanup' EXIT
-WS="$TMPD/work"
+# in the account's home, as a real project: beneath /tmp the policy's
+# tmp-full-access rule would allow what the workspace rules refuse
+H=$(getent passwd $U | cut -d: -f6)
+[ -d "$H" ] || t_abort "account $U has no home directory"
+WS="$H/work"
 mkdir -p "$WS" && chown $U "$WS" && chmod 755 "$TMPD"
 mkdir -m 700 "$TMPD/audit"
 export AGENTSH_AUDIT_DB="$TMPD/audit/audit.db"
@@ -89,6 +94,10 @@ no_denial "O_TMPFILE"
 out=$(run 'printf "int main(){}\n" > p.cc && g++ -o p p.cc && readelf -h p >/dev/null && nm p >/dev/null && pgrep -c bash >/dev/null && free -m >/dev/null && top -bn1 >/dev/null && echo tools')
 eq "g++, readelf, nm, pgrep, free, top" "tools" "$out"
 no_denial "inspection and build tools"
+
+out=$(run 'cp -a deep deep-copy && tar cf t.tar deep && mkdir x && tar xf t.tar -C x && echo copied')
+eq "cp -a (a no-op chown of the copy) and tar" "copied" "$out"
+no_denial "cp -a, tar"
 
 # ...and what the policy protects is still protected
 printf 'SECRET=1\n' >"$WS/.env"; chown $U "$WS/.env"
