@@ -124,6 +124,7 @@ static void audit_cmd_end(struct repl *r, int status)
 	};
 	audit_command_end(r->ctx->audit, r->cmd_id, &res);
 	r->cmd_id = 0;
+	shell_notices_command_end(r->ctx);
 }
 
 /* ------------------------------------------------------------ events */

@@ -466,6 +466,7 @@ static int audit_start(struct shell_ctx *ctx, struct run *r)
 /* command_end is durable before the result is printed. */
 static void audit_finish(struct shell_ctx *ctx, struct run *r, int exit_code)
 {
+	shell_notices_command_end(ctx);
 	if (!r->audit)
 		return;
 	audit_collect_end(r->audit, r->coll);

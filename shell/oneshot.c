@@ -256,6 +256,7 @@ int shell_run_noninteractive(struct shell_ctx *ctx)
 	else
 		st = shell_status_from_wait(ws);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
+	shell_notices_command_end(ctx);
 	struct audit_command_result res = {
 		.exit_status = st,
 		.duration_us = (t1.tv_sec - t0.tv_sec) * 1000000LL + (t1.tv_nsec - t0.tv_nsec) / 1000,

@@ -399,9 +399,8 @@ int shell_ctx_init(struct shell_ctx *ctx, const struct shell_opts *o)
 /* Called from the supervisor's threads.  Interactive sessions get the line
  * through a pipe so the loop can print it without tearing the readline line;
  * otherwise it goes to stderr.  One write each: lines must not interleave. */
-static void notice_hook(void *c, const char *line)
+static void notice_write(struct shell_ctx *ctx, const char *line)
 {
-	struct shell_ctx *ctx = c;
 	char buf[1024];
 	int n = snprintf(buf, sizeof(buf), "%s%s\n",
 			 strncmp(line, "agentsh:", 8) ? "agentsh: " : "", line);
@@ -412,6 +411,36 @@ static void notice_hook(void *c, const char *line)
 		buf[n - 1] = '\n';
 	}
 	(void)!write(ctx->notice_fd >= 0 ? ctx->notice_fd : STDERR_FILENO, buf, (size_t)n);
+}
+
+/* Soft deletes are restorable and listed by `agentsh trash list`: past the
+ * first few of a command, one line per file would bury everything else. */
+#define TRASH_NOTES_SHOWN 3
+
+static void notice_hook(void *c, const char *line)
+{
+	struct shell_ctx *ctx = c;
+	const char *l = strncmp(line, "agentsh: ", 9) ? line : line + 9;
+
+	if (!strncmp(l, "moved to trash:", 15) &&
+	    atomic_fetch_add(&ctx->trash_notes, 1) >= TRASH_NOTES_SHOWN) {
+		atomic_fetch_add(&ctx->trash_hidden, 1);
+		return;
+	}
+	notice_write(ctx, line);
+}
+
+void shell_notices_command_end(struct shell_ctx *ctx)
+{
+	char line[160];
+	unsigned hidden = atomic_exchange(&ctx->trash_hidden, 0);
+
+	atomic_store(&ctx->trash_notes, 0);
+	if (!hidden)
+		return;
+	snprintf(line, sizeof line, "moved to trash: %u more entr%s (see: agentsh trash list)",
+		 hidden, hidden == 1 ? "y" : "ies");
+	notice_write(ctx, line);
 }
 
 const char *shell_audit_db(const struct shell_ctx *ctx)

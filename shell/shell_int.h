@@ -4,6 +4,7 @@
 #ifndef AGENTSH_SHELL_INT_H
 #define AGENTSH_SHELL_INT_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -104,6 +105,10 @@ struct shell_ctx {
 	struct approve_broker *approvals;       /* approve/approve.h; created by shell_session_open */
 	struct approve_tty *approve_tty;        /* interactive only: inline prompts (set before open) */
 	int notice_fd;                  /* >= 0: supervisor notices go to this pipe (interactive) */
+	/* "moved to trash" notices of the current command: the first few are
+	 * printed, the rest counted (rm -rf of an old tree, a checkout) and
+	 * summed up by shell_notices_command_end() */
+	atomic_uint trash_notes, trash_hidden;
 	char **envp;                    /* environment for the delegate (owned) */
 	int last_status;                /* $? of the last command */
 	bool exit_requested;            /* a built-in asked the REPL to end */
@@ -129,6 +134,8 @@ int shell_audit_attach(struct shell_ctx *ctx, bool defer);
 /* audit.db from the configuration, or NULL for the default store. */
 const char *shell_audit_db(const struct shell_ctx *ctx);
 void shell_ctx_free(struct shell_ctx *ctx);
+/* A command ended: one line for the "moved to trash" notices it did not show. */
+void shell_notices_command_end(struct shell_ctx *ctx);
 /* The policy variables of this session, from the passwd entry and the
  * workspace (never the environment).  Returns the git root to free() after
  * the last use of *v (its strings point into ctx and that buffer). */

@@ -99,6 +99,16 @@ out=$(run 'cp -a deep deep-copy && tar cf t.tar deep && mkdir x && tar xf t.tar 
 eq "cp -a (a no-op chown of the copy) and tar" "copied" "$out"
 no_denial "cp -a, tar"
 
+# removing an older tree: every file goes to the trash, but the notices stop
+# after three and one line counts the rest
+su $U -s /bin/sh -c "cd '$WS' && mkdir old-tree && for i in 1 2 3 4 5 6 7 8 9 10; do echo \$i > old-tree/f\$i; done" ||
+	t_abort "cannot make old-tree"
+out=$(run 'rm -rf old-tree && test ! -e old-tree && echo removed')
+eq "rm -rf of a tree from before the session" "removed" "$out"
+eq "  three trash notices in full" "3" "$(grep -c 'restore with' "$TMPD/err")"
+check "  and one line for the other eight" grep -q 'moved to trash: 8 more entries (see: agentsh trash list)' "$TMPD/err"
+eq "  all eleven are in the trash" "11" "$("$AGENTSH" trash list | grep -c "$WS/old-tree")"
+
 # ...and what the policy protects is still protected
 printf 'SECRET=1\n' >"$WS/.env"; chown $U "$WS/.env"
 out=$(run 'cat .env; echo rc=$?')
