@@ -25,12 +25,17 @@ need_root
 need_cmd git gcc python3
 U=agsh_daily
 t_user $U || t_abort "cannot create test account $U"
-trap 'userdel -r $U >/dev/null 2>&1; t_cleanup' EXIT
+# the entries this test put in the system trash go with it
+purge_ws() {
+	"$AGENTSH" trash list | awk -v ws="$WS/" 'index($NF, ws) == 1 { print $1 }' |
+		xargs -r "$AGENTSH" trash purge >/dev/null
+}
+trap 'purge_ws; userdel -r $U >/dev/null 2>&1; t_cleanup' EXIT
 # in the account's home, as a real project: beneath /tmp the policy's
 # tmp-full-access rule would allow what the workspace rules refuse
 H=$(getent passwd $U | cut -d: -f6)
 [ -d "$H" ] || t_abort "account $U has no home directory"
-WS="$H/work"
+WS="$H/work.${TMPD##*.}"         # unique: the system trash outlives the account
 mkdir -p "$WS" && chown $U "$WS" && chmod 755 "$TMPD"
 mkdir -m 700 "$TMPD/audit"
 export AGENTSH_AUDIT_DB="$TMPD/audit/audit.db"
