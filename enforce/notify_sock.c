@@ -133,6 +133,9 @@ static long perform(struct nreq *r, struct splan *p)
 		break;
 	case S_BIND:
 		rc = bind(p->sock, sa, alen) < 0 ? -errno : 0;
+		/* a socket file the session made: its deletion needs no trash */
+		if (rc == 0 && p->is_unix && p->dirfd >= 0)
+			made_record(r->n, p->dirfd, un.sun_path);
 		break;
 	case S_SENDTO:
 		rc = sendto(p->sock, p->data, p->dlen, p->flags | MSG_NOSIGNAL, sa, alen);

@@ -80,8 +80,10 @@ out=$(run "mkdir -p $WS/deep/er && mkdir -p ~/.cache/tool && echo made")
 eq "mkdir -p of an absolute path and of a tool cache" "made" "$out"
 no_denial "mkdir -p"
 
-out=$(run 'echo x > scratch.tmp && mkdir scratch.d && rm scratch.tmp && rmdir scratch.d && echo clean')
-eq "the session's own scratch files are deleted" "clean" "$out"
+out=$(run 'echo x > scratch.tmp && mkdir scratch.d && rm scratch.tmp && rmdir scratch.d &&
+	python3 -c "import socket; socket.socket(socket.AF_UNIX).bind(\"scratch.sock\")" && rm scratch.sock &&
+	echo clean')
+eq "the session's own scratch files, directory and socket are deleted" "clean" "$out"
 check "  without a trash notice" sh -c "! grep -q 'moved to trash' '$TMPD/err'"
 check "  and without a trash entry" sh -c "! '$AGENTSH' trash list | grep -q '$WS/scratch'"
 out=$(run 'rm a.txt && test ! -e a.txt && echo gone')
