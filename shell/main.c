@@ -114,6 +114,8 @@ int main(int argc, char **argv)
 								       : SHELL_MODE_STDIN;
 	if (o.mode == SHELL_MODE_STDIN && o.interactive)
 		o.mode = SHELL_MODE_INTERACTIVE;
+	if (o.mode != SHELL_MODE_SUBCOMMAND && shell_inside_session())
+		return shell_run_nested(&o);
 	/* A session opens a BPF guard: let the kernel verify its programs in a
 	 * thread while the account, the policy and the audit store are set up (the
 	 * guard's open joins it, before the sandbox forks anything).  A failed

@@ -1,0 +1,109 @@
+/* nested.c — agentsh started inside one of its own sessions.
+ *
+ * $SHELL is agentsh in a session (the shell issue's contract), so programs
+ * that start "the user's shell" — script, tmux, screen, vim's :shell, less's
+ * !command — run agentsh inside the sandbox.  There it has no privilege to
+ * build another sandbox (no_new_privs: a setuid bit does nothing) and needs
+ * none: whatever it starts is already confined by the session's seccomp
+ * filter, Landlock, mount namespace and cgroup, and decided by the session's
+ * supervisor.  So it hands the language to the delegate shell, as the session
+ * itself does, with the same arguments.
+ *
+ * Inside a session means: no_new_privs, a seccomp filter, and the session's
+ * cgroup (v2 path /agentsh/<16 hex digits>).  Only root creates those
+ * cgroups and moves processes into them, and only the session's delegate is
+ * moved there, so a process outside a session cannot pass for one inside: the
+ * worst a forged answer could do is run the delegate shell where the caller
+ * could run it anyway. */
+#include "shell/shell_int.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define DELEGATE "/bin/bash"
+
+static bool status_says(const char *key, const char *want)
+{
+	char line[256];
+	size_t kl = strlen(key);
+	bool yes = false;
+	FILE *f = fopen("/proc/self/status", "re");
+
+	if (!f)
+		return false;
+	while (fgets(line, sizeof line, f))
+		if (!strncmp(line, key, kl) && line[kl] == ':') {
+			const char *v = line + kl + 1;
+			v += strspn(v, " \t");
+			yes = !strncmp(v, want, strlen(want)) && (v[strlen(want)] == '\n' || !v[strlen(want)]);
+			break;
+		}
+	fclose(f);
+	return yes;
+}
+
+static bool session_cgroup(void)
+{
+	char line[512];
+	bool yes = false;
+	FILE *f = fopen("/proc/self/cgroup", "re");
+
+	if (!f)
+		return false;
+	while (fgets(line, sizeof line, f)) {
+		if (strncmp(line, "0::/agentsh/", 12))
+			continue;
+		const char *id = line + 12;
+		size_t n = strspn(id, "0123456789abcdef");
+		yes = n == 16 && (id[n] == '\n' || !id[n]);
+		break;
+	}
+	fclose(f);
+	return yes;
+}
+
+bool shell_inside_session(void)
+{
+	return status_says("NoNewPrivs", "1") && status_says("Seccomp", "2") && session_cgroup();
+}
+
+int shell_run_nested(const struct shell_opts *o)
+{
+	struct shell_ctx c;
+	char **av;
+
+	if (o->json || o->user || o->policy || o->no_config || o->delegate) {
+		fputs("agentsh: already inside an agentsh session: --json, --user, --policy, "
+		      "--no-config and --delegate apply to new sessions; run the command itself\n",
+		      stderr);
+		return 2;
+	}
+	memset(&c, 0, sizeof c);
+	c.opts = *o;
+	c.delegate_path = DELEGATE;
+	if (o->mode == SHELL_MODE_INTERACTIVE) {
+		/* the session's prompt, approvals and built-ins belong to the
+		 * outer agentsh; here a plain interactive delegate */
+		c.opts.mode = SHELL_MODE_STDIN;
+		c.opts.nargs = 0;
+	}
+	av = shell_oneshot_argv(&c);
+	if (!av) {
+		fputs("agentsh: out of memory\n", stderr);
+		return 126;
+	}
+	if (o->mode == SHELL_MODE_INTERACTIVE)
+		for (char **a = av; *a; a++)
+			if (!strcmp(*a, "-s"))
+				*a = "-i";
+	execv(DELEGATE, av);
+	int e = errno;
+	fprintf(stderr, "agentsh: cannot run the delegate shell %s inside the session: %s\n",
+		DELEGATE, strerror(e));
+	free(av);
+	return e == ENOENT ? 127 : 126;
+}
