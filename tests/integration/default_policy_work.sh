@@ -40,6 +40,11 @@ mkdir -p "$WS" && chown $U "$WS" && chmod 755 "$TMPD"
 mkdir -m 700 "$TMPD/audit"
 export AGENTSH_AUDIT_DB="$TMPD/audit/audit.db"
 run() { (cd "$WS" && "$AGENTSH" --no-config --user $U -c "$1" 2>"$TMPD/err"); }
+works() { # what expected command: the output is as expected, and nothing was denied
+	out=$(run "$3")
+	eq "$1" "$2" "$out"
+	no_denial "$1"
+}
 no_denial() { # what
 	if grep -q 'agentsh: denied' "$TMPD/err"; then
 		nok "$1: no denial"; sed 's/^/#   /' "$TMPD/err"
@@ -48,14 +53,10 @@ no_denial() { # what
 	fi
 }
 
-out=$(run 'python3 -c "print(6*7)"; awk "BEGIN{print 1+1}"')
-eq "python3 and awk run" "42
-2" "$out"
-no_denial "python3, awk"
+works "python3 and awk run" "42
+2" 'python3 -c "print(6*7)"; awk "BEGIN{print 1+1}"'
 
-out=$(run 'printf "int main(void){return 7;}\n" > m.c && gcc -o m m.c && ./m; echo rc=$?')
-eq "gcc compiles and links (cc1, as, collect2, ld), the program runs" "rc=7" "$out"
-no_denial "gcc, ./m"
+works "gcc compiles and links (cc1, as, collect2, ld), the program runs" "rc=7" 'printf "int main(void){return 7;}\n" > m.c && gcc -o m m.c && ./m; echo rc=$?'
 
 out=$(run 'git init -q -b main . && git config user.email a@example.com && git config user.name A &&
 	echo one > a.txt && git add a.txt && git commit -qm one &&
@@ -72,13 +73,9 @@ out=$(run 'cd old && echo 2 >> f && git stash -q && git stash pop -q && cat f | 
 eq "git stash in a repository from before the session" "2" "$(printf '%s' "$out" | tr -d ' ')"
 check "  no denial, .git kept" sh -c "! grep -q 'denied' '$TMPD/err' && test -d '$WS/old/.git/objects'"
 
-out=$(run 'sed -i s/one/uno/ a.txt && cat a.txt')
-eq "sed -i saves by rename" "uno" "$out"
-no_denial "sed -i"
+works "sed -i saves by rename" "uno" 'sed -i s/one/uno/ a.txt && cat a.txt'
 
-out=$(run "mkdir -p $WS/deep/er && mkdir -p ~/.cache/tool && echo made")
-eq "mkdir -p of an absolute path and of a tool cache" "made" "$out"
-no_denial "mkdir -p"
+works "mkdir -p of an absolute path and of a tool cache" "made" "mkdir -p $WS/deep/er && mkdir -p ~/.cache/tool && echo made"
 
 out=$(run 'echo x > scratch.tmp && mkdir scratch.d && rm scratch.tmp && rmdir scratch.d &&
 	python3 -c "import socket; socket.socket(socket.AF_UNIX).bind(\"scratch.sock\")" && rm scratch.sock &&
@@ -90,21 +87,13 @@ out=$(run 'rm a.txt && test ! -e a.txt && echo gone')
 eq "rm in the workspace works" "gone" "$out"
 check "rm: the file went to the trash" sh -c "'$AGENTSH' trash list | grep -q '$WS/a.txt'"
 
-out=$(run 'python3 -m venv .venv && .venv/bin/python -c "from pip._vendor import certifi; print(open(certifi.where()).read(10)[:5])"')
-eq "python3 -m venv (pip's bundled certifi/cacert.pem) and a venv reading it" "-----" "$out"
-no_denial "venv"
+works "python3 -m venv (pip's bundled certifi/cacert.pem) and a venv reading it" "-----" 'python3 -m venv .venv && .venv/bin/python -c "from pip._vendor import certifi; print(open(certifi.where()).read(10)[:5])"'
 
-out=$(run 'python3 -c "import tempfile; f = tempfile.TemporaryFile(); f.write(b\"x\"); print(\"tmp\")"')
-eq "an unnamed O_TMPFILE file in /tmp (tempfile.TemporaryFile)" "tmp" "$out"
-no_denial "O_TMPFILE"
+works "an unnamed O_TMPFILE file in /tmp (tempfile.TemporaryFile)" "tmp" 'python3 -c "import tempfile; f = tempfile.TemporaryFile(); f.write(b\"x\"); print(\"tmp\")"'
 
-out=$(run 'printf "int main(){}\n" > p.cc && g++ -o p p.cc && readelf -h p >/dev/null && nm p >/dev/null && pgrep -c bash >/dev/null && free -m >/dev/null && top -bn1 >/dev/null && echo tools')
-eq "g++, readelf, nm, pgrep, free, top" "tools" "$out"
-no_denial "inspection and build tools"
+works "g++, readelf, nm, pgrep, free, top" "tools" 'printf "int main(){}\n" > p.cc && g++ -o p p.cc && readelf -h p >/dev/null && nm p >/dev/null && pgrep -c bash >/dev/null && free -m >/dev/null && top -bn1 >/dev/null && echo tools'
 
-out=$(run 'cp -a deep deep-copy && tar cf t.tar deep && mkdir x && tar xf t.tar -C x && echo copied')
-eq "cp -a (a no-op chown of the copy) and tar" "copied" "$out"
-no_denial "cp -a, tar"
+works "cp -a (a no-op chown of the copy) and tar" "copied" 'cp -a deep deep-copy && tar cf t.tar deep && mkdir x && tar xf t.tar -C x && echo copied'
 
 # removing an older tree: every file goes to the trash, but the notices stop
 # after three and one line counts the rest
@@ -118,14 +107,10 @@ eq "  all eleven are in the trash" "11" "$("$AGENTSH" trash list | grep -c "$WS/
 
 # $SHELL is agentsh: programs that start the user's shell (script, tmux)
 # get the delegate shell, inside the same sandbox
-out=$(run 'script -qc "echo in-script" /dev/null | tr -d "\r"; $SHELL -c "echo nested \$0" name')
-eq "script and \$SHELL -c inside the session" "in-script
-nested name" "$out"
-no_denial "script, \$SHELL"
-out=$(run 'tmux -S /tmp/agsh-t.sock new-session -d -s in && tmux -S /tmp/agsh-t.sock send-keys -t in "echo tmux-\$((6*7))" Enter &&
-	sleep 1 && tmux -S /tmp/agsh-t.sock capture-pane -pt in | grep -x tmux-42; tmux -S /tmp/agsh-t.sock kill-server')
-eq "tmux inside the session runs a shell" "tmux-42" "$out"
-no_denial "tmux"
+works "script and \$SHELL -c inside the session" "in-script
+nested name" 'script -qc "echo in-script" /dev/null | tr -d "\r"; $SHELL -c "echo nested \$0" name'
+works "tmux inside the session runs a shell" "tmux-42" 'tmux -S /tmp/agsh-t.sock new-session -d -s in && tmux -S /tmp/agsh-t.sock send-keys -t in "echo tmux-\$((6*7))" Enter &&
+	sleep 1 && tmux -S /tmp/agsh-t.sock capture-pane -pt in | grep -x tmux-42; tmux -S /tmp/agsh-t.sock kill-server'
 out=$(run '$SHELL --json -c true; echo rc=$?')
 eq "a nested agentsh cannot start another session" "rc=2" "$out"
 check "  and says why" grep -q 'already inside an agentsh session' "$TMPD/err"
