@@ -774,15 +774,19 @@ static bool answered_by_name(struct nreq *r, const struct npath *np, bool creati
  * rmdir(".git") and its parents after removing a file, expecting exactly
  * that.  Under a soft_delete or approve decision that is answered at once,
  * without a notice, an approval prompt or a trash attempt (and the session's
- * own directory stays recorded as its own).  Only after a decision that lets
- * the agent learn it anyway (an allowed rmdir reports ENOTEMPTY too); a
- * denial stays EACCES, and the listing is done as the target (beneath a cover
- * mount it is refused, and the decision applies). */
+ * own directory stays recorded as its own).  Only where the agent could learn
+ * it anyway: the policy lets it list the directory, and the listing is done
+ * as the target (beneath a cover mount it is refused); a denial of the rmdir
+ * stays EACCES. */
 static bool answered_not_empty(struct nreq *r, const struct npath *np)
 {
 	struct ncreds_saved sv;
+	struct ndecision rd;
 
-	if (!np->name[0] || nc_enter(r->n, &sv) < 0)
+	/* only a directory the agent may list anyway: one bit is one bit */
+	if (!np->name[0] || nd_file(r, POLICY_FILE_READ, np->abs, &rd) < 0 ||
+	    (rd.res.decision != POLICY_ALLOW && rd.res.decision != POLICY_AUDIT) ||
+	    nc_enter(r->n, &sv) < 0)
 		return false;
 	int full = dir_has_entries(np->dirfd, np->name);
 	nc_leave(r->n, &sv);

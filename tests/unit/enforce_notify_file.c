@@ -432,6 +432,49 @@ static void t_tmpfile(void **s)
 	policy_free(tp);
 }
 
+/* ...but not where the agent may not list the directory: there an rmdir
+ * under approve gets the approval's answer (none configured: EACCES), never
+ * ENOTEMPTY, which would tell whether the hidden directory has entries. */
+static const char *HIDDEN_POLICY =
+	"version: 1\n"
+	"name: hidden-test\n"
+	"file_rules:\n"
+	"  - name: hidden\n"
+	"    paths: [\"WS/ro/**\"]\n"
+	"    operations: [read]\n"
+	"    decision: deny\n"
+	"  - name: ask-rmdir\n"
+	"    paths: [\"WS/ro/**\"]\n"
+	"    operations: [rmdir]\n"
+	"    decision: approve\n"
+	"  - name: rest\n"
+	"    paths: [\"/**\"]\n"
+	"    operations: [read]\n"
+	"    decision: allow\n";
+
+static int c_rmdir_hidden(void *a)
+{
+	char pb[512];
+	(void)a;
+	return expect_err(rmdir(P("ro/full")), EACCES) ? 40 : 0;
+}
+
+static void t_rmdir_hidden(void **s)
+{
+	(void)s;
+	struct policy *hp = h_policy(HIDDEN_POLICY, ws);
+	char d[512];
+	assert_non_null(hp);
+	snprintf(d, sizeof d, "%s/ro/full", ws);
+	assert_int_equal(mkdir(d, 0777), 0);
+	assert_int_equal(chmod(d, 0777), 0);
+	mkfile("ro/full/f", "x", 0644);
+	h_clear();
+	assert_int_equal(h_code(h_run(hp, c_rmdir_hidden, NULL, NULL)), 0);
+	assert_true(content_is("ro/full/f", "x"));
+	policy_free(hp);
+}
+
 static int c_namespace_denied(void *a)
 {
 	char pb[512], pb2[512];
@@ -706,6 +749,7 @@ int main(void)
 		cmocka_unit_test(t_replace_and_missing),
 		cmocka_unit_test(t_kernel_refuses),
 		cmocka_unit_test(t_tmpfile),
+		cmocka_unit_test(t_rmdir_hidden),
 		cmocka_unit_test(t_soft_delete),
 		cmocka_unit_test(t_redirect),
 		cmocka_unit_test(t_approve_unconfigured),
