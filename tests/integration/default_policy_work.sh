@@ -19,6 +19,7 @@
 #    git stash in an older repository printed
 #    "denied rmdir .git ... moving it to the trash failed" (its rmdir of a
 #    non-empty .git was a soft delete question).
+# (script, tmux and $SHELL inside a session: tests/integration/shell_nested.sh)
 . "$(dirname "$0")/../lib.sh"
 need_root
 [ -x "$AGENTSH" ] || t_abort "agentsh not built"
@@ -105,23 +106,10 @@ eq "  three trash notices in full" "3" "$(grep -c 'restore with' "$TMPD/err")"
 check "  and one line for the other eight" grep -q 'moved to trash: 8 more entries (see: agentsh trash list)' "$TMPD/err"
 eq "  all eleven are in the trash" "11" "$("$AGENTSH" trash list | grep -c "$WS/old-tree")"
 
-# $SHELL is agentsh: programs that start the user's shell (script, tmux)
-# get the delegate shell, inside the same sandbox
-works "script and \$SHELL -c inside the session" "in-script
-nested name" 'script -qc "echo in-script" /dev/null | tr -d "\r"; $SHELL -c "echo nested \$0" name'
-works "tmux inside the session runs a shell" "tmux-42" 'tmux -S /tmp/agsh-t.sock new-session -d -s in && tmux -S /tmp/agsh-t.sock send-keys -t in "echo tmux-\$((6*7))" Enter &&
-	sleep 1 && tmux -S /tmp/agsh-t.sock capture-pane -pt in | grep -x tmux-42; tmux -S /tmp/agsh-t.sock kill-server'
-out=$(run '$SHELL --json -c true; echo rc=$?')
-eq "a nested agentsh cannot start another session" "rc=2" "$out"
-check "  and says why" grep -q 'already inside an agentsh session' "$TMPD/err"
-
 # ...and what the policy protects is still protected
 printf 'SECRET=1\n' >"$WS/.env"; chown $U "$WS/.env"
 out=$(run 'cat .env; echo rc=$?')
 eq "a .env file stays unreadable" "rc=1" "$out"
-out=$(run '$SHELL -c "cat .env; grep NoNewPrivs /proc/self/status"; echo rc=$?')
-eq "  also from a nested agentsh (still sandboxed)" "NoNewPrivs:	1
-rc=0" "$out"
 check "  with a notice naming the rule" grep -q 'deny-secret-files' "$TMPD/err"
 ln -s /usr/bin/dd "$WS/python3"; chown -h $U "$WS/python3"
 out=$(run './python3 --version 2>/dev/null; echo rc=$?')
