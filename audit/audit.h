@@ -118,6 +118,10 @@ struct audit_event {
 	/* a denial the kernel would have given without agentsh (the account has
 	 * no permission there): recorded, but not reported as blocked by policy */
 	bool kernel_refuses;
+	/* a denial of the session's own process state (the environ of one of
+	 * its processes, which ps reads for every process): recorded, but not
+	 * reported as blocked */
+	bool own_session;
 
 	/* context; NULL/0: filled from the handle (its session, current command) */
 	const char *session_id;

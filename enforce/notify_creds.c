@@ -233,3 +233,33 @@ int nc_tgid(pid_t tid, pid_t *tgid, pid_t *ppid)
 	}
 	return 0;
 }
+
+/* Is pid one of this session's processes (in its cgroup v2 subtree)? */
+bool nc_in_session(struct notify *n, pid_t pid)
+{
+	char p[64], buf[4096];
+	const char *rel = n->cfg.cgroup_rel;
+	int fd;
+	ssize_t got;
+
+	if (!rel || !*rel)
+		return false;
+	snprintf(p, sizeof p, "/proc/%d/cgroup", (int)pid);
+	fd = open(p, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	got = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (got <= 0)
+		return false;
+	buf[got] = 0;
+	size_t rl = strlen(rel);
+	for (char *l = buf; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+		if (strncmp(l, "0::", 3))
+			continue;
+		char *path = l + 3;
+		if (!strncmp(path, rel, rl) && (path[rl] == '\n' || path[rl] == '/' || !path[rl]))
+			return true;
+	}
+	return false;
+}

@@ -384,6 +384,29 @@ static bool kernel_refuses(struct nreq *r, const struct fplan *p)
 	return refused;
 }
 
+/* A read of /proc/N/environ (or /proc/N/task/T/environ) where N is one of
+ * the session's own processes: `ps` tries it for every process, and the
+ * session's own bash and ps answered each `ps` with two denial notices.  The
+ * read stays refused (a redirect rule's environment may hold a secret). */
+static bool own_session_environ(struct nreq *r, const struct fplan *p)
+{
+	const char *s = p->abs1;
+	char *end;
+
+	if (p->k != F_OPEN || strncmp(s, "/proc/", 6))
+		return false;
+	long pid = strtol(s + 6, &end, 10);
+	if (end == s + 6 || pid <= 0)
+		return false;
+	if (!strncmp(end, "/task/", 6)) {
+		const char *t = end + 6;
+		strtol(t, &end, 10);
+		if (end == t)
+			return false;
+	}
+	return !strcmp(end, "/environ") && nc_in_session(r->n, (pid_t)pid);
+}
+
 static void act(struct nreq *r, struct fplan *p, struct ndecision *d, bool may_block)
 {
 	void *box;
@@ -412,6 +435,7 @@ static void act(struct nreq *r, struct fplan *p, struct ndecision *d, bool may_b
 		return;
 	default:
 		r->kernel_refuses = kernel_refuses(r, p);
+		r->own_session = !r->kernel_refuses && own_session_environ(r, p);
 		nd_report(r, d, false, EACCES, NULL);
 		nr_error(r, EACCES);
 		plan_free(p);

@@ -86,35 +86,6 @@ static int read_pinfo(pid_t pid, struct pinfo *pi)
 	return 0;
 }
 
-static bool in_session(struct notify *n, pid_t pid)
-{
-	char p[64], buf[4096];
-	const char *rel = n->cfg.cgroup_rel;
-	int fd;
-	ssize_t got;
-
-	if (!rel || !*rel)
-		return false;
-	snprintf(p, sizeof p, "/proc/%d/cgroup", (int)pid);
-	fd = open(p, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	got = read(fd, buf, sizeof buf - 1);
-	close(fd);
-	if (got <= 0)
-		return false;
-	buf[got] = 0;
-	size_t rl = strlen(rel);
-	for (char *l = buf; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
-		if (strncmp(l, "0::", 3))
-			continue;
-		char *path = l + 3;
-		if (!strncmp(path, rel, rl) && (path[rl] == '\n' || path[rl] == '/' || !path[rl]))
-			return true;
-	}
-	return false;
-}
-
 static bool is_protected(struct notify *n, pid_t tgid)
 {
 	if (tgid == n->self)
@@ -148,7 +119,7 @@ static enum policy_signal_target classify(struct nreq *r, pid_t tgid, struct pin
 		if (read_pinfo(up.ppid, &up) < 0)
 			break;
 	}
-	if (in_session(n, tgid)) {
+	if (nc_in_session(n, tgid)) {
 		struct pinfo me;
 		if (read_pinfo(s, &me) == 0 && me.ppid == ti->ppid)
 			return POLICY_SIG_SIBLINGS;

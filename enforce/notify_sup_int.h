@@ -57,6 +57,10 @@ struct nreq {
 	/* set only on a denial that changes nothing: the kernel refuses it to
 	 * the account too (no notice; recorded, not reported as blocked) */
 	bool kernel_refuses;
+	/* set only on a denial of the session's own process state (reading
+	 * the environ of one of its processes: ps does, for every process):
+	 * still refused and recorded, but no notice and not "blocked" */
+	bool own_session;
 };
 
 /* ---- notify.c: answering ---- */
@@ -97,6 +101,7 @@ int nc_umask(pid_t pid, mode_t *out);                       /* the target's umas
 int nc_tgid(pid_t tid, pid_t *tgid, pid_t *ppid);
 /* One "Key:" line of /proc/PID/status (value without leading blanks). */
 int nc_status_field(pid_t pid, const char *key, char *val, size_t len);
+bool nc_in_session(struct notify *n, pid_t pid);
 
 /* ---- notify_path.c: resolving paths as the target would ---- */
 struct npath {

@@ -106,6 +106,12 @@ eq "  three trash notices in full" "3" "$(grep -c 'restore with' "$TMPD/err")"
 check "  and one line for the other eight" grep -q 'moved to trash: 8 more entries (see: agentsh trash list)' "$TMPD/err"
 eq "  all eleven are in the trash" "11" "$("$AGENTSH" trash list | grep -c "$WS/old-tree")"
 
+works "ps (it reads every process's environ, the session's own too)" "ps" 'ps aux >/dev/null && ps >/dev/null && echo ps'
+out=$(cd "$WS" && "$AGENTSH" --no-config --user $U -c --json 'ps aux >/dev/null' 2>/dev/null)
+check "  and --json does not call ps blocked" sh -c "printf '%s' '$out' | grep -q '\"blocked\":false'"
+out=$(run 'cat /proc/$$/environ >/dev/null 2>&1; echo rc=$?')
+eq "  the session's own environ stays unreadable" "rc=1" "$out"
+
 # ...and what the policy protects is still protected
 printf 'SECRET=1\n' >"$WS/.env"; chown $U "$WS/.env"
 out=$(run 'cat .env; echo rc=$?')
@@ -114,6 +120,13 @@ check "  with a notice naming the rule" grep -q 'deny-secret-files' "$TMPD/err"
 ln -s /usr/bin/dd "$WS/python3"; chown -h $U "$WS/python3"
 out=$(run './python3 --version 2>/dev/null; echo rc=$?')
 eq "the agent's own link named python3 to dd is dd" "rc=126" "$out"
+# the account's own process outside the session (an agent harness holding an
+# API key in its environment): refused, with a notice
+setpriv --reuid=$U --regid=$U --init-groups sleep 60 & OUTSIDE=$!
+out=$(run "cat /proc/$OUTSIDE/environ >/dev/null; echo rc=\$?")
+eq "the environ of the account's process outside the session stays unreadable" "rc=1" "$out"
+check "  with a notice naming the rule" grep -q 'deny-system-secrets' "$TMPD/err"
+kill $OUTSIDE 2>/dev/null; wait $OUTSIDE 2>/dev/null
 out=$(run 'echo x > /etc/agentsh-daily-test 2>/dev/null; echo rc=$?')
 eq "the system stays read-only" "rc=1" "$out"
 check "  and unchanged" test ! -e /etc/agentsh-daily-test
