@@ -27,7 +27,7 @@ int enforce_doctor_cmd(int argc, char **argv, struct shell_ctx *ctx);  /* enforc
 int enforce_trash_cmd(int argc, char **argv, struct shell_ctx *ctx);   /* enforce/trash.c */
 
 const struct shell_command shell_commands[] = {
-	{ "doctor", enforce_doctor_cmd, "doctor [--json] - each enforcement layer: available, active, degraded, and why", SHELL_CMD_BOTH },
+	{ "doctor", enforce_doctor_cmd, "doctor [--json] - each enforcement layer: available, active, degraded, and why", SHELL_CMD_BOTH | SHELL_CMD_HOST_ONLY },
 	{ "help", cmd_help, "help [NAME] - list agentsh's commands, or show one", SHELL_CMD_BOTH },
 	{ "exit", cmd_exit, "exit [N] - leave the shell with status N (bash warns once about stopped jobs)", SHELL_CMD_BUILTIN },
 	{ "logout", cmd_exit, "logout [N] - same as exit", SHELL_CMD_BUILTIN },
@@ -77,8 +77,9 @@ static int cmd_help(int argc, char **argv, struct shell_ctx *ctx)
 	      "for bash's built-ins):\n", f);
 	for (size_t i = 0; i < shell_ncommands; i++) {
 		const struct shell_command *c = &shell_commands[i];
-		const char *where = c->kind == SHELL_CMD_BOTH ? "" :
-				    c->kind == SHELL_CMD_BUILTIN ? " (in the shell only)" :
+		unsigned k = c->kind & SHELL_CMD_BOTH;
+		const char *where = k == SHELL_CMD_BOTH ? "" :
+				    k == SHELL_CMD_BUILTIN ? " (in the shell only)" :
 				    " (as `agentsh NAME ...` only)";
 		/* "usage - what it does": usage on the left, or on its own line when long */
 		const char *dash = strstr(c->help, " - ");

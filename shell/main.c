@@ -31,6 +31,11 @@ static int run_subcommand(struct shell_ctx *ctx)
 	const struct shell_command *c = shell_command_find(ctx->opts.args[0], SHELL_CMD_SUBCOMMAND);
 	if (!c) /* parse_args only picks SUBCOMMAND for registered names */
 		return 2;
+	if ((c->kind & SHELL_CMD_HOST_ONLY) && shell_inside_session()) {
+		fprintf(stderr, "agentsh %s: inside an agentsh session the sandbox refuses what it "
+			"probes; run it outside the session (as root for the full picture)\n", c->name);
+		return 2;
+	}
 	int r = c->handler(ctx->opts.nargs, ctx->opts.args, ctx);
 	fflush(stdout);
 	return r;

@@ -188,6 +188,9 @@ enum shell_cmd_kind {
 	SHELL_CMD_BUILTIN = 1,          /* a built-in of the interactive shell */
 	SHELL_CMD_SUBCOMMAND = 2,       /* `agentsh NAME ...` */
 	SHELL_CMD_BOTH = 3,
+	/* probes the host (doctor): inside a session the sandbox refuses every
+	 * probe, so the subcommand is refused there with a pointer out */
+	SHELL_CMD_HOST_ONLY = 4,
 };
 
 struct shell_command {

@@ -52,6 +52,11 @@ check "  and says why" grep -q 'already inside an agentsh session' "$TMPD/err"
 out=$(run '$SHELL --user root -c id; echo rc=$?')
 eq "  nor take --user" "rc=2" "$out"
 
+out=$(run '$SHELL policy check file read ~/.ssh/id_rsa | head -1; $SHELL doctor; echo rc=$?')
+case "$out" in *deny*deny-credentials*rc=2) ok "inside: policy inspection works, doctor points outside" ;;
+	*) nok "inside: policy inspection works, doctor points outside"; printf '#   %s\n' "$out" ;; esac
+check "  doctor's probes were not run (no denial notices)" sh -c "! grep -q 'agentsh: denied' '$TMPD/err'"
+
 # still the same sandbox
 printf 'SECRET=1\n' >"$WS/.env"; chown $U "$WS/.env"
 out=$(run '$SHELL -c "cat .env; grep NoNewPrivs /proc/self/status; echo x > /etc/agsh-nested"; echo rc=$?')
