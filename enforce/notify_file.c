@@ -544,11 +544,11 @@ static void do_open(struct nreq *r, int dfd, const char *path, int flags, mode_t
 			rc = np_fd_path(p.fd1, abs, sizeof abs);
 		if (rc < 0)
 			goto fail;
-		/* An unnamed file in the directory: decided as a new entry in it
-		 * (a name no rule singles out, as the kernel's "#ino" in fd
-		 * links), so rules for everything beneath the directory allow it like
-		 * any other scratch file.  Naming it later (linkat) is decided on
-		 * the name it gets. */
+		/* An unnamed file in the directory: decided as a new entry in
+		 * it, under a name no rule singles out (the kernel shows such
+		 * files as "#ino" in fd links), so a rule for everything beneath
+		 * the directory allows it like any other scratch file.  Naming
+		 * it later (linkat) is decided on the name it gets. */
 		if (np_join(p.abs1, sizeof p.abs1, abs, TMPFILE_NAME) < 0) {
 			rc = -ENAMETOOLONG;
 			goto fail;

@@ -17,7 +17,6 @@
  * could run it anyway. */
 #include "shell/shell_int.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,24 +25,23 @@
 
 #define DELEGATE "/bin/bash"
 
-static bool status_says(const char *key, const char *want)
+/* no_new_privs and a seccomp filter, from one read of /proc/self/status */
+static bool confined(void)
 {
 	char line[256];
-	size_t kl = strlen(key);
-	bool yes = false;
+	int seen = 0;
 	FILE *f = fopen("/proc/self/status", "re");
 
 	if (!f)
 		return false;
-	while (fgets(line, sizeof line, f))
-		if (!strncmp(line, key, kl) && line[kl] == ':') {
-			const char *v = line + kl + 1;
-			v += strspn(v, " \t");
-			yes = !strncmp(v, want, strlen(want)) && (v[strlen(want)] == '\n' || !v[strlen(want)]);
-			break;
-		}
+	while (seen < 2 && fgets(line, sizeof line, f)) {
+		if (!strcmp(line, "NoNewPrivs:\t1\n") || !strcmp(line, "Seccomp:\t2\n"))
+			seen++;
+		else if (!strncmp(line, "NoNewPrivs:", 11) || !strncmp(line, "Seccomp:", 8))
+			break;          /* present with another value */
+	}
 	fclose(f);
-	return yes;
+	return seen == 2;
 }
 
 static bool session_cgroup(void)
@@ -68,7 +66,7 @@ static bool session_cgroup(void)
 
 bool shell_inside_session(void)
 {
-	return status_says("NoNewPrivs", "1") && status_says("Seccomp", "2") && session_cgroup();
+	return confined() && session_cgroup();
 }
 
 int shell_run_nested(const struct shell_opts *o)
