@@ -485,7 +485,8 @@ static bool result_on_proc(int fd)
 	return fstatfs(fd, &sf) < 0 || sf.f_type == PROC_SUPER_MAGIC;
 }
 
-/* 0 with *out, or -EAGAIN: take the careful walk (also for every error, so
+/* 0 with *out; -ENOENT when the name is certainly missing for the target
+ * (below); or -EAGAIN: take the careful walk (also for every other error, so
  * that the walk gives the authoritative one).
  *
  * A target in another root (the session's private mount namespace) is
@@ -536,6 +537,23 @@ static int fast_resolve(struct nreq *r, int dfd, const char *path, bool follow, 
 		return -EAGAIN;
 	}
 	fd = (int)syscall(__NR_openat2, what[0] == '/' ? root : start, what, &how, sizeof how);
+	if (fd < 0 && errno == ENOENT && !(start >= 0 && result_on_proc(start))) {
+		/* Most notified opens that fail are a compiler or the dynamic
+		 * loader probing search paths.  Without crossing a mount the
+		 * lookup never entered procfs (where "self" would have meant the
+		 * supervisor): then ENOENT is the kernel's answer for the target
+		 * too, and the careful walk would only say it again, slower. */
+		how.resolve |= RESOLVE_NO_XDEV;
+		int again = (int)syscall(__NR_openat2, what[0] == '/' ? root : start, what, &how,
+					 sizeof how);
+		if (again < 0 && errno == ENOENT) {
+			if (start >= 0)
+				close(start);
+			return -ENOENT;
+		}
+		if (again >= 0)
+			close(again);   /* made meanwhile: let the walk look */
+	}
 	if (start >= 0)
 		close(start);
 	if (fd < 0)
@@ -562,7 +580,9 @@ int np_parent(struct nreq *r, int dfd, const char *path, struct npath *p)
 		rc = -ENOENT;
 		goto out;
 	}
-	if (fast_resolve(r, dfd, path, false, true, &cur, p->name) < 0) {
+	if ((rc = fast_resolve(r, dfd, path, false, true, &cur, p->name)) == -ENOENT)
+		goto out;
+	if (rc < 0) {
 		if ((rc = walk_start(r, dfd, path, w, &cur)) < 0)
 			goto out;
 		if ((rc = walk_as_target(r, w, &cur, true, false, p)) < 0)
@@ -598,7 +618,9 @@ int np_object(struct nreq *r, int dfd, const char *path, bool follow, int *fd, c
 		rc = -ENOENT;
 		goto out;
 	}
-	if (fast_resolve(r, dfd, path, follow, false, &cur, NULL) < 0) {
+	if ((rc = fast_resolve(r, dfd, path, follow, false, &cur, NULL)) == -ENOENT)
+		goto out;
+	if (rc < 0) {
 		if ((rc = walk_start(r, dfd, path, w, &cur)) < 0)
 			goto out;
 		if ((rc = walk_as_target(r, w, &cur, false, follow, &dummy)) < 0)

@@ -475,6 +475,39 @@ static void t_rmdir_hidden(void **s)
 	policy_free(hp);
 }
 
+/* A missing name is answered ENOENT at once only when the lookup stayed in
+ * one mount: through /proc/self or /dev/fd the supervisor's own "self" would
+ * answer, so an fd the target has and the supervisor has not must still be
+ * found, and one neither has is still ENOENT. */
+static int c_self_fds(void *a)
+{
+	char pb[512];
+	(void)a;
+	int f = open(P("victim-fd"), O_RDONLY);
+	if (f < 0 || dup2(f, 900) != 900)
+		FAIL(10);
+	int g = open("/dev/fd/900", O_RDONLY);
+	if (g < 0)
+		FAIL(11);
+	close(g);
+	if ((g = open("/proc/self/fd/900", O_RDONLY)) < 0)
+		FAIL(12);
+	close(g);
+	if (expect_err(open("/proc/self/fd/901", O_RDONLY), ENOENT))
+		FAIL(13);
+	if (expect_err(open(P("no/such/dir/file"), O_RDONLY), ENOENT))
+		FAIL(14);
+	return 0;
+}
+
+static void t_self_fds(void **s)
+{
+	(void)s;
+	mkfile("victim-fd", "V", 0644);
+	h_clear();
+	assert_int_equal(h_code(h_run(pol, c_self_fds, NULL, NULL)), 0);
+}
+
 static int c_namespace_denied(void *a)
 {
 	char pb[512], pb2[512];
@@ -750,6 +783,7 @@ int main(void)
 		cmocka_unit_test(t_kernel_refuses),
 		cmocka_unit_test(t_tmpfile),
 		cmocka_unit_test(t_rmdir_hidden),
+		cmocka_unit_test(t_self_fds),
 		cmocka_unit_test(t_soft_delete),
 		cmocka_unit_test(t_redirect),
 		cmocka_unit_test(t_approve_unconfigured),
