@@ -114,6 +114,7 @@ static void audit_cmd_begin(struct repl *r)
 static void audit_cmd_end(struct repl *r, int status)
 {
 	struct timespec t1;
+	shell_notices_command_end(r->ctx);      /* with or without an audit record */
 	if (!r->cmd_id)
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -124,7 +125,6 @@ static void audit_cmd_end(struct repl *r, int status)
 	};
 	audit_command_end(r->ctx->audit, r->cmd_id, &res);
 	r->cmd_id = 0;
-	shell_notices_command_end(r->ctx);
 }
 
 /* ------------------------------------------------------------ events */
