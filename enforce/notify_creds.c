@@ -47,24 +47,43 @@ static int caps_effective(bool on)
 static __thread int nc_mode;
 static __thread struct notify *nc_owner;
 
-int nc_enter(struct notify *n, struct ncreds_saved *sv)
+/* This thread's file-system identity becomes the account's: groups, fsgid,
+ * fsuid.  0, or -errno with the groups possibly changed (the caller restores
+ * with fs_root()).  setfsuid/setfsgid cannot fail for root, but a silent
+ * failure would act with root's rights: checked (the calls return the old
+ * value). */
+static int fs_account(const struct enforce_account *a)
 {
-	const struct enforce_account *a = &n->cfg.account;
-
-	sv->active = false;
-	if (nc_mode || geteuid() != 0)
-		return 0;       /* already the target (or an unprivileged supervisor) */
 	if (syscall(SYS_setgroups, a->ngroups, a->groups) < 0)
 		return -errno;
 	syscall(SYS_setfsgid, a->gid);
 	syscall(SYS_setfsuid, a->uid);
+	if ((uid_t)syscall(SYS_setfsuid, -1) != a->uid || (gid_t)syscall(SYS_setfsgid, -1) != a->gid)
+		return -EPERM;
+	return 0;
+}
+
+/* Root's file-system identity with these supplementary groups again. */
+static void fs_root(const gid_t *groups, int ngroups)
+{
+	syscall(SYS_setfsuid, 0);
+	syscall(SYS_setfsgid, 0);
+	if (syscall(SYS_setgroups, (size_t)(ngroups > 0 ? ngroups : 0), groups) < 0)
+		abort();        /* a thread stuck with the account's groups would misbehave silently */
+}
+
+int nc_enter(struct notify *n, struct ncreds_saved *sv)
+{
+	int rc;
+
+	sv->active = false;
+	if (nc_mode || geteuid() != 0)
+		return 0;       /* already the target (or an unprivileged supervisor) */
 	nc_owner = n;
 	nc_mode = 1;
-	/* setfsuid/setfsgid cannot fail for root, but a silent failure would
-	 * act with root's rights: check once (the calls return the old value). */
-	if ((uid_t)syscall(SYS_setfsuid, -1) != a->uid || (gid_t)syscall(SYS_setfsgid, -1) != a->gid) {
+	if ((rc = fs_account(&n->cfg.account)) < 0) {
 		nc_root();
-		return -EPERM;
+		return rc;
 	}
 	return 0;
 }
@@ -102,11 +121,7 @@ void nc_root(void)
 	/* Order: capabilities first (setgroups needs CAP_SETGID). */
 	if (nc_mode == 2 && caps_effective(true) < 0)
 		abort();        /* a thread stuck without privilege would misbehave silently */
-	syscall(SYS_setfsuid, 0);
-	syscall(SYS_setfsgid, 0);
-	if (syscall(SYS_setgroups, (size_t)(n->nsup_groups > 0 ? n->nsup_groups : 0),
-		    n->sup_groups) < 0)
-		abort();
+	fs_root(n->sup_groups, n->nsup_groups);
 	nc_mode = 0;
 }
 
@@ -160,18 +175,10 @@ int enforce_access_as(const struct enforce_account *a, const char *path, int mod
 		return faccessat(AT_FDCWD, path, mode, AT_EACCESS) < 0 ? -errno : 0;
 	if ((nsaved = (int)syscall(SYS_getgroups, 256, saved)) < 0)
 		return -errno;
-	if (syscall(SYS_setgroups, a->ngroups, a->groups) < 0)
-		return -errno;
-	syscall(SYS_setfsgid, a->gid);
-	syscall(SYS_setfsuid, a->uid);
-	if ((uid_t)syscall(SYS_setfsuid, -1) != a->uid || (gid_t)syscall(SYS_setfsgid, -1) != a->gid)
-		rc = -EPERM;    /* never check with root's rights */
-	else
+	/* never checked with root's rights: a failed switch is the answer */
+	if ((rc = fs_account(a)) == 0)
 		rc = faccessat(AT_FDCWD, path, mode, AT_EACCESS) < 0 ? -errno : 0;
-	syscall(SYS_setfsuid, 0);
-	syscall(SYS_setfsgid, 0);
-	if (syscall(SYS_setgroups, (size_t)nsaved, saved) < 0)
-		abort();        /* a thread stuck with the account's groups would misbehave silently */
+	fs_root(saved, nsaved);
 	return rc;
 }
 
