@@ -115,13 +115,11 @@ struct audit_event {
 	const char *message;        /* human-readable reason / note */
 	int64_t err;                /* errno returned to the process (positive), 0 none, -1 n/a */
 	enum audit_layer layer;
-	/* a denial the kernel would have given without agentsh (the account has
-	 * no permission there): recorded, but not reported as blocked by policy */
-	bool kernel_refuses;
-	/* a denial of the session's own process state (the environ of one of
-	 * its processes, which ps reads for every process): recorded, but not
-	 * reported as blocked */
-	bool own_session;
+	/* a denial that changes nothing the agent could act on: the kernel
+	 * would refuse it too, or it reads the session's own process state (ps
+	 * reads every process's environ).  Recorded (the reason is in details),
+	 * not announced, not reported as blocked. */
+	bool quiet;
 
 	/* context; NULL/0: filled from the handle (its session, current command) */
 	const char *session_id;

@@ -154,7 +154,7 @@ bool audit_event_blocked(const struct audit_event *ev)
 	if (ev->type == AUDIT_COMMAND_START || ev->type == AUDIT_COMMAND_END ||
 	    ev->type == AUDIT_APPROVAL_REQUESTED || ev->type == AUDIT_APPROVAL_RESOLVED)
 		return false;
-	return ev->effective == AUDIT_DEC_DENY && !ev->kernel_refuses && !ev->own_session;
+	return ev->effective == AUDIT_DEC_DENY && !ev->quiet;
 }
 
 static void set_str(json_t *o, const char *k, const char *v)

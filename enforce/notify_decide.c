@@ -232,8 +232,7 @@ static void emit(struct nreq *r, enum audit_type t, enum audit_decision dec,
 	ev.message = msg && *msg ? msg : NULL;
 	ev.err = err;
 	ev.layer = AUDIT_LAYER_SECCOMP_NOTIFY;
-	ev.kernel_refuses = r->kernel_refuses;
-	ev.own_session = r->own_session;
+	ev.quiet = r->quiet != NULL;
 	ev.session_id = r->n->cfg.session_id;
 	ev.details = details;
 	/* A full queue means the writer is stuck: the event is lost and the
@@ -287,8 +286,9 @@ void nd_report(struct nreq *r, const struct ndecision *d, bool allowed, int err,
 	}
 	if (worth_auditing(r, d, allowed)) {
 		char details[256];
-		const char *kr = r->kernel_refuses ? ",\"kernel_refuses\":true"
-				 : r->own_session ? ",\"own_session\":true" : "";
+		char kr[48] = "";
+		if (r->quiet)
+			snprintf(kr, sizeof kr, ",\"%s\":true", r->quiet);
 		snprintf(details, sizeof details, "{\"syscall\":%d%s%s%s%s}", r->nr, kr,
 			 note ? ",\"note\":\"" : "", note ? note : "", note ? "\"" : "");
 		if (note && strpbrk(note, "\"\\"))
@@ -296,7 +296,7 @@ void nd_report(struct nreq *r, const struct ndecision *d, bool allowed, int err,
 		emit(r, atype(d->kind), adec(d->res.decision), eff, d->res.rule, d->res.message,
 		     err, details);
 	}
-	if (verb && !r->kernel_refuses && !r->own_session)
+	if (verb && !r->quiet)
 		notice(r, verb, d, note);
 	hook(r, d, allowed, err);
 }

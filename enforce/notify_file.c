@@ -351,7 +351,6 @@ static void *boxed(const struct fplan *p, const struct ndecision *d)
 	return x;
 }
 
-/* Apply the decision d to plan p (consumed). */
 /* Would the kernel refuse this to the account anyway?  Asked as the target,
  * of the object an open uses or of the directories a change writes (sticky
  * bits and owners aside: only EACCES from the plain permission counts).  A
@@ -407,6 +406,7 @@ static bool own_session_environ(struct nreq *r, const struct fplan *p)
 	return !strcmp(end, "/environ") && nc_in_session(r->n, (pid_t)pid);
 }
 
+/* Apply the decision d to plan p (consumed). */
 static void act(struct nreq *r, struct fplan *p, struct ndecision *d, bool may_block)
 {
 	void *box;
@@ -434,8 +434,8 @@ static void act(struct nreq *r, struct fplan *p, struct ndecision *d, bool may_b
 		plan_free(p);
 		return;
 	default:
-		r->kernel_refuses = kernel_refuses(r, p);
-		r->own_session = !r->kernel_refuses && own_session_environ(r, p);
+		r->quiet = kernel_refuses(r, p) ? "kernel_refuses"
+			   : own_session_environ(r, p) ? "own_session" : NULL;
 		nd_report(r, d, false, EACCES, NULL);
 		nr_error(r, EACCES);
 		plan_free(p);

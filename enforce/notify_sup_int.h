@@ -54,13 +54,12 @@ struct nreq {
 	const char *opname;
 	char target[PATH_MAX];
 	char target2[PATH_MAX];
-	/* set only on a denial that changes nothing: the kernel refuses it to
-	 * the account too (no notice; recorded, not reported as blocked) */
-	bool kernel_refuses;
-	/* set only on a denial of the session's own process state (reading
-	 * the environ of one of its processes: ps does, for every process):
-	 * still refused and recorded, but no notice and not "blocked" */
-	bool own_session;
+	/* set only on a denial that changes nothing the agent could act on, to
+	 * why ("kernel_refuses": the kernel refuses it to the account too;
+	 * "own_session": the environ of one of the session's processes, which
+	 * ps reads for every process): recorded with the reason, no notice,
+	 * not reported as blocked */
+	const char *quiet;
 };
 
 /* ---- notify.c: answering ---- */

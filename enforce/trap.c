@@ -92,12 +92,12 @@ static void deny(fuse_req_t req, fuse_ino_t ino, const char *name, const char *o
 	ev.session_id = s->session_id;
 	/* the covered object itself (beneath a covered directory, its own
 	 * permission is the kernel's to tell only after the cover is gone) */
-	ev.kernel_refuses = !name && kernel_refuses(s, path, !strcmp(op, "write"));
-	ev.details = ev.kernel_refuses ? "{\"floor\":\"mount\",\"kernel_refuses\":true}"
-				       : "{\"floor\":\"mount\"}";
+	ev.quiet = !name && kernel_refuses(s, path, !strcmp(op, "write"));
+	ev.details = ev.quiet ? "{\"floor\":\"mount\",\"kernel_refuses\":true}"
+			      : "{\"floor\":\"mount\"}";
 	if (s->cfg.audit)
 		audit_emit(s->cfg.audit, &ev);
-	if (s->cfg.hooks.notice && !ev.kernel_refuses) {
+	if (s->cfg.hooks.notice && !ev.quiet) {
 		char line[PATH_MAX + 256 + POLICY_MSG_MAX + 200];
 		snprintf(line, sizeof line, "denied %s %s (rule %.100s%s%s)", op, path, rule,
 			 res.message[0] ? ": " : "", res.message);

@@ -198,7 +198,7 @@ static void test_collector(void **state)
 	k.path = "/proc/1/environ";
 	k.rule = "deny-system-secrets";
 	k.decision = k.effective = AUDIT_DEC_DENY;
-	k.kernel_refuses = true;
+	k.quiet = true;
 	assert_int_equal(audit_emit(a, &k), 0);
 	struct audit_event n = AUDIT_EVENT_INIT(AUDIT_NETWORK);
 	n.operation = "connect";
