@@ -91,6 +91,54 @@ static int write_str(int dirfd, const char *file, const char *val)
 	return e;
 }
 
+/* Sessions live in <cgroup2 root>/agentsh/<session id>. */
+#define SESSIONS_DIR "agentsh"
+
+/* no_new_privs and a seccomp filter, from one read of /proc/self/status */
+static bool confined(void)
+{
+	char line[256];
+	int seen = 0;
+	FILE *f = fopen("/proc/self/status", "re");
+
+	if (!f)
+		return false;
+	while (seen < 2 && fgets(line, sizeof line, f)) {
+		if (!strcmp(line, "NoNewPrivs:\t1\n") || !strcmp(line, "Seccomp:\t2\n"))
+			seen++;
+		else if (!strncmp(line, "NoNewPrivs:", 11) || !strncmp(line, "Seccomp:", 8))
+			break;          /* present with another value */
+	}
+	fclose(f);
+	return seen == 2;
+}
+
+/* In a session's cgroup: only root creates them (enf_cg_create) and only a
+ * session's delegate is moved there, so a process outside a session cannot
+ * pass for one inside. */
+static bool in_session_cgroup(void)
+{
+	static const char pre[] = "0::/" SESSIONS_DIR "/";
+	char line[512];
+	bool yes = false;
+	FILE *f = fopen("/proc/self/cgroup", "re");
+
+	if (!f)
+		return false;
+	while (fgets(line, sizeof line, f))
+		if (!strncmp(line, pre, sizeof pre - 1)) {
+			yes = line[sizeof pre - 1] && line[sizeof pre - 1] != '\n';
+			break;
+		}
+	fclose(f);
+	return yes;
+}
+
+bool enforce_inside_session(void)
+{
+	return confined() && in_session_cgroup();
+}
+
 int enf_cg_create(struct enforce_session *s)
 {
 	struct enf_cgroup *cg = &s->cg;
@@ -99,7 +147,7 @@ int enf_cg_create(struct enforce_session *s)
 	if (rc < 0)
 		return enf_fail(s, rc, "no cgroup2 filesystem is mounted (looked in /proc/self/mountinfo); "
 				"mount one (mount -t cgroup2 none /sys/fs/cgroup/unified) so sessions can be contained");
-	if (snprintf(parent, sizeof parent, "%s/agentsh", cg->root) >= (int)sizeof parent ||
+	if (snprintf(parent, sizeof parent, "%s/" SESSIONS_DIR, cg->root) >= (int)sizeof parent ||
 	    snprintf(cg->path, sizeof cg->path, "%s/%s", parent, s->session_id) >= (int)sizeof cg->path)
 		return enf_fail(s, -ENAMETOOLONG, "cgroup path under %s is too long", cg->root);
 	if (mkdir(parent, 0755) < 0 && errno != EEXIST)

@@ -130,6 +130,15 @@ bool enforce_session_kernel_writes(const struct enforce_session *s, const char *
  * the shell reports exit status 124 for the command. */
 bool enforce_session_timed_out(const struct enforce_session *s);
 
+/* Is this process inside an agentsh session: no_new_privs, a seccomp filter,
+ * and a session's cgroup (which only root creates and fills)?  agentsh run
+ * there ($SHELL in a session) cannot build a sandbox and needs none. */
+bool enforce_inside_session(void);
+
+/* How a soft delete's notice starts ("moved to trash: unlink PATH ..."):
+ * the shell sums up a command's many of them. */
+#define ENFORCE_NOTICE_TRASHED "moved to trash:"
+
 /* Privilege split: call first thing in main(), before parsing anything the
  * user controls.  Returns ENFORCE_PRIV_ROOT (started by root: --user may pick
  * the account), ENFORCE_PRIV_SETUID (installed setuid root: the process is now

@@ -277,7 +277,7 @@ void nd_report(struct nreq *r, const struct ndecision *d, bool allowed, int err,
 	case POLICY_REDIRECT: eff = allowed ? AUDIT_DEC_REDIRECT : AUDIT_DEC_DENY;
 		verb = allowed ? "redirected" : "denied"; break;
 	case POLICY_SOFT_DELETE: eff = allowed ? AUDIT_DEC_SOFT_DELETE : AUDIT_DEC_DENY;
-		verb = allowed ? "moved to trash:" : "denied"; break;
+		verb = allowed ? ENFORCE_NOTICE_TRASHED : "denied"; break;
 	case POLICY_APPROVE: eff = allowed ? AUDIT_DEC_ALLOW : AUDIT_DEC_DENY;
 		verb = allowed ? "approved" : "denied (approval)"; break;
 	case POLICY_ABSORB: eff = AUDIT_DEC_ALLOW; verb = "absorbed"; break;

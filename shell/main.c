@@ -31,7 +31,7 @@ static int run_subcommand(struct shell_ctx *ctx)
 	const struct shell_command *c = shell_command_find(ctx->opts.args[0], SHELL_CMD_SUBCOMMAND);
 	if (!c) /* parse_args only picks SUBCOMMAND for registered names */
 		return 2;
-	if ((c->kind & SHELL_CMD_HOST_ONLY) && shell_inside_session()) {
+	if ((c->kind & SHELL_CMD_HOST_ONLY) && enforce_inside_session()) {
 		fprintf(stderr, "agentsh %s: inside an agentsh session the sandbox refuses what it "
 			"probes; run it outside the session (as root for the full picture)\n", c->name);
 		return 2;
@@ -119,7 +119,7 @@ int main(int argc, char **argv)
 								       : SHELL_MODE_STDIN;
 	if (o.mode == SHELL_MODE_STDIN && o.interactive)
 		o.mode = SHELL_MODE_INTERACTIVE;
-	if (o.mode != SHELL_MODE_SUBCOMMAND && shell_inside_session())
+	if (o.mode != SHELL_MODE_SUBCOMMAND && enforce_inside_session())
 		return shell_run_nested(&o);
 	/* A session opens a BPF guard: let the kernel verify its programs in a
 	 * thread while the account, the policy and the audit store are set up (the

@@ -9,12 +9,9 @@
  * supervisor.  So it hands the language to the delegate shell, as the session
  * itself does, with the same arguments.
  *
- * Inside a session means: no_new_privs, a seccomp filter, and the session's
- * cgroup (v2 path /agentsh/<16 hex digits>).  Only root creates those
- * cgroups and moves processes into them, and only the session's delegate is
- * moved there, so a process outside a session cannot pass for one inside: the
- * worst a forged answer could do is run the delegate shell where the caller
- * could run it anyway. */
+ * Whether this is inside a session is enforce's to tell
+ * (enforce_inside_session); the worst a forged answer could do is run the
+ * delegate shell where the caller could run it anyway. */
 #include "shell/shell_int.h"
 
 #include <errno.h>
@@ -24,50 +21,6 @@
 #include <unistd.h>
 
 #define DELEGATE "/bin/bash"
-
-/* no_new_privs and a seccomp filter, from one read of /proc/self/status */
-static bool confined(void)
-{
-	char line[256];
-	int seen = 0;
-	FILE *f = fopen("/proc/self/status", "re");
-
-	if (!f)
-		return false;
-	while (seen < 2 && fgets(line, sizeof line, f)) {
-		if (!strcmp(line, "NoNewPrivs:\t1\n") || !strcmp(line, "Seccomp:\t2\n"))
-			seen++;
-		else if (!strncmp(line, "NoNewPrivs:", 11) || !strncmp(line, "Seccomp:", 8))
-			break;          /* present with another value */
-	}
-	fclose(f);
-	return seen == 2;
-}
-
-static bool session_cgroup(void)
-{
-	char line[512];
-	bool yes = false;
-	FILE *f = fopen("/proc/self/cgroup", "re");
-
-	if (!f)
-		return false;
-	while (fgets(line, sizeof line, f)) {
-		if (strncmp(line, "0::/agentsh/", 12))
-			continue;
-		const char *id = line + 12;
-		size_t n = strspn(id, "0123456789abcdef");
-		yes = n == 16 && (id[n] == '\n' || !id[n]);
-		break;
-	}
-	fclose(f);
-	return yes;
-}
-
-bool shell_inside_session(void)
-{
-	return confined() && session_cgroup();
-}
 
 int shell_run_nested(const struct shell_opts *o)
 {

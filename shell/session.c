@@ -422,7 +422,7 @@ static void notice_hook(void *c, const char *line)
 	struct shell_ctx *ctx = c;
 	const char *l = strncmp(line, "agentsh: ", 9) ? line : line + 9;
 
-	if (!strncmp(l, "moved to trash:", 15) &&
+	if (!strncmp(l, ENFORCE_NOTICE_TRASHED, strlen(ENFORCE_NOTICE_TRASHED)) &&
 	    atomic_fetch_add(&ctx->trash_notes, 1) >= TRASH_NOTES_SHOWN) {
 		atomic_fetch_add(&ctx->trash_hidden, 1);
 		return;
@@ -438,7 +438,7 @@ void shell_notices_command_end(struct shell_ctx *ctx)
 	atomic_store(&ctx->trash_notes, 0);
 	if (!hidden)
 		return;
-	snprintf(line, sizeof line, "moved to trash: %u more entr%s (see: agentsh trash list)",
+	snprintf(line, sizeof line, ENFORCE_NOTICE_TRASHED " %u more entr%s (see: agentsh trash list)",
 		 hidden, hidden == 1 ? "y" : "ies");
 	notice_write(ctx, line);
 }

@@ -152,9 +152,9 @@ const char *shell_env_get(const struct shell_ctx *ctx, const char *name);
  * strings point into opts/static storage (free only the array). */
 char **shell_oneshot_argv(const struct shell_ctx *ctx);
 
-/* nested.c: agentsh run inside one of its sessions ($SHELL there) hands its
- * arguments to the delegate shell, already confined; returns only on error. */
-bool shell_inside_session(void);
+/* nested.c: agentsh run inside one of its sessions ($SHELL there,
+ * enforce_inside_session) hands its arguments to the delegate shell, already
+ * confined; returns only on error. */
 int shell_run_nested(const struct shell_opts *o);
 
 /* Run the one-shot delegate for the invocation in ctx->opts, with stdio[0..2]

@@ -65,9 +65,25 @@ rc=1" "$out"
 check "  the secret was refused by its rule" grep -q 'deny-secret-files' "$TMPD/err"
 check "  and /etc is unchanged" test ! -e /etc/agsh-nested
 
-# outside a session agentsh is not fooled into skipping its sandbox by the
-# same signs it could fake (no_new_privs and a seccomp filter, but not the
-# session cgroup)
-out=$(cd "$WS" && setpriv --no-new-privs "$AGENTSH" --no-config --user $U -c 'grep -c "^0::/agentsh/" /proc/self/cgroup' 2>"$TMPD/err")
-eq "outside a session (no_new_privs set by the caller) a new session is built" "1" "$out"
+# outside a session, a process that shows both signs it can set itself (no
+# no_new_privs and a seccomp filter) is still no session: agentsh builds one
+cat > "$TMPD/confine.py" <<'PY'
+import ctypes, os, struct, sys
+libc = ctypes.CDLL(None, use_errno=True)
+if libc.prctl(38, 1, 0, 0, 0) != 0:                     # PR_SET_NO_NEW_PRIVS
+    sys.exit(3)
+prog = ctypes.create_string_buffer(struct.pack("HBBI", 0x06, 0, 0, 0x7fff0000))  # RET ALLOW
+class Fprog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+fp = Fprog(1, ctypes.addressof(prog))
+if libc.prctl(22, 2, ctypes.byref(fp), 0, 0) != 0:      # PR_SET_SECCOMP, FILTER
+    sys.exit(4)
+st = open("/proc/self/status").read()
+if "NoNewPrivs:\t1\n" not in st or "Seccomp:\t2\n" not in st:
+    sys.exit(5)
+os.execv(sys.argv[1], sys.argv[1:])
+PY
+out=$(cd "$WS" && python3 "$TMPD/confine.py" "$AGENTSH" --no-config --user $U \
+	-c 'grep -c "^0::/agentsh/" /proc/self/cgroup' 2>"$TMPD/err")
+eq "no_new_privs and a seccomp filter outside a session: a new session is built" "1" "$out"
 done_testing
