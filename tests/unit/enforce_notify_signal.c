@@ -100,6 +100,10 @@ static int c_refused(void *a)
 	siginfo_t si = { .si_signo = SIGTERM, .si_code = SI_QUEUE };
 	if (eperm(syscall(SYS_rt_sigqueueinfo, ext, SIGTERM, &si)))
 		FAIL(18);
+	if (eperm(syscall(SYS_rt_tgsigqueueinfo, ext, ext, SIGKILL, &si)))
+		FAIL(19);
+	if (eperm(syscall(SYS_rt_tgsigqueueinfo, sup, sup, SIGTERM, &si)))
+		FAIL(20);
 	return 0;
 }
 
