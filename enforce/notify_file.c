@@ -351,18 +351,38 @@ static void *boxed(const struct fplan *p, const struct ndecision *d)
 	return x;
 }
 
-/* Would the kernel refuse this to the account anyway?  Asked as the target,
- * of the object an open uses or of the directories a change writes (sticky
- * bits and owners aside: only EACCES from the plain permission counts).  A
- * policy denial there changes nothing the account sees: reading root's
- * /proc/1/environ (`ps aux` tries every process), creating in /etc.  It is
- * still recorded, without a notice, and not reported as blocked. */
-static bool kernel_refuses(struct nreq *r, const struct fplan *p)
+/* chmod and chown are the owner's (CAP_FOWNER and CAP_CHOWN aside, which no
+ * process of a session has unless the account is root): the kernel answers
+ * anyone else EPERM, except for a chown that changes nothing (-1, -1).  bash
+ * chowns its history file to its owner, even when it is /dev/null. */
+static int owner_refuses(struct nreq *r, const struct fplan *p)
+{
+	struct stat st;
+	uid_t uid = r->n->cfg.account.uid;
+
+	if (uid == 0 || p->fd1 < 0 || fstat(p->fd1, &st) < 0)
+		return 0;
+	if (p->k == F_CHOWN && p->uid == (uid_t)-1 && p->gid == (gid_t)-1)
+		return 0;
+	return st.st_uid != uid ? EPERM : 0;
+}
+
+/* Would the kernel refuse this to the account anyway, and with which errno?
+ * Asked as the target, of the object an open uses or of the directories a
+ * change writes (sticky bits aside: only EACCES from the plain permission
+ * counts), or of the owner for chmod and chown.  A policy denial there
+ * changes nothing the account sees: reading root's /proc/1/environ (`ps aux`
+ * tries every process), creating in /etc, chown of /dev/null.  It is still
+ * recorded, without a notice, not reported as blocked, and answered with the
+ * kernel's own errno. */
+static int kernel_refuses(struct nreq *r, const struct fplan *p)
 {
 	struct ncreds_saved sv;
 	int mode, acc = p->flags & O_ACCMODE;
 
 	switch (p->k) {
+	case F_CHMOD: case F_CHOWN:
+		return owner_refuses(r, p);
 	case F_OPEN:
 		mode = (acc == O_RDONLY ? R_OK : acc == O_WRONLY ? W_OK : R_OK | W_OK) |
 		       (p->flags & O_TRUNC ? W_OK : 0);
@@ -372,15 +392,15 @@ static bool kernel_refuses(struct nreq *r, const struct fplan *p)
 		mode = W_OK | X_OK;
 		break;
 	default:
-		return false;
+		return 0;
 	}
 	if (p->fd1 < 0 || nc_enter(r->n, &sv) < 0)
-		return false;
+		return 0;
 	bool refused = faccessat(p->fd1, "", mode, AT_EMPTY_PATH | AT_EACCESS) < 0 && errno == EACCES;
 	if (!refused && p->k == F_RENAME && p->fd2 >= 0)
 		refused = faccessat(p->fd2, "", mode, AT_EMPTY_PATH | AT_EACCESS) < 0 && errno == EACCES;
 	nc_leave(r->n, &sv);
-	return refused;
+	return refused ? EACCES : 0;
 }
 
 /* A read of /proc/N/environ (or /proc/N/task/T/environ) where N is one of
@@ -433,13 +453,15 @@ static void act(struct nreq *r, struct fplan *p, struct ndecision *d, bool may_b
 		nr_error(r, EACCES);
 		plan_free(p);
 		return;
-	default:
-		r->quiet = kernel_refuses(r, p) ? "kernel_refuses"
-			   : own_session_environ(r, p) ? "own_session" : NULL;
-		nd_report(r, d, false, EACCES, NULL);
-		nr_error(r, EACCES);
+	default: {
+		int err = kernel_refuses(r, p);
+
+		r->quiet = err ? "kernel_refuses" : own_session_environ(r, p) ? "own_session" : NULL;
+		nd_report(r, d, false, err ? err : EACCES, NULL);
+		nr_error(r, err ? err : EACCES);
 		plan_free(p);
 		return;
+	}
 	}
 	if (may_block && (box = boxed(p, d))) {
 		notify_defer(r, finish_deferred, box);

@@ -112,6 +112,9 @@ static int setup(void **state)
 		chmod(p, 0777);
 	}
 	mkfile("secret/key", "SECRET", 0666);
+	char k[512];                                     /* the account's: chmod is the policy's to refuse */
+	snprintf(k, sizeof k, "%s/secret/key", ws);
+	assert_int_equal(chown(k, H_UID, H_GID), 0);
 	mkfile("keep/file", "OLD", 0666);
 	snprintf(p, sizeof p, "%s/ro", ws);               /* root's: the account can read nothing */
 	mkdir(p, 0755);
@@ -361,7 +364,23 @@ static int c_kernel_refuses(void *a)
 		FAIL(11);
 	if (expect_err(mkdir(P("ro/d"), 0755), EACCES))
 		FAIL(12);
+	/* chmod and chown of root's file: the kernel's own EPERM */
+	if (expect_err(chmod(P("ro/f"), 0644), EPERM))
+		FAIL(13);
+	if (expect_err(chown(P("ro/f"), H_UID, (gid_t)-1), EPERM))
+		FAIL(14);
+	if (expect_err(lchown(P("ro/f"), (uid_t)-1, H_GID), EPERM))
+		FAIL(15);
 	return 0;
+}
+
+/* The same chmod where the account owns the file: the policy's denial,
+ * EACCES and a notice. */
+static int c_chmod_ro(void *a)
+{
+	char pb[512];
+	(void)a;
+	return expect_err(chmod(P("ro/f"), 0644), EACCES) ? 31 : 0;
 }
 
 static void t_kernel_refuses(void **s)
@@ -379,6 +398,17 @@ static void t_kernel_refuses(void **s)
 	assert_int_equal(h_code(h_run(pol, c_read_ro, NULL, NULL)), 0);
 	assert_int_equal(chmod(p, 0600), 0);
 	assert_true(h_noticed("deny-rootonly"));
+	struct stat st;
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	assert_int_equal(st.st_uid, 0);
+	h_clear();
+	assert_int_equal(chown(p, H_UID, H_GID), 0);
+	assert_int_equal(h_code(h_run(pol, c_chmod_ro, NULL, NULL)), 0);
+	assert_int_equal(chown(p, 0, 0), 0);
+	assert_true(h_noticed("deny-rootonly"));
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
 }
 
 /* An unnamed O_TMPFILE file is a new entry in its directory: allowed where a
