@@ -4,6 +4,7 @@
 #include <netinet/in.h>
 #include <pwd.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <unistd.h>
 #include "policy/cli_int.h"
@@ -70,6 +71,54 @@ static int parse_hostport(const char *s, char *host, size_t hlen, uint16_t *port
 	return 0;
 }
 
+/* The supervisor decides an exec by the file that really runs and by each
+ * symlink on the way to it that root made (owned by root, in a root-owned
+ * directory no group or other may write): Debian's /usr/bin/awk ->
+ * /etc/alternatives/awk -> /usr/bin/mawk means "awk", while a link the agent
+ * made to /usr/bin/su is decided as su (enforce/notify_exec.c).  The first
+ * rule matching any of those names decides.  The same here, on this machine's
+ * files; a program that does not exist is decided by the name given. */
+#define MAX_EXEC_NAMES 8
+static int check_exec_as_run(const struct policy *p, const char *given, int ac, const char *const *av,
+			     struct check *ck)
+{
+	char real[PATH_MAX], cur[PATH_MAX], tgt[PATH_MAX], dir[PATH_MAX], name[PATH_MAX];
+
+	if (!realpath(given, real))
+		return policy_check_exec(p, given, ac, av, &ck->res);
+	if (strcmp(real, given))
+		snprintf(ck->program, sizeof ck->program, "%s", real);
+	int rc = policy_check_exec(p, real, ac, av, &ck->res);
+	snprintf(cur, sizeof cur, "%s", given);
+	for (int hop = 0; rc == 0 && hop < MAX_EXEC_NAMES; hop++) {
+		struct stat ls, ds;
+		char *slash = strrchr(cur, '/');
+		if (!slash)
+			break;
+		snprintf(dir, sizeof dir, "%.*s", slash == cur ? 1 : (int)(slash - cur), cur);
+		char rdir[PATH_MAX];
+		if (!realpath(dir, rdir) || stat(rdir, &ds) < 0)
+			break;
+		if (snprintf(name, sizeof name, "%s/%s", strcmp(rdir, "/") ? rdir : "", slash + 1) >=
+		    (int)sizeof name || lstat(name, &ls) < 0 || !S_ISLNK(ls.st_mode))
+			break;
+		ssize_t k = readlink(name, tgt, sizeof tgt - 1);
+		if (k <= 0)
+			break;
+		tgt[k] = 0;
+		struct policy_result alt;
+		if (ls.st_uid == 0 && ds.st_uid == 0 && !(ds.st_mode & (S_IWGRP | S_IWOTH)) &&
+		    strcmp(name, real) && policy_check_exec(p, name, ac, av, &alt) == 0 && !alt.is_default &&
+		    (ck->res.is_default || alt.rule_index < ck->res.rule_index))
+			ck->res = alt;
+		if (tgt[0] == '/')
+			snprintf(cur, sizeof cur, "%s", tgt);
+		else if (snprintf(cur, sizeof cur, "%s/%s", strcmp(rdir, "/") ? rdir : "", tgt) >= (int)sizeof cur)
+			break;
+	}
+	return rc;
+}
+
 /* argv = OP-KIND TARGET... ; fills ck; returns 0 or 2 (usage) */
 int pol_cli_run_check(struct cli *c, const struct policy *p, int argc, char **argv, struct check *ck,
 		     char *errbuf, size_t errlen)
@@ -107,7 +156,8 @@ int pol_cli_run_check(struct cli *c, const struct policy *p, int argc, char **ar
 		size_t n = (size_t)snprintf(ck->what, sizeof(ck->what), "exec %s", path);
 		for (int i = 1; i < ac && n < sizeof(ck->what); i++)
 			n += (size_t)snprintf(ck->what + n, sizeof(ck->what) - n, " %s", av[i]);
-		ck->rc = policy_check_exec(p, path, ac, av, &ck->res);
+		ck->rc = ck->as_run ? check_exec_as_run(p, path, ac, av, ck)
+				    : policy_check_exec(p, path, ac, av, &ck->res);
 		return 0;
 	}
 	if (!strcmp(kind, "net") || !strcmp(kind, "network")) {
@@ -179,6 +229,8 @@ json_t *pol_cli_result_json(const struct check *ck)
 	json_t *j = json_pack("{s:s,s:s,s:s,s:b,s:s,s:i,s:s}", "check", ck->what, "decision",
 			      policy_decision_name(r->decision), "rule", r->rule, "default", r->is_default,
 			      "file", r->file, "line", (int)r->line, "message", r->message);
+	if (ck->program[0])
+		json_object_set_new(j, "program", json_string(ck->program));
 	if (r->timeout_ms)
 		json_object_set_new(j, "timeout_ms", json_integer(r->timeout_ms));
 	if (r->has_fallback)
@@ -209,6 +261,8 @@ static void result_text(struct cli *c, const struct check *ck)
 		fprintf(c->out, " (default: %s, no rule matched)\n", r->rule);
 	else
 		fprintf(c->out, " by rule '%s' (%s:%u)\n", r->rule, r->file, r->line);
+	if (ck->program[0])
+		fprintf(c->out, "  runs: %s\n", ck->program);
 	if (r->message[0])
 		fprintf(c->out, "  message: %s\n", r->message);
 	if (r->timeout_ms)
@@ -243,6 +297,8 @@ int pol_cli_cmd_check(struct cli *c, int argc, char **argv)
 	policy_diags_free(&d);
 	struct check *ck = calloc(1, sizeof(*ck));
 	char err[512];
+	if (ck)
+		ck->as_run = true;
 	int rc = ck ? pol_cli_run_check(c, p, argc, argv, ck, err, sizeof(err)) : 1;
 	if (rc == 2)
 		fprintf(c->err, "agentsh policy check: %s\n", err);

@@ -16,7 +16,14 @@ struct cli {
 };
 
 /* One `policy check` (also one test case). */
-struct check { enum policy_kind kind; struct policy_result res; char what[600]; int rc; };
+struct check {
+	enum policy_kind kind;
+	struct policy_result res;
+	char what[600];
+	int rc;
+	bool as_run;            /* exec: decide as the supervisor would, on this machine */
+	char program[4096];     /* exec, as_run: the file that really runs, when not the name given */
+};
 
 /* cli.c */
 int pol_cli_get_policy(struct cli *c, const char *ref, struct policy **owned, const struct policy **p,

@@ -51,6 +51,37 @@ out=$("$AGENTSH" policy --policy $C/default.yaml check file write '~/.ssh/id_rsa
 check "check file write ~/.ssh/id_rsa: deny by deny-ssh-keys with file:line" sh -c "printf '%s' \"\$1\" | grep -q \"deny by rule 'deny-ssh-keys' (.*default.yaml:48)\"" _ "$out"
 out=$("$AGENTSH" policy --policy $C/default.yaml check exec /usr/bin/curl https://example.com 2>&1)
 check "check exec curl: approve with the rendered message" sh -c "printf '%s' \"\$1\" | grep -q 'message: Agent wants to download: https://example.com'" _ "$out"
+# check exec decides as the supervisor does: the file that really runs, and
+# the symlinks on the way that root made (owned by root, in a directory only
+# root may write); a link anyone else made names nothing
+mkdir -p "$TMPD/real" "$TMPD/bin" "$TMPD/open" && chmod 755 "$TMPD/bin" && chmod 1777 "$TMPD/open"
+printf '#!/bin/sh\n' >"$TMPD/real/prog" && chmod 755 "$TMPD/real/prog"
+ln -s ../real/prog "$TMPD/bin/tool"; ln -s "$TMPD/real/prog" "$TMPD/open/tool"
+ln -s ../real/prog "$TMPD/bin/other"; chown -h nobody "$TMPD/bin/other"; ln -s /usr/bin/su "$TMPD/open/ls"
+cat >"$TMPD/names.yaml" <<'Y'
+version: 1
+name: names
+command_rules:
+  - name: tools
+    commands: [tool, other]
+    decision: allow
+Y
+out=$("$AGENTSH" policy --policy "$TMPD/names.yaml" check exec "$TMPD/bin/tool" 2>&1)
+check "check exec through root's symlink: its name decides, and the real program is named" \
+	sh -c 'printf "%s\n" "$1" | grep -q "allow by rule .tools." && printf "%s\n" "$1" | grep -qx "  runs: $2/real/prog"' _ "$out" "$TMPD"
+out=$("$AGENTSH" policy --policy "$TMPD/names.yaml" check exec "$TMPD/open/tool" 2>&1)
+check "check exec through a symlink in a world-writable directory: decided as the real program" \
+	sh -c 'printf "%s\n" "$1" | grep -q "deny (default"' _ "$out"
+out=$("$AGENTSH" policy --policy "$TMPD/names.yaml" check exec "$TMPD/bin/other" 2>&1)
+check "check exec through a symlink another account owns: decided as the real program" \
+	sh -c 'printf "%s\n" "$1" | grep -q "deny (default"' _ "$out"
+out=$("$AGENTSH" policy --json --policy $E/default.yaml check exec "$TMPD/open/ls" 2>&1)
+check "check exec of a link named ls to su (default policy, --json): su's rule, program field" \
+	sh -c 'printf "%s\n" "$1" | grep -q "\"decision\":\"deny\",\"rule\":\"deny-privilege-and-system\"" && printf "%s\n" "$1" | grep -q "\"program\":\"/usr/bin/su\""' _ "$out"
+out=$("$AGENTSH" policy --policy "$TMPD/names.yaml" check exec "$TMPD/nonexistent/tool" 2>&1)
+check "check exec of a program that does not exist: decided by the name given" \
+	sh -c 'printf "%s\n" "$1" | grep -q "allow by rule .tools."' _ "$out"
+
 out=$("$AGENTSH" policy --json --policy $C/default.yaml check net connect api.github.com:443 2>&1)
 check "check net --json" sh -c "printf '%s' \"\$1\" | grep -q '\"decision\":\"allow\",\"rule\":\"allow-github\"'" _ "$out"
 out=$("$AGENTSH" policy --policy $C/signal-strict.yaml check signal SIGKILL external 2>&1)
