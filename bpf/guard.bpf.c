@@ -532,7 +532,16 @@ static __always_inline int gate(struct bpf_sock_addr *ctx, int v6, __u8 op)
 	__u16 port = bpf_ntohs((__u16)ctx->user_port);
 	__u16 proto = (__u16)ctx->protocol;
 	__u32 rule;
-	int d = decide(&sc, v4, v6 ? a[3] : a[0], a, port, proto, &rule);
+	/* Linux connects (and sends) to the unspecified address on the loopback
+	 * address: 0.0.0.0, ::ffff:0.0.0.0 and :: are decided as 127.0.0.1 and
+	 * ::1, or a policy denying localhost would let them through.  The event
+	 * keeps the address the program gave. */
+	__u32 k[4] = { a[0], a[1], a[2], a[3] };
+	if (v4 && !(v6 ? k[3] : k[0]))
+		k[v6 ? 3 : 0] = bpf_htonl(0x7f000001);
+	else if (!v4 && !(k[0] | k[1] | k[2] | k[3]))
+		k[3] = bpf_htonl(1);
+	int d = decide(&sc, v4, v6 ? k[3] : k[0], k, port, proto, &rule);
 	if (d == GUARD_DEC_ALLOW)
 		return 1;
 	report_net(&sc, d == GUARD_DEC_AUDIT ? GEV_NET_AUDIT : GEV_NET_DENIED, v6, a, port, proto, op,

@@ -359,6 +359,15 @@ static int net_eval(const struct policy *p, int family, const uint8_t *addr, con
 		addr = lit;
 		family = AF_INET;
 	}
+	/* Linux connects (and sends) to the unspecified address on the loopback
+	 * address: 0.0.0.0 is 127.0.0.1 and :: is ::1 to the rules, or a policy
+	 * denying localhost would let them through (bpf/guard.bpf.c does the same) */
+	static const uint8_t lo4[4] = { 127, 0, 0, 1 };
+	const uint8_t *given = addr;            /* messages show what the program asked for */
+	if (family == AF_INET && addr && !memcmp(addr, "\0\0\0\0", 4))
+		addr = lo4;
+	else if (family == AF_INET6 && addr && IN6_IS_ADDR_UNSPECIFIED((const struct in6_addr *)addr))
+		addr = in6addr_loopback.s6_addr;
 	struct cand cd;
 	cand_init(&cd, p->nidx, p->nnets);
 	if (p->nidx && dlen) {
@@ -393,7 +402,7 @@ static int net_eval(const struct policy *p, int family, const uint8_t *addr, con
 		}
 		res_rule(res, &r->c, i);
 		if (r->c.message) {
-			const char *shown = dlen ? dom : addr ? inet_ntop(family, addr, ipbuf, sizeof(ipbuf)) : "";
+			const char *shown = dlen ? dom : addr ? inet_ntop(family, given, ipbuf, sizeof(ipbuf)) : "";
 			pol_render_message(r->c.message, res->message, sizeof(res->message), NULL, NULL, 0, shown,
 				       (int)port, "connect", r->c.name);
 		}

@@ -251,6 +251,50 @@ static void test_v4_mapped(void **state)
 	EXPECT(4, 0);
 }
 
+/* Linux connects and sends to the unspecified address (0.0.0.0, ::,
+ * ::ffff:0.0.0.0) on the loopback address: a policy denying localhost must
+ * deny those too, and one allowing localhost allows them. */
+static void test_unspecified_denied_as_loopback(void **state)
+{
+	struct fx *f = *state;
+	rule(f, V4, "127.0.0.0/8", 0, 0, 65535, BPF_NET_DENY, 1);
+	rule(f, V6, "::1/128", 0, 0, 65535, BPF_NET_DENY, 2);
+	rule(f, V4, "0.0.0.0/0", 0, 0, 65535, BPF_NET_ALLOW, 3);
+	rule(f, V6, "::/0", 0, 0, 65535, BPF_NET_ALLOW, 4);
+	g_ntry = 0;
+	add_try(V4, TCP, "0.0.0.0", f->pa);
+	add_try(V6, TCP, "::", f->pa);
+	add_try(V6, TCP, "0.0.0.0", f->pa);	/* ::ffff:0.0.0.0 */
+	add_try(V4, UDP, "0.0.0.0", f->pu);
+	add_try(V6, UDP, "::", f->pu);
+	exec_tries(f, 1);
+	for (int i = 0; i < 5; i++)
+		EXPECT(i, EPERM);
+	/* outside the session the same connects reach the listener: the
+	 * denial above is the guard's, not the address being unusable */
+	exec_tries(f, 0);
+	EXPECT(0, 0);
+	EXPECT(1, 0);
+	EXPECT(2, 0);
+}
+
+static void test_unspecified_allowed_as_loopback(void **state)
+{
+	struct fx *f = *state;
+	rule(f, V4, "127.0.0.1/32", 0, f->pa, f->pa, BPF_NET_ALLOW, 1);
+	rule(f, V6, "::1/128", 0, f->pa, f->pa, BPF_NET_ALLOW, 2);
+	g_ntry = 0;
+	add_try(V4, TCP, "0.0.0.0", f->pa);
+	add_try(V6, TCP, "::", f->pa);
+	add_try(V6, TCP, "0.0.0.0", f->pa);
+	add_try(V4, TCP, "0.0.0.0", f->pb);
+	exec_tries(f, 1);
+	EXPECT(0, 0);
+	EXPECT(1, 0);
+	EXPECT(2, 0);
+	EXPECT(3, EPERM);
+}
+
 static void test_udp_only_rule(void **state)
 {
 	struct fx *f = *state;
@@ -556,7 +600,8 @@ int main(void)
 #define T(x) cmocka_unit_test_setup_teardown(x, setup, teardown)
 	const struct CMUnitTest tests[] = {
 		T(test_v4_cidr_port), T(test_closed_guard_still_denies), T(test_first_match_not_longest),
-		T(test_v6), T(test_v4_mapped),
+		T(test_v6), T(test_v4_mapped), T(test_unspecified_denied_as_loopback),
+		T(test_unspecified_allowed_as_loopback),
 		T(test_udp_only_rule), T(test_events_and_audit), T(test_outside_unaffected),
 		T(test_raw_socket), T(test_socket_allowlist), T(test_tcp_fastopen), T(test_dns_steer), T(test_rule_validation),
 		T(test_random_first_match),

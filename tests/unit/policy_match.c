@@ -453,6 +453,19 @@ static void test_network(void **st)
 	policy_check_net_name(p, "10.0.0.5", 22, &r);              /* IP literal as a name */
 	assert_string_equal(r.rule, "priv");
 	policy_free(p);
+	/* the unspecified address is this host's loopback to the kernel, so to the rules */
+	p = load("version: 1\nname: t\nnetwork_rules:\n"
+		"  - name: no-lo\n    cidrs: [127.0.0.0/8, \"::1/128\"]\n    decision: deny\n    message: \"{{.RemoteAddr}}\"\n"
+		"  - name: rest\n    cidrs: [0.0.0.0/0, \"::/0\"]\n    decision: allow\n");
+	const char *const unspecified[] = { "0.0.0.0", "::", "::ffff:0.0.0.0" };
+	for (int i = 0; i < 3; i++) {
+		net(p, unspecified[i], 8080, NULL, &r);
+		assert_string_equal(r.rule, "no-lo");
+	}
+	assert_string_equal(r.message, "0.0.0.0");            /* as the program gave it */
+	net(p, "0.0.0.1", 8080, NULL, &r);
+	assert_string_equal(r.rule, "rest");
+	policy_free(p);
 	p = load("version: 1\nname: t\nnetwork_rules:\n  - name: x\n    domains: [a.com]\n    decision: allow\n");
 	policy_check_net_name(p, "b.com", 443, &r);
 	assert_string_equal(r.rule, "default-deny-network");
