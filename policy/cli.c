@@ -28,18 +28,19 @@ static const struct policy_vars lint_vars = {
  * would do for another account or workspace); sessions never take it. */
 static int set_var(struct cli *c, const char *kv)
 {
-	static const char *const names[] = { "HOME", "WORKSPACE", "PROJECT_ROOT", "GIT_ROOT", "TMPDIR", "USER" };
+	static const char *const names[] = { "HOME", "WORKSPACE", "PROJECT_ROOT", "GIT_ROOT", "TMPDIR", "USER",
+					     "RESOLV_CONF" };
 	const char **slots[] = { &c->vars.home, &c->vars.workspace, &c->vars.project_root,
-				 &c->vars.git_root, &c->vars.tmpdir, &c->vars.user };
+				 &c->vars.git_root, &c->vars.tmpdir, &c->vars.user, &c->vars.resolv_conf };
 	const char *eq = strchr(kv, '=');
-	for (size_t i = 0; eq && i < 6; i++)
+	for (size_t i = 0; eq && i < 7; i++)
 		if (strlen(names[i]) == (size_t)(eq - kv) && !strncmp(kv, names[i], (size_t)(eq - kv))) {
 			*slots[i] = eq + 1;
 			c->vars_given = true;
 			return 0;
 		}
 	fprintf(c->err, "agentsh policy: --var needs NAME=VALUE with NAME one of HOME, WORKSPACE, "
-		"PROJECT_ROOT, GIT_ROOT, TMPDIR, USER (got '%s')\n", kv);
+		"PROJECT_ROOT, GIT_ROOT, TMPDIR, USER, RESOLV_CONF (got '%s')\n", kv);
 	return -1;
 }
 
@@ -58,7 +59,8 @@ const char *policy_cli_usage(void)
 	       "  test FILE...                run a YAML list of cases against a policy\n"
 	       "--var sets ${HOME}, ${WORKSPACE}, ${PROJECT_ROOT}, ${GIT_ROOT}, ${TMPDIR} or ${USER} for\n"
 	       "the inspection (default: the caller's passwd entry and current directory; `lint FILE`\n"
-	       "defaults to a typical agent account: HOME=/home/agent, WORKSPACE=/home/agent/work).\n"
+	       "defaults to a typical agent account: HOME=/home/agent, WORKSPACE=/home/agent/work);\n"
+	       "RESOLV_CONF names the file `@resolvers` reads (default /etc/resolv.conf).\n"
 	       "File operations: read write create delete rename link symlink mkdir rmdir chmod chown\n"
 	       "truncate xattr mknod exec open stat list readlink access.  Signal targets: self children\n"
 	       "descendants siblings session parent external system.  See agentsh-policy(5).\n";

@@ -1,5 +1,6 @@
 /* network_rules, unix_socket_rules, signal_rules, dns_redirects and
  * connect_redirects entries. */
+#include <stdio.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -36,6 +37,44 @@ static void net_ports(struct cctx *c, const struct ynode *l, const char *where, 
 	}
 }
 
+#define RESOLVERS_MAX 8                 /* glibc reads 3 */
+
+/* `@resolvers` in cidrs: the name servers of the host's resolver
+ * configuration when the policy is loaded (root's /etc/resolv.conf, which no
+ * session can write), so a policy can allow DNS without naming the address
+ * of each machine's resolver.  Without a nameserver line the resolver asks
+ * 127.0.0.1 and ::1, and so does the rule: an empty list would match every
+ * address.  Returns how many were stored (at most RESOLVERS_MAX). */
+static size_t resolvers(struct cctx *c, const struct ynode *n, const char *where, struct policy_cidr *out)
+{
+	const char *path = c->vars && c->vars->resolv_conf ? c->vars->resolv_conf : "/etc/resolv.conf";
+	FILE *f = fopen(path, "re");
+	char line[512], addr[128];
+	size_t k = 0;
+
+	if (!f && errno != ENOENT)
+		ERR(c, n, "resolvers", "cannot read %s for @resolvers in %s: %s; fix its permissions or "
+		    "list the name servers' addresses instead", path, where, strerror(errno));
+	while (f && k < RESOLVERS_MAX && fgets(line, sizeof line, f)) {
+		if (strncmp(line, "nameserver", 10) || !isspace((unsigned char)line[10]) ||
+		    sscanf(line + 10, "%127s", addr) != 1)
+			continue;
+		addr[strcspn(addr, "%")] = 0;           /* fe80::1%eth0: the scope is not part of the address */
+		if (pol_parse_cidr(addr, &out[k]) == 0 && !strchr(addr, '/'))
+			k++;
+	}
+	if (f && ferror(f))
+		ERR(c, n, "resolvers", "cannot read %s for @resolvers in %s: %s; list the name servers' "
+		    "addresses instead", path, where, strerror(errno));
+	if (f)
+		fclose(f);
+	if (k == 0) {
+		pol_parse_cidr("127.0.0.1", &out[k++]);
+		pol_parse_cidr("::1", &out[k++]);
+	}
+	return k;
+}
+
 void pol_net_rule(struct cctx *c, const struct ynode *m, size_t idx, struct net_rule *r)
 {
 	static const char *const keys[] = { "name", "description", "domains", "ports", "cidrs",
@@ -69,11 +108,16 @@ void pol_net_rule(struct cctx *c, const struct ynode *m, size_t idx, struct net_
 	if (l && l->n == 0)
 		ERR(c, l, "empty", "'domains' in %s is empty; remove it or list names", where);
 	if ((l = pol_get_list(c, m, "cidrs", where))) {
-		r->cidrs = calloc(l->n ? l->n : 1, sizeof(*r->cidrs));
+		size_t nres = 0;
+		for (size_t i = 0; i < l->n; i++)
+			nres += !strcmp(l->kids[i]->str, "@resolvers");
+		r->cidrs = calloc(l->n + nres * RESOLVERS_MAX, sizeof(*r->cidrs));
 		if (!r->cidrs)
 			c->oom = true;
 		for (size_t i = 0; r->cidrs && i < l->n; i++) {
-			if (pol_parse_cidr(l->kids[i]->str, &r->cidrs[r->ncidrs]))
+			if (!strcmp(l->kids[i]->str, "@resolvers"))
+				r->ncidrs += resolvers(c, l->kids[i], where, &r->cidrs[r->ncidrs]);
+			else if (pol_parse_cidr(l->kids[i]->str, &r->cidrs[r->ncidrs]))
 				ERR(c, l->kids[i], "bad-cidr", "invalid CIDR '%s' in %s; write e.g. 10.0.0.0/8 or "
 				    "fd00::/8", l->kids[i]->str, where);
 			else

@@ -41,6 +41,7 @@ struct policy_vars {
 	const char *git_root;
 	const char *tmpdir;
 	const char *user;
+	const char *resolv_conf;        /* where `@resolvers` comes from; NULL: /etc/resolv.conf */
 };
 
 /* ---------------------------------------------------------------- diagnostics */

@@ -11,7 +11,7 @@
 #include "policy/policy.h"
 
 static const struct policy_vars V = { "/home/agent", "/home/agent/work", "/home/agent/work",
-				      "/home/agent/work", "/tmp", "agent" };
+				      "/home/agent/work", "/tmp", "agent", NULL };
 
 static double now(void)
 {

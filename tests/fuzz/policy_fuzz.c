@@ -13,7 +13,7 @@
 
 #include "policy/policy.h"
 
-static const struct policy_vars V = { "/home/f", "/home/f/ws", "/home/f/ws", NULL, "/tmp", "f" };
+static const struct policy_vars V = { "/home/f", "/home/f/ws", "/home/f/ws", NULL, "/tmp", "f", NULL };
 
 /* The other two parsers read files: hand them the bytes through a memfd. */
 static void as_files(const uint8_t *data, size_t size)

@@ -109,6 +109,11 @@ eq "  all eleven are in the trash" "11" "$("$AGENTSH" trash list | grep -c "$WS/
 works "bash writing its history to /dev/null (a chown the kernel refuses anyway: its EPERM, no notice)" "hist rc=0
 chgrp=1" 'set -o history; echo x >/dev/null; history -w /dev/null; echo hist rc=$?; chgrp $(id -g) /etc/hostname 2>/dev/null; echo chgrp=$?'
 
+works "a name lookup goes to the host's resolver (@resolvers), wherever it is; a server's getaddrinfo probes of 0.0.0.0 and :: are localhost" "looked up" 'python3 -c "import socket
+try: socket.getaddrinfo(\"example.invalid\", 443)
+except OSError: pass
+print(\"looked up\")"; python3 -m http.server 8767 >/dev/null 2>&1 & sleep 0.5; kill $!'
+
 works "ps (it reads every process's environ, the session's own too)" "ps" 'ps aux >/dev/null && ps >/dev/null && echo ps'
 out=$(cd "$WS" && "$AGENTSH" --no-config --user $U -c --json 'ps aux >/dev/null' 2>/dev/null)
 check "  and --json does not call ps blocked" sh -c "printf '%s' '$out' | grep -q '\"blocked\":false'"

@@ -153,7 +153,7 @@ static void test_warnings(void **state)
  * about before a session runs into them. */
 static void test_lint(void **state)
 {
-	static const struct policy_vars V = { "/home/a", "/home/a/ws", "/home/a/ws", NULL, "/tmp", "a" };
+	static const struct policy_vars V = { "/home/a", "/home/a/ws", "/home/a/ws", NULL, "/tmp", "a", NULL };
 	static const char pol[] = "version: 1\nname: t\ncommand_rules:\n"
 				  "  - name: push\n    commands: [\"git\"]\n    decision: approve\n"
 				  "  - name: deploy\n    commands: [\"deploy\"]\n    decision: approve\n";

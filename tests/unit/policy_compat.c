@@ -15,7 +15,7 @@
 #include "policy/policy.h"
 
 static const struct policy_vars V = { "/home/agent", "/home/agent/proj", "/home/agent/proj",
-				      "/home/agent/proj", "/tmp", "agent" };
+				      "/home/agent/proj", "/tmp", "agent", NULL };
 
 static char src[4096];
 

@@ -14,7 +14,7 @@
 
 #include "policy/policy.h"
 
-static const struct policy_vars V = { "/home/a", "/home/a/ws", "/home/a/ws", NULL, "/tmp", "a" };
+static const struct policy_vars V = { "/home/a", "/home/a/ws", "/home/a/ws", NULL, "/tmp", "a", NULL };
 
 /* Loads y, expects failure, returns all diagnostics printed as text. */
 static char *errors_of(const char *y, size_t *nerr)

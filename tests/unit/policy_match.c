@@ -11,10 +11,12 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <stdio.h>
 
 #include "policy/policy.h"
 
-static const struct policy_vars V = { "/home/a", "/home/a/ws", "/home/a/ws", "/home/a/ws", "/tmp", "a" };
+static const struct policy_vars V = { "/home/a", "/home/a/ws", "/home/a/ws", "/home/a/ws", "/tmp", "a", NULL };
 
 static struct policy *load(const char *y)
 {
@@ -472,6 +474,84 @@ static void test_network(void **st)
 	policy_free(p);
 }
 
+/* `@resolvers`: the nameserver lines of the resolver configuration, each a
+ * /32 or /128 (a link-local scope dropped; comments and look-alike keys
+ * ignored); none at all means the resolver's own default, 127.0.0.1 and ::1,
+ * never an empty list (which would match every address); an unreadable file
+ * is an error naming it. */
+static int load_rc(const char *conf, struct policy **p)
+{
+	static const char *y = "version: 1\nname: t\nnetwork_rules:\n"
+		"  - name: dns\n    cidrs: [\"@resolvers\"]\n    ports: [53]\n    decision: allow\n";
+	struct policy_vars v = V;
+	struct policy_diags d;
+	char path[] = "/tmp/agentsh-rc-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, conf, strlen(conf)), (ssize_t)strlen(conf));
+	close(fd);
+	v.resolv_conf = path;
+	policy_diags_init(&d);
+	int e = policy_load_buffer(y, strlen(y), "t.yaml", &v, p, &d);
+	policy_diags_free(&d);
+	unlink(path);
+	return e;
+}
+
+static void test_resolvers(void **st)
+{
+	(void)st;
+	struct policy *p;
+	struct policy_result r;
+	assert_int_equal(load_rc("# local\nnameserver 10.9.8.7\nnameserver fe80::53%eth0\n"
+				 ";nameserver 1.1.1.1\nnameserverx 9.9.9.9\noptions ndots:2\n"
+				 "nameserver\t192.0.2.53\n", &p), 0);
+	net(p, "10.9.8.7", 53, NULL, &r);
+	assert_string_equal(r.rule, "dns");
+	net(p, "fe80::53", 53, NULL, &r);
+	assert_string_equal(r.rule, "dns");
+	net(p, "192.0.2.53", 53, NULL, &r);
+	assert_string_equal(r.rule, "dns");
+	net(p, "10.9.8.7", 80, NULL, &r);                          /* the rule's ports still apply */
+	assert_true(r.is_default);
+	net(p, "10.9.8.8", 53, NULL, &r);                          /* a /32, not a range */
+	assert_true(r.is_default);
+	net(p, "1.1.1.1", 53, NULL, &r);                           /* commented out */
+	assert_true(r.is_default);
+	net(p, "9.9.9.9", 53, NULL, &r);                           /* not the nameserver key */
+	assert_true(r.is_default);
+	net(p, "127.0.0.1", 53, NULL, &r);                         /* not added when servers are named */
+	assert_true(r.is_default);
+	policy_free(p);
+	assert_int_equal(load_rc("search example.com\n", &p), 0);
+	net(p, "127.0.0.1", 53, NULL, &r);
+	assert_string_equal(r.rule, "dns");
+	net(p, "::1", 53, NULL, &r);
+	assert_string_equal(r.rule, "dns");
+	net(p, "8.8.8.8", 53, NULL, &r);                           /* empty never means "any" */
+	assert_true(r.is_default);
+	policy_free(p);
+	/* a directory: opened, but reading fails */
+	static const char *y = "version: 1\nname: t\nnetwork_rules:\n"
+		"  - name: dns\n    cidrs: [\"@resolvers\"]\n    decision: allow\n";
+	struct policy_vars v = V;
+	struct policy_diags d;
+	v.resolv_conf = "/";
+	policy_diags_init(&d);
+	p = NULL;
+	assert_int_not_equal(policy_load_buffer(y, strlen(y), "t.yaml", &v, &p, &d), 0);
+	assert_null(p);
+	char *msg = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&msg, &len);
+	policy_diags_print(&d, m);
+	fclose(m);
+	assert_non_null(strstr(msg, "t.yaml:5"));
+	assert_non_null(strstr(msg, "cannot read / for @resolvers"));
+	free(msg);
+	policy_diags_free(&d);
+}
+
 static void test_signals_unix(void **st)
 {
 	(void)st;
@@ -636,6 +716,7 @@ int main(void)
 		cmocka_unit_test(test_command_vars),
 		cmocka_unit_test(test_context),
 		cmocka_unit_test(test_network),
+		cmocka_unit_test(test_resolvers),
 		cmocka_unit_test(test_signals_unix),
 		cmocka_unit_test(test_redirects),
 		cmocka_unit_test(test_defaults_block),
