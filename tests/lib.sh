@@ -26,6 +26,24 @@ t_user() { # name -> creates it if missing
 	id "$1" >/dev/null 2>&1 || useradd -m -s /bin/bash "$1" >/dev/null 2>&1 || return 1
 }
 
+# t_session_account USER POLICY-FILE: as root, a throw-away account USER
+# with a workspace $WS it owns, a private audit store, and run CMD for
+# `agentsh -c CMD` as USER under POLICY-FILE in $WS (stdout and stderr).
+# Aborts, never passes, when a sandboxed command cannot run here.  The
+# caller's EXIT trap must remove USER (userdel -r).
+t_session_account() {
+	need_root
+	[ -x "$AGENTSH" ] || t_abort "agentsh not built"
+	T_SU=$1 T_SPOL=$2
+	t_user "$T_SU" || t_abort "cannot create test account $T_SU"
+	WS="$TMPD/ws"; mkdir -p "$WS" && chown "$T_SU" "$WS" && chmod 755 "$TMPD"
+	mkdir -m 700 "$TMPD/audit"
+	export AGENTSH_AUDIT_DB="$TMPD/audit/audit.db"
+	run() { (cd "$WS" && "$AGENTSH" --no-config --policy "$T_SPOL" --user "$T_SU" -c "$1" 2>&1); }
+	run true >/dev/null ||
+		{ userdel -r "$T_SU" >/dev/null 2>&1; t_abort "agentsh -c --user cannot run a sandboxed command here"; }
+}
+
 # --- tmux PTY driving: a person at a terminal ---
 TMUX_SOCK="$TMPD/tmux.sock"
 tm() { tmux -S "$TMUX_SOCK" "$@"; }

@@ -8,11 +8,7 @@
 # with EPERM and audited, for TCP connect and UDP sendto; the same connects
 # from outside the session reach the listener, so the refusal is agentsh's.
 . "$(dirname "$0")/../lib.sh"
-need_root
-[ -x "$AGENTSH" ] || t_abort "agentsh not built"
 U=agentsh-escnet
-t_user $U || t_abort "cannot create test account $U"
-WS="$TMPD/ws"; mkdir -p "$WS" && chown $U "$WS" && chmod 755 "$TMPD"
 POL="$TMPD/net.yaml"
 cat >"$POL" <<'Y'
 version: 1
@@ -35,13 +31,9 @@ network_rules:
     cidrs: ["0.0.0.0/0", "::/0"]
     decision: allow
 Y
-mkdir -m 700 "$TMPD/audit"
-export AGENTSH_AUDIT_DB="$TMPD/audit/audit.db"
 PY=/usr/bin/python3
 [ -x $PY ] || t_abort "needs python3"
-run() { (cd "$WS" && "$AGENTSH" --no-config --policy "$POL" --user $U -c "$1" 2>&1); }
-(cd "$WS" && "$AGENTSH" --no-config --policy "$POL" --user $U -c true) >/dev/null 2>&1 ||
-	{ userdel -r $U >/dev/null 2>&1; t_abort "agentsh -c --user cannot run a sandboxed command here"; }
+t_session_account $U "$POL"
 
 # a dual-stack TCP listener and UDP socket of root's, outside the session
 cat >"$TMPD/listen.py" <<'P'

@@ -5,18 +5,10 @@
 # supervisor, to PID 1 and to a process of the same account outside the
 # session are refused and audited; a KILL→TERM redirect delivers TERM.
 . "$(dirname "$0")/../lib.sh"
-need_root
-[ -x "$AGENTSH" ] || t_abort "agentsh not built"
 U=agentsh-escsig
-t_user $U || t_abort "cannot create test account $U"
-WS="$TMPD/ws"; mkdir -p "$WS" && chown $U "$WS" && chmod 755 "$TMPD"
 POL="$TMPD/escape.yaml"
-sed "s|@WS@|$WS|g" "$AGENTSH_SRC/tests/data/escape-strict.yaml" >"$POL"
-mkdir -m 700 "$TMPD/audit"
-export AGENTSH_AUDIT_DB="$TMPD/audit/audit.db"
-run() { (cd "$WS" && "$AGENTSH" --no-config --policy "$POL" --user $U -c "$1" 2>&1); }
-(cd "$WS" && "$AGENTSH" --no-config --policy "$POL" --user $U -c true) >/dev/null 2>&1 ||
-	{ userdel -r $U >/dev/null 2>&1; t_abort "agentsh -c --user cannot run a sandboxed command here"; }
+sed "s|@WS@|$TMPD/ws|g" "$AGENTSH_SRC/tests/data/escape-strict.yaml" >"$POL"
+t_session_account $U "$POL"
 
 # a process of the same account, outside the session
 setpriv --reuid $U --regid "$(id -g $U)" --init-groups sleep 300 &

@@ -17,12 +17,12 @@
 static const struct policy_vars V = { "/home/a", "/home/a/ws", "/home/a/ws", NULL, "/tmp", "a", NULL };
 
 /* Loads y, expects failure, returns all diagnostics printed as text. */
-static char *errors_of(const char *y, size_t *nerr)
+static char *errors_with(const struct policy_vars *v, const char *y, size_t *nerr)
 {
 	struct policy *p = (struct policy *)1;
 	struct policy_diags d;
 	policy_diags_init(&d);
-	int e = policy_load_buffer(y, strlen(y), "p.yaml", &V, &p, &d);
+	int e = policy_load_buffer(y, strlen(y), "p.yaml", v, &p, &d);
 	assert_int_not_equal(e, 0);
 	assert_null(p);
 	char *buf = NULL;
@@ -35,6 +35,11 @@ static char *errors_of(const char *y, size_t *nerr)
 	assert_true(d.nerrors > 0);
 	policy_diags_free(&d);
 	return buf;
+}
+
+static char *errors_of(const char *y, size_t *nerr)
+{
+	return errors_with(&V, y, nerr);
 }
 
 #define EXPECT(y, needle)                                                       \
@@ -292,6 +297,21 @@ static void test_select_integrity(void **st)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* `@resolvers` from a file that cannot be read (a directory: it opens, and
+ * reading fails) is an error naming the file and the rule's line, never a
+ * rule with no addresses (which would match every one). */
+static void test_resolvers_unreadable(void **st)
+{
+	(void)st;
+	struct policy_vars v = V;
+	v.resolv_conf = "/";
+	char *m = errors_with(&v, "version: 1\nname: t\nnetwork_rules:\n"
+			      "  - name: dns\n    cidrs: [\"@resolvers\"]\n    decision: allow\n", NULL);
+	if (!strstr(m, "p.yaml:5:13: cannot read / for @resolvers in network_rules[0]"))
+		fail_msg("expected the file and line in:\n%s", m);
+	free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -301,6 +321,7 @@ int main(void)
 		cmocka_unit_test(test_wrong_types),
 		cmocka_unit_test(test_invalid_regex_cidr_decision),
 		cmocka_unit_test(test_undefined_variable),
+		cmocka_unit_test(test_resolvers_unreadable),
 		cmocka_unit_test(test_all_errors_reported),
 		cmocka_unit_test(test_config),
 		cmocka_unit_test(test_select_integrity),

@@ -3,6 +3,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdbool.h>
 #include <cmocka.h>
 
 #include <arpa/inet.h>
@@ -15,6 +16,8 @@
 #include <stdio.h>
 
 #include "policy/policy.h"
+
+#define NK(a) (sizeof(a) / sizeof((a)[0]))
 
 static const struct policy_vars V = { "/home/a", "/home/a/ws", "/home/a/ws", "/home/a/ws", "/tmp", "a", NULL };
 
@@ -498,58 +501,42 @@ static int load_rc(const char *conf, struct policy **p)
 	return e;
 }
 
+struct rc_case { const char *addr; uint16_t port; bool dns; const char *why; };
+
+static void rc_expect(const char *conf, const struct rc_case *c, size_t n)
+{
+	struct policy *p;
+	struct policy_result r;
+	assert_int_equal(load_rc(conf, &p), 0);
+	for (size_t i = 0; i < n; i++) {
+		net(p, c[i].addr, c[i].port, NULL, &r);
+		if (c[i].dns != !strcmp(r.rule, "dns"))
+			fail_msg("%s port %u: rule %s (%s)", c[i].addr, c[i].port, r.rule, c[i].why);
+	}
+	policy_free(p);
+}
+
 static void test_resolvers(void **st)
 {
 	(void)st;
-	struct policy *p;
-	struct policy_result r;
-	assert_int_equal(load_rc("# local\nnameserver 10.9.8.7\nnameserver fe80::53%eth0\n"
-				 ";nameserver 1.1.1.1\nnameserverx 9.9.9.9\noptions ndots:2\n"
-				 "nameserver\t192.0.2.53\n", &p), 0);
-	net(p, "10.9.8.7", 53, NULL, &r);
-	assert_string_equal(r.rule, "dns");
-	net(p, "fe80::53", 53, NULL, &r);
-	assert_string_equal(r.rule, "dns");
-	net(p, "192.0.2.53", 53, NULL, &r);
-	assert_string_equal(r.rule, "dns");
-	net(p, "10.9.8.7", 80, NULL, &r);                          /* the rule's ports still apply */
-	assert_true(r.is_default);
-	net(p, "10.9.8.8", 53, NULL, &r);                          /* a /32, not a range */
-	assert_true(r.is_default);
-	net(p, "1.1.1.1", 53, NULL, &r);                           /* commented out */
-	assert_true(r.is_default);
-	net(p, "9.9.9.9", 53, NULL, &r);                           /* not the nameserver key */
-	assert_true(r.is_default);
-	net(p, "127.0.0.1", 53, NULL, &r);                         /* not added when servers are named */
-	assert_true(r.is_default);
-	policy_free(p);
-	assert_int_equal(load_rc("search example.com\n", &p), 0);
-	net(p, "127.0.0.1", 53, NULL, &r);
-	assert_string_equal(r.rule, "dns");
-	net(p, "::1", 53, NULL, &r);
-	assert_string_equal(r.rule, "dns");
-	net(p, "8.8.8.8", 53, NULL, &r);                           /* empty never means "any" */
-	assert_true(r.is_default);
-	policy_free(p);
-	/* a directory: opened, but reading fails */
-	static const char *y = "version: 1\nname: t\nnetwork_rules:\n"
-		"  - name: dns\n    cidrs: [\"@resolvers\"]\n    decision: allow\n";
-	struct policy_vars v = V;
-	struct policy_diags d;
-	v.resolv_conf = "/";
-	policy_diags_init(&d);
-	p = NULL;
-	assert_int_not_equal(policy_load_buffer(y, strlen(y), "t.yaml", &v, &p, &d), 0);
-	assert_null(p);
-	char *msg = NULL;
-	size_t len = 0;
-	FILE *m = open_memstream(&msg, &len);
-	policy_diags_print(&d, m);
-	fclose(m);
-	assert_non_null(strstr(msg, "t.yaml:5"));
-	assert_non_null(strstr(msg, "cannot read / for @resolvers"));
-	free(msg);
-	policy_diags_free(&d);
+	static const struct rc_case named[] = {
+		{ "10.9.8.7", 53, true, "a nameserver line" },
+		{ "fe80::53", 53, true, "the link-local scope dropped" },
+		{ "192.0.2.53", 53, true, "a tab after the key" },
+		{ "10.9.8.7", 80, false, "the rule's ports still apply" },
+		{ "10.9.8.8", 53, false, "a /32, not a range" },
+		{ "1.1.1.1", 53, false, "commented out" },
+		{ "9.9.9.9", 53, false, "not the nameserver key" },
+		{ "127.0.0.1", 53, false, "not added when servers are named" },
+	};
+	rc_expect("# local\nnameserver 10.9.8.7\nnameserver fe80::53%eth0\n;nameserver 1.1.1.1\n"
+		  "nameserverx 9.9.9.9\noptions ndots:2\nnameserver\t192.0.2.53\n", named, NK(named));
+	static const struct rc_case none[] = {
+		{ "127.0.0.1", 53, true, "the resolver's own default" },
+		{ "::1", 53, true, "the resolver's own default" },
+		{ "8.8.8.8", 53, false, "an empty list never means any address" },
+	};
+	rc_expect("search example.com\n", none, NK(none));
 }
 
 static void test_signals_unix(void **st)
