@@ -51,6 +51,20 @@ check "the write to the denied file is refused too" sh -c "printf '%s\n' \"\$1\"
 check "the host's mount table is untouched" sh -c "! grep -q agentsh-deny /proc/self/mountinfo"
 eq "the file is unchanged" TOKEN "$(cat "$W/token.txt")"
 
+# the covers live in the session's mount namespace; a process of the same
+# account outside it (an agent harness) sees the host's, where nothing covers
+# the secret.  Its /proc/N/root and /proc/N/cwd must not be a way round: the
+# session's Landlock domain refuses the ptrace-mode access they need.
+(cd "$W" && exec setpriv --reuid 65534 --regid 65534 --clear-groups sleep 60) &
+OUT=$!
+sleep 0.2
+check "control: outside the session, the secret is readable through /proc/$OUT/root as nobody" \
+	sh -c "setpriv --reuid 65534 --regid 65534 --clear-groups cat /proc/$OUT/root$W/secret/key | grep -q TOPSECRET"
+out=$(run "$TMPD/p1.yaml" "cat /proc/$OUT/root$W/secret/key; cat /proc/$OUT/cwd/secret/key; cat /proc/$OUT/root$W/token.txt" 2>&1)
+kill $OUT 2>/dev/null
+check "floor: not read through an outside process's /proc/N/root or /proc/N/cwd" \
+	sh -c "! printf '%s\n' \"\$1\" | grep -q 'TOPSECRET\|TOKEN' && [ \$(printf '%s\n' \"\$1\" | grep -c 'Permission denied') -eq 3 ]" _ "$out"
+
 # a covered file the account could not read anyway (root's, 0600): the same
 # EACCES, recorded, but not announced; a readable one still is (above)
 echo ROOTONLY > "$W/rootonly.txt"; chmod 600 "$W/rootonly.txt"
