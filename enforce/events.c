@@ -4,6 +4,7 @@
  * foreign ABI).  Errno answers of the seccomp surface are not reported by the
  * kernel at all; docs/enforcement.md says so. */
 #include <arpa/inet.h>
+#include <netinet/in.h>
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -35,9 +36,41 @@ static void emit(struct enforce_session *s, struct audit_event *ev, const char *
 		s->cfg.hooks.notice(s->cfg.hooks.ctx, notice);
 }
 
+/* The rule's rendered message for a kernel network decision: the policy
+ * evaluated again for the same destination, used only when it names the same
+ * rule the kernel reported.  An approve or redirect rule was decided as deny
+ * in the kernel (enforce/net.c), and the text says so. */
+static void net_message(struct enforce_session *s, const struct bpf_event *e, const char *rule,
+			char *out, size_t n)
+{
+	struct sockaddr_storage ss = { 0 };
+	struct policy_result res;
+
+	out[0] = 0;
+	if (e->net.family == AF_INET) {
+		struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+		a->sin_family = AF_INET;
+		a->sin_port = htons(e->net.port);
+		memcpy(&a->sin_addr, e->net.addr, 4);
+	} else if (e->net.family == AF_INET6) {
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+		a->sin6_family = AF_INET6;
+		a->sin6_port = htons(e->net.port);
+		memcpy(&a->sin6_addr, e->net.addr, 16);
+	} else {
+		return;
+	}
+	if (!s->cfg.policy || policy_check_net(s->cfg.policy, (struct sockaddr *)&ss, NULL, &res) < 0 ||
+	    strcmp(res.rule, rule))
+		return;
+	bool asks = res.decision == POLICY_APPROVE || res.decision == POLICY_REDIRECT;
+	snprintf(out, n, "%s%s%s", res.message, res.message[0] && asks ? "; " : "",
+		 asks ? "network connects cannot be approved or redirected yet: refused" : "");
+}
+
 static void on_net(struct enforce_session *s, const struct bpf_event *e)
 {
-	char addr[INET6_ADDRSTRLEN] = "?", line[320];
+	char addr[INET6_ADDRSTRLEN] = "?", line[1024], msg[640];
 	inet_ntop(e->net.family, e->net.addr, addr, sizeof addr);
 	const char *rule = net_rule_name(s, e->net.rule_id);
 	const char *op = e->net.op == 2 ? "sendmsg" : "connect";
@@ -52,7 +85,10 @@ static void on_net(struct enforce_session *s, const struct bpf_event *e)
 	bool denied = e->type == BPF_EV_NET_DENIED;
 	ev.decision = ev.effective = denied ? AUDIT_DEC_DENY : AUDIT_DEC_AUDIT;
 	ev.err = denied ? EPERM : 0;
-	snprintf(line, sizeof line, "denied %s to %s port %u (rule %s)", op, addr, e->net.port, rule);
+	net_message(s, e, rule, msg, sizeof msg);
+	ev.message = msg[0] ? msg : NULL;
+	snprintf(line, sizeof line, "denied %s to %s port %u (rule %s%s%s)", op, addr, e->net.port, rule,
+		 msg[0] ? ": " : "", msg);
 	emit(s, &ev, denied ? line : NULL);
 }
 

@@ -27,6 +27,10 @@ network_rules:
     cidrs: ["127.0.0.0/8", "::1/128"]
     decision: deny
     message: "local services are off limits"
+  - name: ask-doc-net
+    cidrs: ["192.0.2.0/24"]
+    decision: approve
+    message: "wants {{.RemoteAddr}}"
   - name: elsewhere
     cidrs: ["0.0.0.0/0", "::/0"]
     decision: allow
@@ -81,5 +85,9 @@ for a in 127.0.0.1 0.0.0.0 :: ::ffff:0.0.0.0; do
 	eq "udp sendto $a: EPERM" "errno=1" "$(run "$PY $TMPD/try.py udp $a $UP" | grep -v '^agentsh:')"
 done
 out=$(run "$PY $TMPD/try.py tcp 0.0.0.0 $TP")
-check "the notice names the address as given and the rule" sh -c "printf '%s' \"\$1\" | grep -q 'denied connect to 0.0.0.0 port $TP (rule no-localhost'" _ "$out"
+check "the notice names the address as given, the rule and its message" sh -c "printf '%s' \"\$1\" | grep -qF 'denied connect to 0.0.0.0 port $TP (rule no-localhost: local services are off limits)'" _ "$out"
+check "the audit record carries the rule's message" sh -c "'$AGENTSH' events query --type network --decision deny --json --limit 100000 | grep -qF '\"message\": \"local services are off limits\"'"
+out=$(run "$PY $TMPD/try.py tcp 192.0.2.1 9")
+eq "an approve rule for a connect is refused in the kernel (EPERM)" "errno=1" "$(printf '%s\n' "$out" | grep -v '^agentsh:')"
+check "  and the notice says why: its message, and that connects cannot be approved yet" sh -c "printf '%s' \"\$1\" | grep -qF 'denied connect to 192.0.2.1 port 9 (rule ask-doc-net: wants 192.0.2.1; network connects cannot be approved or redirected yet: refused)'" _ "$out"
 done_testing
