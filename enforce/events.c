@@ -4,8 +4,8 @@
  * foreign ABI).  Errno answers of the seccomp surface are not reported by the
  * kernel at all; docs/enforcement.md says so. */
 #include <arpa/inet.h>
-#include <netinet/in.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>

@@ -1,8 +1,8 @@
 /* network_rules, unix_socket_rules, signal_rules, dns_redirects and
  * connect_redirects entries. */
-#include <stdio.h>
 #include <ctype.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "policy/compile_int.h"
