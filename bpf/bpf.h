@@ -195,7 +195,7 @@ struct bpf_event {
 		uint8_t addr[16];
 		uint16_t port;	/* host byte order */
 		uint16_t proto;	/* IPPROTO_TCP / IPPROTO_UDP / the refused socket's protocol */
-		uint8_t op;	/* 1 connect, 2 sendmsg, 3 socket */
+		uint8_t op;	/* 1 connect, 2 sendmsg, 3 socket, 4 a datagram of a UDP socket whose connect was denied */
 		uint32_t rule_id; /* UINT32_MAX: the default decided */
 	} net;
 	char filename[256]; /* BPF_EV_EXEC*: the path given to execve (bprm->filename) */

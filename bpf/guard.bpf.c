@@ -99,6 +99,18 @@ struct {
 	__type(value, struct dns_orig);
 } dnsorig SEC(".maps");
 
+/* A UDP socket connected to a destination the policy denies: connect() itself sends
+ * nothing (glibc's getaddrinfo connects one to every answer it sorts and never sends),
+ * so the connect succeeds and its datagrams are dropped at egress instead
+ * (guard_egress).  Fail closed: without storage the connect is refused as before. */
+struct udp_deny { __u32 addr[4]; __u32 rule; __u16 port; __u8 v6, on; };
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct udp_deny);
+} udpdeny SEC(".maps");
+
 /* What a program knows about the session of the current task. */
 struct sess_ctx {
 	__u64 id;		/* its cgroup id, 0 when the task is in no session */
@@ -506,6 +518,35 @@ static __always_inline int steer_dns(const struct guard_sess *ss, struct bpf_soc
 	return 1;
 }
 
+/* A UDP connect: the socket's mark follows its latest connect (a socket re-connected to
+ * an allowed destination sends again).  A denied one is allowed and marked; 0 when the
+ * mark cannot be stored, so the caller refuses it. */
+static __always_inline int udp_connect(struct bpf_sock_addr *ctx, int d, int v6, const __u32 *a,
+				       __u16 port, __u32 rule)
+{
+	struct bpf_sock *sk = ctx->sk;
+	if (!sk)
+		return 0;
+	struct udp_deny *u = bpf_sk_storage_get(&udpdeny, sk, 0,
+						d == GUARD_DEC_DENY ? BPF_SK_STORAGE_GET_F_CREATE : 0);
+	if (d != GUARD_DEC_DENY) {
+		if (u)
+			u->on = 0;
+		return 0;
+	}
+	if (!u)
+		return 0;
+	u->addr[0] = a[0];
+	u->addr[1] = a[1];
+	u->addr[2] = a[2];
+	u->addr[3] = a[3];
+	u->port = port;
+	u->v6 = v6;
+	u->rule = rule;
+	u->on = 1;
+	return 1;
+}
+
 /* These programs are attached to session cgroups only.  A task in no registered session
  * that uses a socket created in one (passed over a unix socket, or a session that has
  * ended) is refused: nothing says which rules apply.  So is a session being removed (its
@@ -542,6 +583,8 @@ static __always_inline int gate(struct bpf_sock_addr *ctx, int v6, __u8 op)
 	else if (!v4 && !(k[0] | k[1] | k[2] | k[3]))
 		k[3] = bpf_htonl(1);
 	int d = decide(&sc, v4, v6 ? k[3] : k[0], k, port, proto, &rule);
+	if (op == 1 && proto == IPPROTO_UDP && udp_connect(ctx, d, v6, a, port, rule))
+		return 1;
 	if (d == GUARD_DEC_ALLOW)
 		return 1;
 	report_net(&sc, d == GUARD_DEC_AUDIT ? GEV_NET_AUDIT : GEV_NET_DENIED, v6, a, port, proto, op,
@@ -581,6 +624,66 @@ static __always_inline int unsteer(struct bpf_sock_addr *ctx, int v6)
 		ctx->user_ip4 = o->ip4;
 	ctx->user_port = o->port;
 	return 1;
+}
+
+/* Datagrams of a UDP socket whose connect was denied (udp_connect): dropped, and the
+ * sender gets EPERM.  One passes only when it is a plain datagram (no IPv4 options, no
+ * IPv6 extension header: source routing would put a first hop in the header and the
+ * real destination in an option) to another destination than the connected one: a
+ * sendto() with an address, which the sendmsg hooks decided.  Packets of unmarked
+ * sockets pass untouched (this program decides nothing else). */
+SEC("cgroup_skb/egress")
+int guard_egress(struct __sk_buff *skb)
+{
+	struct bpf_sock *sk = skb->sk;
+	if (!sk)
+		return 1;
+	sk = bpf_sk_fullsock(sk);
+	if (!sk || sk->protocol != IPPROTO_UDP)
+		return 1;
+	struct udp_deny *u = bpf_sk_storage_get(&udpdeny, sk, 0, 0);
+	if (!u || !u->on)
+		return 1;
+	__u32 d[4] = {};
+	__u16 dport = 0;
+	__u8 ihl = 0;
+	__u8 nexthdr = 0;
+	if (skb->protocol == bpf_htons(0x0800)) {
+		if (bpf_skb_load_bytes(skb, 0, &ihl, 1) || (ihl & 0xf) != 5 ||
+		    bpf_skb_load_bytes(skb, 16, &d[3], 4) || bpf_skb_load_bytes(skb, 22, &dport, 2))
+			goto drop;
+		/* an IPv6 socket's v4-mapped destination travels as IPv4 */
+		if (u->v6) {
+			d[2] = bpf_htonl(0xffff);
+		} else {
+			d[0] = d[3];
+			d[3] = 0;
+		}
+	} else if (skb->protocol == bpf_htons(0x86DD)) {
+		if (bpf_skb_load_bytes(skb, 6, &nexthdr, 1) || nexthdr != IPPROTO_UDP ||
+		    bpf_skb_load_bytes(skb, 24, d, 16) || bpf_skb_load_bytes(skb, 42, &dport, 2))
+			goto drop;
+	} else {
+		goto drop;
+	}
+	/* the connected destination as the program gave it; the unspecified address is sent
+	 * to loopback, so compare that as well */
+	int same = bpf_ntohs(dport) == u->port &&
+		   ((d[0] == u->addr[0] && d[1] == u->addr[1] && d[2] == u->addr[2] &&
+		     d[3] == u->addr[3]) ||
+		    (!u->addr[0] && !u->addr[1] && !u->addr[3] && (!u->addr[2] || u->addr[2] == bpf_htonl(0xffff))));
+	if (!same)
+		return 1;
+drop:;
+	struct sess_ctx sc;
+	__u32 a[4] = { u->addr[0], u->addr[1], u->addr[2], u->addr[3] };
+	if (find_session(&sc)) {
+		if (u->v6)      /* report_net's copy needs a constant size */
+			report_net(&sc, GEV_NET_DENIED, 1, a, u->port, IPPROTO_UDP, 4, u->rule);
+		else
+			report_net(&sc, GEV_NET_DENIED, 0, a, u->port, IPPROTO_UDP, 4, u->rule);
+	}
+	return 0;
 }
 
 SEC("cgroup/recvmsg4")

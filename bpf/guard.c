@@ -151,7 +151,7 @@ int guard_skel_load(struct guard_bpf **out, const char *only)
 const enum bpf_attach_type guard_sock_attach[GUARD_NSOCK] = {
 	BPF_CGROUP_INET4_CONNECT, BPF_CGROUP_INET6_CONNECT, BPF_CGROUP_UDP4_SENDMSG,
 	BPF_CGROUP_UDP6_SENDMSG, BPF_CGROUP_UDP4_RECVMSG, BPF_CGROUP_UDP6_RECVMSG,
-	BPF_CGROUP_INET_SOCK_CREATE,
+	BPF_CGROUP_INET_SOCK_CREATE, BPF_CGROUP_INET_EGRESS,
 };
 
 static void detach_sockets(struct bpf_guard *g)

@@ -22,7 +22,7 @@ struct ring_buffer;
 struct bpf_program;
 
 /* The pinned, shared state of this build (pin.c): fds of what user space touches. */
-#define GUARD_NSOCK 7	/* connect4/6, sendmsg4/6, recvmsg4/6, sock_create */
+#define GUARD_NSOCK 8	/* connect4/6, sendmsg4/6, recvmsg4/6, sock_create, egress */
 extern const enum bpf_attach_type guard_sock_attach[GUARD_NSOCK];	/* guard.c */
 #define GUARD_NLINK 3	/* exec, fork, exit */
 struct guard_pins {

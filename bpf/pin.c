@@ -36,7 +36,7 @@
 
 static const char *const sock_name[GUARD_NSOCK] = {
 	"guard_connect4", "guard_connect6", "guard_sendmsg4", "guard_sendmsg6",
-	"guard_recvmsg4", "guard_recvmsg6", "guard_sock_create",
+	"guard_recvmsg4", "guard_recvmsg6", "guard_sock_create", "guard_egress",
 };
 static const char *const link_name[GUARD_NLINK] = { "link_exec", "link_fork", "link_exit" };
 
@@ -529,7 +529,7 @@ static int create_in(struct guard_bpf *s, const char *dir)
 	struct bpf_program *socks[GUARD_NSOCK] = {
 		s->progs.guard_connect4, s->progs.guard_connect6, s->progs.guard_sendmsg4,
 		s->progs.guard_sendmsg6, s->progs.guard_recvmsg4, s->progs.guard_recvmsg6,
-		s->progs.guard_sock_create };
+		s->progs.guard_sock_create, s->progs.guard_egress };
 	int r;
 	for (size_t i = 0; i < NSHAPES; i++)
 		if ((r = pin_fd(bpf_map__fd(maps[i]), dir, shapes[i].name)))
@@ -656,7 +656,7 @@ static int open_build(struct guard_pins *p)
 		BPF_PROG_TYPE_CGROUP_SOCK_ADDR, BPF_PROG_TYPE_CGROUP_SOCK_ADDR,
 		BPF_PROG_TYPE_CGROUP_SOCK_ADDR, BPF_PROG_TYPE_CGROUP_SOCK_ADDR,
 		BPF_PROG_TYPE_CGROUP_SOCK_ADDR, BPF_PROG_TYPE_CGROUP_SOCK_ADDR,
-		BPF_PROG_TYPE_CGROUP_SOCK };
+		BPF_PROG_TYPE_CGROUP_SOCK, BPF_PROG_TYPE_CGROUP_SKB };
 	static const char *const link_prog[GUARD_NLINK] = { "guard_exec", "guard_fork", "guard_exit" };
 	__u32 sid = 0, id;
 	int r;

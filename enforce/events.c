@@ -73,7 +73,7 @@ static void on_net(struct enforce_session *s, const struct bpf_event *e)
 	char addr[INET6_ADDRSTRLEN] = "?", line[1024], msg[640];
 	inet_ntop(e->net.family, e->net.addr, addr, sizeof addr);
 	const char *rule = net_rule_name(s, e->net.rule_id);
-	const char *op = e->net.op == 2 ? "sendmsg" : "connect";
+	const char *op = e->net.op == 4 ? "send" : e->net.op == 2 ? "sendmsg" : "connect";
 	struct audit_event ev = AUDIT_EVENT_INIT(AUDIT_NETWORK);
 	ev.operation = op;
 	ev.address = addr;

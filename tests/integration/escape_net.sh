@@ -7,6 +7,7 @@
 # ::ffff:0.0.0.0, which Linux connects on the loopback address) is refused
 # with EPERM and audited, for TCP connect and UDP sendto; the same connects
 # from outside the session reach the listener, so the refusal is agentsh's.
+# A UDP connect sends nothing: it succeeds, and the datagrams are refused.
 . "$(dirname "$0")/../lib.sh"
 U=agentsh-escnet
 POL="$TMPD/net.yaml"
@@ -65,6 +66,10 @@ s = socket.socket(fam, socket.SOCK_STREAM if kind == "tcp" else socket.SOCK_DGRA
 try:
     if kind == "tcp":
         s.connect((addr, port))
+    elif kind == "udpconn":         # getaddrinfo's probe, then a send on it
+        s.connect((addr, port))
+        print("connected")
+        s.send(b"x")
     else:
         s.sendto(b"x", (addr, port))
     print("REACHED")
@@ -83,6 +88,12 @@ for a in 127.0.0.1 127.1.2.3 ::1 ::ffff:127.0.0.1 0.0.0.0 :: ::ffff:0.0.0.0; do
 done
 for a in 127.0.0.1 0.0.0.0 :: ::ffff:0.0.0.0; do
 	eq "udp sendto $a: EPERM" "errno=1" "$(run "$PY $TMPD/try.py udp $a $UP" | grep -v '^agentsh:')"
+done
+for a in 127.0.0.1 ::1 0.0.0.0; do
+	out=$(run "$PY $TMPD/try.py udpconn $a $UP")
+	eq "udp connect to $a succeeds (it sends nothing), its send is refused" "connected
+errno=1" "$(printf '%s\n' "$out" | grep -v '^agentsh:')"
+	check "  one notice, for the send" sh -c "[ \$(printf '%s\n' \"\$1\" | grep -c '^agentsh:') -eq 1 ] && printf '%s' \"\$1\" | grep -qF 'denied send to $a port $UP (rule no-localhost: local services are off limits)'" _ "$out"
 done
 out=$(run "$PY $TMPD/try.py tcp 0.0.0.0 $TP")
 check "the notice names the address as given, the rule and its message" sh -c "printf '%s' \"\$1\" | grep -qF 'denied connect to 0.0.0.0 port $TP (rule no-localhost: local services are off limits)'" _ "$out"

@@ -412,7 +412,7 @@ static void test_socket_allowlist(void **state)
 }
 
 /* TCP Fast Open connects inside sendto(): the connect hook must still decide. */
-static uint16_t g_port;
+static uint16_t g_port, g_port2;
 static void tfo_send(void *a)
 {
 	(void)a;
@@ -432,6 +432,56 @@ static void test_tcp_fastopen(void **state)
 	assert_int_equal(WEXITSTATUS(tchild_go_wait(&t)), 0);
 	assert_int_equal(tchild_start(&t, &f->cg, tfo_send, NULL), 0);
 	assert_int_equal(WEXITSTATUS(tchild_go_wait(&t)), EPERM);
+}
+
+/* A UDP connect sends nothing (glibc's getaddrinfo connects one to every answer it
+ * sorts): to a denied destination it succeeds and reports nothing, getsockname works,
+ * and what the socket then sends there is dropped with EPERM and reported; a sendto()
+ * elsewhere on the same socket is decided by its own address; a re-connect to an
+ * allowed destination sends again. */
+static void udp_probe(void *a)
+{
+	(void)a;
+	struct sockaddr_in deny = { .sin_family = AF_INET, .sin_port = htons(g_port),
+				    .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct sockaddr_in allow = deny, me;
+	socklen_t l = sizeof me;
+	allow.sin_port = htons(g_port2);
+	int s = socket(AF_INET, SOCK_DGRAM, 0);
+	if (connect(s, (struct sockaddr *)&deny, sizeof deny) < 0)
+		_exit(10);
+	if (getsockname(s, (struct sockaddr *)&me, &l) < 0 || me.sin_addr.s_addr != htonl(INADDR_LOOPBACK))
+		_exit(11);
+	if (send(s, "x", 1, 0) >= 0 || errno != EPERM)
+		_exit(12);
+	if (sendto(s, "y", 1, 0, (struct sockaddr *)&allow, sizeof allow) != 1)
+		_exit(13);
+	if (connect(s, (struct sockaddr *)&allow, sizeof allow) < 0 || send(s, "z", 1, 0) != 1)
+		_exit(14);
+	_exit(0);
+}
+
+static void test_udp_connect_probe(void **state)
+{
+	struct fx *f = *state;
+	rule(f, V4, "127.0.0.1/32", IPPROTO_UDP, f->pu, f->pu, BPF_NET_DENY, 5);
+	rule(f, V4, "127.0.0.1/32", 0, 0, 65535, BPF_NET_ALLOW, 6);
+	struct tchild t = { -1, -1 };
+	g_port = f->pu;
+	g_port2 = f->pa;
+	assert_int_equal(tchild_start(&t, &f->cg, udp_probe, NULL), 0);
+	assert_int_equal(WEXITSTATUS(tchild_go_wait(&t)), 0);
+	struct tevents ev = { 0 };
+	tev_drain(f->g, &ev);
+	int denied = 0;
+	for (int i = 0; i < ev.n; i++)
+		if (ev.ev[i].type == BPF_EV_NET_DENIED) {
+			denied++;
+			assert_int_equal(ev.ev[i].net.op, 4);      /* the send, never the connect */
+			assert_int_equal(ev.ev[i].net.rule_id, 5);
+			assert_int_equal(ev.ev[i].net.port, f->pu);
+		}
+	assert_int_equal(denied, 1);
 }
 
 static void test_raw_socket(void **state)
@@ -603,7 +653,7 @@ int main(void)
 		T(test_v6), T(test_v4_mapped), T(test_unspecified_denied_as_loopback),
 		T(test_unspecified_allowed_as_loopback),
 		T(test_udp_only_rule), T(test_events_and_audit), T(test_outside_unaffected),
-		T(test_raw_socket), T(test_socket_allowlist), T(test_tcp_fastopen), T(test_dns_steer), T(test_rule_validation),
+		T(test_raw_socket), T(test_socket_allowlist), T(test_tcp_fastopen), T(test_udp_connect_probe), T(test_dns_steer), T(test_rule_validation),
 		T(test_random_first_match),
 	};
 	return cmocka_run_group_tests_name("bpf_net", tests, NULL, NULL);
