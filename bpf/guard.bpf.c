@@ -627,11 +627,11 @@ static __always_inline int unsteer(struct bpf_sock_addr *ctx, int v6)
 }
 
 /* Datagrams of a UDP socket whose connect was denied (udp_connect): dropped, and the
- * sender gets EPERM.  One passes only when it is a plain datagram (no IPv4 options, no
- * IPv6 extension header: source routing would put a first hop in the header and the
- * real destination in an option) to another destination than the connected one: a
- * sendto() with an address, which the sendmsg hooks decided.  Packets of unmarked
- * sockets pass untouched (this program decides nothing else). */
+ * sender gets EPERM.  All of them, whatever the header says: netfilter's OUTPUT DNAT has
+ * already rewritten the destination here, and source routing would hide it in an option,
+ * so "another destination" cannot be told from the packet.  The price is a sendto() with
+ * an address on such a socket, refused too until it is re-connected to an allowed
+ * destination.  Packets of unmarked sockets pass untouched. */
 SEC("cgroup_skb/egress")
 int guard_egress(struct __sk_buff *skb)
 {
@@ -644,37 +644,6 @@ int guard_egress(struct __sk_buff *skb)
 	struct udp_deny *u = bpf_sk_storage_get(&udpdeny, sk, 0, 0);
 	if (!u || !u->on)
 		return 1;
-	__u32 d[4] = {};
-	__u16 dport = 0;
-	__u8 ihl = 0;
-	__u8 nexthdr = 0;
-	if (skb->protocol == bpf_htons(0x0800)) {
-		if (bpf_skb_load_bytes(skb, 0, &ihl, 1) || (ihl & 0xf) != 5 ||
-		    bpf_skb_load_bytes(skb, 16, &d[3], 4) || bpf_skb_load_bytes(skb, 22, &dport, 2))
-			goto drop;
-		/* an IPv6 socket's v4-mapped destination travels as IPv4 */
-		if (u->v6) {
-			d[2] = bpf_htonl(0xffff);
-		} else {
-			d[0] = d[3];
-			d[3] = 0;
-		}
-	} else if (skb->protocol == bpf_htons(0x86DD)) {
-		if (bpf_skb_load_bytes(skb, 6, &nexthdr, 1) || nexthdr != IPPROTO_UDP ||
-		    bpf_skb_load_bytes(skb, 24, d, 16) || bpf_skb_load_bytes(skb, 42, &dport, 2))
-			goto drop;
-	} else {
-		goto drop;
-	}
-	/* the connected destination as the program gave it; the unspecified address is sent
-	 * to loopback, so compare that as well */
-	int same = bpf_ntohs(dport) == u->port &&
-		   ((d[0] == u->addr[0] && d[1] == u->addr[1] && d[2] == u->addr[2] &&
-		     d[3] == u->addr[3]) ||
-		    (!u->addr[0] && !u->addr[1] && !u->addr[3] && (!u->addr[2] || u->addr[2] == bpf_htonl(0xffff))));
-	if (!same)
-		return 1;
-drop:;
 	struct sess_ctx sc;
 	__u32 a[4] = { u->addr[0], u->addr[1], u->addr[2], u->addr[3] };
 	if (find_session(&sc)) {
