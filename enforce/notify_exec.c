@@ -287,7 +287,7 @@ static int trusted_aliases(struct nreq *r, int dfd, const char *given, char (*ou
 			break;
 		}
 		tgt[k] = 0;
-		if (ls.st_uid == 0 && ds.st_uid == 0 && !(ds.st_mode & (S_IWGRP | S_IWOTH)))
+		if (policy_exec_alias_trusted(&ls, &ds))
 			snprintf(out[n++], PATH_MAX, "%s", np.abs);
 		/* the next hop, as the kernel follows it: relative to the link's directory */
 		char *slash = strrchr(np.abs, '/');
@@ -315,8 +315,8 @@ static void decide_program(struct nreq *r, int dfd, const char *given, const cha
 
 	nd_exec(r, real, argc, argv, d);
 	for (int i = 0; da && i < n; i++)
-		if (strcmp(al[i], real) && nd_exec(r, al[i], argc, argv, da) == 0 && !da->res.is_default &&
-		    (d->res.is_default || da->res.rule_index < d->res.rule_index))
+		if (strcmp(al[i], real) && nd_exec(r, al[i], argc, argv, da) == 0 &&
+		    policy_exec_alias_wins(&da->res, &d->res))
 			*d = *da;
 	free(da);
 	free(al);

@@ -72,12 +72,10 @@ static int parse_hostport(const char *s, char *host, size_t hlen, uint16_t *port
 }
 
 /* The supervisor decides an exec by the file that really runs and by each
- * symlink on the way to it that root made (owned by root, in a root-owned
- * directory no group or other may write): Debian's /usr/bin/awk ->
- * /etc/alternatives/awk -> /usr/bin/mawk means "awk", while a link the agent
- * made to /usr/bin/su is decided as su (enforce/notify_exec.c).  The first
- * rule matching any of those names decides.  The same here, on this machine's
- * files; a program that does not exist is decided by the name given. */
+ * symlink on the way to it that root made (policy_exec_alias_trusted): a link
+ * the agent made to /usr/bin/su is decided as su (enforce/notify_exec.c).  The
+ * same here, on this machine's files; a program that does not exist is
+ * decided by the name given. */
 #define MAX_EXEC_NAMES 8
 static int check_exec_as_run(const struct policy *p, const char *given, int ac, const char *const *av,
 			     struct check *ck)
@@ -107,9 +105,8 @@ static int check_exec_as_run(const struct policy *p, const char *given, int ac, 
 			break;
 		tgt[k] = 0;
 		struct policy_result alt;
-		if (ls.st_uid == 0 && ds.st_uid == 0 && !(ds.st_mode & (S_IWGRP | S_IWOTH)) &&
-		    strcmp(name, real) && policy_check_exec(p, name, ac, av, &alt) == 0 && !alt.is_default &&
-		    (ck->res.is_default || alt.rule_index < ck->res.rule_index))
+		if (policy_exec_alias_trusted(&ls, &ds) && strcmp(name, real) &&
+		    policy_check_exec(p, name, ac, av, &alt) == 0 && policy_exec_alias_wins(&alt, &ck->res))
 			ck->res = alt;
 		if (tgt[0] == '/')
 			snprintf(cur, sizeof cur, "%s", tgt);

@@ -602,3 +602,14 @@ int policy_check_signal(const struct policy *p, int sig, enum policy_signal_targ
 	struct policy_signal_info info = { .rel = target };
 	return policy_check_signal_info(p, sig, &info, res);
 }
+
+bool policy_exec_alias_trusted(const struct stat *link, const struct stat *dir)
+{
+	return S_ISLNK(link->st_mode) && link->st_uid == 0 && dir->st_uid == 0 &&
+	       !(dir->st_mode & (S_IWGRP | S_IWOTH));
+}
+
+bool policy_exec_alias_wins(const struct policy_result *alt, const struct policy_result *best)
+{
+	return !alt->is_default && (best->is_default || alt->rule_index < best->rule_index);
+}

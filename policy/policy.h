@@ -24,6 +24,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 struct policy;                          /* opaque, compiled, immutable */
@@ -206,6 +207,16 @@ int policy_check_exec(const struct policy *p, const char *path, int argc,
 		      const char *const *argv, struct policy_result *res);
 int policy_check_exec_depth(const struct policy *p, const char *path, int argc,
 			    const char *const *argv, int depth, struct policy_result *res);
+
+/* A program is also known by each symlink on the way to it that root made:
+ * the link owned by root, in a root-owned directory without group or other
+ * write (Debian's /usr/bin/awk -> /etc/alternatives/awk -> /usr/bin/mawk); a
+ * link anyone else could make names nothing.  The supervisor and `policy
+ * check` ask the same question. */
+bool policy_exec_alias_trusted(const struct stat *link, const struct stat *dir);
+/* Of the decisions for a program's names, the first rule in the list wins:
+ * should alt (for another name) replace best? */
+bool policy_exec_alias_wins(const struct policy_result *alt, const struct policy_result *best);
 
 /* Files: path must be absolute; it is normalised lexically ("//", "/./",
  * "/../") before matching.  A relative path is denied (rule "invalid-path"). */
