@@ -20,8 +20,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#define DELEGATE "/bin/bash"
-
 int shell_run_nested(const struct shell_opts *o)
 {
 	struct shell_ctx c;
@@ -35,7 +33,7 @@ int shell_run_nested(const struct shell_opts *o)
 	}
 	memset(&c, 0, sizeof c);
 	c.opts = *o;
-	c.delegate_path = DELEGATE;
+	c.delegate_path = DEFAULT_DELEGATE;
 	if (o->mode == SHELL_MODE_INTERACTIVE) {
 		/* the session's prompt, approvals and built-ins belong to the
 		 * outer agentsh; here a plain interactive delegate */
@@ -51,10 +49,10 @@ int shell_run_nested(const struct shell_opts *o)
 		for (char **a = av; *a; a++)
 			if (!strcmp(*a, "-s"))
 				*a = "-i";
-	execv(DELEGATE, av);
+	execv(DEFAULT_DELEGATE, av);
 	int e = errno;
 	fprintf(stderr, "agentsh: cannot run the delegate shell %s inside the session: %s\n",
-		DELEGATE, strerror(e));
+		DEFAULT_DELEGATE, strerror(e));
 	free(av);
 	return e == ENOENT ? 127 : 126;
 }

@@ -24,7 +24,6 @@
 
 extern char **environ;
 
-#define DEFAULT_DELEGATE "/bin/bash"
 #define DEFAULT_PATH "/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin"
 
 static char *xstrdup(const char *s)

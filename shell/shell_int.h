@@ -30,6 +30,10 @@ enum shell_mode {
 	SHELL_MODE_HELP,
 };
 
+/* The shell the language is delegated to unless configured (session.shell) or
+ * given (--delegate). */
+#define DEFAULT_DELEGATE "/bin/bash"
+
 #define SHELL_MAX_SETFLAGS 32
 
 /* Who started agentsh, fixed by the privilege split before anything else
