@@ -51,6 +51,15 @@ if [ -x "$AGENTSH" ] && (cd "$TMPD" && "$AGENTSH" --no-config --policy "$POL" --
 	out=$(cd "$TMPD" && "$AGENTSH" --no-config --policy "$POL" --user $U -c "$TMPD/surface_probe" 2>&1)
 	assert_all "agentsh -c" "$out" $?
 
+	# a listener of the agent's own would receive the notifications meant for
+	# the supervisor (the newest filter's verdict wins among equals)
+	ctl=$(cd "$TMPD" && setpriv --reuid "$uid" --regid "$gid" --clear-groups "$TMPD/surface_probe" seccomp 2>&1)
+	check "control: outside the sandbox the account installs a seccomp listener" sh -c 'printf "%s\n" "$1" | grep -q "^ESCAPE seccomp-listener:"' _ "$ctl"
+	out=$(cd "$TMPD" && "$AGENTSH" --no-config --policy "$POL" --user $U -c "$TMPD/surface_probe seccomp" 2>&1)
+	check "agentsh -c: a second seccomp listener is refused (EBUSY) while the supervisor holds the session's" sh -c 'printf "%s\n" "$1" | grep -q "^ok seccomp-listener: Device or resource busy"' _ "$out"
+	out=$(cd "$TMPD" && "$AGENTSH" --no-config --user $U -c "$TMPD/surface_probe seccomp" 2>&1)
+	check "agentsh -c, default policy: a second seccomp listener is refused (EBUSY)" sh -c 'printf "%s\n" "$1" | grep -q "^ok seccomp-listener: Device or resource busy"' _ "$out"
+
 	# the program is kept for the next session (enforce/seccomp_cache.c): root-only, and a
 	# damaged copy is never loaded — the session builds the same program again
 	K=/run/agentsh/seccomp

@@ -8,10 +8,13 @@
 #include <fcntl.h>
 #include <linux/io_uring.h>
 #include <linux/netlink.h>
+#include <linux/filter.h>
 #include <linux/sched.h>
+#include <linux/seccomp.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +22,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -248,20 +252,42 @@ static void case_kernel(void)
 	TRY("open_by_handle_at", EPERM, syscall(SYS_open_by_handle_at, -100, NULL, 0));
 }
 
+/* A filter of the agent's own with a listener: seccomp evaluates the newest
+ * filter first and keeps its verdict among equal ones, so the agent's listener
+ * would receive (and could CONTINUE) the notifications meant for the
+ * supervisor.  The kernel allows one listener per filter tree while it is
+ * open: EBUSY for as long as the supervisor holds the session's. */
+static void case_seccomp(void)
+{
+	struct sock_filter insn[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_getppid, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = { .len = 4, .filter = insn };
+	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); /* already set inside the session */
+	TRY("seccomp-listener", EBUSY,
+	    syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog));
+}
+
 static const struct {
 	const char *name;
 	void (*fn)(void);
+	bool named_only; /* not part of "all": it needs a session with a supervisor */
 } cases[] = {
-	{ "abi", case_abi }, { "iouring", case_iouring }, { "ptrace", case_ptrace },
-	{ "tty", case_tty }, { "sockets", case_sockets }, { "keys", case_keys },
-	{ "ns", case_ns }, { "kernel", case_kernel },
+	{ "abi", case_abi, false }, { "iouring", case_iouring, false },
+	{ "ptrace", case_ptrace, false }, { "tty", case_tty, false },
+	{ "sockets", case_sockets, false }, { "keys", case_keys, false },
+	{ "ns", case_ns, false }, { "kernel", case_kernel, false },
+	{ "seccomp", case_seccomp, true },
 };
 
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		bool run = argc < 2;
+		bool run = argc < 2 && !cases[i].named_only;
 		for (int a = 1; a < argc; a++)
 			run |= strcmp(argv[a], cases[i].name) == 0;
 		if (!run)
