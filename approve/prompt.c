@@ -18,6 +18,19 @@
 
 #define LINE_MAX_IN 64
 
+/* Where the input is in an escape sequence.  What reaches the prompt is keys
+ * and the terminal's own replies to queries; the sandbox can make the terminal
+ * send replies (a title or colour report, DECRQSS) that carry text it chose, so
+ * a string sequence is skipped whole, to its BEL or ST, not just its first
+ * byte. */
+enum key_seq {
+	SEQ_NONE,
+	SEQ_ESC,        /* ESC seen */
+	SEQ_CSI,        /* ESC [ or ESC O: to the final byte 0x40-0x7e */
+	SEQ_STR,        /* ESC ] P X ^ _ (OSC, DCS, SOS, PM, APC): to BEL or ESC \ */
+	SEQ_STR_ESC,    /* ESC inside a string */
+};
+
 struct approve_prompt {
 	struct approve_broker *b;
 	char id[APPROVE_ID_MAX];
@@ -28,7 +41,7 @@ struct approve_prompt {
 	int fd, rows, cols;
 	char line[LINE_MAX_IN];
 	size_t len;
-	int esc;                /* inside an escape sequence from the keyboard */
+	enum key_seq esc;       /* inside an escape sequence from the terminal */
 	enum approve_prompt_state state;
 	char note[256];         /* result of the last answer */
 	unsigned methods;       /* what this request accepts (AP_M_BIT mask) */
@@ -323,20 +336,55 @@ static int submit(struct approve_prompt *p)
 	return rc;
 }
 
+/* Advance the escape-sequence state by one byte; true if the byte belongs to
+ * a sequence (and is not an answer key).  CR and LF end an unterminated string,
+ * so a stray ESC ] typed by hand cannot swallow the answer. */
+static bool in_sequence(enum key_seq *st, unsigned char c)
+{
+	switch (*st) {
+	case SEQ_NONE:
+		if (c != 0x1b)
+			return false;
+		*st = SEQ_ESC;
+		return true;
+	case SEQ_ESC:
+		*st = c == '[' || c == 'O' ? SEQ_CSI
+		    : c == ']' || c == 'P' || c == 'X' || c == '^' || c == '_' ? SEQ_STR
+		    : c == 0x1b ? SEQ_ESC : SEQ_NONE;
+		return true;
+	case SEQ_CSI:
+		if (c == 0x1b)
+			*st = SEQ_ESC;
+		else if ((c >= 0x40 && c <= 0x7e) || c == 0x18 || c == 0x1a)
+			*st = SEQ_NONE;
+		return true;
+	case SEQ_STR:
+	case SEQ_STR_ESC:
+		if (c == '\r' || c == '\n') {
+			*st = SEQ_NONE;
+			return false;
+		}
+		if (*st == SEQ_STR_ESC) {
+			if (c == '\\') {       /* ST */
+				*st = SEQ_NONE;
+				return true;
+			}
+			*st = SEQ_ESC;          /* the ESC ended the string and starts a sequence */
+			return in_sequence(st, c);
+		}
+		*st = c == 0x1b ? SEQ_STR_ESC : c == 0x07 ? SEQ_NONE : SEQ_STR;
+		return true;
+	}
+	return false;
+}
+
 enum approve_prompt_state approve_prompt_feed(struct approve_prompt *p, const char *buf, size_t n)
 {
 	for (size_t i = 0; i < n && (p->state == APPROVE_PROMPT_OPEN || p->state == APPROVE_PROMPT_REJECTED); i++) {
 		unsigned char c = (unsigned char)buf[i];
-		if (p->esc) {           /* skip arrow keys and other sequences */
-			if (p->esc == 1 && (c == '[' || c == 'O'))
-				p->esc = 2;
-			else if (p->esc == 1 || (c >= 0x40 && c <= 0x7e))
-				p->esc = 0;
+		if (in_sequence(&p->esc, c))
 			continue;
-		}
-		if (c == 0x1b) {
-			p->esc = 1;
-		} else if (c == '\r' || c == '\n') {
+		if (c == '\r' || c == '\n') {
 			int rc = submit(p);
 			p->state = rc == 0 ? APPROVE_PROMPT_SUBMITTED : rc == -ENOENT ? APPROVE_PROMPT_CLOSED
 										 : APPROVE_PROMPT_REJECTED;

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <termios.h>
 #include <unistd.h>
 
 struct queued {
@@ -204,8 +205,13 @@ bool approve_tty_service(struct approve_tty *t, const struct pty_screen *inner, 
 	if (!t->cur && t->b) {
 		struct queued *e = next_request(t);
 		if (e) {
-			if (approve_prompt_new(t->b, &e->req, t->out_fd, rows, cols, &t->cur) == 0)
+			if (approve_prompt_new(t->b, &e->req, t->out_fd, rows, cols, &t->cur) == 0) {
+				/* what waits in the terminal's input was typed (or made
+				 * the terminal reply) before there was a question: it is
+				 * not an answer, as a passphrase prompt discards type-ahead */
+				tcflush(t->out_fd, TCIFLUSH);
 				approve_prompt_draw(t->cur);
+			}
 			t->last_draw = ap_now_ms();
 			queued_free(e);
 		}

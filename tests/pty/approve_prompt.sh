@@ -126,6 +126,15 @@ C0=$(fresh_code)
 W=$(printf '%06d' $(( (1$C0 - 1000000 + 3) % 1000000 )))
 tm_type "$W"; tm_keys Enter
 check "a wrong code is refused" tm_wait 'refused: wrong code'
+# the right code inside a terminal reply (what a title or colour report the
+# sandbox asked for would carry) is not an answer
+E=$(printf '\033') BEL=$(printf '\007')
+tm_type "$E]$C0$BEL"; tm_keys Enter
+check "a code inside an OSC reply is not typed into the prompt" tm_wait 'refused: type a 6-digit code'
+tm_type "$W"; tm_keys Enter
+check "(a wrong code again, to change what the prompt says)" tm_wait 'refused: wrong code'
+tm_type "${E}P1\$r$C0$E\\"; tm_keys Enter
+check "a code inside a DCS reply is not typed into the prompt" tm_wait 'refused: type a 6-digit code'
 tm_type "typed-during-prompt"; tm_keys C-u        # keystrokes the sandbox must never see
 tm_type "$C0"; tm_keys Enter
 check "the right code lets the command finish" tm_wait 'deployed got:\[\]'

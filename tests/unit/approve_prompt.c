@@ -169,6 +169,51 @@ static void test_prompt_flow(void **state)
 	approve_broker_free(b);
 }
 
+/* The sandbox can make the outer terminal answer queries (colour and title
+ * reports, DECRQSS, XTGETTCAP) with text it chose, and those replies arrive
+ * as input while a prompt may be up: a string sequence is skipped whole, so a
+ * code planted in one never becomes the answer. */
+static void test_terminal_replies_type_nothing(void **state)
+{
+	struct approve_broker *b = mk();
+	struct approve_request r = { .op = APPROVE_OP_FILE, .target = "/etc/hosts", .rule = "ask",
+				     .timeout_ms = 60000 };
+	struct approve_prompt *p;
+	struct got g = { 0 };
+	char code[8], line[256];
+	const char *const wraps[] = {
+		"\033]%s\007",                /* OSC ... BEL */
+		"\033]l%s\033\\",            /* OSC title report ... ST */
+		"\033P%s\033\\",             /* DCS (DECRQSS, XTGETTCAP replies) */
+		"\033_%s\033\\", "\033^%s\033\\", "\033X%s\033\\",     /* APC, PM, SOS */
+		"\033P1$r%s\033[A\033\\",    /* an ESC inside a string, then ST */
+	};
+
+	(void)state;
+	code_at(time(NULL) - 30, code); /* the previous step: test_prompt_flow uses this one */
+	assert_int_equal(approve_submit(b, &r, done_cb, &g), 0);
+	assert_int_equal(approve_prompt_new(b, &r, pfd[1], ROWS, COLS, &p), 0);
+	/* each reply, then Enter: nothing was typed, so no answer is made */
+	for (size_t i = 0; i < sizeof(wraps) / sizeof(wraps[0]); i++) {
+		int n = snprintf(line, sizeof(line), wraps[i], code);
+		approve_prompt_feed(p, line, (size_t)n);
+		assert_int_equal(type(p, "\r"), APPROVE_PROMPT_REJECTED);
+		assert_true(screen_has("type a 6-digit code"));
+		assert_int_equal(g.n, 0);
+	}
+	assert_int_equal(type(p, "\033[?62;22c\033[12;40R\033OA\r"), APPROVE_PROMPT_REJECTED);
+	assert_int_equal(g.n, 0);
+	/* a stray ESC ] typed by hand ends at Enter; the code typed after it counts */
+	assert_int_equal(type(p, "\033]12\r"), APPROVE_PROMPT_REJECTED);
+	assert_int_equal(g.n, 0);
+	snprintf(line, sizeof(line), "%s\r", code);
+	assert_int_equal(type(p, line), APPROVE_PROMPT_SUBMITTED);
+	assert_int_equal(g.n, 1);
+	assert_int_equal(g.v, APPROVE_ONCE);
+	approve_prompt_free(p);
+	approve_broker_free(b);
+}
+
 static void test_session_suffix_and_close(void **state)
 {
 	struct approve_broker *b = mk();
@@ -295,6 +340,7 @@ static void test_long_values_cut_and_marked(void **state)
 int main(void)
 {
 	const struct CMUnitTest t[] = {
+		cmocka_unit_test(test_terminal_replies_type_nothing),
 		cmocka_unit_test(test_prompt_flow),
 		cmocka_unit_test(test_session_suffix_and_close),
 		cmocka_unit_test(test_hostile_strings_inert),

@@ -15,7 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -230,11 +232,63 @@ static void test_answered_elsewhere(void **state)
 	approve_tty_free(t);
 }
 
+/* Input waiting on the outer terminal when a prompt opens (type-ahead, or a
+ * reply the sandbox made the terminal send) is discarded, not read as the
+ * answer.  A real pty: the bytes sit in its input queue. */
+static void test_typeahead_discarded(void **state)
+{
+	struct approve_tty *t;
+	struct approve_broker *b;
+	struct approve_config c = { .session = "tty3", .session_uid = 4242, .approvers_dir = dir,
+				    .socket_dir = "", .default_timeout_ms = 5000,
+				    .on_pending = approve_tty_on_pending, .on_resolved = approve_tty_on_resolved };
+	struct sub s1 = { .target = "/bin/typeahead", .mu = PTHREAD_MUTEX_INITIALIZER };
+	struct termios tio;
+	pthread_t th;
+	char err[256], drain[8192];
+	int m, sl, queued = -1;
+
+	(void)state;
+	assert_true((m = posix_openpt(O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC)) >= 0);
+	assert_int_equal(grantpt(m) | unlockpt(m), 0);
+	assert_true((sl = open(ptsname(m), O_RDWR | O_NOCTTY | O_CLOEXEC)) >= 0);
+	assert_int_equal(tcgetattr(sl, &tio), 0);
+	cfmakeraw(&tio);
+	assert_int_equal(tcsetattr(sl, TCSANOW, &tio), 0);
+	assert_int_equal(write(m, "123456\r", 7), 7);
+	for (int i = 0; i < 100 && queued < 7; i++) {
+		ioctl(sl, FIONREAD, &queued);
+		if (queued < 7)
+			usleep(1000);
+	}
+	assert_int_equal(queued, 7);
+
+	assert_int_equal(approve_tty_new(sl, &t), 0);
+	c.hook_ctx = t;
+	assert_int_equal(approve_broker_new(&c, &b, err, sizeof(err)), 0);
+	approve_tty_attach(t, b);
+	s1.b = b;
+	pthread_create(&th, NULL, submitter, &s1);
+	pthread_join(th, NULL);
+	assert_true(turn(t, 1000));
+	assert_true(approve_tty_active(t));
+	assert_int_equal(ioctl(sl, FIONREAD, &queued), 0);
+	assert_int_equal(queued, 0);
+	assert_int_equal(done_count(&s1), 0);
+	while (read(m, drain, sizeof(drain)) > 0)
+		;
+	approve_broker_free(b);
+	approve_tty_free(t);
+	close(sl);
+	close(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest t[] = {
 		cmocka_unit_test(test_queue_answer_timeout),
 		cmocka_unit_test(test_answered_elsewhere),
+		cmocka_unit_test(test_typeahead_discarded),
 	};
 	return cmocka_run_group_tests(t, setup, teardown);
 }
