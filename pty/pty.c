@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,6 +139,23 @@ void pty_term_restore_all(void)
 	for (int i = 0; i < MAX_TERMS; i++)
 		if (terms[i] && terms[i]->valid)
 			tcsetattr(terms[i]->fd, TCSANOW, &terms[i]->saved);
+}
+
+static void on_crash(int s)
+{
+	pty_term_restore_all();
+	signal(s, SIG_DFL);
+	raise(s);
+}
+
+void pty_term_restore_on_crash(void)
+{
+	static const int crash[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT };
+	struct sigaction sa = { .sa_handler = on_crash, .sa_flags = SA_RESETHAND };
+
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < sizeof(crash) / sizeof(crash[0]); i++)
+		sigaction(crash[i], &sa, NULL);
 }
 
 void pty_term_forget(struct pty_term *t)

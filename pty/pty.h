@@ -53,6 +53,9 @@ int pty_term_raw(struct pty_term *t);
 int pty_term_restore(struct pty_term *t);
 /* Async-signal-safe: restore every saved terminal (crash handlers, atexit). */
 void pty_term_restore_all(void);
+/* Handlers for SIGSEGV, SIGBUS, SIGILL, SIGFPE and SIGABRT that restore every
+ * saved terminal, then die of the signal: a crash gives the terminal back. */
+void pty_term_restore_on_crash(void);
 void pty_term_forget(struct pty_term *t);
 
 /* ------------------------------------------------------------ relay */
@@ -71,6 +74,25 @@ struct pty_relay {
 /* Copy bytes both ways until the master hangs up (EIO/EOF) or stop_fd fires;
  * then drain what the master still holds.  Returns 0 or -errno. */
 int pty_relay_run(const struct pty_relay *r);
+
+/* ------------------------------------------------------------ output filter */
+
+/* What the sandbox prints, on its way to the outer terminal, minus the
+ * sequences that act beyond the screen: OSC 52 (clipboard write and read-back),
+ * CSI 20 t / 21 t (title reports typed back as input) and DECUDK (function-key
+ * definitions).  Everything else passes unchanged.  Zero-initialise; the state
+ * carries a sequence split across calls. */
+#define PTY_OUTFILTER_HOLD 32
+struct pty_outfilter {
+	int st;
+	unsigned num;
+	size_t nheld;
+	char held[PTY_OUTFILTER_HOLD + 2];
+};
+/* Filter n bytes of in into out, which must have room for n +
+ * PTY_OUTFILTER_SLACK bytes; returns how many were written. */
+#define PTY_OUTFILTER_SLACK (PTY_OUTFILTER_HOLD + 2)
+size_t pty_outfilter(struct pty_outfilter *f, const char *in, size_t n, char *out);
 
 /* ------------------------------------------------------------ screen model */
 

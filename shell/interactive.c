@@ -40,27 +40,15 @@ static void on_sig(int s)
 		sig_term = 1;
 }
 
-/* A crash of agentsh itself must still give the terminal back. */
-static void on_crash(int s)
-{
-	pty_term_restore_all();
-	signal(s, SIG_DFL);
-	raise(s);
-}
-
 static void install_signals(sigset_t *orig)
 {
 	struct sigaction sa = {0};
 	sigset_t block;
 	static const int ign[] = { SIGTSTP, SIGTTIN, SIGTTOU, SIGQUIT, SIGPIPE };
-	static const int crash[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT };
 
 	for (size_t i = 0; i < sizeof(ign) / sizeof(ign[0]); i++)
 		signal(ign[i], SIG_IGN);
-	sa.sa_handler = on_crash;
-	sa.sa_flags = SA_RESETHAND;
-	for (size_t i = 0; i < sizeof(crash) / sizeof(crash[0]); i++)
-		sigaction(crash[i], &sa, NULL);
+	pty_term_restore_on_crash();    /* a crash of agentsh still gives the terminal back */
 	sa.sa_handler = on_sig;
 	sa.sa_flags = 0;
 	sigemptyset(&block);
@@ -88,15 +76,24 @@ static bool approving(const struct repl *r)
 }
 
 /* While an approval prompt is up, output only reaches the screen model; the
- * prompt's end repaints the screen from it (docs/approvals.md). */
+ * prompt's end repaints the screen from it (docs/approvals.md).  What reaches
+ * the terminal passes the output filter (pty_outfilter: no clipboard, title
+ * reports or key definitions), whose state runs on while a prompt is up, so
+ * a sequence cannot be split around one. */
 static void out_write(struct repl *r, const char *buf, size_t n)
 {
+	char safe[4096 + PTY_OUTFILTER_SLACK];
+
 	if (!n)
 		return;
 	fflush(r->rl_out);
 	pty_screen_feed(r->screen, buf, n);
-	if (!approving(r))
-		pty_write_all(STDOUT_FILENO, buf, n);
+	for (size_t off = 0, k; off < n; off += k) {
+		k = n - off < 4096 ? n - off : 4096;
+		size_t m = pty_outfilter(&r->outf, buf + off, k, safe);
+		if (!approving(r) && m)
+			pty_write_all(STDOUT_FILENO, safe, m);
+	}
 }
 
 /* ---- audit: one command per line handed to the delegate ---- */

@@ -2,6 +2,7 @@
  * through enforce_spawn() with the caller's stdio untouched, waited for, and
  * its status returned the way sh reports it. */
 #include "shell/shell_int.h"
+#include "shell/tty_int.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -92,9 +93,11 @@ static void forward(struct shell_ctx *ctx, pid_t pid, bool same_pgrp)
 	}
 }
 
-static int wait_child(struct shell_ctx *ctx, pid_t pid, int pidfd, int *wstatus)
+/* Wait for the command, forwarding signals and, with a terminal attached,
+ * relaying between it and the command's pty (tty). */
+static int wait_child(struct shell_ctx *ctx, pid_t pid, int pidfd, struct shell_tty *tty, int *wstatus)
 {
-	struct sigaction sa = {0}, old[NFWD];
+	struct sigaction sa = {0}, old[NFWD], old_winch;
 	sigset_t block, orig;
 	siginfo_t si;
 	int r = 0;
@@ -107,9 +110,12 @@ static int wait_child(struct shell_ctx *ctx, pid_t pid, int pidfd, int *wstatus)
 		sigaddset(&block, fwd_sigs[i]);
 		sigaction(fwd_sigs[i], &sa, &old[i]);
 	}
+	sigaddset(&block, SIGWINCH);
+	sigaction(SIGWINCH, &sa, &old_winch);
 	sigprocmask(SIG_BLOCK, &block, &orig);
 	for (;;) {
-		struct pollfd p = { .fd = pidfd, .events = POLLIN };
+		struct pollfd p[3] = { { .fd = pidfd, .events = POLLIN } };
+		int np = 1 + shell_tty_pollfds(tty, p + 1);
 		memset(&si, 0, sizeof(si));
 		if (waitid(P_PIDFD, (id_t)pidfd, &si, WEXITED | WNOHANG) < 0) {
 			r = -errno;
@@ -117,15 +123,23 @@ static int wait_child(struct shell_ctx *ctx, pid_t pid, int pidfd, int *wstatus)
 		}
 		if (si.si_pid == pid)
 			break;
-		if (ppoll(&p, 1, NULL, &orig) < 0 && errno != EINTR) {
+		if (ppoll(p, (nfds_t)np, NULL, &orig) < 0 && errno != EINTR) {
 			r = -errno;
 			break;
 		}
+		if (np > 1)
+			shell_tty_service(tty, p + 1);
+		if (pending[SIGWINCH]) {
+			pending[SIGWINCH] = 0;
+			shell_tty_winch(tty);
+		}
 		forward(ctx, pid, same_pgrp);
 	}
+	shell_tty_drain(tty);
 	sigprocmask(SIG_SETMASK, &orig, NULL);
 	for (size_t i = 0; i < NFWD; i++)
 		sigaction(fwd_sigs[i], &old[i], NULL);
+	sigaction(SIGWINCH, &old_winch, NULL);
 	if (r < 0)
 		return r;
 	if (si.si_code == CLD_EXITED)
@@ -146,11 +160,16 @@ static int audit_gate(void *arg)
 int shell_run_argv(struct shell_ctx *ctx, char *const *argv, const int stdio[3], int *wstatus)
 {
 	struct enforce_spawn_req req = {0};
+	struct shell_tty tty;
 	pid_t pid = -1;
-	int pidfd = -1, r;
+	int pidfd = -1, r, child[3];
 
 	if ((r = shell_session_open(ctx)) < 0)
 		return r;
+	if ((r = shell_tty_open(&tty, stdio, child)) < 0) {
+		fprintf(ctx->err, "agentsh: cannot open a pty for %s: %s\n", argv[0], strerror(-r));
+		return r;
+	}
 	ctx->audit_gate_rc = 0;
 	if (ctx->audit) {
 		req.before_exec = audit_gate;
@@ -159,25 +178,32 @@ int shell_run_argv(struct shell_ctx *ctx, char *const *argv, const int stdio[3],
 	req.argv = argv;
 	req.envp = ctx->envp;
 	req.cwd = NULL;
-	req.stdio[0] = stdio[0];
-	req.stdio[1] = stdio[1];
-	req.stdio[2] = stdio[2];
-	req.ctty = -1;
+	req.stdio[0] = child[0];
+	req.stdio[1] = child[1];
+	req.stdio[2] = child[2];
+	req.ctty = tty.on ? tty.pty.slave : -1;
 	req.timeout_ms = enforce_command_timeout_ms(ctx->enf);  /* resource_limits.command_timeout -> 124 */
 	r = enforce_spawn(ctx->enf, &req, &pid, &pidfd);
+	shell_tty_spawned(&tty);
 	if (r < 0 && ctx->audit_gate_rc < 0) {
+		shell_tty_close(&tty);
 		fprintf(ctx->err, "agentsh: cannot record the command in the audit trail, so it was not "
 			"run: %s\n", audit_strerror(ctx->audit));
 		return r;
 	}
 	if (r < 0) {
 		const char *why = enforce_strerror(ctx->enf);
+		shell_tty_close(&tty);
 		fprintf(ctx->err, "agentsh: cannot start %s in the sandbox: %s\n", argv[0],
 			why && *why ? why : strerror(-r));
 		return r;
 	}
 	shell_timing_mark("delegate spawned");
-	r = wait_child(ctx, pid, pidfd, wstatus);
+	/* the supervisor's notices meet the terminal in raw mode: lines end CR LF */
+	atomic_store(&ctx->notice_crlf, tty.in >= 0 && isatty(STDERR_FILENO));
+	r = wait_child(ctx, pid, pidfd, &tty, wstatus);
+	shell_tty_close(&tty);
+	atomic_store(&ctx->notice_crlf, false);
 	shell_timing_mark("delegate exited");
 	close(pidfd);
 	if (r < 0)

@@ -35,6 +35,7 @@ struct repl {
 	struct pty_term outer;
 	bool have_tty;
 	struct pty_screen *screen;
+	struct pty_outfilter outf;      /* the sandbox's output on its way to the terminal */
 	FILE *rl_out;                   /* readline's output: tty + screen model */
 	int notices;                    /* read end of ctx->notice_fd */
 	int peek;                       /* private O_NONBLOCK open of the slave (typeahead) */

@@ -401,13 +401,14 @@ int shell_ctx_init(struct shell_ctx *ctx, const struct shell_opts *o)
 static void notice_write(struct shell_ctx *ctx, const char *line)
 {
 	char buf[1024];
-	int n = snprintf(buf, sizeof(buf), "%s%s\n",
-			 strncmp(line, "agentsh:", 8) ? "agentsh: " : "", line);
+	const char *eol = atomic_load(&ctx->notice_crlf) ? "\r\n" : "\n";
+	int n = snprintf(buf, sizeof(buf), "%s%s%s",
+			 strncmp(line, "agentsh:", 8) ? "agentsh: " : "", line, eol);
 	if (n <= 0)
 		return;
 	if ((size_t)n >= sizeof(buf)) {
 		n = sizeof(buf) - 1;
-		buf[n - 1] = '\n';
+		memcpy(buf + n - strlen(eol), eol, strlen(eol));
 	}
 	(void)!write(ctx->notice_fd >= 0 ? ctx->notice_fd : STDERR_FILENO, buf, (size_t)n);
 }

@@ -109,6 +109,7 @@ struct shell_ctx {
 	struct approve_broker *approvals;       /* approve/approve.h; created by shell_session_open */
 	struct approve_tty *approve_tty;        /* interactive only: inline prompts (set before open) */
 	int notice_fd;                  /* >= 0: supervisor notices go to this pipe (interactive) */
+	atomic_bool notice_crlf;        /* stderr is a terminal in raw mode (a one-shot's relay) */
 	/* "moved to trash" notices of the current command: the first few are
 	 * printed, the rest counted (rm -rf of an old tree, a checkout) and
 	 * summed up by shell_notices_command_end() */

@@ -1,0 +1,109 @@
+#!/bin/sh
+# What the sandbox prints reaches a real terminal (tmux) without the sequences
+# that act beyond the screen.  tmux with set-clipboard on stores an OSC 52
+# clipboard write in a paste buffer, as a desktop terminal puts it on the
+# clipboard the human later pastes into another shell: the control shows a
+# plain shell's printf landing there; through agentsh it must not.  tmux also
+# answers an OSC 52 read-back request with its clipboard, typed back as input:
+# a plain shell's program reads the human's clipboard that way; a sandboxed
+# one must not.
+# san: yes
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/lib_pty.inc"
+pty_setup agsh_ptyg
+
+b64() { printf '%s' "$1" | base64 | tr -d '\n'; }
+clip() { for b in $(tm list-buffers -F '#{buffer_name}' 2>/dev/null); do tm show-buffer -b "$b"; echo; done; }
+# a program that asks the terminal for its clipboard and prints what comes back
+cat > "$W/ask52.py" <<'PY'
+import os, select, sys, termios, time, tty
+fd = sys.stdin.fileno()
+old = termios.tcgetattr(fd)
+tty.setraw(fd)
+try:
+    os.write(1, b"\033]52;c;?\007")
+    got, end = b"", time.time() + 1.5
+    while time.time() < end:
+        if select.select([fd], [], [], 0.1)[0]:
+            got += os.read(fd, 1024)
+finally:
+    termios.tcsetattr(fd, termios.TCSADRAIN, old)
+print("reply:[" + got.decode("latin1").replace("\033", "^[").replace("\007", "^G") + "]")
+PY
+chmod 644 "$W/ask52.py"
+SECRET_B64=$(b64 human-clipboard-secret)
+osc52() { printf "printf '\\\\033]52;c;%s\\\\007'" "$(b64 "$1")"; }
+
+# control: a shell without agentsh, same tmux settings
+TMUX_SOCK="$TMPD/tmux-ctl.sock"
+tm_start 100 30 sh
+tm set-option -g set-clipboard on
+tm_type "$(osc52 planted-outside)"; tm_keys Enter
+i=0; while [ $i -lt 40 ] && ! clip | grep -q planted-outside; do sleep 0.05; i=$((i+1)); done
+check "control: a plain shell's OSC 52 lands in tmux's clipboard" sh -c 'tmux -S "$1" show-buffer 2>/dev/null | grep -q planted-outside' _ "$TMUX_SOCK"
+tm set-buffer human-clipboard-secret
+tm_type "python3 $W/ask52.py"; tm_keys Enter
+check "control: a plain shell's program reads the clipboard back" tm_wait "reply:.*$SECRET_B64" 5
+tm kill-server 2>/dev/null
+
+TMUX_SOCK="$TMPD/tmux.sock"
+tm_start 100 30 sh -c "cd $W; $A; sleep 600"
+tm set-option -g set-clipboard on
+must() { if "$@"; then :; else nok "interactive agentsh started"; done_testing; fi; }
+must tm_wait "$PROMPT" 10
+# the write, and the write split across two printfs (two reads of the pty)
+tm_type "$(osc52 planted-inside); echo after-marker"; tm_keys Enter
+check "output after the dropped sequence is shown" tm_wait '^after-marker$' 5
+tm_type "printf '\\033]5'; sleep 0.2; printf '2;c;$(b64 split-inside)\\007'; echo split-marker"; tm_keys Enter
+check "output after the split sequence is shown" tm_wait '^split-marker$' 5
+sleep 0.3
+clip >"$TMPD/clip"
+check "an OSC 52 write from the sandbox never reaches the terminal's clipboard" sh -c '! grep -q planted-inside "$1"' _ "$TMPD/clip"
+check "nor one split across two writes" sh -c '! grep -q split-inside "$1"' _ "$TMPD/clip"
+tm set-buffer human-clipboard-secret
+tm_type "clear; python3 $W/ask52.py"; tm_keys Enter
+check "the sandboxed program gets no reply to its read-back request" tm_wait '^reply:\[\]$' 6
+check "and never sees the clipboard" sh -c '! tmux -S "$1" capture-pane -p -t t | grep -q "$2"' _ "$TMUX_SOCK" "$SECRET_B64"
+# ordinary sequences still work: a colour and a title
+tm_type "printf '\\033]2;agentsh-title\\007\\033[31mred-text\\033[0m\\n'"; tm_keys Enter
+check "colour output is shown" tm_wait '^red-text$' 5
+check "a title set by the sandbox reaches the terminal" sh -c '[ "$(tmux -S "$1" display-message -p -t t "#{pane_title}")" = agentsh-title ]' _ "$TMUX_SOCK"
+tm_type "exit"; tm_keys Enter
+tm kill-server 2>/dev/null
+
+# agentsh -c on a terminal (a person running one command, `ssh -t host cmd`):
+# the command gets a pty of its own, relayed through the same filter
+C="${A% -i}"
+TMUX_SOCK="$TMPD/tmux-c.sock"
+tm_start 100 30 sh
+tm set-option -g set-clipboard on
+tm_type "cd $W; PS1='outer\$ '"; tm_keys Enter
+tm_type "$C -c \"$(osc52 planted-by-c); echo c-marker\""; tm_keys Enter
+check "-c: output after the dropped sequence is shown" tm_wait '^c-marker' 15
+clip >"$TMPD/clip-c"
+check "-c: an OSC 52 write never reaches the terminal's clipboard" sh -c '! grep -q planted-by-c "$1"' _ "$TMPD/clip-c"
+tm set-buffer human-clipboard-secret
+tm_type "clear; $C -c 'python3 $W/ask52.py'"; tm_keys Enter
+check "-c: a read-back request gets no reply" tm_wait '^reply:\[\]' 15
+tm_type "clear; $C -c 'test -t 0 && test -t 1 && echo on-a-tty; exit 7'; echo rc=\$?"; tm_keys Enter
+check "-c: the command still runs on a terminal" tm_wait '^on-a-tty' 15
+check "-c: its exit status comes through" tm_wait '^rc=7' 5
+tm_type "clear; $C -c 'echo to-file' > $W/c-out; cat $W/c-out"; tm_keys Enter
+check "-c: a redirected stdout is written directly" tm_wait '^to-file' 15
+# the command changes its terminal's modes: the human's are untouched.  The
+# control shows that a plain command's stty does change them.
+tm_type "clear; sh -c 'stty -echo'; stty -a | grep -o -- '-echo ' | head -1 | sed 's/^/ctl:/'; stty echo"; tm_keys Enter
+check "control: a plain command turns the terminal's echo off" tm_wait '^ctl:-echo' 5
+tm_type "clear; $C -c 'stty -echo -icanon'; stty -a | grep -o -- '-echo \\|-icanon ' | sed 's/^/after:/'; echo modes-checked"; tm_keys Enter
+tm_wait '^modes-checked' 15 >/dev/null
+check "-c: the terminal's modes are as before the command" sh -c '! tmux -S "$1" capture-pane -p -t t | grep -q "^after:"' _ "$TMUX_SOCK"
+# a background job neither reads the terminal nor changes its modes (the
+# kernel would stop it with SIGTTIN/SIGTTOU)
+tm_type "clear; $C -c 'echo from-background' & wait; echo waited"; tm_keys Enter
+check "-c in the background: runs to the end, not stopped" tm_wait '^waited' 15
+check "-c in the background: its output is shown" tm_wait '^from-background' 1
+tm_type "clear; $C -c 'echo sleeping; sleep 30'; echo rc=\$?"; tm_keys Enter
+tm_wait '^sleeping' 15 >/dev/null
+tm_keys C-c
+check "-c: Ctrl-C reaches the command (130)" tm_wait 'rc=130$' 10
+done_testing
