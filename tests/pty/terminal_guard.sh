@@ -11,6 +11,8 @@
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/lib_pty.inc"
 pty_setup agsh_ptyg
+# every tmux server of this suite goes with it (each phase has its own socket)
+trap 'for s in "$TMPD"/tmux*.sock; do tmux -S "$s" kill-server 2>/dev/null; done; t_cleanup; userdel -r $U 2>/dev/null' EXIT
 
 b64() { printf '%s' "$1" | base64 | tr -d '\n'; }
 clip() { for b in $(tm list-buffers -F '#{buffer_name}' 2>/dev/null); do tm show-buffer -b "$b"; echo; done; }
@@ -106,4 +108,5 @@ tm_type "clear; $C -c 'echo sleeping; sleep 30'; echo rc=\$?"; tm_keys Enter
 tm_wait '^sleeping' 15 >/dev/null
 tm_keys C-c
 check "-c: Ctrl-C reaches the command (130)" tm_wait 'rc=130$' 10
+tm_kill
 done_testing
