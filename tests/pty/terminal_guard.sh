@@ -108,5 +108,12 @@ tm_type "clear; $C -c 'echo sleeping; sleep 30'; echo rc=\$?"; tm_keys Enter
 tm_wait '^sleeping' 15 >/dev/null
 tm_keys C-c
 check "-c: Ctrl-C reaches the command (130)" tm_wait 'rc=130$' 10
+# no job control in a one-shot: ^Z must not leave the command stopped (the
+# command's process group has no parent in its session, so the kernel
+# discards the terminal's stop signals)
+tm_type "clear; $C -c 'echo napping; sleep 1; echo woke'"; tm_keys Enter
+tm_wait '^napping' 15 >/dev/null
+tm_keys C-z
+check "-c: ^Z does not stop the command" tm_wait 'woke$' 8
 tm_kill
 done_testing
