@@ -12,6 +12,7 @@
 #include "shell/tty_int.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <string.h>
 #include <unistd.h>
@@ -35,6 +36,9 @@ int shell_tty_open(struct shell_tty *t, const int stdio[3], int child[3])
 			 pty_get_winsize(tty, &ws) == 0 ? &ws : NULL);
 	if (r < 0)
 		return r;
+	/* non-blocking: a write of keys the command does not read must not
+	 * stop the relay of its output */
+	fcntl(t->pty.master, F_SETFL, fcntl(t->pty.master, F_GETFL) | O_NONBLOCK);
 	t->on = true;
 	t->out = tty;
 	for (int i = 0; i < 3; i++)
@@ -64,8 +68,9 @@ int shell_tty_pollfds(const struct shell_tty *t, struct pollfd p[2])
 {
 	if (!t->on)
 		return 0;
-	p[0] = (struct pollfd){ .fd = t->pty.master, .events = POLLIN };
-	p[1] = (struct pollfd){ .fd = t->in, .events = POLLIN };        /* -1: ignored */
+	p[0] = (struct pollfd){ .fd = t->pty_gone ? -1 : t->pty.master,
+				.events = POLLIN | (t->nkeys ? POLLOUT : 0) };
+	p[1] = (struct pollfd){ .fd = t->nkeys ? -1 : t->in, .events = POLLIN };  /* -1: ignored */
 	return 2;
 }
 
@@ -85,23 +90,37 @@ static bool relay_output(struct shell_tty *t)
 	return true;
 }
 
+/* Hand the waiting keys to the pty, as many as it takes now. */
+static void relay_keys(struct shell_tty *t)
+{
+	ssize_t w = write(t->pty.master, t->keys, t->nkeys);
+
+	if (w > 0) {
+		memmove(t->keys, t->keys + w, t->nkeys - (size_t)w);
+		t->nkeys -= (size_t)w;
+	} else if (w < 0 && errno != EAGAIN && errno != EINTR) {
+		t->nkeys = 0;           /* the pty is gone: nobody will read them */
+	}
+}
+
 void shell_tty_service(struct shell_tty *t, struct pollfd p[2])
 {
-	char buf[4096];
-
 	if (!t->on)
 		return;
 	if (p[0].fd >= 0 && (p[0].revents & (POLLIN | POLLHUP | POLLERR)) && !relay_output(t))
 		t->pty_gone = true;
-	if (t->in >= 0 && (p[1].revents & (POLLIN | POLLHUP | POLLERR))) {
-		ssize_t n = read(t->in, buf, sizeof(buf));
-		if (n > 0)
-			(void)pty_write_all(t->pty.master, buf, (size_t)n);
-		else if (n == 0 || (errno != EINTR && errno != EAGAIN))
+	if (t->nkeys && !t->pty_gone && (p[0].revents & POLLOUT))
+		relay_keys(t);
+	if (p[1].fd >= 0 && (p[1].revents & (POLLIN | POLLHUP | POLLERR))) {
+		ssize_t n = read(t->in, t->keys, sizeof(t->keys));
+		if (n > 0) {
+			t->nkeys = (size_t)n;
+			if (!t->pty_gone)
+				relay_keys(t);
+		} else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
 			t->in = -1;
+		}
 	}
-	if (t->pty_gone)
-		p[0].fd = -1;
 }
 
 void shell_tty_drain(struct shell_tty *t)

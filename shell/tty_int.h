@@ -16,6 +16,10 @@ struct shell_tty {
 	struct pty_outfilter outf;
 	int in;                         /* the terminal's keys, or -1 */
 	int out;                        /* the terminal the pty's output goes to */
+	/* keys read but not yet taken by the pty: while any wait, no more are
+	 * read, so a command that reads nothing cannot wedge the relay */
+	char keys[4096];
+	size_t nkeys;
 };
 
 /* child[] gets stdio[] with every terminal replaced by the pty's slave; t->on

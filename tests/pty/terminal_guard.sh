@@ -108,6 +108,40 @@ tm_type "clear; $C -c 'echo sleeping; sleep 30'; echo rc=\$?"; tm_keys Enter
 tm_wait '^sleeping' 15 >/dev/null
 tm_keys C-c
 check "-c: Ctrl-C reaches the command (130)" tm_wait 'rc=130$' 10
+# keys the command never reads (a paste bigger than the pty's buffers) must
+# not wedge the relay: its output still comes, and it still ends.  Our own pty
+# harness: a program at the terminal that writes 300 kB of keys as fast as
+# they are taken while reading everything agentsh prints.
+cat > "$TMPD/paste.py" <<'PY'
+import fcntl, os, pty, select, subprocess, sys, termios, time
+m, s = pty.openpty()
+p = subprocess.Popen(sys.argv[2:] + ["-c", "stty raw -echo; sleep 3; stty sane; echo still-relaying"],
+                     stdin=s, stdout=s, stderr=s, cwd=sys.argv[1], start_new_session=True,
+                     preexec_fn=lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0))
+os.close(s)
+fcntl.fcntl(m, fcntl.F_SETFL, os.O_NONBLOCK)
+data, sent, out, end = b"k" * 300000, 0, b"", time.time() + 20
+while time.time() < end:
+    r, w, _ = select.select([m], [m] if sent < len(data) else [], [], 0.1)
+    if w:
+        try:
+            sent += os.write(m, data[sent:sent + 4096])
+        except BlockingIOError:
+            pass
+    if r:
+        try:
+            out += os.read(m, 65536)
+        except OSError:
+            break
+    if p.poll() is not None and not r:
+        break
+print("exited=%s relayed=%s" % (p.poll(), b"still-relaying" in out))
+if p.poll() is None:
+    p.kill()
+PY
+# shellcheck disable=SC2086
+res=$(python3 "$TMPD/paste.py" "$W" $C 2>&1)
+eq "-c: 300 kB of keys the command never reads do not wedge the relay" "exited=0 relayed=True" "$res"
 # no job control in a one-shot: ^Z must not leave the command stopped (the
 # command's process group has no parent in its session, so the kernel
 # discards the terminal's stop signals)
