@@ -184,6 +184,9 @@ int delegate_start(struct repl *r)
 		fprintf(stderr, "agentsh: cannot open a pseudo-terminal: %s\n", strerror(-rc));
 		return rc;
 	}
+	/* non-blocking: keys a command does not read must not stop the loop
+	 * (writes that must complete go through pty_write_all, which waits) */
+	fcntl(r->pty.master, F_SETFL, fcntl(r->pty.master, F_GETFL) | O_NONBLOCK);
 	delegate_tty_sending(r);
 	/* Its own open file description: O_NONBLOCK here must not reach bash's stdin. */
 	r->peek = open(r->pty.name, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);

@@ -190,6 +190,11 @@ static void handle_ctl(struct repl *r)
 			continue;
 		delegate_tty_sending(r);
 		take_typeahead(r);
+		/* keys the pty never took come after those, for readline too */
+		size_t k = r->nkeys < sizeof(r->held) - r->nheld ? r->nkeys : sizeof(r->held) - r->nheld;
+		memcpy(r->held + r->nheld, r->keys, k);
+		r->nheld += k;
+		r->nkeys = 0;
 		r->status = m.status;
 		audit_cmd_end(r, m.status);
 		snprintf(r->cwd, sizeof(r->cwd), "%s", m.cwd);
@@ -255,6 +260,19 @@ static void handle_master(struct repl *r)
 		repl_enter_prompt(r);
 }
 
+/* Hand the waiting keys to the command's pty, as many as it takes now. */
+static void relay_keys(struct repl *r)
+{
+	ssize_t w = write(r->pty.master, r->keys, r->nkeys);
+
+	if (w > 0) {
+		memmove(r->keys, r->keys + w, r->nkeys - (size_t)w);
+		r->nkeys -= (size_t)w;
+	} else if (w < 0 && errno != EAGAIN && errno != EINTR) {
+		r->nkeys = 0;
+	}
+}
+
 static void handle_input(struct repl *r)
 {
 	if (approving(r)) {
@@ -286,7 +304,10 @@ static void handle_input(struct repl *r)
 	 * now are typeahead for readline, not input for the command. */
 	enforce_session_activity(r->ctx->enf);          /* so does input */
 	if ((r->st == REPL_RUNNING && !r->got_done) || r->st == REPL_UNTRUSTED) {
-		pty_write_all(r->pty.master, buf, (size_t)n);
+		size_t k = (size_t)n < sizeof(r->keys) - r->nkeys ? (size_t)n : sizeof(r->keys) - r->nkeys;
+		memcpy(r->keys + r->nkeys, buf, k);
+		r->nkeys += k;
+		relay_keys(r);
 		return;
 	}
 	/* STARTUP / WAIT_START / PROMPT-between-states: hold for later. */
@@ -443,8 +464,8 @@ static int run_loop(struct repl *r, const sigset_t *orig)
 		struct pollfd p[6] = {
 			{ .fd = r->pidfd, .events = POLLIN },
 			{ .fd = r->ctl, .events = POLLIN },
-			{ .fd = r->pty.master, .events = POLLIN },
-			{ .fd = r->in_eof ? -1 : STDIN_FILENO, .events = POLLIN },
+			{ .fd = r->pty.master, .events = POLLIN | (r->nkeys ? POLLOUT : 0) },
+			{ .fd = r->in_eof || r->nkeys ? -1 : STDIN_FILENO, .events = POLLIN },
 			{ .fd = at ? approve_tty_wake_fd(at) : -1, .events = POLLIN },
 			{ .fd = r->notices, .events = POLLIN },
 		};
@@ -492,6 +513,8 @@ static int run_loop(struct repl *r, const sigset_t *orig)
 			handle_notices(r);
 		if (p[2].revents & POLLIN)
 			handle_master(r);
+		if (r->nkeys && (p[2].revents & (POLLOUT | POLLERR | POLLHUP)))
+			relay_keys(r);
 		if (p[3].revents & (POLLIN | POLLHUP | POLLERR))
 			handle_input(r);
 		repl_feed_pending(r);

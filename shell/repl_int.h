@@ -52,6 +52,11 @@ struct repl {
 	bool rl_installed;
 	char held[8192];                /* keystrokes held while no one should get them */
 	size_t nheld;
+	/* keys for the running command that its pty has not taken yet: while any
+	 * wait, the terminal is not read, so a command that reads nothing cannot
+	 * wedge the loop (the master is non-blocking) */
+	char keys[4096];
+	size_t nkeys;
 	char pend[8192];                /* typeahead readline consumes before stdin */
 	size_t npend, pendpos;
 	char *paste;                    /* lines of a pasted block not handled yet */

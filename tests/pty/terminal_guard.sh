@@ -135,6 +135,10 @@ while time.time() < end:
             break
     if p.poll() is not None and not r:
         break
+try:
+    p.wait(timeout=20)  # the pty closes as agentsh exits, a moment before it is reaped
+except subprocess.TimeoutExpired:
+    pass
 print("exited=%s relayed=%s" % (p.poll(), b"still-relaying" in out))
 if p.poll() is None:
     p.kill()
@@ -142,6 +146,52 @@ PY
 # shellcheck disable=SC2086
 res=$(python3 "$TMPD/paste.py" "$W" $C 2>&1)
 eq "-c: 300 kB of keys the command never reads do not wedge the relay" "exited=0 relayed=True" "$res"
+# the same in the interactive shell: the command's output comes, the prompt
+# returns (^U clears what the pty never took, handed to readline), exit works
+cat > "$TMPD/paste_i.py" <<'PY'
+import fcntl, os, pty, select, subprocess, sys, termios, time
+m, s = pty.openpty()
+p = subprocess.Popen(sys.argv[2:], stdin=s, stdout=s, stderr=s, cwd=sys.argv[1], start_new_session=True,
+                     preexec_fn=lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0))
+os.close(s)
+fcntl.fcntl(m, fcntl.F_SETFL, os.O_NONBLOCK)
+out = b""
+def pump(until, secs, data=b""):
+    global out
+    sent, end = 0, time.time() + secs
+    while time.time() < end:
+        r, w, _ = select.select([m], [m] if sent < len(data) else [], [], 0.05)
+        if w:
+            try:
+                sent += os.write(m, data[sent:sent + 4096])
+            except BlockingIOError:
+                pass
+        if r:
+            try:
+                out += os.read(m, 65536)
+            except OSError:
+                return False
+        if until and until in out:
+            return True
+    return False
+ok = pump(b"$ ", 15)
+os.write(m, b"stty raw -echo; sleep 3; stty sane; echo still-$((1+1))-relaying\r")
+time.sleep(0.5)
+relayed = pump(b"still-2-relaying", 20, b"k" * 300000)
+pump(None, 1)
+os.write(m, b"\x15exit\r")
+end = time.time() + 20
+while p.poll() is None and time.time() < end:
+    pump(None, 0.2)
+print("prompt=%s relayed=%s exited=%s" % (ok, relayed, p.poll()))
+if p.poll() is None:
+    sys.stderr.write(repr(out[-400:]) + "\n")
+if p.poll() is None:
+    p.kill()
+PY
+# shellcheck disable=SC2086
+res=$(python3 "$TMPD/paste_i.py" "$W" $A 2>&1)
+eq "-i: 300 kB of keys a command never reads do not wedge the shell" "prompt=True relayed=True exited=0" "$res"
 # no job control in a one-shot: ^Z must not leave the command stopped (the
 # command's process group has no parent in its session, so the kernel
 # discards the terminal's stop signals)
