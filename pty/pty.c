@@ -88,6 +88,21 @@ int pty_write_all(int fd, const void *buf, size_t n)
 	return 0;
 }
 
+int pty_write_some(int fd, char *buf, size_t *n)
+{
+	ssize_t w = *n ? write(fd, buf, *n) : 0;
+
+	if (w < 0 && (errno == EAGAIN || errno == EINTR))
+		return 0;
+	if (w < 0) {
+		*n = 0;
+		return -errno;
+	}
+	memmove(buf, buf + w, *n - (size_t)w);
+	*n -= (size_t)w;
+	return 0;
+}
+
 /* ---- outer terminal ---- */
 
 #define MAX_TERMS 4

@@ -35,6 +35,10 @@ int pty_copy_winsize(int from, int to);
 
 /* Write all of buf (retries EINTR/EAGAIN with poll). */
 int pty_write_all(int fd, const void *buf, size_t n);
+/* Write what a non-blocking fd takes now from buf[0..*n) and keep the rest
+ * at the front of buf (*n updated).  0, or -errno when the fd is unusable
+ * (then *n is 0: nobody will take the rest). */
+int pty_write_some(int fd, char *buf, size_t *n);
 
 /* ------------------------------------------------------------ the outer terminal */
 

@@ -260,19 +260,6 @@ static void handle_master(struct repl *r)
 		repl_enter_prompt(r);
 }
 
-/* Hand the waiting keys to the command's pty, as many as it takes now. */
-static void relay_keys(struct repl *r)
-{
-	ssize_t w = write(r->pty.master, r->keys, r->nkeys);
-
-	if (w > 0) {
-		memmove(r->keys, r->keys + w, r->nkeys - (size_t)w);
-		r->nkeys -= (size_t)w;
-	} else if (w < 0 && errno != EAGAIN && errno != EINTR) {
-		r->nkeys = 0;
-	}
-}
-
 static void handle_input(struct repl *r)
 {
 	if (approving(r)) {
@@ -307,7 +294,7 @@ static void handle_input(struct repl *r)
 		size_t k = (size_t)n < sizeof(r->keys) - r->nkeys ? (size_t)n : sizeof(r->keys) - r->nkeys;
 		memcpy(r->keys + r->nkeys, buf, k);
 		r->nkeys += k;
-		relay_keys(r);
+		pty_write_some(r->pty.master, r->keys, &r->nkeys);
 		return;
 	}
 	/* STARTUP / WAIT_START / PROMPT-between-states: hold for later. */
@@ -514,7 +501,7 @@ static int run_loop(struct repl *r, const sigset_t *orig)
 		if (p[2].revents & POLLIN)
 			handle_master(r);
 		if (r->nkeys && (p[2].revents & (POLLOUT | POLLERR | POLLHUP)))
-			relay_keys(r);
+			pty_write_some(r->pty.master, r->keys, &r->nkeys);
 		if (p[3].revents & (POLLIN | POLLHUP | POLLERR))
 			handle_input(r);
 		repl_feed_pending(r);

@@ -90,19 +90,6 @@ static bool relay_output(struct shell_tty *t)
 	return true;
 }
 
-/* Hand the waiting keys to the pty, as many as it takes now. */
-static void relay_keys(struct shell_tty *t)
-{
-	ssize_t w = write(t->pty.master, t->keys, t->nkeys);
-
-	if (w > 0) {
-		memmove(t->keys, t->keys + w, t->nkeys - (size_t)w);
-		t->nkeys -= (size_t)w;
-	} else if (w < 0 && errno != EAGAIN && errno != EINTR) {
-		t->nkeys = 0;           /* the pty is gone: nobody will read them */
-	}
-}
-
 void shell_tty_service(struct shell_tty *t, struct pollfd p[2])
 {
 	if (!t->on)
@@ -110,13 +97,13 @@ void shell_tty_service(struct shell_tty *t, struct pollfd p[2])
 	if (p[0].fd >= 0 && (p[0].revents & (POLLIN | POLLHUP | POLLERR)) && !relay_output(t))
 		t->pty_gone = true;
 	if (t->nkeys && !t->pty_gone && (p[0].revents & POLLOUT))
-		relay_keys(t);
+		pty_write_some(t->pty.master, t->keys, &t->nkeys);
 	if (p[1].fd >= 0 && (p[1].revents & (POLLIN | POLLHUP | POLLERR))) {
 		ssize_t n = read(t->in, t->keys, sizeof(t->keys));
 		if (n > 0) {
 			t->nkeys = (size_t)n;
 			if (!t->pty_gone)
-				relay_keys(t);
+				pty_write_some(t->pty.master, t->keys, &t->nkeys);
 		} else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
 			t->in = -1;
 		}

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -174,6 +175,41 @@ static void test_relay(void **st)
 	pty_close(&p);
 }
 
+/* pty_write_some on a full non-blocking pipe: what does not fit stays at the
+ * front of the buffer, in order; a closed reader empties it with an error. */
+static void test_write_some(void **st)
+{
+	(void)st;
+	int p[2];
+	static char big[200000];
+	char *buf = malloc(sizeof(big));
+	size_t n = sizeof(big), total = 0;
+
+	assert_non_null(buf);
+	for (size_t i = 0; i < sizeof(big); i++)
+		big[i] = (char)('a' + i % 26);
+	memcpy(buf, big, n);
+	assert_int_equal(pipe2(p, O_NONBLOCK), 0);
+	assert_int_equal(pty_write_some(p[1], buf, &n), 0);
+	assert_true(n > 0 && n < sizeof(big));         /* partly taken, never blocked */
+	assert_memory_equal(buf, big + sizeof(big) - n, n);
+	while (n) {                                     /* the reader takes it all, in order */
+		char tmp[65536];
+		ssize_t r = read(p[0], tmp, sizeof(tmp));
+		assert_true(r > 0);
+		assert_memory_equal(tmp, big + total, (size_t)r);
+		total += (size_t)r;
+		assert_int_equal(pty_write_some(p[1], buf, &n), 0);
+	}
+	close(p[0]);
+	n = 10;
+	signal(SIGPIPE, SIG_IGN);
+	assert_int_equal(pty_write_some(p[1], buf, &n), -EPIPE);
+	assert_int_equal(n, 0);
+	close(p[1]);
+	free(buf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest t[] = {
@@ -182,6 +218,7 @@ int main(void)
 		cmocka_unit_test(test_screen_text),
 		cmocka_unit_test(test_screen_redraw),
 		cmocka_unit_test(test_relay),
+		cmocka_unit_test(test_write_some),
 	};
 	return cmocka_run_group_tests(t, NULL, NULL);
 }
