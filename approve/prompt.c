@@ -47,36 +47,6 @@ struct approve_prompt {
 	unsigned methods;       /* what this request accepts (AP_M_BIT mask) */
 };
 
-/* Inert copy: printable ASCII and valid UTF-8 letters stay; everything else,
- * including ESC, C1 controls and DEL, becomes \xNN. */
-static char *inert(const char *s)
-{
-	size_t n = s ? strlen(s) : 0, j = 0;
-	char *o = malloc(4 * n + 1);
-
-	if (!o)
-		return NULL;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c >= 0x20 && c < 0x7f) {
-			o[j++] = (char)c;
-		} else if (c >= 0xc3 && c <= 0xf4 && i + 1 < n && ((unsigned char)s[i + 1] & 0xc0) == 0x80) {
-			/* a UTF-8 lead byte whose sequence cannot encode a C1 control
-			 * (those are 0xc2 0x80-0x9f) */
-			o[j++] = (char)c;
-			while (i + 1 < n && ((unsigned char)s[i + 1] & 0xc0) == 0x80)
-				o[j++] = s[++i];
-		} else if (c == 0xc2 && i + 1 < n && (unsigned char)s[i + 1] >= 0xa0 &&
-			   (unsigned char)s[i + 1] <= 0xbf) {
-			o[j++] = (char)c;
-			o[j++] = s[++i];
-		} else {
-			j += (size_t)sprintf(o + j, "\\x%02x", c);
-		}
-	}
-	o[j] = 0;
-	return o;
-}
 
 static char *join_argv(char *const *argv)
 {
@@ -116,11 +86,11 @@ int approve_prompt_new(struct approve_broker *b, const struct approve_request *r
 			     (ap_broker_confirm_allowed(b) ? AP_M_BIT(APPROVE_M_CONFIRM) : 0);
 	p->op = req->op;
 	p->pid = req->pid;
-	p->target = inert(req->target);
-	p->cmdline = inert(req->cmdline);
-	p->rule = inert(req->rule);
-	p->message = inert(req->message);
-	p->argv = inert(argv);
+	p->target = pty_inert(req->target);
+	p->cmdline = pty_inert(req->cmdline);
+	p->rule = pty_inert(req->rule);
+	p->message = pty_inert(req->message);
+	p->argv = pty_inert(argv);
 	free(argv);
 	p->deadline_ms = ap_now_ms() + (req->timeout_ms ? req->timeout_ms : APPROVE_DEFAULT_TIMEOUT_MS);
 	p->fd = out_fd;

@@ -19,6 +19,8 @@
  * mode obey, never as a lone byte, which is part of an ordinary character. */
 #include "pty/pty.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 enum {
@@ -279,5 +281,34 @@ size_t pty_outfilter(struct pty_outfilter *f, const char *in, size_t n, char *ou
 
 	for (size_t i = 0; i < n; i++)
 		o += step(f, (unsigned char)in[i], out + o);
+	return o;
+}
+
+char *pty_inert(const char *s)
+{
+	size_t n = s ? strlen(s) : 0, j = 0;
+	char *o = malloc(4 * n + 1);
+
+	if (!o)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c >= 0x20 && c < 0x7f) {
+			o[j++] = (char)c;
+		} else if (c >= 0xc3 && c <= 0xf4 && i + 1 < n && ((unsigned char)s[i + 1] & 0xc0) == 0x80) {
+			/* a UTF-8 lead byte whose sequence cannot encode a C1 control
+			 * (those are 0xc2 0x80-0x9f) */
+			o[j++] = (char)c;
+			while (i + 1 < n && ((unsigned char)s[i + 1] & 0xc0) == 0x80)
+				o[j++] = s[++i];
+		} else if (c == 0xc2 && i + 1 < n && (unsigned char)s[i + 1] >= 0xa0 &&
+			   (unsigned char)s[i + 1] <= 0xbf) {
+			o[j++] = (char)c;
+			o[j++] = s[++i];
+		} else {
+			j += (size_t)sprintf(o + j, "\\x%02x", c);
+		}
+	}
+	o[j] = 0;
 	return o;
 }

@@ -98,6 +98,13 @@ struct pty_outfilter {
 #define PTY_OUTFILTER_SLACK (PTY_OUTFILTER_HOLD + 2)
 size_t pty_outfilter(struct pty_outfilter *f, const char *in, size_t n, char *out);
 
+/* A copy of untrusted text that does nothing on a terminal but show itself:
+ * printable ASCII and UTF-8 characters stay; control characters, ESC, DEL,
+ * C1 controls (also in their UTF-8 form) and stray bytes become \xNN.  For
+ * text agentsh prints itself (notices, prompts) that names what the sandbox
+ * chose: a path, a command line.  malloc'd; NULL when out of memory. */
+char *pty_inert(const char *s);
+
 /* ------------------------------------------------------------ screen model */
 
 struct pty_screen;

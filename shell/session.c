@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "approve/approve.h"
+#include "pty/pty.h"
 #include "audit/audit.h"
 #include "enforce/enforce.h"
 #include "policy/policy.h"
@@ -402,8 +403,12 @@ static void notice_write(struct shell_ctx *ctx, const char *line)
 {
 	char buf[1024];
 	const char *eol = atomic_load(&ctx->notice_crlf) ? "\r\n" : "\n";
+	/* a notice names what the sandbox chose (a path, a program): its escape
+	 * sequences must not reach the terminal through agentsh's own line */
+	char *safe = pty_inert(line);
 	int n = snprintf(buf, sizeof(buf), "%s%s%s",
-			 strncmp(line, "agentsh:", 8) ? "agentsh: " : "", line, eol);
+			 strncmp(line, "agentsh:", 8) ? "agentsh: " : "", safe ? safe : "(out of memory)", eol);
+	free(safe);
 	if (n <= 0)
 		return;
 	if ((size_t)n >= sizeof(buf)) {

@@ -123,4 +123,15 @@ check "mkdir -p --json: not blocked" sh -c "printf '%s' '$js' | $PY -c 'import j
 H=$(getent passwd $U | cut -d: -f6)
 out=$(drun "mkdir $H/agentsh-never; echo rc=\$?")
 check "mkdir of a new directory outside the rules: still denied" sh -c "printf '%s' '$out' | grep -q 'denied mkdir $H/agentsh-never' && printf '%s' '$out' | grep -q rc=1 && test ! -e $H/agentsh-never"
+
+# A denial notice names the path the sandbox chose.  Escape sequences and a
+# newline in it must not reach the terminal through agentsh's own line (a
+# clipboard write, a cursor move, a forged second "agentsh:" line): they are
+# shown as \xNN, on one line.  The audit record keeps the path as it is.
+out=$(run "d=\$(printf 'n\\033]52;c;Zm9v\\007\\nagentsh: approved'); mkdir -p \"\$d\"; echo x > \"\$d/key.secret\"" 2>&1)
+line=$(printf '%s\n' "$out" | grep -a 'denied' | head -1)
+check "notice: the path's ESC, BEL and newline are shown as \\xNN" sh -c 'printf "%s" "$1" | grep -qF "n\\x1b]52;c;Zm9v\\x07\\x0aagentsh: approved/key.secret"' _ "$line"
+check "notice: no raw control byte in agentsh's line" sh -c '! printf "%s" "$1" | grep -q "$(printf "\033\\|\007")"' _ "$line"
+# (the command's own stderr, from the sandbox, says what it likes: not counted)
+eq "notice: not split into a second agentsh line" 0 "$(printf '%s\n' "$out" | grep -c '^agentsh: approved/key.secret (rule')"
 done_testing
