@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "enforce/notify_sup_int.h"
+#include "pty/pty.h"
 
 #define TRASH_SUBDIR ".agentsh-trash"
 
@@ -305,6 +306,16 @@ static int for_each(const char *main, const char *session, entry_fn fn, void *ct
 	return rc;
 }
 
+/* The original path as the terminal may show it: the agent chose the name,
+ * and the person listing the trash must not get its escape sequences. */
+static void print_inert(const char *path)
+{
+	char *safe = pty_inert(path);
+
+	fputs(safe ? safe : "(out of memory)", stdout);
+	free(safe);
+}
+
 static int print_entry(const char *main, const struct entry *e, void *ctx)
 {
 	json_t *arr = ctx;
@@ -316,8 +327,9 @@ static int print_entry(const char *main, const struct entry *e, void *ctx)
 			"session", e->session, "uid", (json_int_t)e->uid, "size", (json_int_t)e->size,
 			"deleted_at", e->deleted));
 	} else {
-		printf("%-36s %-9s %10lld  %s  %s\n", e->token, e->type, e->size, e->deleted,
-		       e->original);
+		printf("%-36s %-9s %10lld  %s  ", e->token, e->type, e->size, e->deleted);
+		print_inert(e->original);
+		putchar('\n');
 	}
 	return 0;
 }
@@ -368,7 +380,9 @@ static int purge_one(const char *main, const struct entry *e, void *ctx)
 	}
 	snprintf(mp, sizeof mp, "%s/%s.json", main, e->token);
 	unlink(mp);
-	printf("purged %s (%s)\n", e->token, e->original);
+	printf("purged %s (", e->token);
+	print_inert(e->original);
+	puts(")");
 	return 0;
 }
 
@@ -412,13 +426,18 @@ static int restore(const char *main, const char *token, bool force)
 	if (pfd >= 0)
 		close(pfd);
 	if (rc < 0) {
-		fprintf(stderr, "agentsh trash: restoring %s to %s failed: %s%s\n", e.token, e.original,
-			strerror(-rc), rc == -EEXIST ? " (it exists; use --force to replace it)" : "");
+		char *safe = pty_inert(e.original);
+		fprintf(stderr, "agentsh trash: restoring %s to %s failed: %s%s\n", e.token,
+			safe ? safe : "(out of memory)", strerror(-rc),
+			rc == -EEXIST ? " (it exists; use --force to replace it)" : "");
+		free(safe);
 		return 1;
 	}
 	snprintf(mp, sizeof mp, "%s/%s.json", main, e.token);
 	unlink(mp);
-	printf("restored %s\n", e.original);
+	fputs("restored ", stdout);
+	print_inert(e.original);
+	putchar('\n');
 	return 0;
 }
 

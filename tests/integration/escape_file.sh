@@ -134,4 +134,14 @@ check "notice: the path's ESC, BEL and newline are shown as \\xNN" sh -c 'printf
 check "notice: no raw control byte in agentsh's line" sh -c '! printf "%s" "$1" | grep -q "$(printf "\033\\|\007")"' _ "$line"
 # (the command's own stderr, from the sandbox, says what it likes: not counted)
 eq "notice: not split into a second agentsh line" 0 "$(printf '%s\n' "$out" | grep -c '^agentsh: approved/key.secret (rule')"
+# the same name in `agentsh trash list` and `trash purge`, which a person runs
+hostile=$(printf 'h\033]52;c;Zm9v\007x')
+echo doomed >"$WS/trash/$hostile"; chown $U "$WS/trash/$hostile"
+out=$(run "rm ./trash/h*x")
+tok=$(printf '%s' "$out" | tr -d "\r" | sed -n "s/.*agentsh trash restore \([^ ]*\).*/\1/p" | head -1)
+listed=$("$AGENTSH" trash list | grep -a "$tok")
+check "trash list: the name is shown as \\xNN" sh -c 'printf "%s" "$1" | grep -qF "/trash/h\\x1b]52;c;Zm9v\\x07x"' _ "$listed"
+check "trash list: no raw ESC or BEL" sh -c '[ -n "$1" ] && ! printf "%s" "$1" | grep -q "$(printf "\033\\|\007")"' _ "$listed"
+purged=$("$AGENTSH" trash purge "$tok" 2>&1)
+check "trash purge: the name is shown as \\xNN" sh -c 'printf "%s" "$1" | grep -qF "h\\x1b]52;c;Zm9v\\x07x" && ! printf "%s" "$1" | grep -q "$(printf "\033")"' _ "$purged"
 done_testing
