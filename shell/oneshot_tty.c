@@ -17,6 +17,18 @@
 #include <string.h>
 #include <unistd.h>
 
+/* Keys are relayed when agentsh is the terminal's foreground job, or when the
+ * terminal is not its controlling terminal at all (a harness that hands over
+ * a pty without making it one): then no job-control signal applies.  A
+ * background job (`agentsh -c cmd &`) must not read the terminal or change
+ * its modes: the kernel would stop it with SIGTTIN/SIGTTOU. */
+static bool may_take_keys(int fd)
+{
+	pid_t fg = tcgetpgrp(fd);
+
+	return fg == getpgrp() || (fg < 0 && errno == ENOTTY);
+}
+
 int shell_tty_open(struct shell_tty *t, const int stdio[3], int child[3])
 {
 	int tty;
@@ -44,11 +56,7 @@ int shell_tty_open(struct shell_tty *t, const int stdio[3], int child[3])
 	for (int i = 0; i < 3; i++)
 		if (isatty(stdio[i]))
 			child[i] = t->pty.slave;
-	/* Keys are relayed only when agentsh is the terminal's foreground job: a
-	 * background one (`agentsh -c cmd &`) must not read the terminal or change
-	 * its modes (the kernel would stop it with SIGTTIN/SIGTTOU). */
-	if (isatty(stdio[0]) && tcgetpgrp(stdio[0]) == getpgrp() &&
-	    pty_term_save(&t->outer, stdio[0]) == 0) {
+	if (isatty(stdio[0]) && may_take_keys(stdio[0]) && pty_term_save(&t->outer, stdio[0]) == 0) {
 		pty_term_restore_on_crash();
 		if (pty_term_raw(&t->outer) == 0)       /* keys go to the pty's own line discipline */
 			t->in = stdio[0];

@@ -114,15 +114,20 @@ check "-c: Ctrl-C reaches the command (130)" tm_wait 'rc=130$' 10
 # 300 kB of keys as fast as they are taken while reading everything printed.
 # paste.py c DIR AGENTSH...: one `-c` command; paste.py i DIR AGENTSH... -i: a
 # command in the interactive shell, then ^U (what the pty never took goes to
-# readline) and exit.
+# readline) and exit; paste.py n DIR AGENTSH...: a pty that is not agentsh's
+# controlling terminal (a harness that does not make it one): a line typed
+# there must still reach the command.
 cat > "$TMPD/paste.py" <<'PY'
 import fcntl, os, pty, select, subprocess, sys, termios, time
 mode, cwd, cmd = sys.argv[1], sys.argv[2], sys.argv[3:]
 slow = "stty raw -echo; sleep 3; stty sane; echo still-$((1+1))-relaying"
 m, s = pty.openpty()
-p = subprocess.Popen(cmd + (["-c", slow] if mode == "c" else []), stdin=s, stdout=s, stderr=s,
-                     cwd=cwd, start_new_session=True,
-                     preexec_fn=lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0))
+if mode == "n":
+    p = subprocess.Popen(cmd + ["-c", "read -r x; echo got:$x"], stdin=s, stdout=s, stderr=s, cwd=cwd)
+else:
+    p = subprocess.Popen(cmd + (["-c", slow] if mode == "c" else []), stdin=s, stdout=s, stderr=s,
+                         cwd=cwd, start_new_session=True,
+                         preexec_fn=lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0))
 os.close(s)
 fcntl.fcntl(m, fcntl.F_SETFL, os.O_NONBLOCK)
 out = b""
@@ -144,6 +149,13 @@ def pump(until, secs, data=b""):
         if until and until in out:
             return
 prompt = True
+if mode == "n":
+    time.sleep(1)
+    os.write(m, b"hello\r")
+    pump(b"got:hello", 15)
+    print("typed line reached the command: %s" % (b"got:hello" in out))
+    p.kill()
+    sys.exit(0)
 if mode == "i":
     pump(b"$ ", 15)
     prompt = b"$ " in out
@@ -170,6 +182,9 @@ eq "-c: 300 kB of keys the command never reads do not wedge the relay" "prompt=T
 # shellcheck disable=SC2086
 res=$(python3 "$TMPD/paste.py" i "$W" $A 2>&1)
 eq "-i: 300 kB of keys a command never reads do not wedge the shell" "prompt=True relayed=True exited=0" "$res"
+# shellcheck disable=SC2086
+res=$(python3 "$TMPD/paste.py" n "$W" $C 2>&1)
+eq "-c on a pty that is not agentsh's controlling terminal: keys still reach the command" "typed line reached the command: True" "$res"
 # no job control in a one-shot: ^Z must not leave the command stopped (the
 # command's process group has no parent in its session, so the kernel
 # discards the terminal's stop signals)
