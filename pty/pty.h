@@ -1,6 +1,6 @@
 /* pty — pseudo-terminal plumbing for agentsh: PTY pairs, the outer
  * terminal's raw mode (saved and restored on every exit path), window size
- * propagation, a byte relay, and a libvterm model of the inner screen so a
+ * propagation, the output filter, and a libvterm model of the inner screen so a
  * prompt drawn over it (approvals) can be undone.  Depends on no other
  * agentsh module.
  *
@@ -61,23 +61,6 @@ void pty_term_restore_all(void);
  * saved terminal, then die of the signal: a crash gives the terminal back. */
 void pty_term_restore_on_crash(void);
 void pty_term_forget(struct pty_term *t);
-
-/* ------------------------------------------------------------ relay */
-
-struct pty_relay {
-	int in;                 /* outer input  (keyboard) -> master */
-	int out;                /* master output -> outer output */
-	int master;
-	int stop_fd;            /* becomes readable when the relay must stop (e.g. a pidfd); -1 none */
-	/* Optional: called with every chunk read from the master before it is
-	 * written to out (e.g. feed a screen model).  */
-	void (*on_output)(void *ctx, const char *buf, size_t n);
-	void *ctx;
-};
-
-/* Copy bytes both ways until the master hangs up (EIO/EOF) or stop_fd fires;
- * then drain what the master still holds.  Returns 0 or -errno. */
-int pty_relay_run(const struct pty_relay *r);
 
 /* ------------------------------------------------------------ output filter */
 

@@ -121,60 +121,6 @@ static void test_screen_redraw(void **st)
 
 /* The relay copies both ways, hands every output chunk to on_output, and
  * returns (after draining) when stop_fd fires. */
-static size_t seen;
-static void count_output(void *ctx, const char *buf, size_t n)
-{
-	(void)ctx;
-	(void)buf;
-	seen += n;
-}
-
-static void test_relay(void **st)
-{
-	(void)st;
-	struct pty_pair p;
-	struct termios raw;
-	int in[2], out[2], stop[2];
-	char buf[64];
-	assert_int_equal(pty_open(&p, NULL, NULL), 0);
-	tcgetattr(p.slave, &raw);
-	cfmakeraw(&raw);
-	tcsetattr(p.slave, TCSANOW, &raw);
-	assert_int_equal(pipe(in), 0);
-	assert_int_equal(pipe(out), 0);
-	assert_int_equal(pipe(stop), 0);
-	/* keyboard bytes and program output are queued before the relay starts */
-	assert_int_equal(write(in[1], "keys", 4), 4);
-	assert_int_equal(write(p.slave, "screen", 6), 6);
-	pid_t pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		/* the "program": wait for the keys, then tell the relay to stop */
-		struct pollfd pf = { .fd = p.slave, .events = POLLIN };
-		poll(&pf, 1, 5000);
-		ssize_t n = read(p.slave, buf, sizeof(buf));
-		if (n == 4 && !memcmp(buf, "keys", 4))
-			(void)!write(p.slave, "+got", 4);
-		usleep(100000);
-		(void)!write(stop[1], "x", 1);
-		_exit(0);
-	}
-	struct pty_relay r = { .in = in[0], .out = out[1], .master = p.master, .stop_fd = stop[0],
-			       .on_output = count_output };
-	seen = 0;
-	assert_int_equal(pty_relay_run(&r), 0);
-	waitpid(pid, NULL, 0);
-	close(out[1]);
-	size_t got = 0;
-	ssize_t n;
-	while ((n = read(out[0], buf + got, sizeof(buf) - 1 - got)) > 0)
-		got += (size_t)n;
-	buf[got] = 0;
-	assert_string_equal(buf, "screen+got");
-	assert_int_equal(seen, 10);
-	pty_close(&p);
-}
-
 /* pty_write_some on a full non-blocking pipe: what does not fit stays at the
  * front of the buffer, in order; a closed reader empties it with an error. */
 static void test_write_some(void **st)
@@ -217,7 +163,6 @@ int main(void)
 		cmocka_unit_test(test_raw_restore),
 		cmocka_unit_test(test_screen_text),
 		cmocka_unit_test(test_screen_redraw),
-		cmocka_unit_test(test_relay),
 		cmocka_unit_test(test_write_some),
 	};
 	return cmocka_run_group_tests(t, NULL, NULL);
