@@ -1,5 +1,6 @@
 /* Non-interactive invocations (-c, script, stdin): one delegate started
- * through enforce_spawn() with the caller's stdio untouched, waited for, and
+ * through enforce_spawn() with the caller's stdio (a terminal among them is
+ * replaced by a pty of the command's own: oneshot_tty.c), waited for, and
  * its status returned the way sh reports it. */
 #include "shell/shell_int.h"
 #include "shell/tty_int.h"
@@ -167,9 +168,13 @@ int shell_run_argv(struct shell_ctx *ctx, char *const *argv, const int stdio[3],
 	if ((r = shell_session_open(ctx)) < 0)
 		return r;
 	if ((r = shell_tty_open(&tty, stdio, child)) < 0) {
-		fprintf(ctx->err, "agentsh: cannot open a pty for %s: %s\n", argv[0], strerror(-r));
+		fprintf(ctx->err, "agentsh: cannot open a pty for %s: %s; the command was not run (it "
+			"would have held the terminal itself); run it with no terminal on its stdio, or "
+			"check /dev/ptmx\n", argv[0], strerror(-r));
 		return r;
 	}
+	/* the supervisor's notices meet the terminal in raw mode: lines end CR LF */
+	atomic_store(&ctx->notice_crlf, tty.in >= 0 && isatty(STDERR_FILENO));
 	ctx->audit_gate_rc = 0;
 	if (ctx->audit) {
 		req.before_exec = audit_gate;
@@ -184,26 +189,25 @@ int shell_run_argv(struct shell_ctx *ctx, char *const *argv, const int stdio[3],
 	req.ctty = tty.on ? tty.pty.slave : -1;
 	req.timeout_ms = enforce_command_timeout_ms(ctx->enf);  /* resource_limits.command_timeout -> 124 */
 	r = enforce_spawn(ctx->enf, &req, &pid, &pidfd);
+	bool spawned = r >= 0;
 	shell_tty_spawned(&tty);
-	if (r < 0 && ctx->audit_gate_rc < 0) {
-		shell_tty_close(&tty);
+	if (spawned) {
+		shell_timing_mark("delegate spawned");
+		r = wait_child(ctx, pid, pidfd, &tty, wstatus);
+	}
+	shell_tty_close(&tty);                  /* the terminal's modes back before any message */
+	atomic_store(&ctx->notice_crlf, false);
+	if (!spawned && ctx->audit_gate_rc < 0) {
 		fprintf(ctx->err, "agentsh: cannot record the command in the audit trail, so it was not "
 			"run: %s\n", audit_strerror(ctx->audit));
 		return r;
 	}
-	if (r < 0) {
+	if (!spawned) {
 		const char *why = enforce_strerror(ctx->enf);
-		shell_tty_close(&tty);
 		fprintf(ctx->err, "agentsh: cannot start %s in the sandbox: %s\n", argv[0],
 			why && *why ? why : strerror(-r));
 		return r;
 	}
-	shell_timing_mark("delegate spawned");
-	/* the supervisor's notices meet the terminal in raw mode: lines end CR LF */
-	atomic_store(&ctx->notice_crlf, tty.in >= 0 && isatty(STDERR_FILENO));
-	r = wait_child(ctx, pid, pidfd, &tty, wstatus);
-	shell_tty_close(&tty);
-	atomic_store(&ctx->notice_crlf, false);
 	shell_timing_mark("delegate exited");
 	close(pidfd);
 	if (r < 0)

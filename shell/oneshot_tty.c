@@ -93,8 +93,8 @@ static bool relay_output(struct shell_tty *t)
 	if (n <= 0)
 		return false;
 	size_t m = pty_outfilter(&t->outf, in, (size_t)n, out);
-	if (m && pty_write_all(t->out, out, m) < 0)
-		t->out_gone = true;     /* the terminal went away: keep reading, drop it */
+	if (m)
+		(void)pty_write_all(t->out, out, m);    /* a terminal gone away: keep reading, drop it */
 	return true;
 }
 

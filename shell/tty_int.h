@@ -10,7 +10,7 @@
 
 struct shell_tty {
 	bool on;                        /* a pty stands in for the terminal */
-	bool pty_gone, out_gone;
+	bool pty_gone;
 	struct pty_pair pty;
 	struct pty_term outer;          /* saved and raw when stdin is the terminal */
 	struct pty_outfilter outf;
