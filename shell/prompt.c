@@ -1,7 +1,9 @@
-/* The interactive prompt.  Pure: unit-tested in tests/unit/shell_prompt.c. */
+/* The interactive prompt.  Pure: unit-tested in tests/unit/shell_units.c (test_prompt). */
 #include "shell/prompt_int.h"
+#include "pty/pty.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 struct pbuf {
@@ -21,14 +23,15 @@ static void puts_(struct pbuf *b, const char *s)
 	put(b, s, strlen(s));
 }
 
-/* Agent-chosen text (cwd, names): no control characters reach the terminal. */
+/* Agent-chosen text (cwd, names): shown inert (pty_inert), so no control
+ * character, ESC or C1 control (also in its UTF-8 form) reaches the terminal. */
 static void put_safe(struct pbuf *b, const char *s, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		char r = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
-		put(b, &r, 1);
-	}
+	char *copy = strndup(s, n), *safe = copy ? pty_inert(copy) : NULL;
+
+	puts_(b, safe ? safe : "?");
+	free(safe);
+	free(copy);
 }
 
 static void colored(struct pbuf *b, bool color, const char *sgr, const char *s, size_t n)

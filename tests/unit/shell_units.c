@@ -186,10 +186,13 @@ static void test_prompt(void **st)
 	/* colour wraps fields in readline's invisible markers */
 	prompt_render("\\u", &pi, true, p, sizeof(p));
 	assert_string_equal(p, "\001\033[1;32m\002agent\001\033[0m\002");
-	/* a directory name cannot inject terminal escapes */
+	/* a directory name cannot inject terminal escapes, C1 ones in UTF-8 included */
 	pi.cwd = "/tmp/\033]0;evil\a";
 	prompt_render("\\w", &pi, false, p, sizeof(p));
-	assert_string_equal(p, "/tmp/?]0;evil?");
+	assert_string_equal(p, "/tmp/\\x1b]0;evil\\x07");
+	pi.cwd = "/tmp/\302\23552;c;Zm9v\302\234 caf\303\251";
+	prompt_render("\\w", &pi, false, p, sizeof(p));
+	assert_string_equal(p, "/tmp/\\xc2\\x9d52;c;Zm9v\\xc2\\x9c caf\303\251");
 	/* truncation is safe */
 	char small[6];
 	prompt_render(NULL, &pi, false, small, sizeof(small));
