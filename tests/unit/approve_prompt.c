@@ -117,6 +117,17 @@ static enum approve_prompt_state type(struct approve_prompt *p, const char *s)
 	return approve_prompt_feed(p, s, strlen(s));
 }
 
+/* The right code and Enter: the request is approved, once, by that answer. */
+static void approve_once_with(struct approve_prompt *p, const char *code, struct got *g)
+{
+	char line[16];
+
+	snprintf(line, sizeof(line), "%s\r", code);
+	assert_int_equal(type(p, line), APPROVE_PROMPT_SUBMITTED);
+	assert_int_equal(g->n, 1);
+	assert_int_equal(g->v, APPROVE_ONCE);
+}
+
 static void test_prompt_flow(void **state)
 {
 	struct approve_broker *b = mk();
@@ -147,10 +158,7 @@ static void test_prompt_flow(void **state)
 	assert_int_equal(type(p, line), APPROVE_PROMPT_REJECTED);
 	assert_true(screen_has("refused: wrong code"));
 	assert_int_equal(g.n, 0);
-	snprintf(line, sizeof(line), "%s\r", code);
-	assert_int_equal(type(p, line), APPROVE_PROMPT_SUBMITTED);
-	assert_int_equal(g.n, 1);
-	assert_int_equal(g.v, APPROVE_ONCE);
+	approve_once_with(p, code, &g);
 	approve_prompt_free(p);
 
 	/* the same code for the next request is a replay */
@@ -160,6 +168,7 @@ static void test_prompt_flow(void **state)
 	r2.target = "/usr/local/bin/deploy2";
 	assert_int_equal(approve_submit(b, &r2, done_cb, &g2), 0);
 	assert_int_equal(approve_prompt_new(b, &r2, pfd[1], ROWS, COLS, &p), 0);
+	snprintf(line, sizeof(line), "%s\r", code);
 	assert_int_equal(type(p, line), APPROVE_PROMPT_REJECTED);
 	assert_true(screen_has("already used"));
 	/* deny */
@@ -206,10 +215,7 @@ static void test_terminal_replies_type_nothing(void **state)
 	/* a stray ESC ] typed by hand ends at Enter; the code typed after it counts */
 	assert_int_equal(type(p, "\033]12\r"), APPROVE_PROMPT_REJECTED);
 	assert_int_equal(g.n, 0);
-	snprintf(line, sizeof(line), "%s\r", code);
-	assert_int_equal(type(p, line), APPROVE_PROMPT_SUBMITTED);
-	assert_int_equal(g.n, 1);
-	assert_int_equal(g.v, APPROVE_ONCE);
+	approve_once_with(p, code, &g);
 	approve_prompt_free(p);
 	approve_broker_free(b);
 }
