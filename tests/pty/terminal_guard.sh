@@ -101,9 +101,10 @@ tm_wait '^modes-checked' 15 >/dev/null
 check "-c: the terminal's modes are as before the command" sh -c '! tmux -S "$1" capture-pane -p -t t | grep -q "^after:"' _ "$TMUX_SOCK"
 # a background job neither reads the terminal nor changes its modes (the
 # kernel would stop it with SIGTTIN/SIGTTOU)
-tm_type "clear; $C -c 'echo from-background' & wait; echo waited"; tm_keys Enter
-check "-c in the background: runs to the end, not stopped" tm_wait '^waited' 15
-check "-c in the background: its output is shown" tm_wait '^from-background' 1
+tm_type "clear; $C -c 'echo from-background' & sleep 5; jobs; echo waited"; tm_keys Enter
+tm_wait '^waited' 15 >/dev/null
+check "-c in the background: not stopped by the terminal" sh -c '! tmux -S "$1" capture-pane -p -t t | grep -qi stopped' _ "$TMUX_SOCK"
+check "-c in the background: runs to the end, its output shown" tm_wait '^from-background' 1
 tm_type "clear; $C -c 'echo sleeping; sleep 30'; echo rc=\$?"; tm_keys Enter
 tm_wait '^sleeping' 15 >/dev/null
 tm_keys C-c
