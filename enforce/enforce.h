@@ -139,6 +139,11 @@ bool enforce_inside_session(void);
  * the shell sums up a command's many of them. */
 #define ENFORCE_NOTICE_TRASHED "moved to trash:"
 
+/* `agentsh trash list|restore|purge ...` (argv[0] == "trash") for the account
+ * who: its own entries only, restored only where it may write.  who->uid 0
+ * acts on every entry and may name another trash (--trash-dir).  Exit status. */
+int enforce_trash_run(int argc, char **argv, const struct enforce_account *who);
+
 /* Privilege split: call first thing in main(), before parsing anything the
  * user controls.  Returns ENFORCE_PRIV_ROOT (started by root: --user may pick
  * the account), ENFORCE_PRIV_SETUID (installed setuid root: the process is now

@@ -178,7 +178,5 @@ struct notify_stats {
 };
 void enforce_notify_stats(const struct notify *n, struct notify_stats *out);
 
-/* `agentsh trash list|restore|purge ...`; argv[0] == "trash".  Exit status. */
-int enforce_trash_cli(int argc, char **argv);
 
 #endif

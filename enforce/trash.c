@@ -14,10 +14,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -235,7 +238,17 @@ static int load_entry(const char *main, const char *file, struct entry *e)
 	json_int_t uid = -1, size = 0, t = 0;
 
 	snprintf(p, sizeof p, "%s/%s", main, file);
-	json_t *m = json_load_file(p, 0, &err);
+	/* only a manifest agentsh wrote counts: it names what root moves */
+	struct stat st;
+	int fd = open(p, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != 0 || (st.st_mode & 022)) {
+		close(fd);
+		return -EPERM;
+	}
+	json_t *m = json_loadfd(fd, 0, &err);
+	close(fd);
 	if (!m)
 		return -EINVAL;
 	int rc = json_unpack(m, "{s:s, s:s, s:s, s:I, s?:I, s?:s, s?:s, s?:s, s?:I}", "token", &tok,
@@ -259,9 +272,14 @@ static int load_entry(const char *main, const char *file, struct entry *e)
 	return rc == 0 ? 0 : -EINVAL;
 }
 
+/* The account a trash command acts for: the caller of `agentsh trash`, or the
+ * session's account for the built-in.  Never getuid(): installed setuid, the
+ * privilege split has made the real uid 0 (enforce_privilege_init). */
+static const struct enforce_account *caller;
+
 static bool mine(const struct entry *e)
 {
-	return getuid() == 0 || e->uid == getuid();
+	return caller->uid == 0 || e->uid == caller->uid;
 }
 
 static const char *opt_val(int argc, char **argv, const char *name)
@@ -362,6 +380,21 @@ static int rm_tree_at(int dfd, const char *name)
 	return unlinkat(dfd, name, 0) < 0 ? -errno : 0;
 }
 
+/* The payload directory of an entry, if it is one agentsh made: root's, 0700. */
+static int open_payload_dir(const char *path)
+{
+	struct stat st;
+	int fd = open(path, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0 || st.st_uid != 0 || (st.st_mode & 077)) {
+		close(fd);
+		return -EPERM;
+	}
+	return fd;
+}
+
 static int purge_one(const char *main, const struct entry *e, void *ctx)
 {
 	long long older = ctx ? *(long long *)ctx : -1;
@@ -369,7 +402,12 @@ static int purge_one(const char *main, const struct entry *e, void *ctx)
 
 	if (older >= 0 && e->time > (long long)time(NULL) - older)
 		return 0;
-	int tfd = open(e->trash, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	int tfd = open_payload_dir(e->trash);
+	if (tfd == -EPERM) {
+		fprintf(stderr, "agentsh trash: %s: %s is not a trash directory agentsh made (not root's, "
+			"or open to others); left alone\n", e->token, e->trash);
+		return 0;
+	}
 	if (tfd >= 0) {
 		int rc = rm_tree_at(tfd, e->token);
 		close(tfd);
@@ -383,6 +421,71 @@ static int purge_one(const char *main, const struct entry *e, void *ctx)
 	printf("purged %s (", e->token);
 	print_inert(e->original);
 	puts(")");
+	return 0;
+}
+
+/* The directory a restore puts the entry back into, as an fd, so that what
+ * is checked is what is written to.  The original path was recorded resolved
+ * (no symbolic link on it); a link there now was put there since, and root
+ * must not follow it: an agent that turns ws/d into a link to /etc/profile.d
+ * would have its deleted file restored into a directory root's login shell
+ * reads.  -ELOOP then. */
+static int open_parent(const char *parent, int *pfd)
+{
+	struct open_how how = {
+		.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+		.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+	};
+	int fd = (int)syscall(__NR_openat2, AT_FDCWD, parent, &how, sizeof how);
+
+	if (fd < 0)
+		return -errno;
+	*pfd = fd;
+	return 0;
+}
+
+/* Does the caller have write and search permission on the directory pfd?
+ * Asked of the kernel by a child that takes the caller's ids (ACLs and
+ * groups count as for the caller's own rename), on the directory itself:
+ * a path can be swapped between a check and the rename, the fd cannot. */
+static int caller_may_write(int pfd)
+{
+	if (caller->uid == 0)
+		return 0;
+	pid_t pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		/* raw calls: the interactive shell's process has other threads */
+		if (syscall(SYS_setgroups, caller->ngroups, caller->groups) < 0 ||
+		    syscall(SYS_setresgid, caller->gid, caller->gid, caller->gid) < 0 ||
+		    syscall(SYS_setresuid, caller->uid, caller->uid, caller->uid) < 0)
+			_exit(EPERM);
+		_exit(faccessat(pfd, "", W_OK | X_OK, AT_EMPTY_PATH) < 0 ? errno : 0);
+	}
+	int st;
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	return WIFEXITED(st) ? -WEXITSTATUS(st) : -EPERM;
+}
+
+/* May the caller put base into the directory pfd, as rename(2) would let it?
+ * --force replacing an existing object obeys the sticky bit (/tmp), which
+ * root's own rename would ignore. */
+static int may_place(int pfd, const char *base, bool force)
+{
+	struct stat d, t;
+	int rc = caller_may_write(pfd);
+
+	if (rc < 0 || !force || caller->uid == 0)
+		return rc;
+	if (fstat(pfd, &d) < 0)
+		return -errno;
+	if (fstatat(pfd, base, &t, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if ((d.st_mode & S_ISVTX) && t.st_uid != caller->uid && d.st_uid != caller->uid)
+		return -EPERM;
 	return 0;
 }
 
@@ -407,19 +510,13 @@ static int restore(const char *main, const char *token, bool force)
 		snprintf(parent, sizeof parent, "/");
 	else
 		*slash = 0;
-	/* access() checks with the real uid: the caller's, not setuid root's. */
-	if (access(parent, W_OK | X_OK) < 0) {
-		fprintf(stderr, "agentsh trash: cannot restore %s: %s is not writable by you (%s)\n",
-			e.original, parent, strerror(errno));
-		return 1;
-	}
-	int tfd = open(e.trash, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	int pfd = open(parent, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	int tfd = open_payload_dir(e.trash);
+	int pfd = -1;
 	const char *base = strrchr(e.original, '/') ? strrchr(e.original, '/') + 1 : e.original;
-	int rc = 0;
-	if (tfd < 0 || pfd < 0)
-		rc = -errno;
-	else if (renameat2(tfd, e.token, pfd, base, force ? 0 : RENAME_NOREPLACE) < 0)
+	int rc = tfd < 0 ? tfd : open_parent(parent, &pfd);
+	if (rc == 0)
+		rc = may_place(pfd, base, force);
+	if (rc == 0 && renameat2(tfd, e.token, pfd, base, force ? 0 : RENAME_NOREPLACE) < 0)
 		rc = -errno;
 	if (tfd >= 0)
 		close(tfd);
@@ -429,7 +526,11 @@ static int restore(const char *main, const char *token, bool force)
 		char *safe = pty_inert(e.original);
 		fprintf(stderr, "agentsh trash: restoring %s to %s failed: %s%s\n", e.token,
 			safe ? safe : "(out of memory)", strerror(-rc),
-			rc == -EEXIST ? " (it exists; use --force to replace it)" : "");
+			rc == -EEXIST ? " (it exists; use --force to replace it)"
+			: rc == -ELOOP ? " (a directory on its path is now a symbolic link; restore it once the"
+					 " path is a real directory again)"
+			: rc == -EACCES ? " (you may not write to that directory)"
+				       : "");
 		free(safe);
 		return 1;
 	}
@@ -450,11 +551,18 @@ static void usage(void)
 		"  (--trash-dir DIR selects another trash; default " NOTIFY_TRASH_DIR ")\n");
 }
 
-int enforce_trash_cli(int argc, char **argv)
+int enforce_trash_run(int argc, char **argv, const struct enforce_account *who)
 {
 	const char *main = opt_val(argc, argv, "--trash-dir");
 	const char *session = opt_val(argc, argv, "--session");
 
+	fflush(stdout);
+	caller = who;
+	/* another trash names other payloads and manifests: root's choice only */
+	if (main && who->uid != 0) {
+		fprintf(stderr, "agentsh trash: --trash-dir is for root only\n");
+		return 2;
+	}
 	if (!main)
 		main = NOTIFY_TRASH_DIR;
 	if (argc < 2 || has_flag(argc, argv, "--help") || has_flag(argc, argv, "-h")) {
@@ -515,14 +623,4 @@ int enforce_trash_cli(int argc, char **argv)
 	}
 	usage();
 	return 2;
-}
-
-/* Registry adapter for shell/commands.c (`agentsh trash ...`); the shell
- * context is not needed: the trash is found from its fixed location. */
-struct shell_ctx;
-int enforce_trash_cmd(int argc, char **argv, struct shell_ctx *ctx)
-{
-	(void)ctx;
-	fflush(stdout);
-	return enforce_trash_cli(argc, argv);
 }

@@ -9,6 +9,7 @@
  * (`agentsh name` only) or SHELL_CMD_BOTH.  The handler gets argv[0] == name,
  * prints on ctx->out / ctx->err and returns the exit status. */
 #include "shell/shell_int.h"
+#include "enforce/enforce.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -24,7 +25,7 @@ int shell_cmd_approve(int argc, char **argv, struct shell_ctx *ctx);   /* shell/
 int shell_cmd_approver(int argc, char **argv, struct shell_ctx *ctx);  /* shell/approve_cmds.c */
 int shell_cmd_policy(int argc, char **argv, struct shell_ctx *ctx);    /* shell/policy_cmd.c */
 int enforce_doctor_cmd(int argc, char **argv, struct shell_ctx *ctx);  /* enforce/doctor.c */
-int enforce_trash_cmd(int argc, char **argv, struct shell_ctx *ctx);   /* enforce/trash.c */
+static int cmd_trash(int argc, char **argv, struct shell_ctx *ctx);
 
 const struct shell_command shell_commands[] = {
 	{ "doctor", enforce_doctor_cmd, "doctor [--json] - each enforcement layer: available, active, degraded, and why", SHELL_CMD_BOTH | SHELL_CMD_HOST_ONLY },
@@ -36,7 +37,7 @@ const struct shell_command shell_commands[] = {
 	{ "audit", shell_cmd_audit, "audit verify [--json] | export --format jsonl|ocsf [--since T] [--session S] - check or export the audit trail", SHELL_CMD_SUBCOMMAND },
 	{ "events", shell_cmd_events, "events query|tail [--session S] [--type T] [--decision D] [--since T] [--until T] [--path-like P] [--domain-like D] [--limit N] [--json] - search or follow the audit events", SHELL_CMD_SUBCOMMAND },
 	{ "report", shell_cmd_report, "report [SESSION|latest] [--level summary|detailed] [--output FILE] - Markdown report of a session", SHELL_CMD_BOTH },
-	{ "trash", enforce_trash_cmd, "trash list [--json] [--session ID] | restore TOKEN [--force] | purge TOKEN...|--all|--older-than DAYS - soft-deleted files", SHELL_CMD_BOTH },
+	{ "trash", cmd_trash, "trash list [--json] [--session ID] | restore TOKEN [--force] | purge TOKEN...|--all|--older-than DAYS - soft-deleted files", SHELL_CMD_BOTH | SHELL_CMD_KEEPS_ROOT },
 	{ "policy", shell_cmd_policy, "policy show|validate|lint|check|test|generate [--json] [--policy NAME|FILE] - inspect, lint, test and generate policies", SHELL_CMD_BOTH },
 	/* add new commands above this line, one line each */
 };
@@ -58,6 +59,17 @@ bool shell_is_subcommand(const char *name)
 bool shell_is_builtin(const char *name)
 {
 	return shell_command_find(name, SHELL_CMD_BUILTIN) != NULL;
+}
+
+/* The trash acts for the session's account (the built-in) or the caller (the
+ * subcommand): ctx->acct in both cases, root's only when root is the account. */
+static int cmd_trash(int argc, char **argv, struct shell_ctx *ctx)
+{
+	struct enforce_account who = {
+		.uid = ctx->acct.uid, .gid = ctx->acct.gid, .groups = ctx->acct.groups,
+		.ngroups = ctx->acct.ngroups, .name = ctx->acct.name, .home = ctx->acct.home,
+	};
+	return enforce_trash_run(argc, argv, &who);
 }
 
 static int cmd_help(int argc, char **argv, struct shell_ctx *ctx)

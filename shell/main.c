@@ -6,6 +6,7 @@
 #include "enforce/enforce.h"
 
 #include <errno.h>
+#include <grp.h>
 #include <fcntl.h>
 #include <openssl/crypto.h>
 #include <stdio.h>
@@ -26,6 +27,28 @@ __attribute__((weak)) int shell_json_main(struct shell_ctx *ctx)
 	return 2;
 }
 
+/* Installed setuid, `agentsh NAME ...` is the caller's own command: root is
+ * given up for good, groups first, and checked, before the subcommand reads
+ * an argument.  (The privilege split made the real uid 0, so a subcommand
+ * left as root could not tell who called it: `approve --ssh PROG` would run
+ * PROG as root, `approver add` would enroll for anyone.) */
+static int drop_to_invoker(const struct shell_ctx *ctx)
+{
+	uid_t u = shell_priv.uid;
+	gid_t g = shell_priv.gid;
+	const gid_t *gs = ctx->acct.uid == u ? ctx->acct.groups : NULL;
+	size_t n = gs ? ctx->acct.ngroups : 0;
+
+	if (setgroups(n, gs) < 0 || setresgid(g, g, g) < 0 || setresuid(u, u, u) < 0)
+		return -1;
+	uid_t r, e, sv;
+	if (getresuid(&r, &e, &sv) < 0 || r != u || e != u || sv != u || setuid(0) == 0) {
+		errno = EPERM;
+		return -1;
+	}
+	return 0;
+}
+
 static int run_subcommand(struct shell_ctx *ctx)
 {
 	const struct shell_command *c = shell_command_find(ctx->opts.args[0], SHELL_CMD_SUBCOMMAND);
@@ -35,6 +58,12 @@ static int run_subcommand(struct shell_ctx *ctx)
 		fprintf(stderr, "agentsh %s: inside an agentsh session the sandbox refuses what it "
 			"probes; run it outside the session (as root for the full picture)\n", c->name);
 		return 2;
+	}
+	if (shell_priv.mode == ENFORCE_PRIV_SETUID && !(c->kind & SHELL_CMD_KEEPS_ROOT) &&
+	    drop_to_invoker(ctx) < 0) {
+		fprintf(stderr, "agentsh %s: cannot give up root for the caller (uid %u): %s; "
+			"refusing to run it as root\n", c->name, (unsigned)shell_priv.uid, strerror(errno));
+		return 126;
 	}
 	int r = c->handler(ctx->opts.nargs, ctx->opts.args, ctx);
 	fflush(stdout);

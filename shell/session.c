@@ -2,6 +2,7 @@
  * configuration, the policy, the delegate's environment, and the
  * enforcement session every delegate is started in. */
 #include "shell/shell_int.h"
+#include "shell/history_int.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -200,9 +201,17 @@ static int load_policy(struct shell_ctx *ctx, bool quiet, struct groups_job *gj)
 		r = policy_load_embedded(&v, &ctx->policy, &d);
 	else if ((r = groups_join(ctx, gj)))    /* policies are selected by group */
 		r = -EINVAL;
-	else
+	else {
+		/* A policy file the account chose (allow_user_policy) is read with
+		 * its file-system ids: installed setuid, root must not read, for
+		 * it, a file it could not read itself. */
+		struct fsid_save fs = { 0 };
+		if (ctx->opts.policy && !ctx->is_root)
+			fsid_enter(ctx, &fs);
 		r = policy_select(ctx->cfg, ctx->acct.uid, ctx->acct.groups, ctx->acct.ngroups,
 				  ctx->opts.policy, ctx->is_root, &v, &ctx->policy, &d);
+		fsid_leave(&fs);
+	}
 	if ((r < 0 || !ctx->policy) && quiet) {
 		r = r < 0 ? r : -EINVAL;
 	} else if (r < 0 || !ctx->policy) {

@@ -196,6 +196,10 @@ enum shell_cmd_kind {
 	/* probes the host (doctor): inside a session the sandbox refuses every
 	 * probe, so the subcommand is refused there with a pointer out */
 	SHELL_CMD_HOST_ONLY = 4,
+	/* Installed setuid, a subcommand gives root up for good before it runs,
+	 * unless it is marked so: it then acts for ctx->acct itself (the trash is
+	 * root-only and holds every account's entries). */
+	SHELL_CMD_KEEPS_ROOT = 8,
 };
 
 struct shell_command {

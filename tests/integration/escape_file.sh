@@ -103,6 +103,23 @@ rout=$("$AGENTSH" trash restore "$tok" 2>&1)
 eq "soft delete: restored" precious "$(cat "$WS/trash/doc.txt" 2>/dev/null)"
 [ "$(cat "$WS/trash/doc.txt" 2>/dev/null)" = precious ] || printf '#   token %s: %s\n' "$tok" "$rout"
 
+# Root's restore follows no symbolic link put on the way since the delete:
+# the agent turns the file's directory into a link to a root-owned directory
+# (think /etc/profile.d, which root's next login shell runs) and waits for
+# root to restore the file.
+RD="$TMPD/rootdir"; mkdir -m 755 "$RD"
+mkdir "$WS/trash/d" && echo 'echo pwned' >"$WS/trash/d/zz.sh" && chown -R $U "$WS/trash/d"
+out=$(run "rm $WS/trash/d/zz.sh && mv $WS/trash/d $WS/trash/d.old && ln -s $RD $WS/trash/d")
+tok=$(printf '%s' "$out" | tr -d "\r" | sed -n "s/.*agentsh trash restore \([^ ]*\).*/\1/p" | head -1)
+rout=$("$AGENTSH" trash restore "$tok" 2>&1); rc=$?
+check "restore through a planted symlink: refused (rc=$rc)" sh -c "[ $rc -ne 0 ] && [ -n '$tok' ]"
+check "  nothing landed in the root-owned directory" [ ! -e "$RD/zz.sh" ]
+check "  the message says why" sh -c "printf '%s' \"\$1\" | grep -q 'symbolic link'" _ "$rout"
+check "  the entry is still in the trash" sh -c "'$AGENTSH' trash list | grep -q '$tok'"
+rm "$WS/trash/d" && mv "$WS/trash/d.old" "$WS/trash/d"
+"$AGENTSH" trash restore "$tok" >/dev/null 2>&1
+eq "  restored once the path is a directory again" "echo pwned" "$(cat "$WS/trash/d/zz.sh" 2>/dev/null)"
+
 # allowed file work is done with the account's identity
 out=$(run "echo mine > $WS/mine.txt; mkdir $WS/d2; mv $WS/mine.txt $WS/d2/; ln -s d2 $WS/sl; rm $WS/sl")
 [ -z "$out" ] || printf '%s\n' "$out" | sed 's/^/#   /'

@@ -11,7 +11,9 @@ t_user $U || t_abort "cannot create the test account $U"
 D=$(mktemp -d /usr/local/lib/agentsh-suid.XXXXXX)   # /tmp may be nosuid
 chmod 755 "$D"
 cp "$AGENTSH" "$D/agentsh" && chmod 4755 "$D/agentsh"
-trap 'rm -rf "$D" "$TMPD"; userdel -r $U >/dev/null 2>&1' EXIT
+U2=agentsh-suid2
+t_user $U2 || t_abort "cannot create the test account $U2"
+trap 'purge_ours; rm -rf "$D" "$TMPD"; userdel -r $U >/dev/null 2>&1; userdel -r $U2 >/dev/null 2>&1' EXIT
 as_user() { su $U -s /bin/sh -c "cd ~ && $*"; }
 S="$D/agentsh"
 
@@ -44,4 +46,47 @@ check "root-only debugging switches are ignored for the account" sh -c "! echo '
 H=$(getent passwd $U | cut -d: -f6)
 as_user "AGENTSH_AUDIT_DB=$H/mine/audit.db $S -c true" >/dev/null 2>&1
 check "the account cannot move the audit store (AGENTSH_AUDIT_DB ignored)" [ ! -e "$H/mine" ]
+
+# `agentsh NAME ...` is the caller's own command: the privilege split made the
+# real uid 0, so a subcommand left as root could not tell who called it.
+H2=$(getent passwd $U2 | cut -d: -f6)
+printf '#!/bin/sh\nid -u > %s/ssh-uid\n' "$H" >"$H/fake-ssh"; chmod 755 "$H/fake-ssh"; chown $U "$H/fake-ssh"
+as_user "$S approve list --remote a@b --ssh $H/fake-ssh" >/dev/null 2>&1
+eq "approve --ssh PROG: PROG runs as the caller, not root" "$(id -u $U)" "$(cat "$H/ssh-uid" 2>/dev/null)"
+as_user "$S approver add t-suid-mallory --totp" >/dev/null 2>&1; rc=$?
+check "approver add is refused to the account (rc=$rc)" [ $rc -ne 0 ]
+check "  and enrolled no one" sh -c "! '$AGENTSH' approver list 2>/dev/null | grep -q t-suid-mallory"
+rm -f /etc/agentsh/approvers/t-suid-mallory.totp
+
+# The trash is root's and holds every account's entries; `agentsh trash`
+# keeps root for them, so it must act for the caller alone.
+ours() { "$AGENTSH" trash list | awk -v a="$H/" -v b="$H2/" 'index($NF, a) == 1 || index($NF, b) == 1 { print $1 }'; }
+purge_ours() { ours | xargs -r "$AGENTSH" trash purge >/dev/null 2>&1; }
+mkdir -p "$H/sub" && echo precious >"$H/sub/doc.txt" && chown -R $U "$H/sub"
+echo theirs >"$H2/doc2.txt" && chown $U2 "$H2/doc2.txt"
+tok=$(as_user "$S -c 'rm sub/doc.txt'" 2>&1 | sed -n 's/.*trash restore \([^ ]*\).*/\1/p' | head -1)
+tok2=$(su $U2 -s /bin/sh -c "cd ~ && $S -c 'rm doc2.txt'" 2>&1 | sed -n 's/.*trash restore \([^ ]*\).*/\1/p' | head -1)
+[ -n "$tok" ] && [ -n "$tok2" ] || t_abort "no soft delete through the setuid agentsh (tokens '$tok' '$tok2')"
+out=$(as_user "$S trash list" 2>&1)
+check "trash list: the caller's entry is listed" sh -c "printf '%s' '$out' | grep -q '$tok'"
+check "trash list: another account's entry is not" sh -c "! printf '%s' '$out' | grep -q '$tok2'"
+as_user "$S trash restore $tok2" >/dev/null 2>&1; rc=$?
+check "trash restore: another account's entry is refused (rc=$rc)" sh -c "[ $rc -ne 0 ] && [ ! -e '$H2/doc2.txt' ]"
+# a directory the caller may no longer write: checked as the caller, not as root
+chown root "$H/sub"
+as_user "$S trash restore $tok" >/dev/null 2>&1; rc=$?
+check "trash restore into a directory the caller cannot write is refused (rc=$rc)" sh -c "[ $rc -ne 0 ] && [ ! -e '$H/sub/doc.txt' ]"
+check "  and the entry is still in the trash" sh -c "'$AGENTSH' trash list | grep -q '$tok'"
+chown $U "$H/sub"
+as_user "$S trash restore $tok" >/dev/null 2>&1
+eq "trash restore: back where it was once the caller may write there" precious "$(cat "$H/sub/doc.txt" 2>/dev/null)"
+# another trash directory names other payloads: a manifest of the caller's
+# own making would have root move any file
+V=$(mktemp -d /root/agentsh-suid-victim.XXXXXX) && echo root-only >"$V/victim" && chmod 600 "$V/victim"
+mkdir -p "$H/fake" && printf '{"token":"victim","uid":%s,"trash_path":"%s","original_path":"%s/stolen"}' \
+	"$(id -u $U)" "$V" "$H" >"$H/fake/victim.json" && chown -R $U "$H/fake"
+as_user "$S trash restore victim --trash-dir $H/fake" >/dev/null 2>&1; rc=$?
+eq "trash --trash-dir is refused to the account" 2 "$rc"
+check "  and the root-only file stayed where it was" sh -c "[ -e '$V/victim' ] && [ ! -e '$H/stolen' ]"
+rm -rf "$V"
 done_testing

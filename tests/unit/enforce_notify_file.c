@@ -12,6 +12,9 @@
 
 #include "enforce_notify_harness.h"
 
+/* `agentsh trash` run by root: every entry, any trash directory */
+static const struct enforce_account trash_root = { .uid = 0, .gid = 0, .name = "root", .home = "/root" };
+
 static const char *POLICY =
 	"version: 1\n"
 	"name: notify-file-test\n"
@@ -697,7 +700,7 @@ static void t_soft_delete(void **s)
 	assert_true(h_noticed("trash restore"));
 	/* restore through the CLI */
 	char *argv[] = { "trash", "list", "--trash-dir", trash, NULL };
-	assert_int_equal(enforce_trash_cli(4, argv), 0);
+	assert_int_equal(enforce_trash_run(4, argv, &trash_root), 0);
 	char tok[128] = "";
 	for (int i = 0; i < h_notices.n; i++) {
 		char *t = strstr(h_notices.lines[i], "trash restore ");
@@ -706,7 +709,7 @@ static void t_soft_delete(void **s)
 	}
 	assert_true(tok[0]);
 	char *rargv[] = { "trash", "restore", tok, "--trash-dir", trash, NULL };
-	assert_int_equal(enforce_trash_cli(5, rargv), 0);
+	assert_int_equal(enforce_trash_run(5, rargv, &trash_root), 0);
 	assert_true(content_is("trash/doc.txt", "precious"));
 
 	mkfile("trash/old.txt", "version-1", 0644);
