@@ -9,6 +9,7 @@
  * (`agentsh name` only) or SHELL_CMD_BOTH.  The handler gets argv[0] == name,
  * prints on ctx->out / ctx->err and returns the exit status. */
 #include "shell/shell_int.h"
+#include "shell/history_int.h"
 #include "enforce/enforce.h"
 
 #include <ctype.h>
@@ -169,6 +170,27 @@ nomem:
 	return -ENOMEM;
 }
 
+/* A built-in is typed into the session, possibly by the agent, and runs in
+ * the supervisor, which holds root when root started the session for the
+ * account (--user) or agentsh is installed setuid.  It acts for the account:
+ * root's rights only if the account is root, files opened with the account's
+ * file-system ids (`policy validate /root/x` must not read what the account
+ * cannot; `report --output F` must not write as root).  A command marked
+ * SHELL_CMD_KEEPS_ROOT reaches root-owned state for the account itself. */
+static int run_for_account(const struct shell_command *c, int ac, char **av, struct shell_ctx *ctx)
+{
+	struct fsid_save fs = { 0 };
+	bool was_root = ctx->is_root;
+
+	ctx->is_root = was_root && ctx->acct.uid == 0;
+	if (!(c->kind & SHELL_CMD_KEEPS_ROOT))
+		fsid_enter(ctx, &fs);
+	int r = c->handler(ac, av, ctx);
+	fsid_leave(&fs);
+	ctx->is_root = was_root;
+	return r;
+}
+
 int shell_run_builtin_line(struct shell_ctx *ctx, const char *line)
 {
 	char **av = NULL;
@@ -179,7 +201,7 @@ int shell_run_builtin_line(struct shell_ctx *ctx, const char *line)
 	}
 	const struct shell_command *c = shell_command_find(av[0], SHELL_CMD_BUILTIN);
 	if (c)
-		r = c->handler(ac, av, ctx);
+		r = run_for_account(c, ac, av, ctx);
 	for (int i = 0; i < ac; i++)
 		free(av[i]);
 	free(av);

@@ -55,6 +55,24 @@ check '$? preserved across the prompt' tm_wait '^status was 3$'
 tm_type 'help'; tm_keys Enter
 check "built-in help is agentsh's" tm_wait 'agentsh commands'
 
+# Built-ins run in the supervisor, which holds root when root started the
+# session for the account (--user): they act for the account.  A root-only
+# file named to `policy validate` stays unread; `report --output` writes
+# nothing as root.
+if [ "$(id -u)" = 0 ]; then
+	# root's own directory: the supervisor's root reaches it even with its
+	# capabilities dropped (it owns it), the account does not
+	RO="$TMPD/root-only"; mkdir -m 700 "$RO"
+	printf 'agentsh_secret_key: 1\n' >"$RO/conf.yaml"; chmod 600 "$RO/conf.yaml"
+	tm_type "policy validate $RO/conf.yaml"; tm_keys Enter
+	check "built-in policy validate: a root-only file is not read for the account" tm_wait 'conf.yaml: cannot open: Permission denied'
+	check "  and nothing of it is shown" sh -c "! tmux -S '$TMUX_SOCK' capture-pane -p -t t | grep -q agentsh_secret_key"
+	tm_type "report latest --output $RO/as-root.md"; tm_keys Enter
+	check "built-in report: the audit store is refused to the account" tm_wait 'needs root'
+	check "  and no file was written" [ ! -e "$RO/as-root.md" ]
+	tm_type 'clear'; tm_keys Enter
+fi
+
 # Ctrl-C on a running command: a prompt within a second
 tm_type 'sleep 100'; tm_keys Enter
 sleep 0.5
