@@ -5,6 +5,7 @@
 #include "shell/prompt_int.h"
 #include "shell/repl_int.h"
 #include "shell/syntax_int.h"
+#include "enforce/enforce.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -113,14 +114,54 @@ static void render_prompt(struct repl *r, char *p, size_t len)
 		prompt_render(tmpl, &pi, want_color(r), p, len);
 }
 
+/* Installed setuid, the terminal database is read by root's process:
+ * TERMINFO, TERMINFO_DIRS, TERMCAP and ~/.terminfo would have it parse a
+ * file the caller wrote (terminfo parsers have had memory-safety bugs
+ * exploited exactly so from setuid programs, CVE-2023-29491).  Before
+ * readline's first use loads the terminal, the variables leave agentsh's
+ * own environment (the delegate has its own copy) and HOME points at "/"
+ * until it is loaded; INPUTRC then names the account's inputrc, which is
+ * still read with the account's file-system ids.  Returns the HOME to put
+ * back (malloc'd), or NULL. */
+static char *terminal_db_system_only(const struct repl *r)
+{
+	static const char *const vars[] = { "TERMINFO", "TERMINFO_DIRS", "TERMCAP" };
+	static bool loaded;             /* readline loads the terminal once */
+
+	if (shell_priv.mode != ENFORCE_PRIV_SETUID || loaded)
+		return NULL;
+	loaded = true;
+	for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++)
+		unsetenv(vars[i]);
+	const char *home = getenv("HOME");
+	char *saved = strdup(home ? home : "");
+	if (!saved)
+		return NULL;
+	if (!getenv("INPUTRC") && r->ctx->acct.home) {
+		char rc[4096];
+		snprintf(rc, sizeof rc, "%s/.inputrc", r->ctx->acct.home);
+		setenv("INPUTRC", rc, 1);
+	}
+	setenv("HOME", "/", 1);
+	return saved;
+}
+
 void repl_install_prompt(struct repl *r)
 {
 	char p[2048];
 	render_prompt(r, p, sizeof(p));
 	struct fsid_save fs;
+	char *home = terminal_db_system_only(r);
 	fsid_enter(r->ctx, &fs);        /* readline reads ~/.inputrc on first use */
 	rl_callback_handler_install(p, repl_on_line);
 	fsid_leave(&fs);
+	if (home) {
+		if (*home)
+			setenv("HOME", home, 1);
+		else
+			unsetenv("HOME");
+		free(home);
+	}
 	r->rl_installed = true;
 }
 

@@ -89,4 +89,18 @@ as_user "$S trash restore victim --trash-dir $H/fake" >/dev/null 2>&1; rc=$?
 eq "trash --trash-dir is refused to the account" 2 "$rc"
 check "  and the root-only file stayed where it was" sh -c "[ -e '$V/victim' ] && [ ! -e '$H/stolen' ]"
 rm -rf "$V"
+# Installed setuid, root's process loads the terminal for the line editor:
+# from the system's terminfo only, never from a file the caller wrote
+# (TERMINFO, TERMINFO_DIRS, ~/.terminfo; CVE-2023-29491 is this route).
+need_cmd strace script
+mkdir -p "$H/ti/x" "$H/.terminfo/x" && chown -R $U "$H/ti" "$H/.terminfo"
+TERM=xterm-agentsh-probe timeout 20 script -qc "strace -f -u $U -E HOME=$H -E TERMINFO=$H/ti -E TERMINFO_DIRS=$H/ti \
+	-e trace=access,openat,newfstatat -o $TMPD/ti.trace $S -i" /dev/null </dev/null >/dev/null 2>&1
+sup=$(awk 'NR == 1 { print $1 }' "$TMPD/ti.trace")
+grep "^$sup " "$TMPD/ti.trace" >"$TMPD/ti.sup"
+check "the supervisor looked the terminal up (the trace saw it)" grep -q 'xterm-agentsh-probe' "$TMPD/ti.sup"
+check "  in the system's database only, not the caller's TERMINFO or ~/.terminfo" \
+	sh -c "! grep -q '$H/ti\|$H/.terminfo' '$TMPD/ti.sup'"
+out=$(as_user "TERMINFO=$H/ti $S -c 'echo \$TERMINFO'" 2>&1)
+eq "  the commands still get the caller's TERMINFO" "$H/ti" "$out"
 done_testing
