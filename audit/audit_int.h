@@ -67,6 +67,7 @@ struct audit {
 	bool commit_soon;               /* audit_commit_soon(): commit now, nobody waits */
 	pthread_t writer;
 	int64_t current_command, next_command;
+	int64_t session_uid;            /* the account the session's commands run as */
 	struct audit_line *cur_line;    /* line of current_command */
 	struct audit_collector *collectors;
 	int busy_timeout_ms;

@@ -328,6 +328,7 @@ int audit_open(const char *db_path, const struct audit_opts *opts, struct audit 
 	a->sync_full = o->sync_full;
 	a->retention_days = o->retention_days;
 	a->next_command = 1;
+	a->session_uid = getuid();     /* until audit_session_begin() names the account */
 	a->db_path = strdup(db_path ? db_path : audit_default_path());
 	a->key_path = a->db_path ? (o->key_path ? strdup(o->key_path) : suffixed(a->db_path, ".key")) : NULL;
 	a->anchor_path = a->db_path ? suffixed(a->db_path, ".anchor") : NULL;

@@ -639,7 +639,11 @@ int audit_command_begin(struct audit *a, const char *line, int64_t *command_id)
 	ev.command_id = id;
 	ev.command = line;
 	ev.pid = getpid();
-	ev.uid = getuid();
+	/* the account, not getuid(): root runs the supervisor for it (--user,
+	 * or setuid after the privilege split) */
+	pthread_mutex_lock(&a->mu);
+	ev.uid = a->session_uid;
+	pthread_mutex_unlock(&a->mu);
 	ev.layer = AUDIT_LAYER_SHELL;
 	*command_id = id;
 	return audit_emit(a, &ev);
@@ -686,6 +690,7 @@ int audit_session_begin(struct audit *a, int64_t uid, const char *mode, const ch
 	}
 	pthread_mutex_lock(&a->mu);
 	a->prune_pending = true;
+	a->session_uid = uid;
 	pthread_mutex_unlock(&a->mu);
 	int rc = audit_emit(a, &ev);
 	if (rc || (!policy_name && !policy_source))

@@ -103,4 +103,12 @@ check "  in the system's database only, not the caller's TERMINFO or ~/.terminfo
 	sh -c "! grep -q '$H/ti\|$H/.terminfo' '$TMPD/ti.sup'"
 out=$(as_user "TERMINFO=$H/ti $S -c 'echo \$TERMINFO'" 2>&1)
 eq "  the commands still get the caller's TERMINFO" "$H/ti" "$out"
+# the audit trail names the account that ran a command, not the supervisor's
+# root (the privilege split made getuid() 0)
+probe="true agentsh-uid-probe-$$"
+as_user "$S -c '$probe'" >/dev/null 2>&1
+uid=$("$AGENTSH" events query --type command_start --limit 50 --json 2>/dev/null | python3 -c '
+import json, sys
+print(next((str(e.get("uid")) for e in json.load(sys.stdin) if e.get("command") == sys.argv[1]), "none"))' "$probe")
+eq "command_start records the account's uid" "$(id -u $U)" "$uid"
 done_testing
