@@ -52,7 +52,7 @@
 #include "enforce/notify_sup_int.h"
 
 #define MAX_SCRIPT_DEPTH 4
-#define HDR 256
+#define HDR ENF_SHEBANG_BUF
 
 struct xfile {
 	int fd;                         /* O_PATH */
@@ -188,30 +188,66 @@ static ssize_t header(int opath, char *buf, size_t len)
 	return n < 0 ? -errno : n;
 }
 
-/* "#!interp [arg]" as the kernel parses it (first line, whitespace-trimmed,
- * one optional argument with embedded spaces). */
-static bool shebang(const char *buf, ssize_t n, char *interp, size_t ilen, char *arg, size_t alen)
+static bool spacetab(char c)
 {
-	char line[HDR + 1];
+	return c == ' ' || c == '\t';
+}
 
-	if (n < 3 || buf[0] != '#' || buf[1] != '!')
-		return false;
-	size_t l = 0;
-	for (ssize_t i = 2; i < n && buf[i] != '\n' && l < HDR; i++)
-		line[l++] = buf[i];
-	line[l] = 0;
-	char *s = line + strspn(line, " \t");
-	size_t il = strcspn(s, " \t");
-	if (!il)
-		return false;
-	snprintf(interp, ilen, "%.*s", (int)il, s);
-	s += il;
-	s += strspn(s, " \t");
-	size_t al = strlen(s);
-	while (al && (s[al - 1] == ' ' || s[al - 1] == '\t' || s[al - 1] == '\r'))
-		al--;
-	snprintf(arg, alen, "%.*s", (int)al, s);
-	return true;
+/* The first of [p, last] that is not a space or tab, or NULL. */
+static char *skip_spacetab(char *p, const char *last)
+{
+	for (; p <= last; p++)
+		if (!spacetab(*p))
+			return p;
+	return NULL;
+}
+
+/* The first of [p, last] that ends a name (space, tab, NUL), or NULL. */
+static char *name_end(char *p, const char *last)
+{
+	for (; p <= last; p++)
+		if (spacetab(*p) || !*p)
+			return p;
+	return NULL;
+}
+
+/* "#!interp [arg]" exactly as the kernel's load_script() (fs/binfmt_script.c)
+ * reads the file's first BINPRM_BUF_SIZE bytes, so that what is decided is
+ * what runs.  The line ends at the first '\n' before any NUL; without one,
+ * the interpreter's name must end inside the buffer, and the line runs to
+ * its last byte.  Trailing spaces and tabs of the line go, '\r' stays.  The
+ * name ends at a space, tab or NUL; after a space or tab the argument starts
+ * at the next other byte and runs to a NUL: it may hold spaces, and it may
+ * be empty ("#!/bin/sh \0" passes "" to the shell).  -1: the kernel does not
+ * run the file as a script (ENOEXEC); 0: no argument; 1: *arg is one. */
+int enf_shebang(const char *hdr, size_t n, char *interp, size_t ilen, char *arg, size_t alen)
+{
+	char buf[ENF_SHEBANG_BUF] = { 0 };      /* the kernel zero-fills a short file's */
+	char *end = buf + sizeof buf - 1, *line_end, *name, *sep, *a = NULL;
+
+	memcpy(buf, hdr, n < sizeof buf ? n : sizeof buf);
+	if (buf[0] != '#' || buf[1] != '!')
+		return -1;
+	line_end = memchr(buf, '\n', strnlen(buf, sizeof buf));
+	if (!line_end) {
+		if (!(line_end = skip_spacetab(buf + 2, end)) || !name_end(line_end, end))
+			return -1;              /* only blanks, or the name is cut off */
+		line_end = end;
+	}
+	while (spacetab(line_end[-1]))
+		line_end--;
+	name = skip_spacetab(buf + 2, line_end);
+	if (!name || name == line_end)
+		return -1;
+	sep = name_end(name, line_end);
+	if (sep && *sep)
+		a = skip_spacetab(sep, line_end);
+	*line_end = 0;
+	if (a)
+		*sep = 0;
+	snprintf(interp, ilen, "%s", name);
+	snprintf(arg, alen, "%s", a ? a : "");
+	return a ? 1 : 0;
 }
 
 static bool is_loader(const char *abs)
@@ -748,7 +784,8 @@ void nh_exec(struct nreq *r)
 	char interp[HDR + 1], iarg[HDR + 1];
 	int depth = 0;
 	int cur = dup(f.fd);
-	while (hn > 0 && shebang(buf, hn, interp, sizeof interp, iarg, sizeof iarg)) {
+	int sb;
+	while (hn > 0 && (sb = enf_shebang(buf, (size_t)hn, interp, sizeof interp, iarg, sizeof iarg)) >= 0) {
 		if (++depth > MAX_SCRIPT_DEPTH) {
 			close(cur);
 			deny(r, "exec-script-depth", ELOOP, "too many levels of interpreters");
@@ -768,7 +805,7 @@ void nh_exec(struct nreq *r)
 			goto out;
 		}
 		iv[ic++] = interp;
-		if (iarg[0])
+		if (sb)
 			iv[ic++] = iarg;
 		iv[ic++] = f.abs;
 		for (int i = 1; i < a.argc; i++)

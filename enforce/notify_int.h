@@ -179,4 +179,12 @@ struct notify_stats {
 void enforce_notify_stats(const struct notify *n, struct notify_stats *out);
 
 
+/* A script's "#!" line as the kernel reads it from the file's first
+ * ENF_SHEBANG_BUF bytes (hdr, n of them): the interpreter and its one
+ * optional argument.  -1: the kernel would not run it as a script; 0: no
+ * argument; 1: *arg is the argument (possibly "").  (notify_exec.c; exposed
+ * for the tests, which hold it against the kernel's own reading.) */
+#define ENF_SHEBANG_BUF 256             /* BINPRM_BUF_SIZE */
+int enf_shebang(const char *hdr, size_t n, char *interp, size_t ilen, char *arg, size_t alen);
+
 #endif
