@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/fsuid.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -228,21 +229,30 @@ static int print_json(const struct report *r, bool ok)
 	return 0;
 }
 
-/* --policy FILE: which way a session started here with FILE decides writes. */
-static int write_mode(struct report *r, const char *file)
+/* --policy FILE: which way a session started here with FILE decides writes.
+ * The file is read with the caller's file-system ids: doctor keeps root for
+ * its probes (installed setuid too), and must not read for the caller what
+ * the caller could not. */
+static int write_mode(struct report *r, const char *file, const struct enforce_account *who)
 {
 	char cwd[PATH_MAX];
-	const char *home = getenv("HOME");
-	struct passwd *pw = getpwuid(getuid());
 	if (!getcwd(cwd, sizeof cwd))
 		snprintf(cwd, sizeof cwd, "/");
-	struct policy_vars v = { .home = pw ? pw->pw_dir : home ? home : "/", .workspace = cwd,
-				 .project_root = cwd, .tmpdir = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp",
-				 .user = pw ? pw->pw_name : "nobody" };
+	struct policy_vars v = { .home = who->home ? who->home : "/", .workspace = cwd,
+				 .project_root = cwd, .tmpdir = "/tmp",
+				 .user = who->name ? who->name : "nobody" };
 	struct policy_diags d;
 	struct policy *p = NULL;
 	policy_diags_init(&d);
-	if (policy_load_file(file, &v, &p, &d) < 0) {
+	bool as_caller = geteuid() == 0 && who->uid != 0;
+	uid_t fu = as_caller ? (uid_t)setfsuid(who->uid) : 0;
+	gid_t fg = as_caller ? (gid_t)setfsgid(who->gid) : 0;
+	int lrc = policy_load_file(file, &v, &p, &d);
+	if (as_caller) {
+		setfsgid(fg);
+		setfsuid(fu);
+	}
+	if (lrc < 0) {
 		policy_diags_print(&d, stderr);
 		policy_diags_free(&d);
 		fprintf(stderr, "agentsh doctor: cannot load the policy %s: fix the errors above\n", file);
@@ -257,7 +267,7 @@ static int write_mode(struct report *r, const char *file)
 	return 0;
 }
 
-int enforce_doctor_cli(int argc, char **argv)
+int enforce_doctor_run(int argc, char **argv, const struct enforce_account *who)
 {
 	bool json = false;
 	const char *policy_file = NULL;
@@ -274,7 +284,8 @@ int enforce_doctor_cli(int argc, char **argv)
 	}
 	struct report r;
 	collect(&r);
-	if (policy_file && write_mode(&r, policy_file) < 0)
+	fflush(stdout);
+	if (policy_file && write_mode(&r, policy_file, who) < 0)
 		return 2;
 	bool ok = true;
 	for (size_t i = 0; i < r.n; i++)
@@ -290,11 +301,4 @@ int enforce_doctor_cli(int argc, char **argv)
 				 "the configuration allows it");
 	}
 	return ok ? 0 : 1;
-}
-
-int enforce_doctor_cmd(int argc, char **argv, struct shell_ctx *ctx)
-{
-	(void)ctx;
-	fflush(stdout);
-	return enforce_doctor_cli(argc, argv);
 }

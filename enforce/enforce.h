@@ -154,11 +154,10 @@ int enforce_trash_run(int argc, char **argv, const struct enforce_account *who);
 enum { ENFORCE_PRIV_NONE = 0, ENFORCE_PRIV_ROOT = 1, ENFORCE_PRIV_SETUID = 2 };
 int enforce_privilege_init(uid_t *invoker, gid_t *invoker_gid, char *err, size_t errlen);
 
-/* `agentsh doctor [--json]`: argv[0] == "doctor".  Prints the report, returns
- * the exit status (0 all layers available, 1 something missing, 2 usage). */
-int enforce_doctor_cli(int argc, char **argv);
-/* The same with the signature of the shell's command registry (ctx unused). */
-struct shell_ctx;
-int enforce_doctor_cmd(int argc, char **argv, struct shell_ctx *ctx);
+/* `agentsh doctor [--json] [--policy FILE]`: argv[0] == "doctor", for the
+ * account who (FILE is read with its file-system ids).  Prints the report,
+ * returns the exit status (0 all layers available, 1 something missing,
+ * 2 usage). */
+int enforce_doctor_run(int argc, char **argv, const struct enforce_account *who);
 
 #endif

@@ -25,11 +25,11 @@ int shell_cmd_audit(int, char **, struct shell_ctx *), shell_cmd_events(int, cha
 int shell_cmd_approve(int argc, char **argv, struct shell_ctx *ctx);   /* shell/approve_cmds.c */
 int shell_cmd_approver(int argc, char **argv, struct shell_ctx *ctx);  /* shell/approve_cmds.c */
 int shell_cmd_policy(int argc, char **argv, struct shell_ctx *ctx);    /* shell/policy_cmd.c */
-int enforce_doctor_cmd(int argc, char **argv, struct shell_ctx *ctx);  /* enforce/doctor.c */
+static int cmd_doctor(int argc, char **argv, struct shell_ctx *ctx);
 static int cmd_trash(int argc, char **argv, struct shell_ctx *ctx);
 
 const struct shell_command shell_commands[] = {
-	{ "doctor", enforce_doctor_cmd, "doctor [--json] - each enforcement layer: available, active, degraded, and why", SHELL_CMD_BOTH | SHELL_CMD_HOST_ONLY },
+	{ "doctor", cmd_doctor, "doctor [--json] - each enforcement layer: available, active, degraded, and why", SHELL_CMD_BOTH | SHELL_CMD_HOST_ONLY | SHELL_CMD_KEEPS_ROOT },
 	{ "help", cmd_help, "help [NAME] - list agentsh's commands, or show one", SHELL_CMD_BOTH },
 	{ "exit", cmd_exit, "exit [N] - leave the shell with status N (bash warns once about stopped jobs)", SHELL_CMD_BUILTIN },
 	{ "logout", cmd_exit, "logout [N] - same as exit", SHELL_CMD_BUILTIN },
@@ -62,15 +62,29 @@ bool shell_is_builtin(const char *name)
 	return shell_command_find(name, SHELL_CMD_BUILTIN) != NULL;
 }
 
-/* The trash acts for the session's account (the built-in) or the caller (the
- * subcommand): ctx->acct in both cases, root's only when root is the account. */
-static int cmd_trash(int argc, char **argv, struct shell_ctx *ctx)
+/* The account a root-keeping command acts for: the session's (the built-in)
+ * or the caller (the subcommand) -- ctx->acct in both cases. */
+static struct enforce_account account_of(const struct shell_ctx *ctx)
 {
-	struct enforce_account who = {
+	return (struct enforce_account){
 		.uid = ctx->acct.uid, .gid = ctx->acct.gid, .groups = ctx->acct.groups,
 		.ngroups = ctx->acct.ngroups, .name = ctx->acct.name, .home = ctx->acct.home,
 	};
+}
+
+/* The trash holds every account's entries: root's only when root is the account. */
+static int cmd_trash(int argc, char **argv, struct shell_ctx *ctx)
+{
+	struct enforce_account who = account_of(ctx);
 	return enforce_trash_run(argc, argv, &who);
+}
+
+/* doctor probes the host as root (a setuid install's sessions get root: the
+ * account sees what they get), and reads --policy FILE as the account. */
+static int cmd_doctor(int argc, char **argv, struct shell_ctx *ctx)
+{
+	struct enforce_account who = account_of(ctx);
+	return enforce_doctor_run(argc, argv, &who);
 }
 
 static int cmd_help(int argc, char **argv, struct shell_ctx *ctx)

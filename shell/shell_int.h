@@ -197,8 +197,9 @@ enum shell_cmd_kind {
 	 * probe, so the subcommand is refused there with a pointer out */
 	SHELL_CMD_HOST_ONLY = 4,
 	/* Installed setuid, a subcommand gives root up for good before it runs,
-	 * unless it is marked so: it then acts for ctx->acct itself (the trash is
-	 * root-only and holds every account's entries). */
+	 * unless it is marked so: it then acts for ctx->acct itself, by an
+	 * explicit account (the trash is root's and holds every account's
+	 * entries; doctor probes the host as the sessions will run). */
 	SHELL_CMD_KEEPS_ROOT = 8,
 };
 

@@ -111,4 +111,12 @@ uid=$("$AGENTSH" events query --type command_start --limit 50 --json 2>/dev/null
 import json, sys
 print(next((str(e.get("uid")) for e in json.load(sys.stdin) if e.get("command") == sys.argv[1]), "none"))' "$probe")
 eq "command_start records the account's uid" "$(id -u $U)" "$uid"
+# doctor keeps root for its probes (the account sees the layers its sessions
+# get), but reads --policy FILE as the account: a root-only file stays unread
+RP=$(mktemp -d /root/agentsh-suid-pol.XXXXXX) && printf 'agentsh_secret_key: 1\n' >"$RP/p.yaml" && chmod 600 "$RP/p.yaml"
+out=$(as_user "$S doctor" 2>&1)
+check "doctor, run by the account, probes as its sessions run (root)" sh -c "printf '%s' \"\$1\" | grep -q '^active *privilege'" _ "$out"
+out=$(as_user "$S doctor --policy $RP/p.yaml" 2>&1)
+check "doctor --policy: a root-only file is not read for the account" sh -c "printf '%s' \"\$1\" | grep -q 'Permission denied' && ! printf '%s' \"\$1\" | grep -q agentsh_secret_key" _ "$out"
+rm -rf "$RP"
 done_testing
