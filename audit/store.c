@@ -256,6 +256,10 @@ static int open_db(struct audit *a, const struct audit_opts *o, bool current)
 		return audit_seterr(a, -EIO, "cannot open the audit store %s: %s", a->db_path,
 				    a->db ? sqlite3_errmsg(a->db) : "out of memory");
 	sqlite3_busy_timeout(a->db, a->busy_timeout_ms);
+	/* sqlite puts spilled sorts and statement journals in $TMPDIR: installed
+	 * setuid, a directory the caller chose, where root has nothing to write */
+	if (sqlite3_exec(a->db, "PRAGMA temp_store=MEMORY", NULL, NULL, NULL) != SQLITE_OK)
+		return audit_seterr(a, -EIO, "audit store %s: %s", a->db_path, sqlite3_errmsg(a->db));
 	if (o->readonly) {
 		int v, rc = user_version(a, &v);
 		if (rc)

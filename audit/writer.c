@@ -567,7 +567,8 @@ static int writer_init(struct audit *a)
 		return audit_seterr(a, -EIO, "cannot open the audit store %s for writing: %s", a->db_path,
 				    a->wdb ? sqlite3_errmsg(a->wdb) : "out of memory");
 	sqlite3_busy_timeout(a->wdb, a->busy_timeout_ms);
-	int rc = wexec(a, a->sync_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
+	int rc = wexec(a, a->sync_full ? "PRAGMA synchronous=FULL; PRAGMA temp_store=MEMORY"
+				       : "PRAGMA synchronous=NORMAL; PRAGMA temp_store=MEMORY");
 	if (!rc && sqlite3_db_config(a->wdb, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL) != SQLITE_OK)
 		rc = audit_seterr(a, -EIO, "audit store %s: %s", a->db_path, sqlite3_errmsg(a->wdb));
 	/* index pages of a large store stay in memory across batches */

@@ -17,6 +17,9 @@
 #include <unistd.h>
 
 #include "audit/audit.h"
+#include "audit/audit_int.h"
+
+#include <sqlite3.h>
 
 static char dir[64];
 static char db[128];
@@ -424,6 +427,21 @@ static void test_idle_checkpoint_after_commit_soon(void **state)
 	audit_close(a);
 }
 
+/* sqlite spills large sorts and statement journals to $TMPDIR: installed
+ * setuid, a directory the caller chose, where root has nothing to write.
+ * The store's connection keeps them in memory (temp_store = 2). */
+static void test_temp_in_memory(void **state)
+{
+	(void)state;
+	struct audit *a = open_rw("temp-1");
+	sqlite3_stmt *st;
+	assert_int_equal(sqlite3_prepare_v2(a->db, "PRAGMA temp_store", -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(st, 0), 2);
+	sqlite3_finalize(st);
+	audit_close(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -437,6 +455,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_concurrent_handles, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rejects_open_dir, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_broken_store_fails_closed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_temp_in_memory, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
