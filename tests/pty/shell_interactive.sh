@@ -70,6 +70,9 @@ if [ "$(id -u)" = 0 ]; then
 	tm_type "report latest --output $RO/as-root.md"; tm_keys Enter
 	check "built-in report: the audit store is refused to the account" tm_wait 'needs root'
 	check "  and no file was written" [ ! -e "$RO/as-root.md" ]
+	# the trash is root's: the built-in acts for the account, not for root
+	tm_type "trash list --trash-dir $RO"; tm_keys Enter
+	check "built-in trash: another trash directory is refused to the account" tm_wait 'trash-dir is for root only'
 	tm_type 'clear'; tm_keys Enter
 fi
 
