@@ -23,7 +23,7 @@
 . "$(dirname "$0")/../lib.sh"
 need_root
 [ -x "$AGENTSH" ] || t_abort "agentsh not built"
-need_cmd git gcc python3
+need_cmd git gcc python3 ssh-agent
 U=agsh_daily
 t_user $U || t_abort "cannot create test account $U"
 # the entries this test put in the system trash go with it
@@ -138,4 +138,22 @@ kill $OUTSIDE 2>/dev/null; wait $OUTSIDE 2>/dev/null
 out=$(run 'echo x > /etc/agentsh-daily-test 2>/dev/null; echo rc=$?')
 eq "the system stays read-only" "rc=1" "$out"
 check "  and unchanged" test ! -e /etc/agentsh-daily-test
+# A key agent in /tmp (where `ssh -A` puts the human's forwarded one, owned by
+# the account it logged in as): it signs with keys the agent must not use.
+AD=$(mktemp -d /tmp/ssh-XXXXXXXXXX) && chown $U "$AD" && chmod 700 "$AD"
+setpriv --reuid=$U --regid=$U --init-groups ssh-agent -D -a "$AD/agent.1" >/dev/null 2>&1 & AGENT=$!
+i=0; while [ $i -lt 50 ] && [ ! -S "$AD/agent.1" ]; do sleep 0.05; i=$((i+1)); done
+ask='import socket, sys
+s = socket.socket(socket.AF_UNIX)
+try:
+    s.connect(sys.argv[1]); s.sendall(b"\0\0\0\1\x0b"); r = s.recv(5)
+    print("answered" if len(r) == 5 and r[4] == 12 else "odd reply")
+except OSError as e:
+    print("refused")'
+eq "control: the agent answers the account outside the session" answered \
+	"$(setpriv --reuid=$U --regid=$U --init-groups /usr/bin/python3 -c "$ask" "$AD/agent.1")"
+out=$(run "python3 -c '$ask' $AD/agent.1")
+eq "a key agent's socket in /tmp is out of reach in the session" refused "$out"
+check "  with a notice naming the rule" grep -q 'deny-key-agents' "$TMPD/err"
+kill $AGENT 2>/dev/null; wait $AGENT 2>/dev/null; rm -rf "$AD"
 done_testing
