@@ -117,7 +117,7 @@ bool nd_env_allowed(struct nreq *r, const struct policy_result *cmd, const char 
 	return policy_env_allowed(r->n->cfg.policy, cmd, name);
 }
 
-int nd_subtree(struct nreq *r, const char *dir, struct ndecision *d)
+int nd_subtree(struct nreq *r, const char *dir, enum nd_subtree_way way, struct ndecision *d)
 {
 	const struct policy *p = r->n->cfg.policy;
 	size_t n = policy_file_rule_count(p), dl = strlen(dir);
@@ -143,9 +143,14 @@ int nd_subtree(struct nreq *r, const char *dir, struct ndecision *d)
 			    ((pre[dl] == '/' && pre[dl + 1]) || (!pre[dl] && !lit))) {
 				d->res.decision = POLICY_DENY;
 				d->res.rule = ri.name ? ri.name : "unnamed-rule";
-				snprintf(d->res.message, sizeof d->res.message,
-					 "moving %.200s would move %.200s, which rule %.64s protects",
-					 dir, pre, d->res.rule);
+				if (way == ND_MOVED_AWAY)
+					snprintf(d->res.message, sizeof d->res.message,
+						 "moving %.200s would move %.200s, which rule %.64s protects",
+						 dir, pre, d->res.rule);
+				else
+					snprintf(d->res.message, sizeof d->res.message,
+						 "a directory or link at %.180s would decide what %.180s "
+						 "holds, which rule %.64s protects", dir, pre, d->res.rule);
 				return 0;
 			}
 		}

@@ -934,15 +934,23 @@ static void h_rename(struct nreq *r)
 	nd_file(r, POLICY_FILE_RENAME, b.abs, &d2);
 	nd_merge(&d, &d2);
 	/* A directory carries its subtree: rules protecting paths below it
-	 * would be dodged by moving an ancestor (mv ~/.ssh ~/x). */
+	 * would be dodged by moving an ancestor (mv ~/.ssh ~/x), or by moving a
+	 * tree made elsewhere to where protected paths live (mv staging
+	 * ~/.config/systemd).  A symbolic link moved there decides what those
+	 * paths hold just the same. */
 	struct stat sst;
-	if (fstatat(p.fd1, p.name1, &sst, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(sst.st_mode)) {
-		nd_subtree(r, a.abs, &d2);
+	if (fstatat(p.fd1, p.name1, &sst, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    (S_ISDIR(sst.st_mode) || S_ISLNK(sst.st_mode))) {
+		if (S_ISDIR(sst.st_mode)) {
+			nd_subtree(r, a.abs, ND_MOVED_AWAY, &d2);
+			nd_merge(&d, &d2);
+		}
+		nd_subtree(r, b.abs, ND_PLACED_AT, &d2);
 		nd_merge(&d, &d2);
 	}
 	if ((fl & RENAME_EXCHANGE) && fstatat(p.fd2, p.name2, &sst, AT_SYMLINK_NOFOLLOW) == 0 &&
 	    S_ISDIR(sst.st_mode)) {
-		nd_subtree(r, b.abs, &d2);
+		nd_subtree(r, b.abs, ND_MOVED_AWAY, &d2);
 		nd_merge(&d, &d2);
 	}
 	if (!(fl & RENAME_NOREPLACE) && fstatat(p.fd2, p.name2, &st, AT_SYMLINK_NOFOLLOW) == 0) {
@@ -1059,6 +1067,10 @@ static void h_symlink(struct nreq *r)
 	}
 	set_target(r, "symlink", np.abs, target);
 	nd_file(r, POLICY_FILE_SYMLINK, np.abs, &d);
+	/* a link at a path that protected paths live below decides what they hold */
+	struct ndecision d2;
+	nd_subtree(r, np.abs, ND_PLACED_AT, &d2);
+	nd_merge(&d, &d2);
 	act(r, &p, &d, false);
 }
 

@@ -142,9 +142,11 @@ int nd_net(struct nreq *r, const struct sockaddr *sa, struct ndecision *d);
 int nd_signal(struct nreq *r, int sig, const struct policy_signal_info *info,
 	      struct ndecision *d);
 bool nd_env_allowed(struct nreq *r, const struct policy_result *cmd, const char *name);
-/* Moving the directory dir: deny when a non-allow file rule protects paths
- * below it (their static glob prefix lies inside dir). */
-int nd_subtree(struct nreq *r, const char *dir, struct ndecision *d);
+/* A directory moved away from dir (ND_MOVED_AWAY), or a directory or link
+ * put at dir (ND_PLACED_AT): deny when a non-allow file rule protects paths
+ * below dir (their static glob prefix lies inside it). */
+enum nd_subtree_way { ND_MOVED_AWAY, ND_PLACED_AT };
+int nd_subtree(struct nreq *r, const char *dir, enum nd_subtree_way way, struct ndecision *d);
 /* Stricter of two decisions (deny > approve > redirect > soft_delete > audit > allow). */
 void nd_merge(struct ndecision *into, const struct ndecision *other);
 

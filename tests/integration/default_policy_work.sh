@@ -156,4 +156,25 @@ out=$(run "python3 -c '$ask' $AD/agent.1")
 eq "a key agent's socket in /tmp is out of reach in the session" refused "$out"
 check "  with a notice naming the rule" grep -q 'deny-key-agents' "$TMPD/err"
 kill $AGENT 2>/dev/null; wait $AGENT 2>/dev/null; rm -rf "$AD"
+# Started in the home directory (an ssh login), the workspace rules cover
+# all of it.  Files that make programs outside agentsh run code later stay
+# out of reach, and so do protected paths that do not exist yet: a tree or a
+# link made elsewhere and put where they would be decides what they hold.
+hrun() { (cd "$H" && "$AGENTSH" --no-config --user $U -c "$1" 2>"$TMPD/err"); }
+fresh() { rm -rf "$H/.config" "$H/.ssh" "$H/st" "$H/keys"; }
+fresh
+out=$(hrun 'mkdir -p ~/.config/systemd/user && echo "[Service]" > ~/.config/systemd/user/x.service; echo rc=$?')
+eq "home workspace: a systemd user unit cannot be made" "rc=1" "$out"
+check "  nothing was made, and the notice names the rule" sh -c "[ ! -e '$H/.config/systemd' ] && grep -q protect-persistence '$TMPD/err'"
+fresh
+out=$(hrun 'mkdir -p st/systemd/user && echo "[Service]" > st/systemd/user/x.service && mv -T st ~/.config; echo rc=$?')
+eq "home workspace: a staged tree cannot become ~/.config" "rc=1" "$out"
+check "  and ~/.config holds no unit" [ ! -e "$H/.config/systemd/user/x.service" ]
+for how in 'mv -T keys ~/.ssh' 'ln -s keys ~/.ssh'; do
+	fresh
+	out=$(hrun "mkdir -p keys && echo 'ssh-ed25519 AAAA agent' > keys/authorized_keys && $how; echo rc=\$?")
+	eq "home workspace: $how cannot make a missing ~/.ssh" "rc=1" "$out"
+	check "  ~/.ssh does not exist, and the notice says why" sh -c "[ ! -e '$H/.ssh' ] && [ ! -L '$H/.ssh' ] && grep -q 'would decide what' '$TMPD/err'"
+done
+fresh
 done_testing
