@@ -3,7 +3,9 @@
 # the held operation is answered from another terminal with `agentsh approve`
 # by an approver account; the JSON result names the approval id, the method,
 # who answered and the outcome.  Silence past the rule's timeout denies with
-# E_APPROVAL_TIMEOUT.  The session's own account cannot approve.
+# E_APPROVAL_TIMEOUT.  The session's own account cannot approve.  The
+# accounts run `agentsh approve` through a setuid copy, as installed: it must
+# answer as the caller, never as root (root's answers skip the approver check).
 #
 # Needs the shell to create the session's approval broker in -c mode and hand
 # it to enforce (docs/approvals.md, "Integrating the prompt": the same config
@@ -19,7 +21,11 @@ STORE=/etc/agentsh/approvers
 store_existed=0; [ -d "$STORE" ] && store_existed=1
 etc_existed=0; [ -d /etc/agentsh ] && etc_existed=1
 PIDS=""
+D=$(mktemp -d /usr/local/lib/agentsh-oneshot.XXXXXX)   # /tmp may be nosuid
+chmod 755 "$D" && cp "$AGENTSH" "$D/agentsh" && chmod 4755 "$D/agentsh"
+S="$D/agentsh"
 cleanup() {
+	rm -rf "$D"
 	for p in $PIDS; do kill "$p" 2>/dev/null; done
 	"$AGENTSH" approver remove "$APPR" >/dev/null 2>&1
 	[ $store_existed = 0 ] && rm -rf "$STORE"
@@ -60,7 +66,7 @@ run_json() { # output file : agentsh -c --json as the agent, in the background
 }
 pending_id() { # wait for a pending approval visible to the approver
 	i=0; while [ $i -lt 60 ]; do
-		id=$(su -s /bin/sh $APPR -c "'$AGENTSH' approve list --json" 2>/dev/null |
+		id=$(su -s /bin/sh $APPR -c "'$S' approve list --json" 2>/dev/null |
 			python3 -c 'import json,sys; p=json.load(sys.stdin); print(p[0]["id"] if p else "")' 2>/dev/null)
 		[ -n "$id" ] && { echo "$id"; return 0; }
 		sleep 0.1; i=$((i+1))
@@ -80,9 +86,9 @@ if [ -z "$ID" ]; then
 	done_testing
 fi
 ok "the held command shows up in 'agentsh approve list' ($ID)"
-su -s /bin/sh $JUSER -c "'$AGENTSH' approve allow $ID --code $(oathtool --totp -b $SECRET)" >/dev/null 2>&1
+su -s /bin/sh $JUSER -c "'$S' approve allow $ID --code $(oathtool --totp -b $SECRET)" >/dev/null 2>&1
 [ $? -ne 0 ] && ok "the session's own account cannot approve" || nok "the session's own account cannot approve"
-su -s /bin/sh $APPR -c "'$AGENTSH' approve allow $ID --code $(oathtool --totp -b $SECRET)" >"$TMPD/e" 2>&1
+su -s /bin/sh $APPR -c "'$S' approve allow $ID --code $(oathtool --totp -b $SECRET)" >"$TMPD/e" 2>&1
 eq "the approver account approves with a TOTP code" 0 $?
 wait $JPID; eq "the command then runs (exit 0)" 0 $?
 eq "JSON: exit_code" 0 "$(jq_ "$TMPD/ok.json" 'd["exit_code"]')"
