@@ -190,14 +190,17 @@ nomem:
  * root's rights only if the account is root, files opened with the account's
  * file-system ids (`policy validate /root/x` must not read what the account
  * cannot; `report --output F` must not write as root).  A command marked
- * SHELL_CMD_KEEPS_ROOT reaches root-owned state for the account itself. */
+ * SHELL_CMD_KEEPS_ROOT reaches root-owned state (the trash, the host's
+ * cgroups) for the account by itself: root's fs ids for it. */
 static int run_for_account(const struct shell_command *c, int ac, char **av, struct shell_ctx *ctx)
 {
 	struct fsid_save fs = { 0 };
 	bool was_root = ctx->is_root;
 
 	ctx->is_root = was_root && ctx->acct.uid == 0;
-	if (!(c->kind & SHELL_CMD_KEEPS_ROOT))
+	if (c->kind & SHELL_CMD_KEEPS_ROOT)
+		fsid_root(&fs);
+	else
 		fsid_enter(ctx, &fs);
 	int r = c->handler(ac, av, ctx);
 	fsid_leave(&fs);

@@ -27,6 +27,15 @@ void fsid_enter(const struct shell_ctx *ctx, struct fsid_save *s)
 	s->uid = (uid_t)setfsuid(ctx->acct.uid);
 }
 
+void fsid_root(struct fsid_save *s)
+{
+	s->active = geteuid() == 0;
+	if (!s->active)
+		return;
+	s->gid = (gid_t)setfsgid(0);
+	s->uid = (uid_t)setfsuid(0);
+}
+
 void fsid_leave(struct fsid_save *s)
 {
 	if (!s->active)

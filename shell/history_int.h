@@ -14,6 +14,9 @@ struct fsid_save {
 	gid_t gid;
 };
 void fsid_enter(const struct shell_ctx *ctx, struct fsid_save *s);
+/* Back to root's fs ids (the line editor's callbacks run with the account's)
+ * for code that reaches root-owned state for the account by itself. */
+void fsid_root(struct fsid_save *s);
 void fsid_leave(struct fsid_save *s);
 
 struct history_file {

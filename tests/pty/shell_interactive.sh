@@ -73,6 +73,12 @@ if [ "$(id -u)" = 0 ]; then
 	# the trash is root's: the built-in acts for the account, not for root
 	tm_type "trash list --trash-dir $RO"; tm_keys Enter
 	check "built-in trash: another trash directory is refused to the account" tm_wait 'trash-dir is for root only'
+	# ...and reads root's trash for it, although the line editor's callbacks
+	# (where built-ins run) hold the account's file-system ids
+	tm_type 'clear'; tm_keys Enter
+	tm_type "trash list --json --session no-such-session"; tm_keys Enter
+	check "built-in trash list: reads the trash for the account (an empty JSON list)" tm_wait '^\[\]$'
+	check "  not refused" sh -c "! tmux -S '$TMUX_SOCK' capture-pane -p -t t | grep -q 'trash failed: Permission denied'"
 	tm_type 'clear'; tm_keys Enter
 fi
 
