@@ -112,7 +112,8 @@ void made_record(struct notify *n, int dirfd, const char *name)
 	pthread_mutex_unlock(&m->lock);
 }
 
-bool made_take(struct notify *n, int dirfd, const char *name)
+/* Is the object at dirfd/name one the session made?  take: forget it too. */
+static bool lookup(struct notify *n, int dirfd, const char *name, bool take)
 {
 	struct made_key k;
 	struct made_set *m = n->made;
@@ -124,12 +125,23 @@ bool made_take(struct notify *n, int dirfd, const char *name)
 	for (size_t i = m->cap ? slot_of(m, &k) : 0; m->cap && m->t[i].state;
 	     i = (i + 1) & (m->cap - 1))
 		if (m->t[i].state == 1 && same(&m->t[i], &k)) {
-			m->t[i].state = 2;
+			if (take)
+				m->t[i].state = 2;
 			found = true;
 			break;
 		}
 	pthread_mutex_unlock(&m->lock);
 	return found;
+}
+
+bool made_take(struct notify *n, int dirfd, const char *name)
+{
+	return lookup(n, dirfd, name, true);
+}
+
+bool made_known(struct notify *n, int dirfd, const char *name)
+{
+	return lookup(n, dirfd, name, false);
 }
 
 size_t made_capacity(struct notify *n)

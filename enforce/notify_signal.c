@@ -96,6 +96,14 @@ static bool is_protected(struct notify *n, pid_t tgid)
 	return false;
 }
 
+static bool alive(pid_t tgid)
+{
+	char p[32];
+
+	snprintf(p, sizeof p, "/proc/%d", (int)tgid);
+	return tgid > 0 && (access(p, F_OK) == 0 || errno != ENOENT);
+}
+
 /* Classify the process tgid relative to the sender. */
 static enum policy_signal_target classify(struct nreq *r, pid_t tgid, struct pinfo *ti)
 {
@@ -460,6 +468,14 @@ void nh_signal(struct nreq *r)
 			s.tid = pid;    /* a thread pidfd */
 		break;
 	}
+	}
+	if (!alive(s.tgid)) {
+		/* what the kernel answers: no decision, no notice (tmux signals
+		 * jobs that have just exited when its server stops) */
+		if (s.pidfd_copy >= 0)
+			close(s.pidfd_copy);
+		nr_error(r, ESRCH);
+		return;
 	}
 	t = classify(r, s.tgid, &ti);
 	if (t != POLICY_SIG_SELF && !ti.comm[0])

@@ -155,6 +155,13 @@ out:
 
 static void finish(struct nreq *r, struct splan *p, const struct ndecision *d)
 {
+	int refused = p->is_unix && p->objfd >= 0 && p->op != S_BIND
+		      ? ns_own_server_refusal(r, p->objfd, d) : 0;
+
+	if (refused) {
+		nr_error(r, refused);
+		return;
+	}
 	long rc = perform(r, p);
 
 	nd_report(r, d, true, rc < 0 ? (int)-rc : 0, NULL);

@@ -183,6 +183,11 @@ bool nh_is_signal(int nr);
 void made_record(struct notify *n, int dirfd, const char *name);
 /* true (and forgotten) when (dirfd, name) is something the session created. */
 bool made_take(struct notify *n, int dirfd, const char *name);
+bool made_known(struct notify *n, int dirfd, const char *name);   /* made_take without forgetting */
+
+/* notify_ownsrv.c: before an allowed connect or send to the path socket at
+ * objfd (O_PATH).  0: go on; otherwise the errno the target gets, reported. */
+int ns_own_server_refusal(struct nreq *r, int objfd, const struct ndecision *d);
 int made_init(struct notify *n);
 void made_free(struct notify *n);
 size_t made_capacity(struct notify *n);     /* slots of the table (tests) */

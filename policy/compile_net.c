@@ -135,10 +135,31 @@ void pol_net_rule(struct cctx *c, const struct ynode *m, size_t idx, struct net_
 
 /* ------------------------------------------------------------ unix socket rules */
 
+/* own_account_servers: allow|refuse (default refuse).  Only an allowing rule
+ * reaches a server at all, so the key means nothing elsewhere: said there, it
+ * is a mistake in the policy. */
+static void unix_own_servers(struct cctx *c, const struct ynode *m, const char *where,
+			     struct unix_rule *r)
+{
+	const struct ynode *v = pol_map_get(m, "own_account_servers");
+
+	if (!v || !pol_want(c, v, Y_SCALAR, where, "own_account_servers"))
+		return;
+	if (!strcmp(v->str, "allow"))
+		r->own_account_servers = true;
+	else if (strcmp(v->str, "refuse"))
+		ERR(c, v, "bad-value", "own_account_servers in %s is '%s'; use allow or refuse", where,
+		    v->str);
+	if (r->own_account_servers && r->c.decision != POLICY_ALLOW && r->c.decision != POLICY_AUDIT &&
+	    r->c.decision != POLICY_APPROVE)
+		ERR(c, v, "bad-value", "own_account_servers: allow in %s needs a decision that lets the "
+		    "connection through (allow, audit or approve)", where);
+}
+
 void pol_unix_rule(struct cctx *c, const struct ynode *m, size_t idx, struct unix_rule *r)
 {
 	static const char *const keys[] = { "name", "description", "paths", "operations", "decision",
-		"message", "timeout" };
+		"message", "timeout", "own_account_servers" };
 	char where[64];
 	snprintf(where, sizeof(where), "unix_socket_rules[%zu]", idx);
 	pol_check_keys(c, m, keys, NK(keys), where);
@@ -169,6 +190,7 @@ void pol_unix_rule(struct cctx *c, const struct ynode *m, size_t idx, struct uni
 				r->ops |= k == 4 ? 0xf : 1u << k;
 		}
 	}
+	unix_own_servers(c, m, where, r);
 }
 
 /* ------------------------------------------------------------ signal rules */

@@ -24,6 +24,7 @@ static void res_init(struct policy_result *r, const struct policy *p, enum polic
 	r->timeout_ms = 0;
 	r->message[0] = 0;
 	r->has_fallback = false;
+	r->unix_own_account_servers = false;
 	r->fallback = POLICY_DENY;
 	memset(&r->cmd, 0, sizeof(r->cmd));
 	r->redirect_path[0] = 0;
@@ -513,6 +514,7 @@ int policy_check_unix(const struct policy *p, enum policy_unix_op op, const char
 			if (!pol_glob_match(&r->globs[g], name, len))
 				continue;
 			res_rule(res, &r->c, i);
+			res->unix_own_account_servers = r->own_account_servers;
 			if (r->c.message)
 				pol_render_message(r->c.message, res->message, sizeof(res->message), name, NULL, 0,
 					       NULL, -1, policy_unix_op_name(op), r->c.name);

@@ -197,6 +197,12 @@ struct policy_result {
 	uint16_t redirect_port;
 	const char *redirect_unix;              /* network: redirect to a unix socket */
 
+	/* Unix sockets: the matching rule lets the session reach a server that
+	 * a process of its own account runs outside the session (such a server
+	 * would run what it is asked without the sandbox: refused unless the
+	 * rule says `own_account_servers: allow`). */
+	bool unix_own_account_servers;
+
 	const void *env_rule;                   /* commands: per-rule env policy (opaque) */
 };
 

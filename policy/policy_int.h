@@ -119,6 +119,7 @@ struct unix_rule {
 	struct strv paths;
 	struct glob *globs; size_t nglobs;
 	uint32_t ops;                           /* bit per enum policy_unix_op */
+	bool own_account_servers;               /* own_account_servers: allow */
 };
 
 enum sig_tt { TT_SELF, TT_CHILDREN, TT_DESCENDANTS, TT_SIBLINGS, TT_SESSION, TT_PARENT,

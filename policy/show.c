@@ -83,6 +83,8 @@ static void show_json(const struct policy *p, FILE *out)
 	for (size_t i = 0; i < p->nunixes; i++) {
 		json_t *r = rule_json(&p->unixes[i].c);
 		json_object_set_new(r, "paths", strv_json(&p->unixes[i].paths));
+		if (p->unixes[i].own_account_servers)
+			json_object_set_new(r, "own_account_servers", json_string("allow"));
 		json_array_append_new(a, r);
 	}
 	json_object_set_new(j, "unix_socket_rules", a);
@@ -179,6 +181,9 @@ int policy_show(const struct policy *p, FILE *out, bool json)
 	for (size_t i = 0; i < p->nunixes; i++) {
 		head(out, i, &p->unixes[i].c);
 		list(out, "paths", &p->unixes[i].paths);
+		if (p->unixes[i].own_account_servers)
+			fprintf(out, "      own_account_servers: allow (servers of the account outside "
+				"agentsh too)\n");
 	}
 	fprintf(out, "signal_rules (default: %s)\n", policy_filters_signals(p) ?
 		policy_decision_name(p->defaults.signals) : "allow — the policy has no signal rules");

@@ -44,4 +44,10 @@ eq "KILL->TERM redirect delivers TERM" "status=143" "$(run 'sleep 30 & p=$!; kil
 check "redirect notice" sh -c "printf '%s' \"\$(cd '$WS' && '$AGENTSH' --no-config --policy '$POL' --user $U -c 'sleep 30 & kill -KILL \$!; wait' 2>&1)\" | grep -q 'delivered SIGTERM instead'"
 # signals inside the session still work
 eq "TERM to a child works" "status=143" "$(run 'sleep 30 & p=$!; kill -TERM $p; wait $p; echo status=$?' | grep '^status=')"
+# a signal to a process that has exited: ESRCH, as from the kernel, without a
+# "denied" notice (tmux signalled its exited jobs and printed one)
+out=$(run 'sh -c "exit 0" & p=$!; wait $p; sleep 0.1; kill -TERM $p 2>/dev/null; echo rc=$?')
+eq "kill of an exited process: ESRCH (kill fails)" "rc=1" "$(printf '%s\n' "$out" | grep '^rc=')"
+check "  and no notice" sh -c "! printf '%s' \"\$1\" | grep -q '^agentsh:'" _ "$out"
+eq "  tgkill of an exited process: ESRCH" "errno=3" "$(run "sh -c 'exit 0' & p=\$!; wait \$p; $PY -c 'import ctypes,sys; l=ctypes.CDLL(None,use_errno=True); l.syscall(234,int(sys.argv[1]),int(sys.argv[1]),15); print(\"errno=%d\" % ctypes.get_errno())' \$p")"
 done_testing

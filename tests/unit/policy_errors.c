@@ -124,6 +124,10 @@ static void test_invalid_regex_cidr_decision(void **st)
 	EXPECT("version: 1\nname: t\nfile_rules:\n  - paths: [/x]\n    operations: [write]\n    decision: soft_delete\n",
 	       "decision soft_delete, which only applies to delete and rmdir");
 	EXPECT("version: 1\nname: t\nfile_rules:\n  - paths: [\"/x/{a,b\"]\n    decision: deny\n", "unbalanced '{'");
+	EXPECT("version: 1\nname: t\nunix_socket_rules:\n  - paths: [/x]\n    decision: allow\n    own_account_servers: yes\n",
+	       "p.yaml:6:26: own_account_servers in unix_socket_rules[0] is 'yes'; use allow or refuse");
+	EXPECT("version: 1\nname: t\nunix_socket_rules:\n  - paths: [/x]\n    decision: deny\n    own_account_servers: allow\n",
+	       "own_account_servers: allow in unix_socket_rules[0] needs a decision that lets the connection through");
 }
 
 static void test_undefined_variable(void **st)

@@ -549,8 +549,19 @@ static void test_signals_unix(void **st)
 		"  - name: ext\n    signals: [\"@fatal\", \"HUP\"]\n    target: {type: external}\n    decision: deny\n    fallback: audit\n"
 		"  - name: proc\n    signals: [\"@reload\"]\n    target: {type: process, pattern: \"nginx*\"}\n    decision: allow\n"
 		"unix_socket_rules:\n  - name: dock\n    paths: [/run/docker.sock]\n    operations: [connect]\n    decision: deny\n"
-		"  - name: abs\n    paths: [\"@dbus-*\"]\n    decision: allow\n");
+		"  - name: abs\n    paths: [\"@dbus-*\"]\n    decision: allow\n"
+		"  - name: harness\n    paths: [\"/tmp/tmux-*/**\"]\n    decision: allow\n    own_account_servers: allow\n"
+		"  - name: tmp\n    paths: [\"/tmp/**\"]\n    decision: allow\n    own_account_servers: refuse\n");
 	struct policy_result r;
+	/* the opt-in travels with the rule that matched, and only with it */
+	policy_check_unix(p, POLICY_UNIX_CONNECT, "/tmp/tmux-1000/default", false, &r);
+	assert_string_equal(r.rule, "harness");
+	assert_true(r.unix_own_account_servers);
+	policy_check_unix(p, POLICY_UNIX_CONNECT, "/tmp/other.sock", false, &r);
+	assert_string_equal(r.rule, "tmp");
+	assert_false(r.unix_own_account_servers);
+	policy_check_unix(p, POLICY_UNIX_CONNECT, "dbus-123", true, &r);
+	assert_false(r.unix_own_account_servers);
 	policy_check_signal(p, SIGUSR1, POLICY_SIG_SELF, &r);
 	assert_string_equal(r.rule, "self");
 	policy_check_signal(p, SIGKILL, POLICY_SIG_CHILDREN, &r);

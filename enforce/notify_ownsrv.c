@@ -1,0 +1,125 @@
+/* notify_ownsrv.c — servers of the account's own that run outside the session.
+ *
+ * A server that a process of the session's account runs outside the session
+ * (a tmux or screen server a harness started, an editor's server, a session
+ * bus) does what it is asked as the account, without the sandbox: `tmux
+ * run-shell` is a shell outside agentsh.  A socket file belongs to the account
+ * that bound it, and every bind in the session is made by the supervisor and
+ * recorded (notify_made.c).  So a path socket of the account's that this
+ * session did not make is served from outside it — by a process outside, or
+ * by another session under another policy — and an allowed connect or send to
+ * it is refused, unless the allowing rule says `own_account_servers: allow`.
+ *
+ * Whether anything serves the file at all is asked of the kernel's socket
+ * table (sock_diag), not by connecting: a probe would itself reach the server.
+ * Nothing bound there (a stale socket left by an ended session) is what the
+ * kernel answers too: ECONNREFUSED, so tmux replaces a stale socket as usual. */
+#include <errno.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/sock_diag.h>
+#include <linux/unix_diag.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "enforce/notify_sup_int.h"
+
+struct vfs_id { uint32_t dev, ino; };    /* as unix_diag reports them (kernel dev_t) */
+
+static bool msg_binds(const struct nlmsghdr *h, const struct vfs_id *want)
+{
+	const struct unix_diag_msg *m = NLMSG_DATA(h);
+	int len = (int)h->nlmsg_len - NLMSG_LENGTH(sizeof *m);
+	const struct rtattr *a = (const void *)(m + 1);
+
+	for (; len > 0 && RTA_OK(a, len); a = RTA_NEXT(a, len))
+		if (a->rta_type == UNIX_DIAG_VFS && (size_t)RTA_PAYLOAD(a) >= sizeof(struct unix_diag_vfs)) {
+			const struct unix_diag_vfs *v = RTA_DATA(a);
+			if (v->udiag_vfs_ino == want->ino && v->udiag_vfs_dev == want->dev)
+				return true;
+		}
+	return false;
+}
+
+/* 1: a socket is bound to the file; 0: none; -errno: the table could not be read. */
+static int bound_to(const struct vfs_id *want)
+{
+	struct {
+		struct nlmsghdr h;
+		struct unix_diag_req r;
+	} req = {
+		.h = { .nlmsg_len = sizeof req, .nlmsg_type = SOCK_DIAG_BY_FAMILY,
+		       .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP },
+		.r = { .sdiag_family = AF_UNIX, .udiag_states = ~0u, .udiag_show = UDIAG_SHOW_VFS },
+	};
+	long buf[8192 / sizeof(long)];
+	int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+	int found = 0, rc = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (send(fd, &req, sizeof req, 0) < 0) {
+		rc = -errno;
+		goto out;
+	}
+	for (;;) {
+		ssize_t got = recv(fd, buf, sizeof buf, 0);
+		if (got < 0) {
+			if (errno == EINTR)
+				continue;
+			rc = -errno;
+			goto out;
+		}
+		if (got == 0) {
+			rc = -EIO;
+			goto out;
+		}
+		int len = (int)got;
+		for (struct nlmsghdr *h = (void *)buf; NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
+			if (h->nlmsg_type == NLMSG_DONE)
+				goto out;
+			if (h->nlmsg_type == NLMSG_ERROR) {
+				const struct nlmsgerr *e = NLMSG_DATA(h);
+				rc = e->error ? e->error : -EIO;
+				goto out;
+			}
+			if (!found && h->nlmsg_type == SOCK_DIAG_BY_FAMILY && msg_binds(h, want))
+				found = 1;
+		}
+	}
+out:
+	close(fd);
+	return rc < 0 ? rc : found;
+}
+
+int ns_own_server_refusal(struct nreq *r, int objfd, const struct ndecision *d)
+{
+	struct stat st;
+	int rc;
+
+	if (d->res.unix_own_account_servers)
+		return 0;
+	if (fstat(objfd, &st) < 0)
+		return errno;
+	if (st.st_uid != r->n->cfg.account.uid || made_known(r->n, objfd, ""))
+		return 0;
+	/* the kernel's dev_t in unix_diag: major << 20 | minor */
+	struct vfs_id id = { .dev = (uint32_t)(major(st.st_dev) << 20 | minor(st.st_dev)),
+			     .ino = (uint32_t)st.st_ino };
+	if ((rc = bound_to(&id)) == 0)
+		return ECONNREFUSED;
+	struct ndecision no = *d;
+	no.res.decision = POLICY_DENY;
+	no.res.rule = "own-account-server";
+	snprintf(no.res.message, sizeof no.res.message, "%s", rc > 0
+		 ? "the socket is this account's and was not made in this session: whatever serves it "
+		   "runs outside the sandbox and would run what it is asked"
+		 : "the socket is this account's and was not made in this session, and the kernel's "
+		   "socket table could not be read to see what serves it");
+	nd_report(r, &no, false, EACCES, NULL);
+	return EACCES;
+}
