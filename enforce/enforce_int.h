@@ -49,7 +49,8 @@ struct bpf_guard;
 struct enf_floor {
 	char *path;                 /* resolved path covered in the delegate's mount ns */
 	char *src;                  /* its trap node as the child sees it while mounting */
-	const char *rule;           /* the deny rule (policy-owned) */
+	const char *rule;           /* the deny rule (policy-owned), or agentsh's own */
+	const char *msg;            /* said with a refusal the policy does not decide */
 	bool is_dir;
 };
 struct enf_trap;
@@ -67,6 +68,8 @@ struct enforce_session {
 	struct enf_floor floor[ENF_MAX_FLOOR];
 	size_t nfloor;
 	bool floor_covers_reads;    /* every read-gating rule is held by the mount floor */
+	struct enf_tty { char path[64]; dev_t dev, rdev; } held_tty[4];  /* the human's terminals */
+	size_t nheld_tty;           /* (mountfloor.c): covered, and refused by the supervisor */
 	bool kernel_writes;         /* writemode.c: Landlock + floor decide writes, not notified */
 	char write_mode_why[256];   /* why (either way), for doctor, docs and the session record */
 	struct enf_trap *traps[ENF_MAX_SPAWNS];  /* trap.c: one FUSE server per spawn */

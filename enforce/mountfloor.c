@@ -21,7 +21,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "enforce/enforce_int.h"
@@ -72,7 +74,7 @@ static bool overlaps_earlier(const struct policy *p, size_t upto, const char *pa
 	return false;
 }
 
-static int add_cover(struct enforce_session *s, const char *path, const char *rule)
+static int add_cover(struct enforce_session *s, const char *path, const char *rule, bool device)
 {
 	char real[PATH_MAX];
 	struct stat st;
@@ -83,9 +85,10 @@ static int add_cover(struct enforce_session *s, const char *path, const char *ru
 	for (size_t i = 0; i < s->nfloor; i++)
 		if (strcmp(s->floor[i].path, real) == 0)
 			return 1;
-	if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode))
+	if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode) && !(device && S_ISCHR(st.st_mode)))
 		return 0;               /* devices, sockets: the supervisor decides */
 	struct enf_floor *f = &s->floor[s->nfloor];
+	f->msg = NULL;
 	f->path = strdup(real);
 	if (!f->path || asprintf(&f->src, STAGE_DIR "/%zu", s->nfloor) < 0) {
 		free(f->path);
@@ -95,6 +98,72 @@ static int add_cover(struct enforce_session *s, const char *path, const char *ru
 	f->rule = rule;
 	s->nfloor++;
 	return 1;
+}
+
+/* The terminals agentsh holds (its stdio's, and its controlling terminal)
+ * are the human's.  Commands get a pty of their own and a new session, and
+ * what they print reaches the human through the output filter; opened by its
+ * name (/dev/pts/N is the account's own after an ssh login), the terminal
+ * would take anything written to it unfiltered — a fake approval prompt, a
+ * clipboard write — and hand over what the human types.  Each is covered like
+ * a denied path, whatever the policy says of /dev/pts. */
+static const char TERMINAL_RULE[] = "agentsh-terminal";
+static const char TERMINAL_MSG[] = "this is the terminal agentsh holds for the human; commands "
+				   "get a pty of their own";
+
+/* the terminal behind fd (TIOCGDEV: also through /dev/tty, whose own node is 5:0) */
+static void held_tty_fd(struct enforce_session *s, int fd)
+{
+	unsigned int dev;
+	char path[64], real[PATH_MAX];
+	struct stat st;
+
+	if (ioctl(fd, TIOCGDEV, &dev) < 0 || s->nheld_tty >= sizeof s->held_tty / sizeof s->held_tty[0])
+		return;
+	/* Unix 98 ptys: majors 136-143, 256 minors each; others by udev's name */
+	if (major(dev) >= 136 && major(dev) <= 143)
+		snprintf(path, sizeof path, "/dev/pts/%u", (major(dev) - 136) * 256 + minor(dev));
+	else
+		snprintf(path, sizeof path, "/dev/char/%u:%u", major(dev), minor(dev));
+	if (!realpath(path, real) || strlen(real) >= sizeof s->held_tty[0].path || stat(real, &st) < 0 ||
+	    !S_ISCHR(st.st_mode) || st.st_rdev != (dev_t)dev)
+		return;
+	for (size_t i = 0; i < s->nheld_tty; i++)
+		if (!strcmp(s->held_tty[i].path, real))
+			return;
+	struct enf_tty *t = &s->held_tty[s->nheld_tty++];
+	snprintf(t->path, sizeof t->path, "%s", real);
+	t->dev = st.st_dev;
+	t->rdev = st.st_rdev;
+}
+
+/* agentsh's stdio terminals, and its controlling terminal */
+static void find_held_ttys(struct enforce_session *s)
+{
+	int fd;
+
+	s->nheld_tty = 0;
+	for (fd = 0; fd <= 2; fd++)
+		if (isatty(fd))
+			held_tty_fd(s, fd);
+	if ((fd = open("/dev/tty", O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC)) >= 0) {
+		held_tty_fd(s, fd);
+		close(fd);
+	}
+}
+
+static int cover_terminals(struct enforce_session *s)
+{
+	for (size_t i = 0; i < s->nheld_tty; i++) {
+		int rc = add_cover(s, s->held_tty[i].path, TERMINAL_RULE, true);
+		if (rc < 0)
+			return enf_fail(s, rc, "cannot cover the terminal %s that agentsh holds: %s",
+					s->held_tty[i].path, strerror(-rc));
+	}
+	for (size_t i = 0; i < s->nfloor; i++)
+		if (s->floor[i].rule == TERMINAL_RULE)
+			s->floor[i].msg = TERMINAL_MSG;
+	return 0;
 }
 
 int enf_mountfloor_stage(struct enforce_session *s)
@@ -108,6 +177,7 @@ int enf_mountfloor_prepare(struct enforce_session *s)
 {
 	const struct policy *p = s->cfg.policy;
 	s->floor_covers_reads = false;
+	find_held_ttys(s);
 	/* without FUSE the supervisor decides every read (slower, not weaker) */
 	if (!p || !s->privileged || access("/dev/fuse", R_OK | W_OK) < 0)
 		return 0;
@@ -123,7 +193,7 @@ int enf_mountfloor_prepare(struct enforce_session *s)
 			char path[PATH_MAX];
 			int rc = 0;
 			if (ri.decision != POLICY_DENY || !coverable(ri.globs[g], path, sizeof path) ||
-			    overlaps_earlier(p, i, path) || (rc = add_cover(s, path, ri.name)) <= 0) {
+			    overlaps_earlier(p, i, path) || (rc = add_cover(s, path, ri.name, false)) <= 0) {
 				if (rc < 0 && rc != -E2BIG)
 					return enf_fail(s, rc, "read floor for %s: %s", ri.globs[g], strerror(-rc));
 				all = false;
@@ -131,6 +201,9 @@ int enf_mountfloor_prepare(struct enforce_session *s)
 		}
 	}
 	s->floor_covers_reads = all;
+	int rc = cover_terminals(s);
+	if (rc < 0)
+		return rc;
 	return s->nfloor ? enf_mountfloor_stage(s) : 0;
 }
 

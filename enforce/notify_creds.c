@@ -214,6 +214,28 @@ int nc_status_field(pid_t pid, const char *key, char *val, size_t len)
 	return -ENOENT;
 }
 
+int nc_ctty(pid_t pid, dev_t *out)
+{
+	char p[64], buf[1024];
+	ssize_t n;
+	int fd, tty;
+
+	snprintf(p, sizeof p, "/proc/%d/stat", (int)pid);
+	if ((fd = open(p, O_RDONLY | O_CLOEXEC)) < 0)
+		return -ESRCH;
+	n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return -ESRCH;
+	buf[n] = 0;
+	/* after the comm's last ')': state ppid pgrp session tty_nr */
+	char *rp = strrchr(buf, ')');
+	if (!rp || sscanf(rp + 1, " %*c %*d %*d %*d %d", &tty) != 1)
+		return -EIO;
+	*out = (dev_t)(unsigned)tty;
+	return 0;
+}
+
 int nc_umask(pid_t pid, mode_t *out)
 {
 	char v[32];

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -534,6 +535,46 @@ static int resolve2(struct nreq *r, int dfd, const char *path, uint64_t resolve,
 }
 
 /* The core of open/creat/openat/openat2 after the arguments were read. */
+/* /dev/tty is the opener's controlling terminal.  Opened here it would be the
+ * supervisor's: the human's terminal, unfiltered.  So *fd (the /dev/tty node)
+ * becomes the target's own terminal: a pty (agentsh's for the command, or
+ * one the command made); none is ENXIO, as from the kernel. */
+static int target_ctty(struct nreq *r, int *fd, struct stat *st)
+{
+	char path[64], abs[PATH_MAX];
+	struct stat nst;
+	dev_t tty;
+	int rc, nfd = -1;
+
+	if ((rc = nc_ctty(r->pid, &tty)) < 0)
+		return rc;
+	if (!tty || major(tty) < 136 || major(tty) > 143)
+		return -ENXIO;
+	snprintf(path, sizeof path, "/dev/pts/%u", (major(tty) - 136) * 256 + minor(tty));
+	if ((rc = np_object(r, AT_FDCWD, path, true, &nfd, abs)) < 0)
+		return rc == -ENOENT ? -ENXIO : rc;
+	if (fstat(nfd, &nst) < 0 || !S_ISCHR(nst.st_mode) || nst.st_rdev != tty) {
+		close(nfd);
+		return -ENXIO;
+	}
+	close(*fd);
+	*fd = nfd;
+	*st = nst;
+	return 0;
+}
+
+/* One of the human's terminals (its node, or the floor's cover at its path)? */
+static bool held_tty(const struct notify *n, const char *abs, const struct stat *st)
+{
+	for (size_t i = 0; i < n->cfg.nheld_tty; i++) {
+		const struct notify_tty *t = &n->cfg.held_tty[i];
+		if (!strcmp(abs, t->path) ||
+		    (S_ISCHR(st->st_mode) && st->st_rdev == t->rdev && st->st_dev == t->dev))
+			return true;
+	}
+	return false;
+}
+
 static void do_open(struct nreq *r, int dfd, const char *path, int flags, mode_t mode,
 		    uint64_t resolve)
 {
@@ -651,6 +692,16 @@ static void do_open(struct nreq *r, int dfd, const char *path, int flags, mode_t
 	if (S_ISLNK(st.st_mode) && !(flags & O_PATH)) {
 		rc = -ELOOP;
 		goto fail;
+	}
+	if (S_ISCHR(st.st_mode) && st.st_rdev == makedev(5, 0) && (rc = target_ctty(r, &p.fd1, &st)) < 0)
+		goto fail;
+	if (held_tty(r->n, abs, &st)) {
+		set_target(r, open_op(flags) == POLICY_FILE_WRITE ? "write" : "open", abs, NULL);
+		nd_report_plain(r, "agentsh-terminal", EACCES, "this is the terminal agentsh holds for the "
+				"human; commands get a pty of their own");
+		plan_free(&p);
+		nr_error(r, EACCES);
+		return;
 	}
 	if ((flags & O_CREAT) && (flags & O_EXCL)) {
 		rc = -EEXIST;

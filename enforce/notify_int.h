@@ -118,6 +118,11 @@ struct notify_cfg {
 	void (*event)(void *ctx, const struct notify_event *ev);
 	void *hook_ctx;
 
+	/* The terminals agentsh holds for the human (device node and its
+	 * path): an open of one is refused, whatever the policy says. */
+	struct notify_tty { char path[64]; dev_t dev, rdev; } held_tty[4];
+	size_t nheld_tty;
+
 	const char *trash_dir;                  /* NULL: NOTIFY_TRASH_DIR */
 	const char *redirect_shell;             /* NULL: "/bin/sh" (command redirects) */
 };

@@ -220,12 +220,13 @@ static __attribute__((noreturn)) void child_main(struct child_ctx *c)
 	if (getppid() != c->parent)       /* the supervisor died before the line above */
 		_exit(127);
 	child_signals(c);
-	if (r->ctty >= 0) {
-		if (setsid() < 0)
-			child_fail(c, ST_SETSID, errno);
-		if (ioctl(r->ctty, TIOCSCTTY, 0) < 0)
-			child_fail(c, ST_CTTY, errno);
-	}
+	/* A session of its own always: without a pty of its own the command
+	 * would keep agentsh's controlling terminal, the human's, and reach it
+	 * unfiltered through /dev/tty. */
+	if (setsid() < 0)
+		child_fail(c, ST_SETSID, errno);
+	if (r->ctty >= 0 && ioctl(r->ctty, TIOCSCTTY, 0) < 0)
+		child_fail(c, ST_CTTY, errno);
 	child_cgroups(c);
 	int e = enf_mountfloor_mount_child(c->s, c->floor_opts);
 	if (e)

@@ -85,6 +85,8 @@ static void deny(fuse_req_t req, fuse_ino_t ino, const char *name, const char *o
 	ev.pid = ctx->pid;
 	ev.uid = ctx->uid;
 	ev.decision = ev.effective = AUDIT_DEC_DENY;
+	if (rule == s->floor[ino - 2].rule && s->floor[ino - 2].msg)
+		snprintf(res.message, sizeof res.message, "%s", s->floor[ino - 2].msg);
 	ev.rule = rule;
 	ev.message = res.message[0] ? res.message : NULL;
 	ev.err = EACCES;

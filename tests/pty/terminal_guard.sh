@@ -194,4 +194,46 @@ tm_wait '^napping' 15 >/dev/null
 tm_keys C-z
 check "-c: ^Z does not stop the command" tm_wait 'woke$' 8
 tm_kill
+
+# The human's terminal by its name.  After an ssh login the terminal device
+# (/dev/pts/N) belongs to the account, as this pane's does once chowned to it:
+# a command that opened it by name (or /dev/tty, resolved by the supervisor)
+# would write past the output filter and read the keys the human types.
+if [ "$(id -u)" = 0 ]; then
+	TMUX_SOCK="$TMPD/tmux-name.sock"
+	tm_start 100 30 sh
+	tm set-option -g set-clipboard on
+	PANE_TTY=$(tm display -p -t t '#{pane_tty}')
+	chown "$U" "$PANE_TTY"
+	runuser -u "$U" -- sh -c "$(osc52 planted-by-name-outside) > $PANE_TTY"
+	i=0; while [ $i -lt 40 ] && ! clip | grep -q planted-by-name-outside; do sleep 0.05; i=$((i+1)); done
+	check "control: a process of the account writes into the terminal by its name" sh -c 'tmux -S "$1" show-buffer 2>/dev/null | grep -q planted-by-name-outside' _ "$TMUX_SOCK"
+	tm set-buffer human-clipboard-secret
+	tm_type "cd $W; $A"; tm_keys Enter
+	must tm_wait "$PROMPT" 10
+	tm_type "$(osc52 planted-by-name) > $PANE_TTY; echo rc-name=\$?"; tm_keys Enter
+	check "interactive: writing the terminal by its name fails" tm_wait '^rc-name=1' 5
+	check "  with a notice naming it" tm_wait "denied write $PANE_TTY \(rule agentsh-terminal: this is the terminal agentsh holds" 2
+	tm_type "clear; timeout 3 cat $PANE_TTY; echo rc-read=\$?"; tm_keys Enter
+	check "interactive: reading the terminal by its name fails at once" tm_wait '^rc-read=1' 5
+	tm_type "clear; $(osc52 planted-by-devtty) > /dev/tty; echo via-devtty > /dev/tty; echo rc-tty=\$?"; tm_keys Enter
+	check "interactive: /dev/tty is the command's own terminal" tm_wait '^via-devtty' 5
+	check "  and works" tm_wait '^rc-tty=0' 5
+	tm_type "exit"; tm_keys Enter
+	tm_wait 'outer|\$ $' 5 >/dev/null
+	printf '%s > /dev/tty; echo rc=$?\n%s > %s\n' "$(osc52 planted-by-c-devtty)" "$(osc52 planted-by-c-name)" "$PANE_TTY" >"$W/c-name.sh"
+	chmod 644 "$W/c-name.sh"
+	tm_type "$C -c 'sh $W/c-name.sh' </dev/null >$W/c-name.out 2>&1; echo c-done"; tm_keys Enter
+	tm_wait '^c-done' 15 >/dev/null
+	sed 's/^/#   c-name.out: /' "$W/c-name.out"
+	check "-c without a terminal on its stdio: /dev/tty is no terminal (ENXIO)" grep -q 'cannot create /dev/tty: No such device or address' "$W/c-name.out"
+	check "  and the terminal by its name is refused" grep -q "denied write $PANE_TTY (rule agentsh-terminal" "$W/c-name.out"
+	sleep 0.3
+	clip >"$TMPD/clip-name"
+	for m in planted-by-name planted-by-devtty planted-by-c-devtty planted-by-c-name; do
+		check "  $m never reached the clipboard" sh -c '! grep -q "$2\$\|$2[^-]" "$1"' _ "$TMPD/clip-name" "$m"
+	done
+	check "the human's clipboard is intact" grep -q human-clipboard-secret "$TMPD/clip-name"
+	tm_kill
+fi
 done_testing
