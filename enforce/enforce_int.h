@@ -70,6 +70,7 @@ struct enforce_session {
 	bool floor_covers_reads;    /* every read-gating rule is held by the mount floor */
 	struct enf_tty { char path[64]; dev_t dev, rdev; } held_tty[4];  /* the human's terminals */
 	size_t nheld_tty;           /* (mountfloor.c): covered, and refused by the supervisor */
+	bool ttys_covered;          /* each has its cover in the floor */
 	bool kernel_writes;         /* writemode.c: Landlock + floor decide writes, not notified */
 	char write_mode_why[256];   /* why (either way), for doctor, docs and the session record */
 	struct enf_trap *traps[ENF_MAX_SPAWNS];  /* trap.c: one FUSE server per spawn */

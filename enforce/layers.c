@@ -77,6 +77,13 @@ int enf_layers_finish(struct enforce_session *s)
 	 * hold gates reads (the floor reports its own denials: trap.c) */
 	s->kernel_writes = enf_writemode_kernel(s->cfg.policy, s->landlock_fd >= 0 ? s->landlock_abi : 0,
 						s->floor, s->nfloor, s->write_mode_why, sizeof s->write_mode_why);
+	if (s->kernel_writes && !s->ttys_covered) {
+		/* Landlock lets /dev/pts be written: only the supervisor can refuse
+		 * the human's terminal when the floor does not cover it */
+		s->kernel_writes = false;
+		snprintf(s->write_mode_why, sizeof s->write_mode_why, "the terminal agentsh holds could "
+			 "not be covered in the mount namespace; the supervisor decides every write");
+	}
 	bool guess = s->cfg.policy && s->cg.dirfd >= 0;
 	if ((rc = enf_seccomp_prepare(s, notify_flags(s, guess))) < 0)
 		return rc;

@@ -160,9 +160,13 @@ static int cover_terminals(struct enforce_session *s)
 			return enf_fail(s, rc, "cannot cover the terminal %s that agentsh holds: %s",
 					s->held_tty[i].path, strerror(-rc));
 	}
+	size_t covered = 0;
 	for (size_t i = 0; i < s->nfloor; i++)
-		if (s->floor[i].rule == TERMINAL_RULE)
+		if (s->floor[i].rule == TERMINAL_RULE) {
 			s->floor[i].msg = TERMINAL_MSG;
+			covered++;
+		}
+	s->ttys_covered = covered == s->nheld_tty;
 	return 0;
 }
 
@@ -178,6 +182,7 @@ int enf_mountfloor_prepare(struct enforce_session *s)
 	const struct policy *p = s->cfg.policy;
 	s->floor_covers_reads = false;
 	find_held_ttys(s);
+	s->ttys_covered = s->nheld_tty == 0;
 	/* without FUSE the supervisor decides every read (slower, not weaker) */
 	if (!p || !s->privileged || access("/dev/fuse", R_OK | W_OK) < 0)
 		return 0;
@@ -200,10 +205,12 @@ int enf_mountfloor_prepare(struct enforce_session *s)
 			}
 		}
 	}
-	s->floor_covers_reads = all;
 	int rc = cover_terminals(s);
 	if (rc < 0)
 		return rc;
+	/* a terminal without its cover is refused by the supervisor: it must
+	 * see every open */
+	s->floor_covers_reads = all && s->ttys_covered;
 	return s->nfloor ? enf_mountfloor_stage(s) : 0;
 }
 
