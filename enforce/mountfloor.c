@@ -132,7 +132,7 @@ static void held_tty_fd(struct enforce_session *s, int fd)
 		if (!strcmp(s->held_tty[i].path, real))
 			return;
 	struct enf_tty *t = &s->held_tty[s->nheld_tty++];
-	snprintf(t->path, sizeof t->path, "%s", real);
+	memcpy(t->path, real, strlen(real) + 1);        /* its length was checked above */
 	t->dev = st.st_dev;
 	t->rdev = st.st_rdev;
 }

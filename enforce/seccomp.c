@@ -48,6 +48,7 @@
 /* Why each group is refused (the audit message and the notice). */
 #define W_URING "io_uring is not available in agent sessions (its operations bypass the syscall policy)"
 #define W_MEM   "reading or controlling another process's memory is not allowed"
+#define W_FDS   "taking another process's open files is not allowed"
 #define W_KERN  "kernel programming and observation interfaces are not allowed"
 #define W_MOUNT "changing the filesystem namespace (mount, chroot) is not allowed"
 #define W_NS    "creating or entering namespaces is not allowed"
@@ -70,6 +71,9 @@ static const struct surface_sys {
 	/* other processes' memory */
 	{ "ptrace", 101, EPERM, W_MEM }, { "process_vm_readv", 310, EPERM, W_MEM },
 	{ "process_vm_writev", 311, EPERM, W_MEM },
+	/* another process's descriptors (a terminal, a socket to a server that
+	 * runs outside the sandbox); Landlock's ptrace scope refuses it too */
+	{ "pidfd_getfd", 438, EPERM, W_FDS },
 	/* kernel programmability and observation */
 	{ "bpf", 321, EPERM, W_KERN }, { "perf_event_open", 298, EPERM, W_KERN },
 	/* the filesystem namespace */

@@ -21,7 +21,7 @@ P="$AGENTSH_SRC/build/tests/tools/surface_probe"
 cp "$P" "$TMPD/surface_probe" && chmod 755 "$TMPD/surface_probe"
 
 cases="x32-syscall ia32-int80 io_uring_setup io_uring_enter io_uring_register ptrace-attach
-ptrace-seize-raw process_vm_readv process_vm_writev process_vm_writev-raw TIOCSTI TIOCSTI-raw
+ptrace-seize-raw process_vm_readv process_vm_writev process_vm_writev-raw pidfd_getfd TIOCSTI TIOCSTI-raw
 TIOCSTI-bit32 TIOCSTI-high TIOCSTI-bit31 TIOCLINUX TIOCLINUX-bit32 socket-AF_ALG
 socket-AF_ALG-raw-bit32 socket-AF_RXRPC socket-AF_RXRPC-raw socket-AF_KEY socket-NETLINK_XFRM
 socket-NETLINK_XFRM-raw-bit32 socket-NETLINK_ROUTE socket-AF_INET add_key request_key keyctl

@@ -123,6 +123,14 @@ static void case_ptrace(void)
 	TRY("process_vm_readv", EPERM, process_vm_readv(s, &l, 1, &rm, 1, 0));
 	TRY("process_vm_writev", EPERM, process_vm_writev(s, &rm, 1, &l, 1, 0));
 	TRY("process_vm_writev-raw", EPERM, syscall(SYS_process_vm_writev, s, &rm, 1, &l, 1, 0));
+	int pfd = (int)syscall(SYS_pidfd_open, s, 0);
+	if (pfd < 0) {
+		printf("FAIL pidfd_getfd: pidfd_open: %s\n", strerror(errno));
+		failures++;
+	} else {
+		TRY("pidfd_getfd", EPERM, syscall(SYS_pidfd_getfd, pfd, 0, 0));
+		close(pfd);
+	}
 	kill(s, SIGKILL);
 	waitpid(s, NULL, 0);
 }
