@@ -100,7 +100,9 @@ static const struct surface_sys {
 };
 
 /* Socket families refused at socket(): the reference's default list plus the
- * DirtyFrag/DirtyDecrypt gateways (AF_RXRPC, AF_KEY).  NETLINK_XFRM is refused
+ * DirtyFrag/DirtyDecrypt gateways (AF_RXRPC, AF_KEY), and other families no agent
+ * needs whose code has been a local root exploit's way in (CAN BCM, PPPoL2TP,
+ * TIPC, RDS, vsock).  NETLINK_XFRM is refused
  * by protocol so that NETLINK_ROUTE keeps working. */
 #define F(af) { af, #af }
 static const struct named { unsigned long v; const char *name; } bad_families[] = {
@@ -108,7 +110,7 @@ static const struct named { unsigned long v; const char *name; } bad_families[] 
 	F(AF_X25), F(AF_AX25), F(AF_NETROM), F(AF_ROSE), F(AF_DECnet), F(AF_APPLETALK),
 	F(AF_IPX), F(AF_LLC), F(AF_IEEE802154), F(AF_CAIF), F(AF_NFC), F(AF_PHONET),
 	F(AF_ISDN), F(AF_ATMPVC), F(AF_ATMSVC), F(AF_IRDA), F(AF_SMC), F(AF_XDP), F(AF_MCTP),
-	F(AF_QIPCRTR), F(AF_BLUETOOTH),
+	F(AF_QIPCRTR), F(AF_BLUETOOTH), F(AF_CAN), F(AF_PPPOX),
 };
 
 static const struct named ns_flags[] = {

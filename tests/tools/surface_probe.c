@@ -174,6 +174,8 @@ static void case_sockets(void)
 	TRY("socket-AF_RXRPC-raw", EAFNOSUPPORT, syscall(SYS_socket, AF_RXRPC, SOCK_DGRAM, AF_INET));
 	TRY("socket-AF_KEY", EAFNOSUPPORT, socket(AF_KEY, SOCK_RAW, 2));
 	TRY("socket-AF_VSOCK", EAFNOSUPPORT, socket(AF_VSOCK, SOCK_STREAM, 0));
+	TRY("socket-AF_CAN", EAFNOSUPPORT, socket(AF_CAN, SOCK_DGRAM, 2 /* CAN_BCM */));
+	TRY("socket-AF_PPPOX", EAFNOSUPPORT, socket(AF_PPPOX, SOCK_DGRAM, 1 /* PX_PROTO_OL2TP */));
 	TRY("socket-NETLINK_XFRM", EAFNOSUPPORT, socket(AF_NETLINK, SOCK_RAW, NETLINK_XFRM));
 	TRY("socket-NETLINK_XFRM-raw-bit32", EAFNOSUPPORT,
 	    syscall(SYS_socket, AF_NETLINK, SOCK_RAW, (1UL << 32) | NETLINK_XFRM));
