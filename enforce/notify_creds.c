@@ -214,23 +214,37 @@ int nc_status_field(pid_t pid, const char *key, char *val, size_t len)
 	return -ENOENT;
 }
 
-int nc_ctty(pid_t pid, dev_t *out)
+int nc_proc_stat(pid_t pid, char *buf, size_t len, char **after_comm)
 {
-	char p[64], buf[1024];
+	char p[64];
 	ssize_t n;
-	int fd, tty;
+	int fd;
 
 	snprintf(p, sizeof p, "/proc/%d/stat", (int)pid);
 	if ((fd = open(p, O_RDONLY | O_CLOEXEC)) < 0)
 		return -ESRCH;
-	n = read(fd, buf, sizeof buf - 1);
+	n = read(fd, buf, len - 1);
 	close(fd);
 	if (n <= 0)
 		return -ESRCH;
 	buf[n] = 0;
-	/* after the comm's last ')': state ppid pgrp session tty_nr */
+	/* the comm may hold anything, ')' too: the last one ends it */
 	char *rp = strrchr(buf, ')');
-	if (!rp || sscanf(rp + 1, " %*c %*d %*d %*d %d", &tty) != 1)
+	if (!rp || !strchr(buf, '(') || rp[1] != ' ')
+		return -EIO;
+	*after_comm = rp + 2;
+	return 0;
+}
+
+int nc_ctty(pid_t pid, dev_t *out)
+{
+	char buf[1024], *f;
+	int rc, tty;
+
+	if ((rc = nc_proc_stat(pid, buf, sizeof buf, &f)) < 0)
+		return rc;
+	/* state ppid pgrp session tty_nr */
+	if (sscanf(f, "%*c %*d %*d %*d %d", &tty) != 1)
 		return -EIO;
 	*out = (dev_t)(unsigned)tty;
 	return 0;

@@ -49,29 +49,19 @@ struct pinfo {
 
 static int read_pinfo(pid_t pid, struct pinfo *pi)
 {
-	char p[64], buf[1024], v[128];
-	int fd, rc;
-	ssize_t n;
+	char buf[1024], v[128], *f;
+	int rc;
 
 	memset(pi, 0, sizeof *pi);
 	pi->pid = pid;
-	snprintf(p, sizeof p, "/proc/%d/stat", (int)pid);
-	fd = open(p, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -ESRCH;
-	n = read(fd, buf, sizeof buf - 1);
-	close(fd);
-	if (n <= 0)
-		return -ESRCH;
-	buf[n] = 0;
-	char *lp = strchr(buf, '('), *rp = strrchr(buf, ')');
-	if (!lp || !rp)
-		return -EIO;
-	snprintf(pi->comm, sizeof pi->comm, "%.*s", (int)(rp - lp - 1), lp + 1);
-	/* after ") ": state ppid pgrp session tty_nr tpgid flags */
+	if ((rc = nc_proc_stat(pid, buf, sizeof buf, &f)) < 0)
+		return rc;
+	char *lp = strchr(buf, '(');
+	snprintf(pi->comm, sizeof pi->comm, "%.*s", (int)(f - 2 - lp - 1), lp + 1);
+	/* state ppid pgrp session tty_nr tpgid flags */
 	char st;
 	int ppid, pgrp, sess, tty, tpgid;
-	if (sscanf(rp + 2, "%c %d %d %d %d %d %lu", &st, &ppid, &pgrp, &sess, &tty, &tpgid,
+	if (sscanf(f, "%c %d %d %d %d %d %lu", &st, &ppid, &pgrp, &sess, &tty, &tpgid,
 		   &pi->flags) != 7)
 		return -EIO;
 	pi->ppid = ppid;

@@ -98,6 +98,8 @@ void nc_leave_net(struct notify *n, struct ncreds_saved *sv);
 int nc_thread_init(void);                                   /* unshare(CLONE_FS) */
 int nc_umask(pid_t pid, mode_t *out);                       /* the target's umask */
 int nc_ctty(pid_t pid, dev_t *out);        /* its controlling terminal (0: none), /proc's tty_nr */
+/* /proc/PID/stat into buf; *after_comm: the fields after "(comm) " */
+int nc_proc_stat(pid_t pid, char *buf, size_t len, char **after_comm);
 int nc_tgid(pid_t tid, pid_t *tgid, pid_t *ppid);
 /* One "Key:" line of /proc/PID/status (value without leading blanks). */
 int nc_status_field(pid_t pid, const char *key, char *val, size_t len);
