@@ -74,10 +74,10 @@ static void on_signal(int sig)
 static const int fwd_sigs[] = { SIGTERM, SIGHUP, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2 };
 #define NFWD (sizeof(fwd_sigs) / sizeof(fwd_sigs[0]))
 
-/* Forward what we received.  SIGINT/SIGQUIT from a terminal already reached
- * the delegate through the process group; only forward them when they were
- * sent to agentsh alone (kill -INT <agentsh>), i.e. when the delegate is not
- * in our foreground process group. */
+/* Forward what we received.  The delegate leads a session and process group
+ * of its own (enforce/spawn.c), so a terminal's SIGINT/SIGQUIT reach agentsh
+ * alone and go on to the delegate's whole group, as the terminal would have
+ * sent them; the other signals go to the delegate itself. */
 static void forward(struct shell_ctx *ctx, pid_t pid, bool same_pgrp)
 {
 	for (size_t i = 0; i < NFWD; i++) {
@@ -89,6 +89,8 @@ static void forward(struct shell_ctx *ctx, pid_t pid, bool same_pgrp)
 			continue;
 		if (s == SIGHUP)
 			enforce_session_signal(ctx->enf, SIGHUP);
+		else if (s == SIGINT || s == SIGQUIT)
+			kill(-pid, s);  /* as a terminal would: the command's whole group */
 		else
 			kill(pid, s);
 	}

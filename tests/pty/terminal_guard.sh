@@ -109,6 +109,14 @@ tm_type "clear; $C -c 'echo sleeping; sleep 30'; echo rc=\$?"; tm_keys Enter
 tm_wait '^sleeping' 15 >/dev/null
 tm_keys C-c
 check "-c: Ctrl-C reaches the command (130)" tm_wait 'rc=130$' 10
+# no terminal on its stdio (a pipeline): the command has a session of its own,
+# and the terminal's ^C still stops all of it, not only its first process
+tm_type "clear; $C -c 'sh -c \"sleep 30\"; echo not-interrupted' </dev/null | cat"; tm_keys Enter
+sleep 1.5
+tm_keys C-c
+tm_type 'echo back-$((6*7))'; tm_keys Enter
+check "-c in a pipeline: Ctrl-C ends the command's whole group at once" tm_wait '^back-42' 6
+check "  and nothing after the interrupted part ran" sh -c '! tmux -S "$1" capture-pane -p -t t | grep -q "^not-interrupted"' _ "$TMUX_SOCK"
 # keys the command never reads (a paste bigger than the pty's buffers) must
 # not wedge the relay: its output still comes, and it still ends.  Our own pty
 # harness (tmux cannot paste that much): a program at the terminal that writes
