@@ -30,18 +30,23 @@
 
 struct vfs_id { uint32_t dev, ino; };    /* as unix_diag reports them (kernel dev_t) */
 
+/* The kernel's netlink replies, walked with explicit bounds (the NLMSG_ and
+ * RTA_ macros mix signed and unsigned lengths). */
 static bool msg_binds(const struct nlmsghdr *h, const struct vfs_id *want)
 {
-	const struct unix_diag_msg *m = NLMSG_DATA(h);
-	int len = (int)h->nlmsg_len - NLMSG_LENGTH(sizeof *m);
-	const struct rtattr *a = (const void *)(m + 1);
+	size_t off = NLMSG_LENGTH(sizeof(struct unix_diag_msg));
 
-	for (; len > 0 && RTA_OK(a, len); a = RTA_NEXT(a, len))
-		if (a->rta_type == UNIX_DIAG_VFS && (size_t)RTA_PAYLOAD(a) >= sizeof(struct unix_diag_vfs)) {
+	while (off + sizeof(struct rtattr) <= h->nlmsg_len) {
+		const struct rtattr *a = (const void *)((const char *)h + off);
+		if (a->rta_len < sizeof *a || a->rta_len > h->nlmsg_len - off)
+			break;
+		if (a->rta_type == UNIX_DIAG_VFS && a->rta_len >= RTA_LENGTH(sizeof(struct unix_diag_vfs))) {
 			const struct unix_diag_vfs *v = RTA_DATA(a);
 			if (v->udiag_vfs_ino == want->ino && v->udiag_vfs_dev == want->dev)
 				return true;
 		}
+		off += RTA_ALIGN(a->rta_len);
+	}
 	return false;
 }
 
@@ -78,8 +83,13 @@ static int bound_to(const struct vfs_id *want)
 			rc = -EIO;
 			goto out;
 		}
-		int len = (int)got;
-		for (struct nlmsghdr *h = (void *)buf; NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
+		for (size_t off = 0; off + sizeof(struct nlmsghdr) <= (size_t)got;) {
+			const struct nlmsghdr *h = (const void *)((const char *)buf + off);
+			if (h->nlmsg_len < sizeof *h || h->nlmsg_len > (size_t)got - off) {
+				rc = -EIO;
+				goto out;
+			}
+			off += NLMSG_ALIGN(h->nlmsg_len);
 			if (h->nlmsg_type == NLMSG_DONE)
 				goto out;
 			if (h->nlmsg_type == NLMSG_ERROR) {
