@@ -124,7 +124,9 @@ int ns_own_server_refusal(struct nreq *r, int objfd, const struct ndecision *d)
 		return ECONNREFUSED;
 	struct ndecision no = *d;
 	no.res.decision = POLICY_DENY;
-	no.res.rule = "own-account-server";
+	no.res.rule = "own-account-server";     /* agentsh's own refusal, not the allowing rule's */
+	no.res.rule_index = -1;
+	no.res.line = 0;
 	snprintf(no.res.message, sizeof no.res.message, "%s", rc > 0
 		 ? "the socket is this account's and was not made in this session: whatever serves it "
 		   "runs outside the sandbox and would run what it is asked"
