@@ -35,6 +35,7 @@ outside_tmux() { asu tmux "$@"; }
 cleanup() {
 	outside_tmux kill-server 2>/dev/null
 	asu tmux -L inner kill-server 2>/dev/null
+	tmux -S "$TMPD/drive.sock" kill-server 2>/dev/null
 	pkill -u $U 2>/dev/null; sleep 0.2; pkill -9 -u $U 2>/dev/null
 	[ -n "${RP:-}" ] && kill $RP 2>/dev/null
 	userdel -r $U >/dev/null 2>&1
@@ -164,6 +165,19 @@ RP=$!
 for i in 1 2 3 4 5 6 7 8 9 10; do [ -e $RS.ready ] && break; sleep 0.2; done
 eq "a server of another account (root's) in /tmp is reached as the policy allows" "REACHED" \
 	"$(run "$PY $TMPD/conn.py stream $RS")"
+
+# the interactive shell: one session across commands, so a tmux server the
+# first command started is the session's for the next one
+TMUX_SOCK="$TMPD/drive.sock"
+tm_start 120 30 sh -c "cd $WS && $AGENTSH --no-config --user $U -i"
+tm_wait "$U@" 10 >/dev/null
+tm_type "tmux -L across new -d 'sleep 60'"; tm_keys Enter
+sleep 1
+tm_type "tmux -L across run-shell 'touch $WS/across-ran'; echo across-rc=\$?"; tm_keys Enter
+check "interactive: a tmux server started by one command serves the next" tm_wait '^across-rc=0' 10
+check "  and ran its command" [ -f "$WS/across-ran" ]
+tm_type "tmux -L across kill-server; exit"; tm_keys Enter
+tm_kill
 
 # --- the rule's opt-in ------------------------------------------------------
 cat >"$TMPD/optin.yaml" <<Y
