@@ -97,6 +97,11 @@ static void floor_layers(struct report *r)
 	add(r, "read-deny floor (mount namespace + FUSE)", fd >= 0, L_DEGRADED, fd >= 0 ?
 	    "%s" : "/dev/fuse: %s", fd >= 0 ? "literal read denies refused and audited without notifying reads"
 	    : strerror(e));
+	/* the same cover keeps the human's terminal from the session; without it
+	 * the supervisor refuses the terminal and sees every open (slower) */
+	add(r, "terminal guard", true, L_DEGRADED, "%s", fd >= 0
+	    ? "the terminals agentsh holds are covered in each session (rule agentsh-terminal)"
+	    : "the supervisor refuses the terminals agentsh holds; every open is notified");
 }
 
 static void cgroup_layers(struct report *r)

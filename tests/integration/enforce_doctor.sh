@@ -11,7 +11,7 @@ js=$("$AGENTSH" doctor --json 2>/dev/null)
 check "doctor --json is one JSON object" sh -c "printf '%s' \"\$1\" | python3 -c 'import json,sys; json.load(sys.stdin)'" _ "$js"
 for l in "seccomp user notification" "SECCOMP_IOCTL_NOTIF_ADDFD" "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV" \
 	"SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP" "Landlock filesystem floor" "Landlock signal scoping" \
-	"cgroup.kill" "limits: pids controller" "limits: memory controller" "BPF guard"; do
+	"cgroup.kill" "limits: pids controller" "limits: memory controller" "BPF guard" "terminal guard"; do
 	st=$(printf '%s' "$js" | python3 -c "import json,sys
 d=json.load(sys.stdin)
 print(next((x['state'] for x in d['layers'] if x['layer'].startswith(sys.argv[1])), 'missing'))" "$l")
