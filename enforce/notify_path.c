@@ -147,6 +147,48 @@ static bool own_proc_dir(struct walk *w, int fd)
 	return end != p + 6 && (*end == '/' || !*end) && id == r->tgid;
 }
 
+/* Is fd (just opened by the walk) in the supervisor's own /proc/<pid> tree,
+ * beyond what any process may read there?  The kernel lets a process into its
+ * own /proc entries (its fd directory, its maps, the magic links) whatever
+ * their owner and mode, and the walk runs in the supervisor: followed there,
+ * the session would reach the supervisor's descriptors (the human's terminal
+ * among them) and memory layout.  It gets what any other process of its uid
+ * would: the world-readable entries, and EACCES. */
+static bool supervisor_proc_refused(struct walk *w, int fd, const struct stat *st)
+{
+	static const char *const open_to_all[] = { "stat", "status", "cmdline", "comm", "statm" };
+	struct statfs sf;
+	char p[PATH_MAX], *end, *rest;
+
+	if (major(st->st_dev) != 0 || fstatfs(fd, &sf) < 0 || sf.f_type != PROC_SUPER_MAGIC ||
+	    np_fd_path(fd, p, sizeof p) < 0 || strncmp(p, "/proc/", 6))
+		return false;
+	long id = strtol(p + 6, &end, 10);
+	if (end == p + 6 || (*end && *end != '/'))
+		return false;
+	pid_t self = w->r->n->self;
+	char t[64];
+	snprintf(t, sizeof t, "/proc/%d/task/%ld", (int)self, id);
+	if (id != self && access(t, F_OK) < 0)
+		return false;           /* not one of ours */
+	rest = *end ? end + 1 : end;
+	if (!strncmp(rest, "task", 4) && (!rest[4] || rest[4] == '/')) {
+		rest += 4;
+		if (!*rest)
+			return false;   /* the task directory */
+		strtol(rest + 1, &end, 10);
+		if (end == rest + 1 || (*end && *end != '/'))
+			return true;
+		rest = *end ? end + 1 : end;
+	}
+	if (!*rest)
+		return false;           /* /proc/<pid> itself, or a task of it */
+	for (size_t i = 0; i < sizeof open_to_all / sizeof open_to_all[0]; i++)
+		if (!strcmp(rest, open_to_all[i]))
+			return false;
+	return true;
+}
+
 static bool is_proc_root(int fd)
 {
 	struct statfs sf;
@@ -308,6 +350,10 @@ static int walk(struct walk *w, int *cur, bool want_parent, bool follow, struct 
 			int e = -errno;
 			close(fd);
 			return e;
+		}
+		if (supervisor_proc_refused(w, fd, &st)) {
+			close(fd);
+			return -EACCES;
 		}
 		if (S_ISLNK(st.st_mode) && (!last || follow || trailing)) {
 			if (++w->links > MAX_LINKS) {

@@ -60,6 +60,32 @@ for w in "signal same-uid outside" "signal-0 supervisor" "TERM supervisor" "KILL
 done
 check "no escape line" sh -c "! printf '%s\n' \"\$1\" | grep -q ESCAPE" _ "$out"
 
+# The same reads through agentsh -c under the default policy, where the
+# supervisor performs every open: the kernel lets a process into its own /proc
+# entries whatever their mode, so the supervisor's walk must not lend that.
+# fd 0 of the supervisor here is a file the account may read (the control).
+if [ -x "$AGENTSH" ]; then
+	mkdir -m 700 "$TMPD/audit" && chown root "$TMPD/audit"
+	echo readable-by-all >"$W/stdin.txt" && chmod 644 "$W/stdin.txt"
+	cat > "$W/proc.sh" <<'PROBE'
+sup=$PPID
+for f in fd fd/0 maps cwd/stdin.txt environ task/$sup/fd/0 task/$sup/maps; do
+	head -c 1 "/proc/$sup/$f" >/dev/null 2>&1 && echo "ESCAPE $f" || echo "ok $f"
+done
+ls "/proc/$sup/fd" >/dev/null 2>&1 && echo "ESCAPE ls fd" || echo "ok ls fd"
+head -c 1 "/proc/$sup/status" >/dev/null 2>&1 && echo "open status" || echo "closed status"
+PROBE
+	chmod 644 "$W/proc.sh"
+	out=$(cd "$W" && AGENTSH_AUDIT_DB="$TMPD/audit/a.db" "$AGENTSH" --no-config --user $U -c "sh $W/proc.sh" <"$W/stdin.txt" 2>&1)
+	printf '%s\n' "$out" | sed 's/^/# /'
+	check "control: the account may read what the supervisor's fd 0 is" \
+		setpriv --reuid "$uid" --regid "$gid" --clear-groups cat "$W/stdin.txt"
+	for w in fd fd/0 maps cwd/stdin.txt environ "task/[0-9]*/fd/0" "task/[0-9]*/maps" "ls fd"; do
+		check "agentsh -c: the supervisor's /proc/PID/$w is refused" sh -c "printf '%s\n' \"\$1\" | grep -q '^ok $w\$'" _ "$out"
+	done
+	check "agentsh -c: its status stays readable, as for any process" sh -c "printf '%s\n' \"\$1\" | grep -q '^open status'" _ "$out"
+fi
+
 # installed setuid root: the split happens at once; the invoking account cannot
 # signal or read the supervisor, and the account it will run as is the invoker
 if [ -x "$T/surface_suid" ]; then
