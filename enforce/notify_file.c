@@ -534,7 +534,6 @@ static int resolve2(struct nreq *r, int dfd, const char *path, uint64_t resolve,
 	return rc;
 }
 
-/* The core of open/creat/openat/openat2 after the arguments were read. */
 /* /dev/tty is the opener's controlling terminal.  Opened here it would be the
  * supervisor's: the human's terminal, unfiltered.  So *fd (the /dev/tty node)
  * becomes the target's own terminal: a pty (agentsh's for the command, or
@@ -575,6 +574,7 @@ static bool held_tty(const struct notify *n, const char *abs, const struct stat 
 	return false;
 }
 
+/* The core of open/creat/openat/openat2 after the arguments were read. */
 static void do_open(struct nreq *r, int dfd, const char *path, int flags, mode_t mode,
 		    uint64_t resolve)
 {
