@@ -120,14 +120,23 @@ static void held_tty_fd(struct enforce_session *s, int fd)
 
 	if (ioctl(fd, TIOCGDEV, &dev) < 0 || s->nheld_tty >= sizeof s->held_tty / sizeof s->held_tty[0])
 		return;
-	/* Unix 98 ptys: majors 136-143, 256 minors each; others by udev's name */
-	if (major(dev) >= 136 && major(dev) <= 143)
-		snprintf(path, sizeof path, "/dev/pts/%u", (major(dev) - 136) * 256 + minor(dev));
-	else
-		snprintf(path, sizeof path, "/dev/char/%u:%u", major(dev), minor(dev));
-	if (!realpath(path, real) || strlen(real) >= sizeof s->held_tty[0].path || stat(real, &st) < 0 ||
-	    !S_ISCHR(st.st_mode) || st.st_rdev != (dev_t)dev)
-		return;
+	/* Unix 98 ptys: majors 136-143, 256 minors each; a console or serial
+	 * line by the name the descriptor was opened with, or udev's */
+	for (int k = 0;; k++) {
+		if (k == 0 && major(dev) >= 136 && major(dev) <= 143)
+			snprintf(path, sizeof path, "/dev/pts/%u", (major(dev) - 136) * 256 + minor(dev));
+		else if (k == 1 && ttyname_r(fd, path, sizeof path) == 0)
+			;
+		else if (k == 2)
+			snprintf(path, sizeof path, "/dev/char/%u:%u", major(dev), minor(dev));
+		else if (k > 2)
+			return;
+		else
+			continue;
+		if (realpath(path, real) && strlen(real) < sizeof s->held_tty[0].path &&
+		    stat(real, &st) == 0 && S_ISCHR(st.st_mode) && st.st_rdev == (dev_t)dev)
+			break;
+	}
 	for (size_t i = 0; i < s->nheld_tty; i++)
 		if (!strcmp(s->held_tty[i].path, real))
 			return;
