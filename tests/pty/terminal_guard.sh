@@ -220,13 +220,13 @@ if [ "$(id -u)" = 0 ]; then
 	tm_type "cd $W; $A"; tm_keys Enter
 	must tm_wait "$PROMPT" 10
 	tm_type "$(osc52 planted-by-name) > $PANE_TTY; echo rc-name=\$?"; tm_keys Enter
-	check "interactive: writing the terminal by its name fails" tm_wait '^rc-name=1' 5
+	check "interactive: writing the terminal by its name fails" tm_wait '^rc-name=1$' 5
 	check "  with a notice naming it" tm_wait "denied write $PANE_TTY \(rule agentsh-terminal: this is the terminal agentsh holds" 2
 	tm_type "clear; timeout 3 cat $PANE_TTY; echo rc-read=\$?"; tm_keys Enter
-	check "interactive: reading the terminal by its name fails at once" tm_wait '^rc-read=1' 5
+	check "interactive: reading the terminal by its name fails at once" tm_wait '^rc-read=1$' 5
 	tm_type "clear; $(osc52 planted-by-devtty) > /dev/tty; echo via-devtty > /dev/tty; echo rc-tty=\$?"; tm_keys Enter
 	check "interactive: /dev/tty is the command's own terminal" tm_wait '^via-devtty' 5
-	check "  and works" tm_wait '^rc-tty=0' 5
+	check "  and works" tm_wait '^rc-tty=0$' 5
 	tm_type "exit"; tm_keys Enter
 	tm_wait 'outer|\$ $' 5 >/dev/null
 	printf '%s > /dev/tty; echo rc=$?\n%s > %s\n' "$(osc52 planted-by-c-devtty)" "$(osc52 planted-by-c-name)" "$PANE_TTY" >"$W/c-name.sh"
