@@ -12,6 +12,7 @@
 #include <sys/types.h>
 
 #include "enforce/enforce.h"
+#include "enforce/notify_int.h"
 
 #define ENF_ERRLEN 1024
 #define ENF_V1_MAX 3            /* v1 hierarchies we may join: pids, memory, cpu */
@@ -68,9 +69,8 @@ struct enforce_session {
 	struct enf_floor floor[ENF_MAX_FLOOR];
 	size_t nfloor;
 	bool floor_covers_reads;    /* every read-gating rule is held by the mount floor */
-	struct enf_tty { char path[64]; dev_t dev, rdev; } held_tty[4];  /* the human's terminals */
-	size_t nheld_tty;           /* (mountfloor.c): covered, and refused by the supervisor */
-	bool ttys_covered;          /* each has its cover in the floor */
+	struct notify_tty held_tty[NOTIFY_MAX_TTYS];  /* the human's terminals (mountfloor.c): */
+	size_t nheld_tty;           /* covered, and refused by the supervisor */
 	bool kernel_writes;         /* writemode.c: Landlock + floor decide writes, not notified */
 	char write_mode_why[256];   /* why (either way), for doctor, docs and the session record */
 	struct enf_trap *traps[ENF_MAX_SPAWNS];  /* trap.c: one FUSE server per spawn */
@@ -148,6 +148,9 @@ void enf_mountfloor_release(struct enforce_session *s);
 int enf_mountfloor_mount_child(struct enforce_session *s, const char *opts);
 int enf_mountfloor_bind_child(struct enforce_session *s);
 int enf_mountfloor_stage(struct enforce_session *s);
+/* Has each terminal agentsh holds its cover in the floor?  If not, the
+ * supervisor must see every open and write to refuse it. */
+bool enf_mountfloor_ttys_covered(const struct enforce_session *s);
 int enf_trap_start(struct enforce_session *s, int *child_fd, struct enf_trap **out);
 void enf_trap_go(struct enf_trap *t);
 void enf_trap_stop_all(struct enforce_session *s);

@@ -77,7 +77,7 @@ int enf_layers_finish(struct enforce_session *s)
 	 * hold gates reads (the floor reports its own denials: trap.c) */
 	s->kernel_writes = enf_writemode_kernel(s->cfg.policy, s->landlock_fd >= 0 ? s->landlock_abi : 0,
 						s->floor, s->nfloor, s->write_mode_why, sizeof s->write_mode_why);
-	if (s->kernel_writes && !s->ttys_covered) {
+	if (s->kernel_writes && !enf_mountfloor_ttys_covered(s)) {
 		/* Landlock lets /dev/pts be written: only the supervisor can refuse
 		 * the human's terminal when the floor does not cover it */
 		s->kernel_writes = false;

@@ -111,39 +111,36 @@ static const char TERMINAL_RULE[] = "agentsh-terminal";
 static const char TERMINAL_MSG[] = "this is the terminal agentsh holds for the human; commands "
 				   "get a pty of their own";
 
-/* the terminal behind fd (TIOCGDEV: also through /dev/tty, whose own node is 5:0) */
+/* The name of the terminal behind fd, if it is one (TIOCGDEV: also through
+ * /dev/tty, whose own node is 5:0): a pty's /dev/pts name, else the name fd
+ * was opened with (a console, a serial line), else udev's /dev/char link. */
 static void held_tty_fd(struct enforce_session *s, int fd)
 {
 	unsigned int dev;
-	char path[64], real[PATH_MAX];
+	char names[3][64], real[PATH_MAX];
 	struct stat st;
+	size_t n = 0;
 
-	if (ioctl(fd, TIOCGDEV, &dev) < 0 || s->nheld_tty >= sizeof s->held_tty / sizeof s->held_tty[0])
+	if (ioctl(fd, TIOCGDEV, &dev) < 0 || s->nheld_tty >= NOTIFY_MAX_TTYS)
 		return;
-	/* Unix 98 ptys: majors 136-143, 256 minors each; a console or serial
-	 * line by the name the descriptor was opened with, or udev's */
-	for (int k = 0;; k++) {
-		if (k == 0 && major(dev) >= 136 && major(dev) <= 143)
-			snprintf(path, sizeof path, "/dev/pts/%u", (major(dev) - 136) * 256 + minor(dev));
-		else if (k == 1 && ttyname_r(fd, path, sizeof path) == 0)
-			;
-		else if (k == 2)
-			snprintf(path, sizeof path, "/dev/char/%u:%u", major(dev), minor(dev));
-		else if (k > 2)
-			return;
-		else
+	if (notify_pts_path(dev, names[n], sizeof names[n]))
+		n++;
+	if (ttyname_r(fd, names[n], sizeof names[n]) == 0)
+		n++;
+	snprintf(names[n++], sizeof names[0], "/dev/char/%u:%u", major(dev), minor(dev));
+	for (size_t i = 0; i < n; i++) {
+		if (!realpath(names[i], real) || strlen(real) >= sizeof s->held_tty[0].path ||
+		    stat(real, &st) < 0 || !S_ISCHR(st.st_mode) || st.st_rdev != (dev_t)dev)
 			continue;
-		if (realpath(path, real) && strlen(real) < sizeof s->held_tty[0].path &&
-		    stat(real, &st) == 0 && S_ISCHR(st.st_mode) && st.st_rdev == (dev_t)dev)
-			break;
+		for (size_t j = 0; j < s->nheld_tty; j++)
+			if (!strcmp(s->held_tty[j].path, real))
+				return;
+		struct notify_tty *t = &s->held_tty[s->nheld_tty++];
+		memcpy(t->path, real, strlen(real) + 1);        /* its length was checked above */
+		t->dev = st.st_dev;
+		t->rdev = st.st_rdev;
+		return;
 	}
-	for (size_t i = 0; i < s->nheld_tty; i++)
-		if (!strcmp(s->held_tty[i].path, real))
-			return;
-	struct enf_tty *t = &s->held_tty[s->nheld_tty++];
-	memcpy(t->path, real, strlen(real) + 1);        /* its length was checked above */
-	t->dev = st.st_dev;
-	t->rdev = st.st_rdev;
 }
 
 /* agentsh's stdio terminals, and its controlling terminal */
@@ -169,14 +166,19 @@ static int cover_terminals(struct enforce_session *s)
 			return enf_fail(s, rc, "cannot cover the terminal %s that agentsh holds: %s",
 					s->held_tty[i].path, strerror(-rc));
 	}
-	size_t covered = 0;
 	for (size_t i = 0; i < s->nfloor; i++)
-		if (s->floor[i].rule == TERMINAL_RULE) {
+		if (s->floor[i].rule == TERMINAL_RULE)
 			s->floor[i].msg = TERMINAL_MSG;
-			covered++;
-		}
-	s->ttys_covered = covered == s->nheld_tty;
 	return 0;
+}
+
+bool enf_mountfloor_ttys_covered(const struct enforce_session *s)
+{
+	size_t covered = 0;
+
+	for (size_t i = 0; i < s->nfloor; i++)
+		covered += s->floor[i].rule == TERMINAL_RULE;
+	return covered == s->nheld_tty;
 }
 
 int enf_mountfloor_stage(struct enforce_session *s)
@@ -191,7 +193,6 @@ int enf_mountfloor_prepare(struct enforce_session *s)
 	const struct policy *p = s->cfg.policy;
 	s->floor_covers_reads = false;
 	find_held_ttys(s);
-	s->ttys_covered = s->nheld_tty == 0;
 	/* without FUSE the supervisor decides every read (slower, not weaker) */
 	if (!p || !s->privileged || access("/dev/fuse", R_OK | W_OK) < 0)
 		return 0;
@@ -219,7 +220,7 @@ int enf_mountfloor_prepare(struct enforce_session *s)
 		return rc;
 	/* a terminal without its cover is refused by the supervisor: it must
 	 * see every open */
-	s->floor_covers_reads = all && s->ttys_covered;
+	s->floor_covers_reads = all && enf_mountfloor_ttys_covered(s);
 	return s->nfloor ? enf_mountfloor_stage(s) : 0;
 }
 

@@ -547,9 +547,8 @@ static int target_ctty(struct nreq *r, int *fd, struct stat *st)
 
 	if ((rc = nc_ctty(r->pid, &tty)) < 0)
 		return rc;
-	if (!tty || major(tty) < 136 || major(tty) > 143)
+	if (!tty || !notify_pts_path(tty, path, sizeof path))
 		return -ENXIO;
-	snprintf(path, sizeof path, "/dev/pts/%u", (major(tty) - 136) * 256 + minor(tty));
 	if ((rc = np_object(r, AT_FDCWD, path, true, &nfd, abs)) < 0)
 		return rc == -ENOENT ? -ENXIO : rc;
 	if (fstat(nfd, &nst) < 0 || !S_ISCHR(nst.st_mode) || nst.st_rdev != tty) {
@@ -562,14 +561,22 @@ static int target_ctty(struct nreq *r, int *fd, struct stat *st)
 	return 0;
 }
 
-/* One of the human's terminals (its node, or the floor's cover at its path)? */
-static bool held_tty(const struct notify *n, const char *abs, const struct stat *st)
+/* Refuse (and report) any operation on one of the human's terminals: its
+ * node under any name, or the floor's cover at its path.  true: answered. */
+static bool refuse_held_tty(struct nreq *r, struct fplan *p, const char *abs, const struct stat *st)
 {
+	const struct notify *n = r->n;
+
 	for (size_t i = 0; i < n->cfg.nheld_tty; i++) {
 		const struct notify_tty *t = &n->cfg.held_tty[i];
-		if (!strcmp(abs, t->path) ||
-		    (S_ISCHR(st->st_mode) && st->st_rdev == t->rdev && st->st_dev == t->dev))
-			return true;
+		if (strcmp(abs, t->path) &&
+		    !(S_ISCHR(st->st_mode) && st->st_rdev == t->rdev && st->st_dev == t->dev))
+			continue;
+		nd_report_plain(r, "agentsh-terminal", EACCES, "this is the terminal agentsh holds for "
+				"the human; commands get a pty of their own");
+		plan_free(p);
+		nr_error(r, EACCES);
+		return true;
 	}
 	return false;
 }
@@ -695,14 +702,9 @@ static void do_open(struct nreq *r, int dfd, const char *path, int flags, mode_t
 	}
 	if (S_ISCHR(st.st_mode) && st.st_rdev == makedev(5, 0) && (rc = target_ctty(r, &p.fd1, &st)) < 0)
 		goto fail;
-	if (held_tty(r->n, abs, &st)) {
-		set_target(r, open_op(flags) == POLICY_FILE_WRITE ? "write" : "open", abs, NULL);
-		nd_report_plain(r, "agentsh-terminal", EACCES, "this is the terminal agentsh holds for the "
-				"human; commands get a pty of their own");
-		plan_free(&p);
-		nr_error(r, EACCES);
+	set_target(r, open_op(flags) == POLICY_FILE_WRITE ? "write" : "open", abs[0] ? abs : path, NULL);
+	if (refuse_held_tty(r, &p, abs, &st))
 		return;
-	}
 	if ((flags & O_CREAT) && (flags & O_EXCL)) {
 		rc = -EEXIST;
 		goto fail;
@@ -712,8 +714,6 @@ static void do_open(struct nreq *r, int dfd, const char *path, int flags, mode_t
 		goto fail;
 	}
 	snprintf(p.abs1, sizeof p.abs1, "%s", abs);
-	set_target(r, open_op(flags) == POLICY_FILE_WRITE ? "write" : "open",
-		   abs[0] ? abs : path, NULL);
 	if (!abs[0]) {
 		d = (struct ndecision){ .kind = POLICY_KIND_FILE };
 		d.res.decision = POLICY_ALLOW;
@@ -1187,8 +1187,11 @@ static void decide_object(struct nreq *r, struct fplan *p, enum policy_file_op o
 			  const char *opname)
 {
 	struct ndecision d;
+	struct stat st;
 
 	set_target(r, opname, p->abs1[0] ? p->abs1 : "(anonymous file)", NULL);
+	if (fstat(p->fd1, &st) == 0 && refuse_held_tty(r, p, p->abs1, &st))
+		return;
 	if (!p->abs1[0]) {
 		/* no path: deleted or anonymous; only its holders can reach it */
 		d = (struct ndecision){ .kind = POLICY_KIND_FILE };

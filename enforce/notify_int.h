@@ -30,8 +30,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 #include <sys/ioctl.h>
+#include <sys/sysmacros.h>
 #include <linux/seccomp.h>
 #include <seccomp.h>
 
@@ -87,6 +89,23 @@ struct notify_event {
 	pid_t pid;
 };
 
+/* A terminal agentsh holds for the human: its device node, by path and by
+ * device (the path is also where the mount floor covers it). */
+#define NOTIFY_MAX_TTYS 4
+struct notify_tty { char path[64]; dev_t dev, rdev; };
+
+/* The /dev/pts name of a Unix 98 pty device (majors 136-143, 256 minors
+ * each); false for any other device. */
+static inline bool notify_pts_path(dev_t d, char *out, size_t len)
+{
+	unsigned maj = major(d);
+
+	if (maj < 136 || maj > 143)
+		return false;
+	snprintf(out, len, "/dev/pts/%u", (maj - 136) * 256 + minor(d));
+	return true;
+}
+
 struct notify_cfg {
 	const struct policy *policy;            /* required */
 	const struct notify_policy_ops *ops;    /* NULL: policy/ */
@@ -118,9 +137,9 @@ struct notify_cfg {
 	void (*event)(void *ctx, const struct notify_event *ev);
 	void *hook_ctx;
 
-	/* The terminals agentsh holds for the human (device node and its
-	 * path): an open of one is refused, whatever the policy says. */
-	struct notify_tty { char path[64]; dev_t dev, rdev; } held_tty[4];
+	/* The terminals agentsh holds for the human: an open (or chmod, ...)
+	 * of one is refused, whatever the policy says. */
+	struct notify_tty held_tty[NOTIFY_MAX_TTYS];
 	size_t nheld_tty;
 
 	const char *trash_dir;                  /* NULL: NOTIFY_TRASH_DIR */

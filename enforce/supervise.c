@@ -36,12 +36,8 @@ static void fill_cfg(struct enforce_session *s, struct notify_cfg *c, char *rel,
 	c->approvals = s->cfg.approvals;
 	c->notice = s->cfg.hooks.notice;
 	c->hook_ctx = s->cfg.hooks.ctx;
-	for (size_t i = 0; i < s->nheld_tty && i < sizeof c->held_tty / sizeof c->held_tty[0]; i++) {
-		memcpy(c->held_tty[i].path, s->held_tty[i].path, sizeof c->held_tty[i].path);
-		c->held_tty[i].dev = s->held_tty[i].dev;
-		c->held_tty[i].rdev = s->held_tty[i].rdev;
-		c->nheld_tty = i + 1;
-	}
+	memcpy(c->held_tty, s->held_tty, sizeof c->held_tty);
+	c->nheld_tty = s->nheld_tty;
 }
 
 int enf_notify_attach(struct enforce_session *s, int pidfd, pid_t pid, int child_fd)
