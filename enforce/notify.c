@@ -17,6 +17,7 @@
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "bpf/bpf.h"
@@ -400,6 +401,10 @@ int enforce_notify_start(const struct notify_cfg *cfg, int listener_fd, struct n
 	n->wake = -1;
 	atomic_init(&n->root_fd, -1);
 	n->self = getpid();
+	/* the sessions' /proc is this one (their mount namespaces are copies,
+	 * and they cannot mount another) */
+	struct stat pst;
+	n->proc_dev = stat("/proc/self", &pst) == 0 ? pst.st_dev : 0;
 	pthread_mutex_init(&n->lock, NULL);
 	pthread_cond_init(&n->idle, NULL);
 	if ((rc = copy_cfg(n, cfg)) < 0 || (rc = made_init(n)) < 0)

@@ -129,6 +129,21 @@ struct walk {
 	char rest[2 * PATH_MAX];
 };
 
+/* fd's path, if it is /proc/<id>[/rest]: id, and rest ("" for the pid's
+ * directory itself). */
+static bool proc_pid_path(int fd, char *buf, size_t len, long *id, const char **rest)
+{
+	char *end;
+
+	if (np_fd_path(fd, buf, len) < 0 || strncmp(buf, "/proc/", 6))
+		return false;
+	*id = strtol(buf + 6, &end, 10);
+	if (end == buf + 6 || (*end && *end != '/'))
+		return false;
+	*rest = *end ? end + 1 : end;
+	return true;
+}
+
 /* Is fd a directory of the target's own /proc/<tgid>/ tree?  A process may
  * always follow its own magic links, even when it is not dumpable (the
  * kernel's ptrace_may_access() allows the same thread group), while the
@@ -136,16 +151,18 @@ struct walk {
 static bool own_proc_dir(struct walk *w, int fd)
 {
 	char p[PATH_MAX];
+	const char *rest;
 	struct nreq *r = w->r;
+	long id;
 
-	if (np_fd_path(fd, p, sizeof p) < 0 || strncmp(p, "/proc/", 6))
+	if (!proc_pid_path(fd, p, sizeof p, &id, &rest))
 		return false;
 	if (!r->tgid && nc_tgid(r->pid, &r->tgid, NULL) < 0)
 		return false;
-	char *end;
-	long id = strtol(p + 6, &end, 10);
-	return end != p + 6 && (*end == '/' || !*end) && id == r->tgid;
+	return id == r->tgid;
 }
+
+static bool on_proc(int fd);
 
 /* Is fd (just opened by the walk) in the supervisor's own /proc/<pid> tree,
  * beyond what any process may read there?  The kernel lets a process into its
@@ -153,31 +170,28 @@ static bool own_proc_dir(struct walk *w, int fd)
  * their owner and mode, and the walk runs in the supervisor: followed there,
  * the session would reach the supervisor's descriptors (the human's terminal
  * among them) and memory layout.  It gets what any other process of its uid
- * would: the world-readable entries, and EACCES. */
+ * would: the world-readable entries, and EACCES.  Asked of every component of
+ * every walk: anything but procfs is let go by its device number alone. */
 static bool supervisor_proc_refused(struct walk *w, int fd, const struct stat *st)
 {
 	static const char *const open_to_all[] = { "stat", "status", "cmdline", "comm", "statm" };
-	struct statfs sf;
-	char p[PATH_MAX], *end, *rest;
+	const struct notify *n = w->r->n;
+	char p[PATH_MAX], t[64], *end;
+	const char *rest;
+	long id;
 
-	if (major(st->st_dev) != 0 || fstatfs(fd, &sf) < 0 || sf.f_type != PROC_SUPER_MAGIC ||
-	    np_fd_path(fd, p, sizeof p) < 0 || strncmp(p, "/proc/", 6))
+	if (n->proc_dev ? st->st_dev != n->proc_dev : !on_proc(fd))
 		return false;
-	long id = strtol(p + 6, &end, 10);
-	if (end == p + 6 || (*end && *end != '/'))
+	if (!proc_pid_path(fd, p, sizeof p, &id, &rest))
 		return false;
-	pid_t self = w->r->n->self;
-	char t[64];
-	snprintf(t, sizeof t, "/proc/%d/task/%ld", (int)self, id);
-	if (id != self && access(t, F_OK) < 0)
+	snprintf(t, sizeof t, "/proc/%d/task/%ld", (int)n->self, id);
+	if (id != n->self && access(t, F_OK) < 0)
 		return false;           /* not one of ours */
-	rest = *end ? end + 1 : end;
 	if (!strncmp(rest, "task", 4) && (!rest[4] || rest[4] == '/')) {
-		rest += 4;
-		if (!*rest)
+		if (!rest[4])
 			return false;   /* the task directory */
-		strtol(rest + 1, &end, 10);
-		if (end == rest + 1 || (*end && *end != '/'))
+		strtol(rest + 5, &end, 10);
+		if (end == rest + 5 || (*end && *end != '/'))
 			return true;
 		rest = *end ? end + 1 : end;
 	}

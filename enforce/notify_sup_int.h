@@ -29,6 +29,7 @@ struct notify {
 	atomic_int root_same;           /* target root == ours: 1 yes, -1 no, 0 unknown */
 	atomic_int root_fd;             /* the targets' root (O_PATH), -1 until first needed */
 	pid_t self;                     /* getpid() of the supervisor */
+	dev_t proc_dev;                 /* procfs's device (0: unknown, every file is asked) */
 	gid_t *sup_groups;              /* the supervisor's own groups (restored) */
 	int nsup_groups;
 
