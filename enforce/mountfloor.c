@@ -128,19 +128,19 @@ static void held_tty_fd(struct enforce_session *s, int fd)
 	if (ttyname_r(fd, names[n], sizeof names[n]) == 0)
 		n++;
 	snprintf(names[n++], sizeof names[0], "/dev/char/%u:%u", major(dev), minor(dev));
-	for (size_t i = 0; i < n; i++) {
-		if (!realpath(names[i], real) || strlen(real) >= sizeof s->held_tty[0].path ||
-		    stat(real, &st) < 0 || !S_ISCHR(st.st_mode) || st.st_rdev != (dev_t)dev)
-			continue;
-		for (size_t j = 0; j < s->nheld_tty; j++)
-			if (!strcmp(s->held_tty[j].path, real))
-				return;
-		struct notify_tty *t = &s->held_tty[s->nheld_tty++];
-		memcpy(t->path, real, strlen(real) + 1);        /* its length was checked above */
-		t->dev = st.st_dev;
-		t->rdev = st.st_rdev;
-		return;
-	}
+	struct notify_tty *t = &s->held_tty[s->nheld_tty];
+	*t = (struct notify_tty){ .rdev = dev };        /* no name found: refused by device */
+	for (size_t i = 0; i < n; i++)
+		if (realpath(names[i], real) && strlen(real) < sizeof t->path && stat(real, &st) == 0 &&
+		    S_ISCHR(st.st_mode) && st.st_rdev == (dev_t)dev) {
+			memcpy(t->path, real, strlen(real) + 1);        /* its length was checked */
+			t->dev = st.st_dev;
+			break;
+		}
+	for (size_t j = 0; j < s->nheld_tty; j++)
+		if (s->held_tty[j].rdev == t->rdev && !strcmp(s->held_tty[j].path, t->path))
+			return;
+	s->nheld_tty++;
 }
 
 /* agentsh's stdio terminals, and its controlling terminal */
@@ -161,7 +161,7 @@ static void find_held_ttys(struct enforce_session *s)
 static int cover_terminals(struct enforce_session *s)
 {
 	for (size_t i = 0; i < s->nheld_tty; i++) {
-		int rc = add_cover(s, s->held_tty[i].path, TERMINAL_RULE, true);
+		int rc = s->held_tty[i].path[0] ? add_cover(s, s->held_tty[i].path, TERMINAL_RULE, true) : 0;
 		if (rc < 0)
 			return enf_fail(s, rc, "cannot cover the terminal %s that agentsh holds: %s",
 					s->held_tty[i].path, strerror(-rc));

@@ -569,8 +569,9 @@ static bool refuse_held_tty(struct nreq *r, struct fplan *p, const char *abs, co
 
 	for (size_t i = 0; i < n->cfg.nheld_tty; i++) {
 		const struct notify_tty *t = &n->cfg.held_tty[i];
-		if (strcmp(abs, t->path) &&
-		    !(S_ISCHR(st->st_mode) && st->st_rdev == t->rdev && st->st_dev == t->dev))
+		bool by_path = t->path[0] && !strcmp(abs, t->path);
+		bool by_dev = S_ISCHR(st->st_mode) && st->st_rdev == t->rdev && (!t->dev || st->st_dev == t->dev);
+		if (!by_path && !by_dev)
 			continue;
 		nd_report_plain(r, "agentsh-terminal", EACCES, "this is the terminal agentsh holds for "
 				"the human; commands get a pty of their own");

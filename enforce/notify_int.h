@@ -90,7 +90,8 @@ struct notify_event {
 };
 
 /* A terminal agentsh holds for the human: its device node, by path and by
- * device (the path is also where the mount floor covers it). */
+ * device (the path is also where the mount floor covers it).  No path found:
+ * path "" and dev 0, refused by rdev on any device file system. */
 #define NOTIFY_MAX_TTYS 4
 struct notify_tty { char path[64]; dev_t dev, rdev; };
 

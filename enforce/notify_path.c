@@ -186,7 +186,7 @@ static bool supervisor_proc_refused(struct walk *w, int fd, const struct stat *s
 		return false;
 	snprintf(t, sizeof t, "/proc/%d/task/%ld", (int)n->self, id);
 	if (id != n->self && access(t, F_OK) < 0)
-		return false;           /* not one of ours */
+		return errno != ENOENT; /* not one of ours; cannot tell: refused */
 	if (!strncmp(rest, "task", 4) && (!rest[4] || rest[4] == '/')) {
 		if (!rest[4])
 			return false;   /* the task directory */
