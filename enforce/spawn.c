@@ -227,6 +227,11 @@ static __attribute__((noreturn)) void child_main(struct child_ctx *c)
 		child_fail(c, ST_SETSID, errno);
 	if (r->ctty >= 0 && ioctl(r->ctty, TIOCSCTTY, 0) < 0)
 		child_fail(c, ST_CTTY, errno);
+	/* Its pty is the account's, as login and sshd make a user's: the
+	 * supervisor opens /dev/tty and ttyname(3) paths for the command as the
+	 * account (notify_file.c), and agentsh allocated the pty as root. */
+	if (r->ctty >= 0 && c->s->privileged && fchown(r->ctty, c->s->cfg.account.uid, (gid_t)-1) < 0)
+		child_fail(c, ST_CTTY, errno);
 	child_cgroups(c);
 	int e = enf_mountfloor_mount_child(c->s, c->floor_opts);
 	if (e)

@@ -229,6 +229,15 @@ if [ "$(id -u)" = 0 ]; then
 	check "  and works" tm_wait '^rc-tty=0$' 5
 	tm_type "exit"; tm_keys Enter
 	tm_wait 'outer|\$ $' 5 >/dev/null
+	# the same under the embedded default policy, where the supervisor performs
+	# every write open (allow-all above leaves them to Landlock and the kernel):
+	# /dev/tty opened there must be the command's terminal, not agentsh's
+	tm_type "clear; $AGENTSH --no-config --user $U -i"; tm_keys Enter
+	must tm_wait "$PROMPT" 10
+	tm_type "$(osc52 planted-by-supervised-devtty) > /dev/tty; echo sup-rc=\$?"; tm_keys Enter
+	check "interactive, default policy: /dev/tty opened for the command works" tm_wait '^sup-rc=0$' 5
+	tm_type "exit"; tm_keys Enter
+	tm_wait 'outer|\$ $' 5 >/dev/null
 	printf '%s > /dev/tty; echo rc=$?\n%s > %s\n' "$(osc52 planted-by-c-devtty)" "$(osc52 planted-by-c-name)" "$PANE_TTY" >"$W/c-name.sh"
 	chmod 644 "$W/c-name.sh"
 	tm_type "$C -c 'sh $W/c-name.sh' </dev/null >$W/c-name.out 2>&1; echo c-done"; tm_keys Enter
@@ -238,10 +247,12 @@ if [ "$(id -u)" = 0 ]; then
 	check "  and the terminal by its name is refused" grep -q "denied write $PANE_TTY (rule agentsh-terminal" "$W/c-name.out"
 	sleep 0.3
 	clip >"$TMPD/clip-name"
-	for m in planted-by-name planted-by-devtty planted-by-c-devtty planted-by-c-name; do
+	for m in planted-by-name planted-by-devtty planted-by-supervised-devtty planted-by-c-devtty planted-by-c-name; do
 		check "  $m never reached the clipboard" sh -c '! grep -q "$2\$\|$2[^-]" "$1"' _ "$TMPD/clip-name" "$m"
 	done
 	check "the human's clipboard is intact" grep -q human-clipboard-secret "$TMPD/clip-name"
 	tm_kill
+else
+	echo "# SKIP the terminal-by-name section: it needs root (the pane's terminal is chowned to a test account)"
 fi
 done_testing
