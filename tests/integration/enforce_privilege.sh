@@ -64,7 +64,8 @@ check "no escape line" sh -c "! printf '%s\n' \"\$1\" | grep -q ESCAPE" _ "$out"
 # supervisor performs every open: the kernel lets a process into its own /proc
 # entries whatever their mode, so the supervisor's walk must not lend that.
 # fd 0 of the supervisor here is a file the account may read (the control).
-if [ -x "$AGENTSH" ]; then
+[ -x "$AGENTSH" ] || t_abort "agentsh not built"
+{
 	mkdir -m 700 "$TMPD/audit" && chown root "$TMPD/audit"
 	echo readable-by-all >"$W/stdin.txt" && chmod 644 "$W/stdin.txt"
 	cat > "$W/proc.sh" <<'PROBE'
@@ -84,7 +85,7 @@ PROBE
 		check "agentsh -c: the supervisor's /proc/PID/$w is refused" sh -c "printf '%s\n' \"\$1\" | grep -q '^ok $w\$'" _ "$out"
 	done
 	check "agentsh -c: its status stays readable, as for any process" sh -c "printf '%s\n' \"\$1\" | grep -q '^open status'" _ "$out"
-fi
+}
 
 # installed setuid root: the split happens at once; the invoking account cannot
 # signal or read the supervisor, and the account it will run as is the invoker
