@@ -78,15 +78,13 @@ static const int fwd_sigs[] = { SIGTERM, SIGHUP, SIGINT, SIGQUIT, SIGUSR1, SIGUS
  * of its own (enforce/spawn.c), so a terminal's SIGINT/SIGQUIT reach agentsh
  * alone and go on to the delegate's whole group, as the terminal would have
  * sent them; the other signals go to the delegate itself. */
-static void forward(struct shell_ctx *ctx, pid_t pid, bool same_pgrp)
+static void forward(struct shell_ctx *ctx, pid_t pid)
 {
 	for (size_t i = 0; i < NFWD; i++) {
 		int s = fwd_sigs[i];
 		if (!pending[s])
 			continue;
 		pending[s] = 0;
-		if ((s == SIGINT || s == SIGQUIT) && same_pgrp)
-			continue;
 		if (s == SIGHUP)
 			enforce_session_signal(ctx->enf, SIGHUP);
 		else if (s == SIGINT || s == SIGQUIT)
@@ -104,7 +102,6 @@ static int wait_child(struct shell_ctx *ctx, pid_t pid, int pidfd, struct shell_
 	sigset_t block, orig;
 	siginfo_t si;
 	int r = 0;
-	bool same_pgrp = getpgid(pid) == getpgrp();
 
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
@@ -136,7 +133,7 @@ static int wait_child(struct shell_ctx *ctx, pid_t pid, int pidfd, struct shell_
 			pending[SIGWINCH] = 0;
 			shell_tty_winch(tty);
 		}
-		forward(ctx, pid, same_pgrp);
+		forward(ctx, pid);
 	}
 	shell_tty_drain(tty);
 	sigprocmask(SIG_SETMASK, &orig, NULL);
