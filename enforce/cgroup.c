@@ -248,9 +248,9 @@ void enf_cg_destroy(struct enf_cgroup *cg)
 		cg->dirfd = -1;
 	}
 	for (size_t i = 0; i < cg->nv1; i++) {
-		if (cg->v1[i].procs_fd >= 0)
-			close(cg->v1[i].procs_fd);
-		cg->v1[i].procs_fd = -1;
+		if (cg->v1[i].tasks_fd >= 0)
+			close(cg->v1[i].tasks_fd);
+		cg->v1[i].tasks_fd = -1;
 		/* the tasks died with the v2 kill; v1 dirs empty out at the same time */
 		for (int t = 0; t < 100 && rmdir(cg->v1[i].path) < 0 && errno == EBUSY; t++)
 			usleep(10000);

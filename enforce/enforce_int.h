@@ -23,7 +23,7 @@
 struct enf_v1cg {
 	char ctrl[16];              /* "pids", "memory" */
 	char path[PATH_MAX];        /* the session's directory in that hierarchy */
-	int procs_fd;               /* O_WRONLY on <path>/cgroup.procs, written by the child */
+	int tasks_fd;               /* O_WRONLY on <path>/tasks, written by the child (limits.c) */
 };
 
 struct enf_cgroup {

@@ -4,8 +4,12 @@
  * v1 hierarchy that has them.  In v1 the session joins a child of the cgroup the
  * supervisor itself is in (read from /proc/self/cgroup) — on this host the v1
  * memory cgroup belongs to the machinery that runs us, and tasks must never be
- * moved out of it.  The child writes itself into the v1 cgroup.procs before it
+ * moved out of it.  The child writes itself into the v1 `tasks` file before it
  * drops privileges; the v2 placement is atomic (clone3 CLONE_INTO_CGROUP).
+ * `tasks`, not `cgroup.procs`: the child is a thread group of one, so the two
+ * move the same thing, but only a write to `cgroup.procs` takes the global
+ * cgroup_threadgroup_rwsem for writing, which waits for an RCU grace period
+ * (10-19 ms per spawn on a host without `favordynmods`).
  *
  * Timeouts: one timer thread per session with three deadlines (command, session,
  * idle); expiry kills the whole session cgroup and marks it timed out (124). */
@@ -194,11 +198,11 @@ static int limit_v1(struct enforce_session *s, struct cg_tables *t, const char *
 			return -ENAMETOOLONG;
 		if (mkdir(v->path, 0755) < 0)
 			return -errno;
-		char procs[PATH_MAX + 16];
-		snprintf(procs, sizeof procs, "%s/cgroup.procs", v->path);
-		v->procs_fd = open(procs, O_WRONLY | O_CLOEXEC);
+		char tasks[PATH_MAX + 16];
+		snprintf(tasks, sizeof tasks, "%s/tasks", v->path);
+		v->tasks_fd = open(tasks, O_WRONLY | O_CLOEXEC);
 		cg->nv1++;          /* from here enf_cg_destroy removes it */
-		if (v->procs_fd < 0)
+		if (v->tasks_fd < 0)
 			return -errno;
 	}
 	return write_file(v->path, file, val);

@@ -105,8 +105,10 @@ static void child_cgroups(struct child_ctx *c)
 			child_fail(c, ST_CGROUP, errno);
 		close(fd);
 	}
+	/* v1: the thread's own `tasks` entry, which skips the grace period a
+	 * `cgroup.procs` write waits for (limits.c) */
 	for (size_t i = 0; i < cg->nv1; i++)
-		if (write(cg->v1[i].procs_fd, "0", 1) != 1)
+		if (write(cg->v1[i].tasks_fd, "0", 1) != 1)
 			child_fail(c, ST_CGROUP, errno);
 }
 

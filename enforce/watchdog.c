@@ -122,7 +122,7 @@ static void prefork_main(int sock)
 	if (m.cg.nv1 > ENF_V1_MAX)
 		m.cg.nv1 = ENF_V1_MAX;
 	for (size_t i = 0; i < m.cg.nv1; i++) {
-		m.cg.v1[i].procs_fd = -1;
+		m.cg.v1[i].tasks_fd = -1;
 		m.cg.v1[i].path[sizeof m.cg.v1[i].path - 1] = 0;
 	}
 	/* without the directory there would be no cgroup.kill, only rmdirs that
