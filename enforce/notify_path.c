@@ -164,19 +164,26 @@ static bool own_proc_dir(struct walk *w, int fd)
 
 static bool on_proc(int fd);
 
-/* Is fd (just opened by the walk) in the supervisor's own /proc/<pid> tree,
- * beyond what any process may read there?  The kernel lets a process into its
- * own /proc entries (its fd directory, its maps, the magic links) whatever
- * their owner and mode, and the walk runs in the supervisor: followed there,
- * the session would reach the supervisor's descriptors (the human's terminal
- * among them) and memory layout.  It gets what any other process of its uid
- * would: the world-readable entries, and EACCES.  Asked of every component of
- * every walk: anything but procfs is let go by its device number alone. */
-static bool supervisor_proc_refused(struct walk *w, int fd, const struct stat *st)
+/* Is fd (just opened by the walk) in the /proc/<pid> tree of a process
+ * outside the session, beyond what any process may read there?  The walk runs
+ * in the supervisor, which is in no Landlock domain: where the kernel would
+ * refuse the target (Landlock denies ptrace-mode access, i.e. fd/, cwd, root,
+ * exe, maps, mem, environ..., towards processes outside its domain), the
+ * supervisor acting with the target's uid would be let in.  An account's
+ * process outside agentsh (a tmux server, the human's login shell) would hand
+ * the session its descriptors, cwd and memory layout, and the supervisor's own
+ * tree (the kernel lets a process into its own entries whatever their mode)
+ * would hand it the human's terminal.  Outside the session the walk gives
+ * what needs no ptrace access: the pid directory, its task list, and the
+ * world-readable entries; EACCES for the rest.  Inside the session the kernel
+ * decides as it would for the target.  Asked of every component of every
+ * walk: anything but procfs is let go by its device number alone. */
+static bool outside_proc_refused(struct walk *w, int fd, const struct stat *st)
 {
 	static const char *const open_to_all[] = { "stat", "status", "cmdline", "comm", "statm" };
-	const struct notify *n = w->r->n;
-	char p[PATH_MAX], t[64], *end;
+	struct nreq *r = w->r;
+	struct notify *n = r->n;
+	char p[PATH_MAX], *end;
 	const char *rest;
 	long id;
 
@@ -184,9 +191,15 @@ static bool supervisor_proc_refused(struct walk *w, int fd, const struct stat *s
 		return false;
 	if (!proc_pid_path(fd, p, sizeof p, &id, &rest))
 		return false;
-	snprintf(t, sizeof t, "/proc/%d/task/%ld", (int)n->self, id);
-	if (id != n->self && access(t, F_OK) < 0)
-		return errno != ENOENT; /* not one of ours; cannot tell: refused */
+	if (!*rest)
+		return false;           /* /proc/<pid> itself */
+	if (!r->tgid && nc_tgid(r->pid, &r->tgid, NULL) < 0)
+		return true;
+	/* The id is checked after its directory was opened: if the process has
+	 * died since, a recycled id may be misjudged, but the opened directory
+	 * is then dead and yields nothing. */
+	if (id != n->self && (id == r->tgid || nc_in_session(n, (pid_t)id)))
+		return false;
 	if (!strncmp(rest, "task", 4) && (!rest[4] || rest[4] == '/')) {
 		if (!rest[4])
 			return false;   /* the task directory */
@@ -196,7 +209,7 @@ static bool supervisor_proc_refused(struct walk *w, int fd, const struct stat *s
 		rest = *end ? end + 1 : end;
 	}
 	if (!*rest)
-		return false;           /* /proc/<pid> itself, or a task of it */
+		return false;           /* a task of it */
 	for (size_t i = 0; i < sizeof open_to_all / sizeof open_to_all[0]; i++)
 		if (!strcmp(rest, open_to_all[i]))
 			return false;
@@ -365,7 +378,7 @@ static int walk(struct walk *w, int *cur, bool want_parent, bool follow, struct 
 			close(fd);
 			return e;
 		}
-		if (supervisor_proc_refused(w, fd, &st)) {
+		if (outside_proc_refused(w, fd, &st)) {
 			close(fd);
 			return -EACCES;
 		}

@@ -87,6 +87,48 @@ PROBE
 	check "agentsh -c: its status stays readable, as for any process" sh -c "printf '%s\n' \"\$1\" | grep -q '^open status'" _ "$out"
 }
 
+# A process of the same account outside agentsh (a tmux server, the human's
+# login shell) holding a file the policy would refuse, since deleted: the
+# kernel keeps a Landlock-sandboxed process out of such a process's fd/, cwd,
+# maps and memory, and the supervisor's walk must not let it in by opening
+# them itself.  Its own children stay open to it.
+{
+	echo outside-secret >"$W/held.txt" && chown "$uid:$gid" "$W/held.txt" && chmod 600 "$W/held.txt"
+	setpriv --reuid "$uid" --regid "$gid" --clear-groups sh -c \
+		"exec 7<'$W/held.txt'; rm -f '$W/held.txt'; cd '$W'; exec sleep 30" &
+	held=$!
+	sleep 0.3
+	check "control: outside agentsh the account reads the held file through /proc/PID/fd/7" \
+		sh -c "setpriv --reuid $uid --regid $gid --clear-groups cat /proc/$held/fd/7 | grep -q outside-secret"
+	cat > "$W/outside.sh" <<'PROBE'
+p=$1
+for f in fd/7 fd maps environ cwd/proc.sh root/etc/hostname exe auxv task/$p/fd/7; do
+	head -c 1 "/proc/$p/$f" >/dev/null 2>&1 && echo "ESCAPE $f" || echo "ok $f"
+done
+ls "/proc/$p/fd" >/dev/null 2>&1 && echo "ESCAPE ls fd" || echo "ok ls fd"
+grep -q '^Name:' "/proc/$p/status" && echo "open status" || echo "closed status"
+grep -q sleep "/proc/$p/cmdline" && echo "open cmdline" || echo "closed cmdline"
+sleep 5 & c=$!
+exec 8<"$0"
+head -c 1 "/proc/$c/maps" >/dev/null 2>&1 && echo "open child maps" || echo "closed child maps"
+ls "/proc/$c/fd" >/dev/null 2>&1 && echo "open child fd" || echo "closed child fd"
+head -c 1 /proc/self/fd/8 >/dev/null 2>&1 && echo "open self fd" || echo "closed self fd"
+kill $c
+PROBE
+	chmod 644 "$W/outside.sh"
+	out=$(cd "$W" && AGENTSH_AUDIT_DB="$TMPD/audit/a.db" "$AGENTSH" --no-config --user $U -c "sh $W/outside.sh $held" </dev/null 2>&1)
+	kill $held 2>/dev/null; wait $held 2>/dev/null
+	printf '%s\n' "$out" | sed 's/^/# /'
+	for w in fd/7 fd maps environ cwd/proc.sh root/etc/hostname exe auxv "task/[0-9]*/fd/7" "ls fd"; do
+		check "agentsh -c: an outside process's /proc/PID/$w is refused" sh -c "printf '%s\n' \"\$1\" | grep -q '^ok $w\$'" _ "$out"
+	done
+	check "agentsh -c: the held file's content never reached the session" \
+		sh -c "! printf '%s\n' \"\$1\" | grep -q outside-secret" _ "$out"
+	for w in status cmdline "child maps" "child fd" "self fd"; do
+		check "agentsh -c: /proc $w stays readable" sh -c "printf '%s\n' \"\$1\" | grep -q '^open $w\$'" _ "$out"
+	done
+}
+
 # installed setuid root: the split happens at once; the invoking account cannot
 # signal or read the supervisor, and the account it will run as is the invoker
 if [ -x "$T/surface_suid" ]; then
