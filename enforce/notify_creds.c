@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <sched.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +21,9 @@
 
 #include "enforce/notify_sup_int.h"
 
-static int caps_effective(bool on)
+/* Effective capabilities := permitted & keep (keep: one bit per capability,
+ * the first 64 only; ~0: all of them back). */
+static int caps_effective(uint64_t keep)
 {
 	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
 	struct __user_cap_data_struct d[2];
@@ -28,9 +31,19 @@ static int caps_effective(bool on)
 	if (syscall(SYS_capget, &h, d) < 0)
 		return -errno;
 	for (int i = 0; i < 2; i++)
-		d[i].effective = on ? d[i].permitted : 0;
+		d[i].effective = d[i].permitted & (uint32_t)(keep >> (32 * i));
 	return syscall(SYS_capset, &h, d) < 0 ? -errno : 0;
 }
+
+#define CAPS_ALL (~(uint64_t)0)
+/* What acting as the target keeps: reading its memory and fds
+ * (process_vm_readv, pidfd_getfd) and its /proc/TID links need
+ * CAP_SYS_PTRACE, since our real uid is root's.  Nothing else: a capability
+ * in effect at an open is lent to the target, at the open (CAP_SYSLOG opened
+ * /dev/kmsg under dmesg_restrict) and for the life of the file, whose f_cred
+ * later checks consult (file_ns_capable: CAP_SYS_ADMIN reads a PCI device's
+ * whole config space). */
+#define CAPS_ACTING ((uint64_t)1 << CAP_SYS_PTRACE)
 
 /* The thread's identity is sticky for the rest of a notification: entering
  * twice costs nothing, and nc_leave() is a no-op; the handler's caller
@@ -39,8 +52,8 @@ static int caps_effective(bool on)
  * costs several commit_creds() here, so a notification makes as few as it
  * can.
  *   nc_mode 0: the supervisor's own identity
- *           1: the target's fsuid/fsgid/groups (file-system capabilities
- *              dropped by the kernel with the fsuid change)
+ *           1: the target's fsuid/fsgid/groups, and no effective
+ *              capability but CAP_SYS_PTRACE (CAPS_ACTING)
  *           2: as 1, and every effective capability dropped — set as soon
  *              as a path walk enters procfs, where CAP_SYS_PTRACE would
  *              open other processes' fd/, cwd and root links. */
@@ -81,7 +94,7 @@ int nc_enter(struct notify *n, struct ncreds_saved *sv)
 		return 0;       /* already the target (or an unprivileged supervisor) */
 	nc_owner = n;
 	nc_mode = 1;
-	if ((rc = fs_account(&n->cfg.account)) < 0) {
+	if ((rc = fs_account(&n->cfg.account)) < 0 || (rc = caps_effective(CAPS_ACTING)) < 0) {
 		nc_root();
 		return rc;
 	}
@@ -100,7 +113,7 @@ int nc_drop_caps(void)
 
 	if (nc_mode != 1)
 		return 0;
-	if ((rc = caps_effective(false)) < 0)
+	if ((rc = caps_effective(0)) < 0)
 		return rc;
 	nc_mode = 2;
 	return 0;
@@ -119,7 +132,7 @@ void nc_root(void)
 	if (!nc_mode)
 		return;
 	/* Order: capabilities first (setgroups needs CAP_SETGID). */
-	if (nc_mode == 2 && caps_effective(true) < 0)
+	if (caps_effective(CAPS_ALL) < 0)
 		abort();        /* a thread stuck without privilege would misbehave silently */
 	fs_root(n->sup_groups, n->nsup_groups);
 	nc_mode = 0;

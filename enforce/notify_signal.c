@@ -196,6 +196,9 @@ static int deliver(struct nreq *r, const struct sig *s, int sig)
 	}
 	if (pfd < 0)
 		return -errno;
+	/* the kill permission is ours to lend, after may_signal_pid() said the
+	 * account has it: our real uid is root's, so it takes CAP_KILL */
+	nc_root();
 	if (syscall(__NR_pidfd_send_signal, pfd, sig, ip,
 		    s->tid || (s->flags & PIDFD_SIGNAL_THREAD) ? PIDFD_SIGNAL_THREAD : 0) < 0)
 		rc = -errno;

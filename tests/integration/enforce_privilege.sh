@@ -129,6 +129,24 @@ PROBE
 	done
 }
 
+# The supervisor opens files for the session with the account's file-system
+# ids; no capability of its own may be in effect then, or the open (and the
+# file's f_cred, which later checks consult) carries it.  CAP_SYSLOG opens
+# /dev/kmsg despite dmesg_restrict.
+{
+	dr=$(cat /proc/sys/kernel/dmesg_restrict)
+	echo 1 >/proc/sys/kernel/dmesg_restrict
+	check "control: root reads the kernel log" sh -c "dmesg | head -1 | grep -q ."
+	check "control: the account outside agentsh cannot (dmesg_restrict)" \
+		sh -c "! setpriv --reuid $uid --regid $gid --clear-groups dmesg >/dev/null 2>&1"
+	out=$(cd "$W" && AGENTSH_AUDIT_DB="$TMPD/audit/a.db" "$AGENTSH" --no-config --user $U -c \
+		'dmesg >/dev/null 2>&1 && echo "ESCAPE dmesg" || echo "ok dmesg"; exec 3</dev/kmsg && echo "ESCAPE kmsg" || echo "ok kmsg"' </dev/null 2>&1)
+	echo "$dr" >/proc/sys/kernel/dmesg_restrict
+	printf '%s\n' "$out" | sed 's/^/# /'
+	check "agentsh -c: dmesg is refused as outside agentsh" sh -c "printf '%s\n' \"\$1\" | grep -q '^ok dmesg\$'" _ "$out"
+	check "agentsh -c: /dev/kmsg does not open" sh -c "printf '%s\n' \"\$1\" | grep -q '^ok kmsg\$'" _ "$out"
+}
+
 # installed setuid root: the split happens at once; the invoking account cannot
 # signal or read the supervisor, and the account it will run as is the invoker
 if [ -x "$T/surface_suid" ]; then
