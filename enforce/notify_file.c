@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 #include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <sys/xattr.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "enforce/notify_sup_int.h"
@@ -37,7 +39,7 @@
 
 enum fkind {
 	F_OPEN, F_CREATE, F_TMPFILE, F_UNLINK, F_RENAME, F_LINK, F_SYMLINK, F_MKDIR,
-	F_MKNOD, F_CHMOD, F_CHOWN, F_TRUNCATE, F_SETXATTR, F_RMXATTR,
+	F_MKNOD, F_CHMOD, F_CHOWN, F_TRUNCATE, F_SETXATTR, F_RMXATTR, F_UTIMES,
 };
 
 /* Everything needed to perform a decided operation, possibly later (approval). */
@@ -57,6 +59,8 @@ struct fplan {
 	bool soft_delete_dest;          /* rename: the destination goes to the trash first */
 	bool created;                   /* F_CREATE: the open made the file (not opened one) */
 	char abs1[PATH_MAX], abs2[PATH_MAX];
+	struct timespec ts[2];          /* F_UTIMES: atime, mtime */
+	bool ts_now;                    /* F_UTIMES: no times given (both "now") */
 	char *str;                      /* symlink target / xattr name */
 	void *val;                      /* xattr value */
 	size_t vlen;
@@ -188,6 +192,10 @@ static int perform(struct nreq *r, struct fplan *p)
 	case F_RMXATTR:
 		magic(mp, sizeof mp, p->fd1);
 		return removexattr(mp, p->str) < 0 ? -errno : 0;
+	case F_UTIMES:
+		/* fd1 is the object itself (O_PATH, or the target's own file) */
+		return utimensat(p->fd1, "", p->ts_now ? NULL : p->ts,
+				 AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0 ? -errno : 0;
 	}
 	return -ENOSYS;
 }
@@ -1341,6 +1349,98 @@ static void h_xattr(struct nreq *r)
 	decide_object(r, &p, POLICY_FILE_XATTR, set ? "setxattr" : "removexattr");
 }
 
+/* Timestamps (utimensat, utimes, futimesat, utime) change the file, which
+ * Landlock does not govern: the policy decides them as a write.  Each call's
+ * times become utimensat's timespec pair; no times means "now". */
+enum tform { T_TIMESPEC, T_TIMEVAL, T_UTIMBUF };
+
+static int read_times(struct nreq *r, uint64_t addr, enum tform form, struct fplan *p)
+{
+	if (!addr) {
+		p->ts_now = true;
+		return 0;
+	}
+	if (form == T_TIMESPEC)
+		return nm_read(r, addr, p->ts, sizeof p->ts) < 0 ? -EFAULT : 0;
+	if (form == T_UTIMBUF) {
+		int64_t ub[2];          /* struct utimbuf: actime, modtime */
+		if (nm_read(r, addr, ub, sizeof ub) < 0)
+			return -EFAULT;
+		p->ts[0] = (struct timespec){ .tv_sec = ub[0] };
+		p->ts[1] = (struct timespec){ .tv_sec = ub[1] };
+		return 0;
+	}
+	int64_t tv[4];                  /* struct timeval[2] */
+	if (nm_read(r, addr, tv, sizeof tv) < 0)
+		return -EFAULT;
+	for (int i = 0; i < 2; i++) {
+		if (tv[2 * i + 1] < 0 || tv[2 * i + 1] >= 1000000)
+			return -EINVAL;
+		p->ts[i] = (struct timespec){ .tv_sec = tv[2 * i], .tv_nsec = tv[2 * i + 1] * 1000 };
+	}
+	return 0;
+}
+
+/* futimens(fd) / futimesat(fd, NULL): the target's own open file.  The kernel
+ * refuses an O_PATH descriptor there (EBADF), and so do we. */
+static int times_fd_object(struct nreq *r, int tfd, struct fplan *p)
+{
+	int rc = np_getfd(r, tfd, &p->fd1);
+
+	if (rc < 0)
+		return rc;
+	if (fcntl(p->fd1, F_GETFL) & O_PATH)
+		return -EBADF;
+	if (np_fd_path(p->fd1, p->abs1, sizeof p->abs1) < 0)
+		p->abs1[0] = 0;
+	return 0;
+}
+
+static void h_utimes(struct nreq *r)
+{
+	struct fplan p;
+	int dfd = AT_FDCWD, fl = 0, rc;
+	uint64_t pa = r->a[0], ta = r->a[1];
+	enum tform form = T_TIMEVAL;
+
+	plan_init(&p, F_UTIMES);
+	switch (r->nr) {
+	case __NR_utimensat:
+		fl = (int)r->a[3];
+		form = T_TIMESPEC;
+		/* fallthrough */
+	case __NR_futimesat:
+		dfd = arg_fd(r->a[0]);
+		pa = r->a[1];
+		ta = r->a[2];
+		break;
+	case __NR_utime:
+		form = T_UTIMBUF;
+		break;
+	}
+	if ((rc = read_times(r, ta, form, &p)) < 0) {
+		nr_error(r, -rc);
+		return;
+	}
+	if (!pa && dfd != AT_FDCWD) {
+		/* the kernel takes no flags with a descriptor and no path */
+		rc = fl ? -EINVAL : times_fd_object(r, dfd, &p);
+		if (rc < 0) {
+			nr_error(r, -rc);
+			plan_free(&p);
+			return;
+		}
+	} else {
+		if (fl & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)) {
+			nr_error(r, EINVAL);
+			return;
+		}
+		if (object_of(r, dfd, pa, !(fl & AT_SYMLINK_NOFOLLOW), fl & AT_EMPTY_PATH, &p) < 0)
+			{ plan_free(&p); return; }
+	}
+	decide_object(r, &p, POLICY_FILE_WRITE, "utimes");
+}
+
 /* ---------------------------------------------------------------- fd-based */
 
 void nh_file_fd(struct nreq *r)
@@ -1421,6 +1521,7 @@ bool nh_is_file(int nr)
 	case __NR_truncate:
 	case __NR_setxattr: case __NR_lsetxattr: case __NR_removexattr: case __NR_lremovexattr:
 	case __NR_setxattrat: case __NR_removexattrat:
+	case __NR_utimensat: case __NR_utimes: case __NR_futimesat: case __NR_utime:
 		return true;
 	}
 	return false;
@@ -1455,6 +1556,8 @@ void nh_file(struct nreq *r)
 		h_truncate(r); return;
 	case __NR_setxattr: case __NR_lsetxattr: case __NR_removexattr: case __NR_lremovexattr:
 		h_xattr(r); return;
+	case __NR_utimensat: case __NR_utimes: case __NR_futimesat: case __NR_utime:
+		h_utimes(r); return;
 	default:
 		/* setxattrat/removexattrat (6.13+): glibc does not use them; callers
 		 * fall back to the classic calls on ENOSYS. */

@@ -84,6 +84,7 @@ static const int always[] = {
 	SCMP_SYS(setxattr), SCMP_SYS(lsetxattr), SCMP_SYS(fsetxattr),
 	SCMP_SYS(removexattr), SCMP_SYS(lremovexattr), SCMP_SYS(fremovexattr),
 	__NR_setxattrat, __NR_removexattrat,
+	SCMP_SYS(utimensat), SCMP_SYS(utimes), SCMP_SYS(futimesat), SCMP_SYS(utime),
 	SCMP_SYS(execve), SCMP_SYS(execveat),
 	SCMP_SYS(connect), SCMP_SYS(bind),
 	SCMP_SYS(kill), SCMP_SYS(tkill), SCMP_SYS(tgkill), SCMP_SYS(pidfd_send_signal),

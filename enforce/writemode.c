@@ -47,8 +47,8 @@
  *      limits, so a hard link cannot give an outside file a writable name) and
  *      TRUNCATE (open with O_TRUNC, truncate(2)).
  *
- * Still notified in this mode: chmod/chown/xattr (Landlock does not govern
- * them), ftruncate (an inherited fd was opened before Landlock), openat2 (its
+ * Still notified in this mode: chmod/chown/xattr/timestamps (Landlock does
+ * not govern them), ftruncate (an inherited fd was opened before Landlock), openat2 (its
  * flags are in memory), and everything that is not a file write.
  *
  * Known differences in errno only: a write to a covered path fails with EROFS

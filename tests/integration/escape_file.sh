@@ -18,6 +18,8 @@ WS="$TMPD/ws"
 mkdir -p "$WS/secret" "$WS/trash" "$WS/sub" "$WS/data" && chmod 755 "$TMPD"
 echo SECRET >"$WS/secret/key"
 echo SECRET >"$WS/data/key.secret"
+MT=1000000000   # the targets' mtime: a timestamp change is a change too
+touch -d @$MT "$WS/secret/key" "$WS/data/key.secret"
 echo victim >"$WS/victim"
 chown -R $U "$WS"
 POL="$TMPD/escape.yaml"
@@ -33,11 +35,13 @@ PY=/usr/bin/python3
 
 intact() { # FILE
 	[ "$(cat "$1" 2>/dev/null)" = SECRET ] && [ "$(ls "$(dirname "$1")")" = "$(basename "$1")" ] &&
-	[ "$(stat -c %a "$1")" = 644 ] && [ ! -e "$WS/stolen" ] && [ ! -e "$WS/hl" ]
+	[ "$(stat -c %a "$1")" = 644 ] && [ "$(stat -c %Y "$1")" = $MT ] &&
+	[ ! -e "$WS/stolen" ] && [ ! -e "$WS/hl" ]
 }
 restore() { # FILE
 	d=$(dirname "$1"); find "$d" -mindepth 1 ! -name "$(basename "$1")" -exec rm -rf {} + 2>/dev/null
-	echo SECRET >"$1"; chmod 644 "$1"; chown $U "$1"; rm -rf "$WS/stolen" "$WS/hl" "$WS/innocent"
+	echo SECRET >"$1"; chmod 644 "$1"; chown $U "$1"; touch -d @$MT "$1"
+	rm -rf "$WS/stolen" "$WS/hl" "$WS/innocent"
 	echo victim >"$WS/victim"; chown $U "$WS/victim"
 }
 
@@ -90,7 +94,31 @@ openat2|%P% -c 'import ctypes,os; l=ctypes.CDLL(None,use_errno=True); how=(ctype
 O_TMPFILE + linkat|%P% -c 'import os; f=os.open("%W%", os.O_TMPFILE|os.O_WRONLY, 0o644); os.write(f,b"x"); os.link("/proc/self/fd/%d"%f, "%D%/new.secret")'
 setxattr|%P% -c 'import os; os.setxattr("%K%", "user.x", b"1")'
 mknod fifo|mkfifo %D%/fifo.secret
+touch -d (utimensat)|touch -d 2001-01-01 %K%
+touch -h (utimensat, no follow)|touch -h -d 2001-01-01 %K%
+touch through a symlink|ln -s %K% %W%/innocent; touch -d 2001-01-01 %W%/innocent
+utime (python, now)|%P% -c 'import os; os.utime("%K%")'
+utime raw syscall|%P% -c 'import ctypes; print(ctypes.CDLL(None).syscall(132, b"%K%", None))'
+utimes raw syscall|%P% -c 'import ctypes; print(ctypes.CDLL(None).syscall(235, b"%K%", None))'
+futimesat raw syscall|%P% -c 'import ctypes; print(ctypes.CDLL(None).syscall(261, -100, b"%K%", None))'
 EOF
+
+# futimens on a descriptor agentsh was handed (the harness's stdin): decided
+# by the file's path, like fchmod
+K="$WS/data/key.secret"
+out=$(cd "$WS" && "$AGENTSH" --no-config --policy "$POL" --user $U -c \
+	"$PY -c 'import os; os.utime(0, (1, 1))'" <"$K" 2>&1)
+eq "futimens on stdin: the mtime stays" $MT "$(stat -c %Y "$K")"
+check "futimens on stdin: the notice names the rule" \
+	sh -c "printf '%s' \"\$1\" | grep -q 'denied utimes .*deny-secret-files'" _ "$out"
+restore "$K"
+# allowed timestamp changes work, on paths and descriptors
+echo t >"$WS/times.txt"; chown $U "$WS/times.txt"
+out=$(run "touch -d @1234567890 $WS/times.txt && $PY -c 'import os; f=os.open(\"$WS/times.txt\", os.O_RDONLY); os.utime(f, ns=(5, 987654321000))' && stat -c %Y $WS/times.txt")
+eq "allowed: touch then futimens set the mtime" 987 "$(printf '%s\n' "$out" | tail -1)"
+out=$(run "$PY -c 'import os; f=os.open(\"$WS/times.txt\", os.O_PATH); os.utime(f, (1, 1))' 2>&1 | tail -1")
+check "futimens on an O_PATH descriptor: EBADF as from the kernel" \
+	sh -c "printf '%s' \"\$1\" | grep -q 'Bad file descriptor'" _ "$out"
 
 # soft delete: the file goes to the trash, the agent sees it gone, restore works
 echo precious >"$WS/trash/doc.txt"; chown $U "$WS/trash/doc.txt"
