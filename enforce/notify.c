@@ -307,6 +307,7 @@ static void notify_free(struct notify *n)
 	free(n->session_id);
 	free(n->cgroup_rel);
 	free(n->trash_dir);
+	free(n->acct_name);
 	free(n->redirect_shell);
 	free(n->protected_pids);
 	free(n->groups);
@@ -362,7 +363,11 @@ static int copy_cfg(struct notify *n, const struct notify_cfg *cfg)
 		memcpy(n->groups, cfg->account.groups, cfg->account.ngroups * sizeof(gid_t));
 		n->cfg.account.groups = n->groups;
 	}
-	n->cfg.account.name = NULL;     /* not kept: not needed after start */
+	/* the name goes into trash manifests: a uid alone can be recycled */
+	n->acct_name = dupn(cfg->account.name);
+	if (cfg->account.name && !n->acct_name)
+		return -ENOMEM;
+	n->cfg.account.name = n->acct_name;
 	n->cfg.account.home = NULL;
 	int ng = getgroups(0, NULL);
 	if (ng > 0) {

@@ -18,6 +18,7 @@
 struct notify {
 	struct notify_cfg cfg;
 	char *session_id, *cgroup_rel, *trash_dir, *redirect_shell;
+	char *acct_name;                /* cfg.account.name's copy (trash manifests) */
 	pid_t *protected_pids;
 	gid_t *groups;
 

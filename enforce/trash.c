@@ -182,9 +182,11 @@ int trash_divert(struct notify *n, int parentfd, const char *name, const char *a
 		return rc;
 	/* Manifest first: a crash between the two leaves a manifest without
 	 * payload (visible in list), never an object nobody knows about. */
-	json_t *m = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:s, s:s, s:I, s:s, s:I}",
+	json_t *m = json_pack("{s:s, s:s, s:s, s:I, s:s, s:I, s:I, s:I, s:s, s:s, s:I, s:s, s:I}",
 			      "token", token, "original_path", abs, "trash_path", dir,
-			      "uid", (json_int_t)uid, "owner_uid", (json_int_t)st.st_uid,
+			      "uid", (json_int_t)uid,
+			      "account", n->cfg.account.name ? n->cfg.account.name : "",
+			      "owner_uid", (json_int_t)st.st_uid,
 			      "mode", (json_int_t)(st.st_mode & 07777), "size", (json_int_t)st.st_size,
 			      "type", kind_name(st.st_mode),
 			      "session", n->cfg.session_id ? n->cfg.session_id : "",
@@ -226,6 +228,7 @@ struct entry {
 	char session[128];
 	char type[16];
 	char deleted[32];
+	char account[64];               /* "" in manifests older than the field */
 	uid_t uid;
 	long long size, time;
 };
@@ -234,7 +237,7 @@ static int load_entry(const char *main, const char *file, struct entry *e)
 {
 	char p[PATH_MAX];
 	json_error_t err;
-	const char *tok = NULL, *orig = NULL, *tp = NULL, *ses = "", *type = "", *del = "";
+	const char *tok = NULL, *orig = NULL, *tp = NULL, *ses = "", *type = "", *del = "", *acct = "";
 	json_int_t uid = -1, size = 0, t = 0;
 
 	snprintf(p, sizeof p, "%s/%s", main, file);
@@ -251,9 +254,10 @@ static int load_entry(const char *main, const char *file, struct entry *e)
 	close(fd);
 	if (!m)
 		return -EINVAL;
-	int rc = json_unpack(m, "{s:s, s:s, s:s, s:I, s?:I, s?:s, s?:s, s?:s, s?:I}", "token", &tok,
+	int rc = json_unpack(m, "{s:s, s:s, s:s, s:I, s?:I, s?:s, s?:s, s?:s, s?:I, s?:s}", "token", &tok,
 			     "original_path", &orig, "trash_path", &tp, "uid", &uid, "size", &size,
-			     "session", &ses, "type", &type, "deleted_at", &del, "time", &t);
+			     "session", &ses, "type", &type, "deleted_at", &del, "time", &t,
+			     "account", &acct);
 	if (rc == 0) {
 		snprintf(e->token, sizeof e->token, "%s", tok);
 		snprintf(e->original, sizeof e->original, "%s", orig);
@@ -261,6 +265,7 @@ static int load_entry(const char *main, const char *file, struct entry *e)
 		snprintf(e->session, sizeof e->session, "%s", ses);
 		snprintf(e->type, sizeof e->type, "%s", type);
 		snprintf(e->deleted, sizeof e->deleted, "%s", del);
+		snprintf(e->account, sizeof e->account, "%s", acct);
 		e->uid = (uid_t)uid;
 		e->size = size;
 		e->time = t;
@@ -277,9 +282,14 @@ static int load_entry(const char *main, const char *file, struct entry *e)
  * privilege split has made the real uid 0 (enforce_privilege_init). */
 static const struct enforce_account *caller;
 
+/* By uid and, where the manifest names it, by account name: a uid freed by
+ * userdel and given to a new account must not hand it the old one's files. */
 static bool mine(const struct entry *e)
 {
-	return caller->uid == 0 || e->uid == caller->uid;
+	if (caller->uid == 0)
+		return true;
+	return e->uid == caller->uid &&
+	       (!e->account[0] || (caller->name && !strcmp(e->account, caller->name)));
 }
 
 static const char *opt_val(int argc, char **argv, const char *name)
@@ -340,10 +350,10 @@ static int print_entry(const char *main, const struct entry *e, void *ctx)
 
 	(void)main;
 	if (arr) {
-		json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:s}",
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:I, s:s, s:I, s:s}",
 			"token", e->token, "original_path", e->original, "type", e->type,
-			"session", e->session, "uid", (json_int_t)e->uid, "size", (json_int_t)e->size,
-			"deleted_at", e->deleted));
+			"session", e->session, "uid", (json_int_t)e->uid, "account", e->account,
+			"size", (json_int_t)e->size, "deleted_at", e->deleted));
 	} else {
 		printf("%-36s %-9s %10lld  %s  ", e->token, e->type, e->size, e->deleted);
 		print_inert(e->original);

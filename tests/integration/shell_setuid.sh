@@ -12,8 +12,9 @@ D=$(mktemp -d /usr/local/lib/agentsh-suid.XXXXXX)   # /tmp may be nosuid
 chmod 755 "$D"
 cp "$AGENTSH" "$D/agentsh" && chmod 4755 "$D/agentsh"
 U2=agentsh-suid2
+U3=agentsh-suid3
 t_user $U2 || t_abort "cannot create the test account $U2"
-trap 'purge_ours; rm -rf "$D" "$TMPD"; userdel -r $U >/dev/null 2>&1; userdel -r $U2 >/dev/null 2>&1' EXIT
+trap 'purge_ours; rm -rf "$D" "$TMPD"; userdel -r $U >/dev/null 2>&1; userdel -r $U2 >/dev/null 2>&1; userdel $U3 >/dev/null 2>&1' EXIT
 as_user() { su $U -s /bin/sh -c "cd ~ && $*"; }
 S="$D/agentsh"
 
@@ -72,6 +73,20 @@ check "trash list: the caller's entry is listed" sh -c "printf '%s' '$out' | gre
 check "trash list: another account's entry is not" sh -c "! printf '%s' '$out' | grep -q '$tok2'"
 as_user "$S trash restore $tok2" >/dev/null 2>&1; rc=$?
 check "trash restore: another account's entry is refused (rc=$rc)" sh -c "[ $rc -ne 0 ] && [ ! -e '$H2/doc2.txt' ]"
+# U2's uid, freed by userdel and given to a new account, does not carry U2's
+# deleted files with it
+uid2=$(id -u $U2)
+userdel $U2 && useradd -M -d /nonexistent -u "$uid2" -s /bin/sh $U3 ||
+	t_abort "cannot give uid $uid2 to a new account"
+out=$(su $U3 -s /bin/sh -c "cd / && $S trash list" 2>&1)
+check "trash list: a recycled uid does not list the old account's entry" \
+	sh -c "! printf '%s' \"\$1\" | grep -q '$tok2'" _ "$out"
+su $U3 -s /bin/sh -c "cd / && $S trash restore $tok2" >/dev/null 2>&1; rc=$?
+check "trash restore: nor restore it (rc=$rc)" sh -c "[ $rc -ne 0 ] && [ ! -e '$H2/doc2.txt' ]"
+check "  the entry is still in the trash, for root" sh -c "'$AGENTSH' trash list | grep -q '$tok2'"
+userdel $U3 && useradd -M -d "$H2" -u "$uid2" -s /bin/bash $U2 || t_abort "cannot restore $U2"
+su $U2 -s /bin/sh -c "cd ~ && $S trash list" 2>&1 | grep -q "$tok2"
+check "  while the account itself, back with its uid, still sees it" [ $? -eq 0 ]
 # a directory the caller may no longer write: checked as the caller, not as root
 chown root "$H/sub"
 as_user "$S trash restore $tok" >/dev/null 2>&1; rc=$?
