@@ -178,6 +178,38 @@ static bool on_proc(int fd);
  * world-readable entries; EACCES for the rest.  Inside the session the kernel
  * decides as it would for the target.  Asked of every component of every
  * walk: anything but procfs is let go by its device number alone. */
+/* Is process id a live one whose every uid is the account's?  Otherwise the
+ * kernel refuses the account its ptrace-class entries anyway, or (a zombie:
+ * `ps` after a server was killed) they hold nothing. */
+static bool account_process(struct notify *n, long id)
+{
+	char v[128];
+	unsigned u[4];
+	uid_t a = n->cfg.account.uid;
+
+	if (nc_status_field((pid_t)id, "State", v, sizeof v) < 0 || v[0] == 'Z' || v[0] == 'X')
+		return false;
+	return nc_status_field((pid_t)id, "Uid", v, sizeof v) == 0 &&
+	       sscanf(v, "%u %u %u %u", &u[0], &u[1], &u[2], &u[3]) == 4 &&
+	       u[0] == a && u[1] == a && u[2] == a && u[3] == a;
+}
+
+/* One notice and one audit record: an account's own process outside agentsh
+ * (a tmux server, the human's shell) is worth naming.  A process of another
+ * uid, which the kernel would refuse the account anyway (`ps aux` tries
+ * every process's environ), is recorded without a notice. */
+static void report_outside_proc(struct nreq *r, const char *path, long id)
+{
+	char msg[160];
+
+	if (!r->target[0])
+		snprintf(r->target, sizeof r->target, "%s", path);
+	r->quiet = account_process(r->n, id) ? NULL : "kernel_refuses";
+	snprintf(msg, sizeof msg, "process %ld is outside this session: only its stat, status, "
+		 "cmdline, comm and statm are open to the session", id);
+	nd_report_plain(r, "outside-process", EACCES, msg);
+}
+
 static bool outside_proc_refused(struct walk *w, int fd, const struct stat *st)
 {
 	static const char *const open_to_all[] = { "stat", "status", "cmdline", "comm", "statm" };
@@ -213,6 +245,7 @@ static bool outside_proc_refused(struct walk *w, int fd, const struct stat *st)
 	for (size_t i = 0; i < sizeof open_to_all / sizeof open_to_all[0]; i++)
 		if (!strcmp(rest, open_to_all[i]))
 			return false;
+	report_outside_proc(r, p, id);
 	return true;
 }
 

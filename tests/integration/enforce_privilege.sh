@@ -122,6 +122,10 @@ PROBE
 	for w in fd/7 fd maps environ cwd/proc.sh root/etc/hostname exe auxv "task/[0-9]*/fd/7" "ls fd"; do
 		check "agentsh -c: an outside process's /proc/PID/$w is refused" sh -c "printf '%s\n' \"\$1\" | grep -q '^ok $w\$'" _ "$out"
 	done
+	check "agentsh -c: one notice per refusal, naming the rule" \
+		sh -c "[ \$(printf '%s\n' \"\$1\" | grep -c 'denied open /proc/$held/.*rule outside-process') -ge 9 ]" _ "$out"
+	check "agentsh -c: the refusals are in the audit store" sh -c \
+		"AGENTSH_AUDIT_DB='$TMPD/audit/a.db' '$AGENTSH' events query --type file --decision deny 2>/dev/null | grep -q outside-process"
 	check "agentsh -c: the held file's content never reached the session" \
 		sh -c "! printf '%s\n' \"\$1\" | grep -q outside-secret" _ "$out"
 	for w in status cmdline "child maps" "child fd" "self fd"; do
