@@ -743,6 +743,10 @@ void nh_exec(struct nreq *r)
 		return;
 	}
 	if ((rc = read_args(r, argv, envp, &a)) < 0) {
+		/* a target killed meanwhile (tmux's pane helper at kill-server)
+		 * has no memory left to read, and wants no answer or notice */
+		if (!nr_valid(r))
+			return;
 		snprintf(r->target, sizeof r->target, "%s", path);
 		deny(r, "exec-args-unreadable", rc == -E2BIG ? E2BIG : EFAULT,
 		     "the arguments could not be read completely for a decision");
