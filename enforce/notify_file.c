@@ -496,52 +496,6 @@ static bool blocking_type(mode_t m)
 
 static int open_redirect(struct nreq *r, struct fplan *p, const char *to);
 
-/* Resolve an openat2() with RESOLVE_* flags with the kernel's own resolver,
- * from the target's directory, as the target. */
-static int resolve2(struct nreq *r, int dfd, const char *path, uint64_t resolve, bool follow,
-		    bool parent, int *out, char *name)
-{
-	struct ncreds_saved sv;
-	char buf[PATH_MAX];
-	const char *what = path;
-	int base = -1, rc;
-
-	if (parent) {
-		snprintf(buf, sizeof buf, "%s", path);
-		char *slash = strrchr(buf, '/');
-		if (slash && slash[1] == 0)
-			return -EISDIR;
-		const char *base = slash ? slash + 1 : buf;
-		if (strlen(base) > NAME_MAX)
-			return -ENAMETOOLONG;
-		memcpy(name, base, strlen(base) + 1);
-		if (slash == buf)
-			snprintf(buf, sizeof buf, "/");
-		else if (slash)
-			*slash = 0;
-		else
-			snprintf(buf, sizeof buf, ".");
-		what = buf;
-	}
-	if ((rc = np_dirfd(r, dfd, &base)) < 0)
-		return rc;
-	struct open_how how = {
-		.flags = O_PATH | O_CLOEXEC | (follow || parent ? 0 : O_NOFOLLOW),
-		.resolve = resolve | RESOLVE_NO_MAGICLINKS,
-	};
-	if ((rc = nc_enter(r->n, &sv)) < 0) {
-		close(base);
-		return rc;
-	}
-	int fd = (int)syscall(__NR_openat2, base, what, &how, sizeof how);
-	rc = fd < 0 ? -errno : 0;
-	nc_leave(r->n, &sv);
-	close(base);
-	if (rc == 0)
-		*out = fd;
-	return rc;
-}
-
 /* /dev/tty is the opener's controlling terminal.  Opened here it would be the
  * supervisor's: the human's terminal, unfiltered.  So *fd (the /dev/tty node)
  * becomes the target's own terminal: a pty (agentsh's for the command, or
@@ -617,7 +571,7 @@ static void do_open(struct nreq *r, int dfd, const char *path, int flags, mode_t
 
 	if ((flags & O_TMPFILE) == O_TMPFILE) {
 		p.k = F_TMPFILE;
-		rc = resolve ? resolve2(r, dfd, path, resolve, true, false, &p.fd1, NULL)
+		rc = resolve ? np_resolve2(r, dfd, path, resolve, true, false, &p.fd1, NULL)
 			     : np_object(r, dfd, path, true, &p.fd1, abs);
 		if (rc == 0 && resolve)
 			rc = np_fd_path(p.fd1, abs, sizeof abs);
@@ -638,7 +592,7 @@ static void do_open(struct nreq *r, int dfd, const char *path, int flags, mode_t
 		return;
 	}
 
-	rc = resolve ? resolve2(r, dfd, path, resolve, !(flags & O_NOFOLLOW), false, &p.fd1, NULL)
+	rc = resolve ? np_resolve2(r, dfd, path, resolve, !(flags & O_NOFOLLOW), false, &p.fd1, NULL)
 		     : np_object(r, dfd, path, !(flags & O_NOFOLLOW), &p.fd1, abs);
 	if (rc == 0 && resolve)
 		rc = np_fd_path(p.fd1, abs, sizeof abs);
@@ -652,7 +606,7 @@ static void do_open(struct nreq *r, int dfd, const char *path, int flags, mode_t
 		struct npath np;
 		if (resolve) {
 			np_init(&np);
-			rc = resolve2(r, dfd, path, resolve, true, true, &np.dirfd, np.name);
+			rc = np_resolve2(r, dfd, path, resolve, true, true, &np.dirfd, np.name);
 			if (rc == 0) {
 				char dir[PATH_MAX];
 				rc = np_fd_path(np.dirfd, dir, sizeof dir);

@@ -672,6 +672,82 @@ static int fast_resolve(struct nreq *r, int dfd, const char *path, bool follow, 
 	return 0;
 }
 
+/* An openat2() with RESOLVE_* flags, resolved by the kernel's own resolver
+ * from the target's directory (or, for an absolute path, its root), as the
+ * target.  A result on procfs is resolved again by the careful walk: the
+ * kernel's pass ran in the supervisor, where "self" is the supervisor and no
+ * Landlock domain keeps it out of other processes' fd/, maps and mem, while
+ * the walk names the target and refuses what the kernel would refuse it
+ * (outside_proc_refused).  The kernel's pass has already applied the flags
+ * to the same components; only RESOLVE_IN_ROOT, whose "/" is the start
+ * directory, cannot be walked again, and is refused there (EXDEV). */
+int np_resolve2(struct nreq *r, int dfd, const char *path, uint64_t resolve, bool follow,
+		bool parent, int *out, char *name)
+{
+	struct ncreds_saved sv;
+	char buf[PATH_MAX];
+	const char *what = path;
+	int base = -1, rc;
+
+	if (parent) {
+		snprintf(buf, sizeof buf, "%s", path);
+		char *slash = strrchr(buf, '/');
+		if (slash && slash[1] == 0)
+			return -EISDIR;
+		const char *last = slash ? slash + 1 : buf;
+		if (strlen(last) > NAME_MAX)
+			return -ENAMETOOLONG;
+		memcpy(name, last, strlen(last) + 1);
+		if (slash == buf)
+			snprintf(buf, sizeof buf, "/");
+		else if (slash)
+			*slash = 0;
+		else
+			snprintf(buf, sizeof buf, ".");
+		what = buf;
+	}
+	/* An absolute path starts at the target's root, which is not ours
+	 * when the session has a mount namespace of its own. */
+	bool from_root = what[0] == '/' && !(resolve & (RESOLVE_BENEATH | RESOLVE_IN_ROOT)) &&
+			 !same_root(r);
+	if (from_root) {
+		int root = target_root(r);
+		if (root < 0 || (base = dup(root)) < 0)
+			return -EACCES;
+	} else if ((rc = np_dirfd(r, dfd, &base)) < 0) {
+		return rc;
+	}
+	struct open_how how = {
+		.flags = O_PATH | O_CLOEXEC | (follow || parent ? 0 : O_NOFOLLOW),
+		.resolve = resolve | RESOLVE_NO_MAGICLINKS | (from_root ? RESOLVE_IN_ROOT : 0),
+	};
+	if ((rc = nc_enter(r->n, &sv)) < 0) {
+		close(base);
+		return rc;
+	}
+	int fd = (int)syscall(__NR_openat2, base, what, &how, sizeof how);
+	rc = fd < 0 ? -errno : 0;
+	nc_leave(r->n, &sv);
+	close(base);
+	if (rc < 0)
+		return rc;
+	if (!result_on_proc(fd)) {
+		*out = fd;
+		return 0;
+	}
+	close(fd);
+	if (resolve & RESOLVE_IN_ROOT)
+		return -EXDEV;
+	if (!parent)
+		return np_object(r, dfd, path, follow, out, NULL);
+	struct npath np;
+	if ((rc = np_parent(r, dfd, path, &np)) < 0)
+		return rc;
+	snprintf(name, NAME_MAX + 2, "%s", np.name);
+	*out = np.dirfd;
+	return 0;
+}
+
 int np_parent(struct nreq *r, int dfd, const char *path, struct npath *p)
 {
 	struct walk *w = malloc(sizeof *w);

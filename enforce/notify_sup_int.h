@@ -123,6 +123,10 @@ int np_parent(struct nreq *r, int dfd, const char *path, struct npath *p);
 /* Resolve the whole path to an O_PATH fd of the object; follow: follow a
  * final symlink.  *abs (PATH_MAX) receives the canonical path. */
 int np_object(struct nreq *r, int dfd, const char *path, bool follow, int *fd, char *abs);
+/* openat2() with RESOLVE_* flags: the object (or with parent, its directory
+ * and *name, NAME_MAX + 2) as an O_PATH fd in *out. */
+int np_resolve2(struct nreq *r, int dfd, const char *path, uint64_t resolve, bool follow,
+		bool parent, int *out, char *name);
 /* Canonical path of an fd of ours; -ENOENT for deleted/anonymous objects
  * (then abs holds the kernel's description, e.g. "/memfd:x (deleted)"). */
 int np_fd_path(int fd, char *abs, size_t len);

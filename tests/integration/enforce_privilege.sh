@@ -108,6 +108,24 @@ done
 ls "/proc/$p/fd" >/dev/null 2>&1 && echo "ESCAPE ls fd" || echo "ok ls fd"
 grep -q '^Name:' "/proc/$p/status" && echo "open status" || echo "closed status"
 grep -q sleep "/proc/$p/cmdline" && echo "open cmdline" || echo "closed cmdline"
+# openat2 with RESOLVE_* flags is resolved by the kernel in the supervisor:
+# its procfs results must get the same treatment as the walk's
+/usr/bin/python3 - "$p" <<'PY'
+import ctypes, os, struct, sys
+l = ctypes.CDLL(None, use_errno=True)
+p = int(sys.argv[1])
+d = os.open("/proc", os.O_RDONLY | os.O_DIRECTORY)
+def o2(base, path, res, flags=os.O_RDONLY):
+    return l.syscall(437, base, path, struct.pack("QQQ", flags, 0, res), 24)
+for res, name in ((1, "NO_XDEV"), (4, "NO_SYMLINKS"), (8, "BENEATH")):
+    for what in (b"%d/task/%d/mem" % (p, p), b"%d/maps" % p, b"%d/fd/7" % p):
+        fd = o2(d, what, res)
+        print(("ESCAPE" if fd >= 0 else "ok") + " openat2 %s %s" % (name, what.decode().split("/", 1)[1]))
+fd = o2(-100, b"/proc/%d/task/%d/mem" % (p, p), 4)
+print(("ESCAPE" if fd >= 0 else "ok") + " openat2 absolute mem")
+fd = o2(d, b"self/status", 1)
+print("self is " + (os.pread(fd, 64, 0).decode().split("\n")[0].split("\t")[1] if fd >= 0 else "unreadable"))
+PY
 sleep 5 & c=$!
 exec 8<"$0"
 head -c 1 "/proc/$c/maps" >/dev/null 2>&1 && echo "open child maps" || echo "closed child maps"
@@ -126,6 +144,13 @@ PROBE
 		sh -c "[ \$(printf '%s\n' \"\$1\" | grep -c 'denied open /proc/$held/.*rule outside-process') -ge 9 ]" _ "$out"
 	check "agentsh -c: the refusals are in the audit store" sh -c \
 		"AGENTSH_AUDIT_DB='$TMPD/audit/a.db' '$AGENTSH' events query --type file --decision deny 2>/dev/null | grep -q outside-process"
+	for w in NO_XDEV NO_SYMLINKS BENEATH; do for e in "task/[0-9]*/mem" maps fd/7; do
+		check "agentsh -c: openat2 RESOLVE_$w of $e is refused" sh -c "printf '%s\n' \"\$1\" | grep -q '^ok openat2 $w $e\$'" _ "$out"
+	done; done
+	check "agentsh -c: openat2 of an absolute /proc/PID/task/TID/mem is refused" \
+		sh -c "printf '%s\n' \"\$1\" | grep -q '^ok openat2 absolute mem\$'" _ "$out"
+	eq "agentsh -c: openat2's /proc/self is the caller, not the supervisor" "self is python3" \
+		"$(printf '%s\n' "$out" | grep '^self is ')"
 	check "agentsh -c: the held file's content never reached the session" \
 		sh -c "! printf '%s\n' \"\$1\" | grep -q outside-secret" _ "$out"
 	for w in status cmdline "child maps" "child fd" "self fd"; do
