@@ -171,13 +171,20 @@ static void xfile_close(struct xfile *f)
 	f->fd = -1;
 }
 
-/* The first bytes of the file, read with our rights (only to parse it). */
+/* The first bytes of the file, read with our rights (only to parse it).
+ * Regular files only: the kernel execs nothing else, and opening a device
+ * as root has effects of its own (/dev/watchdog arms the watchdog). */
 static ssize_t header(int opath, char *buf, size_t len)
 {
 	char p[64];
+	struct stat st;
 	int fd;
 	ssize_t n;
 
+	if (fstat(opath, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode))
+		return 0;
 	nc_root();
 	snprintf(p, sizeof p, "/proc/self/fd/%d", opath);
 	fd = open(p, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);

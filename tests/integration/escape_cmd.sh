@@ -95,6 +95,17 @@ if printf '%s' "$out" | grep -q "$MARK"; then nok "hard-linked binary ran"; else
 eq "command redirect runs the replacement" "whoami-redirected extra" "$(run 'whoami extra' 2>/dev/null | grep -v '^agentsh:')"
 check "redirect notice" sh -c "printf '%s' \"\$(cd '$WS' && '$AGENTSH' --no-config --policy '$POL' --user $U -c whoami 2>&1 >/dev/null)\" | grep -q 'redirected'"
 
+# The supervisor reads an exec'd file's first bytes (a shebang?) as root: only
+# of a regular file.  Opened as root, a device acts (/dev/watchdog arms the
+# watchdog); a FIFO releases the writer that waits for a reader.
+mkfifo "$WS/fifo" && chmod 755 "$WS/fifo" && chown $U "$WS/fifo"
+( timeout 3 sh -c "echo x > '$WS/fifo'" 2>/dev/null; echo "writer=$?" >"$TMPD/writer" ) &
+sleep 0.3
+# (execv from python: bash would open the file itself after the failed exec)
+run "$PY -c 'import os; os.execv(\"$WS/fifo\", [\"fifo\"])'" >/dev/null
+wait
+eq "exec of a FIFO: the supervisor never opens it (its writer still waits)" "writer=124" "$(cat "$TMPD/writer")"
+
 # allowed things still work
 eq "allowed commands work" "hello" "$(run 'echo hello | cat')"
 done_testing
