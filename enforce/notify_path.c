@@ -164,20 +164,6 @@ static bool own_proc_dir(struct walk *w, int fd)
 
 static bool on_proc(int fd);
 
-/* Is fd (just opened by the walk) in the /proc/<pid> tree of a process
- * outside the session, beyond what any process may read there?  The walk runs
- * in the supervisor, which is in no Landlock domain: where the kernel would
- * refuse the target (Landlock denies ptrace-mode access, i.e. fd/, cwd, root,
- * exe, maps, mem, environ..., towards processes outside its domain), the
- * supervisor acting with the target's uid would be let in.  An account's
- * process outside agentsh (a tmux server, the human's login shell) would hand
- * the session its descriptors, cwd and memory layout, and the supervisor's own
- * tree (the kernel lets a process into its own entries whatever their mode)
- * would hand it the human's terminal.  Outside the session the walk gives
- * what needs no ptrace access: the pid directory, its task list, and the
- * world-readable entries; EACCES for the rest.  Inside the session the kernel
- * decides as it would for the target.  Asked of every component of every
- * walk: anything but procfs is let go by its device number alone. */
 /* Is process id a live one whose every uid is the account's?  Otherwise the
  * kernel refuses the account its ptrace-class entries anyway, or (a zombie:
  * `ps` after a server was killed) they hold nothing. */
@@ -197,9 +183,11 @@ static bool account_process(struct notify *n, long id)
 /* One notice and one audit record: an account's own process outside agentsh
  * (a tmux server, the human's shell) is worth naming.  A process of another
  * uid, which the kernel would refuse the account anyway (`ps aux` tries
- * every process's environ), is recorded without a notice. */
+ * every process's environ), is recorded without a notice.  Quiet for this
+ * record only: a later decision of the same syscall is reported as usual. */
 static void report_outside_proc(struct nreq *r, const char *path, long id)
 {
+	const char *quiet = r->quiet;
 	char msg[160];
 
 	if (!r->target[0])
@@ -208,23 +196,59 @@ static void report_outside_proc(struct nreq *r, const char *path, long id)
 	snprintf(msg, sizeof msg, "process %ld is outside this session: only its stat, status, "
 		 "cmdline, comm and statm are open to the session", id);
 	nd_report_plain(r, "outside-process", EACCES, msg);
+	r->quiet = quiet;
 }
 
+/* rest (what follows /proc/<pid>/) needs no ptrace access: the pid directory,
+ * its task list, a task directory, and the world-readable entries. */
+static bool open_to_all(const char *rest)
+{
+	static const char *const entries[] = { "stat", "status", "cmdline", "comm", "statm" };
+	char *end;
+
+	if (!strncmp(rest, "task", 4) && (!rest[4] || rest[4] == '/')) {
+		if (!rest[4])
+			return true;
+		strtol(rest + 5, &end, 10);
+		if (end == rest + 5 || (*end && *end != '/'))
+			return false;
+		rest = *end ? end + 1 : end;
+	}
+	if (!*rest)
+		return true;
+	for (size_t i = 0; i < sizeof entries / sizeof entries[0]; i++)
+		if (!strcmp(rest, entries[i]))
+			return true;
+	return false;
+}
+
+/* Is fd (just opened by the walk) in the /proc/<pid> tree of a process
+ * outside the session, beyond what any process may read there?  The walk runs
+ * in the supervisor, which is in no Landlock domain: where the kernel would
+ * refuse the target (Landlock denies ptrace-mode access, i.e. fd/, cwd, root,
+ * exe, maps, mem, environ..., towards processes outside its domain), the
+ * supervisor acting with the target's uid would be let in.  An account's
+ * process outside agentsh (a tmux server, the human's login shell) would hand
+ * the session its descriptors, cwd and memory layout, and the supervisor's own
+ * tree (the kernel lets a process into its own entries whatever their mode)
+ * would hand it the human's terminal.  Outside the session the walk gives
+ * what open_to_all() lists, and EACCES for the rest.  Inside the session the
+ * kernel decides as it would for the target.  Asked of every component of
+ * every walk: anything but procfs is let go by its device number alone, and
+ * what is open to all by its name, before any lookup (`ps` reads three
+ * entries of every process). */
 static bool outside_proc_refused(struct walk *w, int fd, const struct stat *st)
 {
-	static const char *const open_to_all[] = { "stat", "status", "cmdline", "comm", "statm" };
 	struct nreq *r = w->r;
 	struct notify *n = r->n;
-	char p[PATH_MAX], *end;
+	char p[PATH_MAX];
 	const char *rest;
 	long id;
 
 	if (n->proc_dev ? st->st_dev != n->proc_dev : !on_proc(fd))
 		return false;
-	if (!proc_pid_path(fd, p, sizeof p, &id, &rest))
+	if (!proc_pid_path(fd, p, sizeof p, &id, &rest) || open_to_all(rest))
 		return false;
-	if (!*rest)
-		return false;           /* /proc/<pid> itself */
 	if (!r->tgid && nc_tgid(r->pid, &r->tgid, NULL) < 0)
 		return true;
 	/* The id is checked after its directory was opened: if the process has
@@ -232,19 +256,6 @@ static bool outside_proc_refused(struct walk *w, int fd, const struct stat *st)
 	 * is then dead and yields nothing. */
 	if (id != n->self && (id == r->tgid || nc_in_session(n, (pid_t)id)))
 		return false;
-	if (!strncmp(rest, "task", 4) && (!rest[4] || rest[4] == '/')) {
-		if (!rest[4])
-			return false;   /* the task directory */
-		strtol(rest + 5, &end, 10);
-		if (end == rest + 5 || (*end && *end != '/'))
-			return true;
-		rest = *end ? end + 1 : end;
-	}
-	if (!*rest)
-		return false;           /* a task of it */
-	for (size_t i = 0; i < sizeof open_to_all / sizeof open_to_all[0]; i++)
-		if (!strcmp(rest, open_to_all[i]))
-			return false;
 	report_outside_proc(r, p, id);
 	return true;
 }
