@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -170,6 +171,48 @@ void nc_leave_net(struct notify *n, struct ncreds_saved *sv)
 		    n->sup_groups) < 0)
 		abort();
 	sv->active = false;
+}
+
+/* Send on a unix socket as the target, inside nc_enter_net().  Without
+ * ancillary data the kernel would stamp the datagram with our *real* ids
+ * (root's) and our pid for a receiver that asks (SO_PASSCRED: journald,
+ * syslog daemons, D-Bus): a forged "uid 0".  So the credentials are given
+ * explicitly: the account's uid/gid (our euid/egid now) and the target's
+ * pid, which the kernel accepts from a sender with CAP_SYS_ADMIN, raised for
+ * this one call.  Changing the real uid instead would make this thread
+ * signalable by the account's processes meanwhile. */
+long nc_send_unix(struct notify *n, struct ncreds_saved *sv, pid_t tgid, int sock,
+		  const void *data, size_t len, int flags, const struct sockaddr *sa,
+		  socklen_t alen)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(struct ucred))];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec iov = { (void *)data, len };
+	struct msghdr m = { .msg_name = (void *)sa, .msg_namelen = sa ? alen : 0,
+			    .msg_iov = &iov, .msg_iovlen = 1 };
+	const struct enforce_account *a = &n->cfg.account;
+	long rc;
+
+	if (!sv->active)        /* an unprivileged supervisor: its ids are the account's */
+		return (rc = sendmsg(sock, &m, flags)) < 0 ? -errno : rc;
+	memset(&ctl, 0, sizeof ctl);
+	m.msg_control = ctl.buf;
+	m.msg_controllen = sizeof ctl.buf;
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_CREDENTIALS;
+	cm->cmsg_len = CMSG_LEN(sizeof(struct ucred));
+	struct ucred uc = { .pid = tgid, .uid = a->uid, .gid = a->gid };
+	memcpy(CMSG_DATA(cm), &uc, sizeof uc);
+	if ((rc = caps_effective((uint64_t)1 << CAP_SYS_ADMIN)) < 0)
+		return rc;
+	rc = sendmsg(sock, &m, flags);
+	rc = rc < 0 ? -errno : rc;
+	if (caps_effective(0) < 0)
+		abort();        /* CAP_SYS_ADMIN left in effect while acting as the target */
+	return rc;
 }
 
 /* Private cwd/root/umask for this thread, so an emulated create can use the

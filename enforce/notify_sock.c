@@ -6,8 +6,9 @@
  * resolved by the same walk as files and reached through /proc/self/fd/N of
  * the resolved socket inode, so swapping the string or the path afterwards
  * changes nothing.  It runs with the account's euid/egid/groups, so
- * SO_PEERCRED/SCM_CREDENTIALS show the account's uid and gid (the pid they
- * show is the supervisor's: a known difference, see docs).
+ * SO_PEERCRED/SCM_CREDENTIALS show the account's uid and gid; a datagram
+ * also carries the target's pid (nc_send_unix), a connection the
+ * supervisor's (a known difference, see docs).
  *
  * IPv4/IPv6 → network_rules.  When the BPF cgroup hooks carry network_rules
  * (cfg.bpf_net) the kernel decides on its own copy of the address, so
@@ -54,6 +55,15 @@ struct splan {
 	int flags;
 	bool is_unix;
 };
+
+/* The pid a receiver sees for an emulated send: the target's process.  If
+ * /proc cannot say (the target is dying), its thread id still names it. */
+static pid_t target_tgid(struct nreq *r)
+{
+	if (!r->tgid && nc_tgid(r->pid, &r->tgid, NULL) < 0)
+		return r->pid;
+	return r->tgid;
+}
 
 static void splan_free(struct splan *p)
 {
@@ -138,6 +148,11 @@ static long perform(struct nreq *r, struct splan *p)
 			made_record(r->n, p->dirfd, un.sun_path);
 		break;
 	case S_SENDTO:
+		if (p->is_unix) {
+			rc = nc_send_unix(r->n, &sv, target_tgid(r), p->sock, p->data, p->dlen,
+					  p->flags | MSG_NOSIGNAL, sa, alen);
+			break;
+		}
 		rc = sendto(p->sock, p->data, p->dlen, p->flags | MSG_NOSIGNAL, sa, alen);
 		if (rc < 0)
 			rc = -errno;
@@ -514,9 +529,8 @@ static void h_sendmsg(struct nreq *r)
 		struct ncreds_saved sv;
 		long n = nc_enter_net(r->n, &sv);
 		if (n == 0) {
-			n = send(p.sock, p.data, p.dlen, p.flags | MSG_NOSIGNAL);
-			if (n < 0)
-				n = -errno;
+			n = nc_send_unix(r->n, &sv, target_tgid(r), p.sock, p.data, p.dlen,
+					 p.flags | MSG_NOSIGNAL, NULL, 0);
 			nc_leave_net(r->n, &sv);
 		}
 		splan_free(&p);

@@ -8,6 +8,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #include "enforce/notify_int.h"
@@ -97,6 +98,11 @@ int nc_drop_caps(void);         /* while the target: no effective capabilities *
 void nc_need_caps(void);        /* before ptrace-checked calls (memory, pidfd_getfd, bpf) */
 int nc_enter_net(struct notify *n, struct ncreds_saved *sv);  /* + euid/egid */
 void nc_leave_net(struct notify *n, struct ncreds_saved *sv);
+/* sendmsg on a unix socket inside nc_enter_net, stamped with the account's
+ * uid/gid and the target's pid (tgid): bytes sent or -errno */
+long nc_send_unix(struct notify *n, struct ncreds_saved *sv, pid_t tgid, int sock,
+		  const void *data, size_t len, int flags, const struct sockaddr *sa,
+		  socklen_t alen);
 int nc_thread_init(void);                                   /* unshare(CLONE_FS) */
 int nc_umask(pid_t pid, mode_t *out);                       /* the target's umask */
 int nc_ctty(pid_t pid, dev_t *out);        /* its controlling terminal (0: none), /proc's tty_nr */

@@ -36,7 +36,7 @@ static const char *POLICY =
 
 static char ws[256];
 static struct policy *pol;
-static int lsn_ok = -1, lsn_denied = -1, lsn_tcp = -1, lsn_abs = -1;
+static int lsn_ok = -1, lsn_denied = -1, lsn_tcp = -1, lsn_abs = -1, lsn_dgram = -1;
 static int tcp_port;
 
 #define FAIL(n) do { fprintf(stderr, "child: step %d: %s\n", n, strerror(errno)); return n; } while (0)
@@ -72,6 +72,16 @@ static int setup(void **s)
 	snprintf(p, sizeof p, "%s/denied.sock", ws);
 	lsn_denied = listen_unix(p, false);
 	lsn_abs = listen_unix("ok-abstract", true);
+	/* a datagram receiver that asks for its senders' credentials, the way
+	 * journald and syslog daemons attribute messages */
+	int one = 1;
+	struct sockaddr_un d = { .sun_family = AF_UNIX };
+	snprintf(d.sun_path, sizeof d.sun_path, "%s/creds.sock", ws);
+	lsn_dgram = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (lsn_dgram < 0 || bind(lsn_dgram, (void *)&d, sizeof d) < 0 ||
+	    setsockopt(lsn_dgram, SOL_SOCKET, SO_PASSCRED, &one, sizeof one) < 0 ||
+	    chmod(d.sun_path, 0777) < 0)
+		return -1;
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_ANY) };
 	socklen_t al = sizeof a;
 	lsn_tcp = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -89,6 +99,7 @@ static int teardown(void **s)
 	close(lsn_denied);
 	close(lsn_abs);
 	close(lsn_tcp);
+	close(lsn_dgram);
 	policy_free(pol);
 	h_rmrf(ws);
 	return 0;
@@ -158,6 +169,18 @@ static int c_sockets(void *a)
 		FAIL(21);
 	if (sendto(s, "x", 1, 0, (void *)&b, sizeof b) >= 0 || errno != EACCES)
 		FAIL(17);
+	/* sendto an allowed name, then send on a connected socket: both
+	 * datagrams must carry the account's credentials (step 24/25) */
+	if (snprintf(b.sun_path, sizeof b.sun_path, "%s/creds.sock", ws) < 0)
+		FAIL(22);
+	char me[16];
+	int ml = snprintf(me, sizeof me, "%d", (int)getpid());
+	if (sendto(s, me, (size_t)ml, 0, (void *)&b, sizeof b) != ml)
+		FAIL(23);
+	int c = socket(AF_UNIX, SOCK_DGRAM, 0);
+	if (c < 0 || connect(c, (void *)&b, sizeof b) < 0 || send(c, me, (size_t)ml, 0) != ml)
+		FAIL(24);
+	close(c);
 	close(s);
 	if (conn_tcp("127.0.0.1") < 0)
 		FAIL(18);
@@ -185,6 +208,23 @@ static void t_sockets(void **s)
 	snprintf(p, sizeof p, "%s/mine.sock", ws);
 	assert_int_equal(stat(p, &st), 0);
 	assert_int_equal(st.st_uid, H_UID);
+	/* both datagrams arrived with the account's uid and gid, not root's
+	 * (the kernel attaches the sender's real ids), and the sender's pid
+	 * (the payload), not the supervisor's */
+	for (int i = 0; i < 2; i++) {
+		char data[16] = "", ctl[CMSG_SPACE(sizeof(struct ucred))];
+		struct iovec iv = { data, sizeof data - 1 };
+		struct msghdr m = { .msg_iov = &iv, .msg_iovlen = 1, .msg_control = ctl,
+				    .msg_controllen = sizeof ctl };
+		assert_true(recvmsg(lsn_dgram, &m, MSG_DONTWAIT) > 0);
+		struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+		assert_non_null(cm);
+		assert_int_equal(cm->cmsg_type, SCM_CREDENTIALS);
+		memcpy(&uc, CMSG_DATA(cm), sizeof uc);
+		assert_int_equal(uc.uid, H_UID);
+		assert_int_equal(uc.gid, H_GID);
+		assert_int_equal(uc.pid, atoi(data));
+	}
 	assert_true(h_noticed("deny-secret-sock"));
 	assert_true(h_noticed("deny-dot2"));
 }
