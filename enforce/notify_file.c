@@ -15,6 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/syscall.h>
@@ -127,6 +129,78 @@ static int umask_as_target(struct nreq *r)
 	return 0;
 }
 
+/* The soft RLIMIT_FSIZE of process pid.  prlimit() would take
+ * CAP_SYS_RESOURCE, which the supervisor does not keep; /proc/PID/limits is
+ * open to all. */
+static int fsize_limit(pid_t pid, rlim_t *out)
+{
+	char p[64], buf[4096], soft[32];
+	ssize_t n;
+	int fd;
+
+	snprintf(p, sizeof p, "/proc/%d/limits", (int)pid);
+	if ((fd = open(p, O_RDONLY | O_CLOEXEC)) < 0)
+		return -errno;
+	n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return -EIO;
+	buf[n] = 0;
+	const char *l = strstr(buf, "\nMax file size ");
+	if (!l || sscanf(l + strlen("\nMax file size "), "%31s", soft) != 1)
+		return -EIO;
+	if (!strcmp(soft, "unlimited")) {
+		*out = RLIM_INFINITY;
+		return 0;
+	}
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(soft, &end, 10);
+	if (errno || *end)
+		return -EIO;
+	*out = (rlim_t)v;
+	return 0;
+}
+
+/* Growing a file past the target's RLIMIT_FSIZE (ours is root's) is EFBIG
+ * and SIGXFSZ to the calling thread, which the kernel delivers when the
+ * syscall returns.  Leaves the thread with the supervisor's identity. */
+static int fsize_as_target(struct nreq *r, int fd, off_t len)
+{
+	rlim_t lim;
+	struct stat st;
+	int rc;
+
+	if (len < 0)
+		return -EINVAL;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (len <= st.st_size)
+		return 0;
+	nc_root();
+	if (!r->tgid && (rc = nc_tgid(r->pid, &r->tgid, NULL)) < 0)
+		return rc;
+	if ((rc = fsize_limit(r->tgid, &lim)) < 0)
+		return rc;
+	if (lim != RLIM_INFINITY && (rlim_t)len > lim) {
+		syscall(SYS_tgkill, r->tgid, r->pid, SIGXFSZ);
+		return -EFBIG;
+	}
+	return 0;
+}
+
+/* ftruncate on the target's own open file, with the account's credentials
+ * (with root's CAP_FSETID a set-user-ID bit survived the truncation). */
+static int ftruncate_as_target(struct nreq *r, int fd, off_t len)
+{
+	struct ncreds_saved sv;
+	int rc;
+
+	if ((rc = fsize_as_target(r, fd, len)) < 0 || (rc = nc_enter(r->n, &sv)) < 0)
+		return rc;
+	return ftruncate(fd, len) < 0 ? -errno : 0;
+}
+
 /* Returns >= 0 (a new fd for opens, 0 otherwise) or -errno. Runs as the target. */
 static int perform(struct nreq *r, struct fplan *p)
 {
@@ -183,7 +257,7 @@ static int perform(struct nreq *r, struct fplan *p)
 		fd = open(mp, O_WRONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 		if (fd < 0)
 			return -errno;
-		rc = ftruncate(fd, p->len) < 0 ? -errno : 0;
+		rc = ftruncate_as_target(r, fd, p->len);
 		close(fd);
 		return rc;
 	case F_SETXATTR:
@@ -1443,9 +1517,10 @@ void nh_file_fd(struct nreq *r)
 						.res = { .decision = POLICY_ALLOW, .rule = "no-path-object" } };
 		if (d.res.decision == POLICY_ALLOW || d.res.decision == POLICY_AUDIT ||
 		    d.res.decision == POLICY_SOFT_DELETE) {
-			rc = ftruncate(real, p.len) < 0 ? -errno : 0;
+			rc = ftruncate_as_target(r, real, p.len);
 			close(real);
-			nd_report(r, &d, rc == 0, -rc, NULL);
+			/* allowed; a failure is the kernel's answer (EFBIG), no denial */
+			nd_report(r, &d, true, -rc, NULL);
 			if (rc < 0)
 				nr_error(r, -rc);
 			else

@@ -120,6 +120,43 @@ out=$(run "$PY -c 'import os; f=os.open(\"$WS/times.txt\", os.O_PATH); os.utime(
 check "futimens on an O_PATH descriptor: EBADF as from the kernel" \
 	sh -c "printf '%s' \"\$1\" | grep -q 'Bad file descriptor'" _ "$out"
 
+# (f)truncate is performed by the supervisor: as the account, not as root.
+# The account's RLIMIT_FSIZE holds (EFBIG, and SIGXFSZ kills an unprepared
+# process), and a set-user-ID bit is cleared as the kernel clears it for a
+# writer without CAP_FSETID.
+cat >"$TMPD/grow.py" <<'PYEOF'
+import os, resource, signal, sys
+path, how, ign = sys.argv[1], sys.argv[2], sys.argv[3] == "ignore"
+# python ignores SIGXFSZ unless told otherwise
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN if ign else signal.SIG_DFL)
+f = os.open(path, os.O_CREAT | os.O_WRONLY, 0o644)
+resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))
+try:
+    if how == "fd":
+        os.ftruncate(f, 1 << 20)
+    else:
+        os.truncate(path, 1 << 20)
+    print("grew")
+except OSError as e:
+    print("errno", e.errno)
+PYEOF
+chmod 644 "$TMPD/grow.py"
+for how in fd path; do
+	rm -f "$WS/grow"
+	out=$(run "$PY $TMPD/grow.py $WS/grow $how ignore" | tail -1)
+	eq "$how truncate past the account's RLIMIT_FSIZE: EFBIG" "errno 27" "$out"
+	check "$how truncate past RLIMIT_FSIZE: no denial notice (the rule allowed it)" \
+		sh -c "! grep -q denied" <<EOF
+$(run "$PY $TMPD/grow.py $WS/grow $how ignore")
+EOF
+	eq "$how truncate past RLIMIT_FSIZE: the file did not grow" 0 "$(stat -c %s "$WS/grow")"
+done
+out=$(run "$PY $TMPD/grow.py $WS/grow fd keep; echo rc=\$?" | tail -1)
+eq "ftruncate past RLIMIT_FSIZE: SIGXFSZ reaches the caller" "rc=153" "$out"
+echo x >"$WS/suid"; chown $U "$WS/suid"; chmod 4755 "$WS/suid"
+run "$PY -c 'import os; os.ftruncate(os.open(\"$WS/suid\", os.O_WRONLY), 0)'" >/dev/null
+eq "ftruncate clears the set-user-ID bit of the account's file" "755 0" "$(stat -c '%a %s' "$WS/suid")"
+
 # soft delete: the file goes to the trash, the agent sees it gone, restore works
 echo precious >"$WS/trash/doc.txt"; chown $U "$WS/trash/doc.txt"
 out=$(run "rm $WS/trash/doc.txt && test ! -e $WS/trash/doc.txt && echo gone")
