@@ -209,6 +209,8 @@ static int perform(struct nreq *r, struct fplan *p)
 
 	switch (p->k) {
 	case F_OPEN:
+		if ((rc = np_final_caps(r, p->fd1)) < 0)
+			return rc;
 		magic(mp, sizeof mp, p->fd1);
 		fd = open(mp, (p->flags & ~(O_CREAT | O_EXCL | O_NOFOLLOW | O_TMPFILE)) |
 				      O_CLOEXEC | O_NOCTTY);
@@ -253,6 +255,8 @@ static int perform(struct nreq *r, struct fplan *p)
 		return fchownat(p->fd1, "", p->uid, p->gid, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0
 			       ? -errno : 0;
 	case F_TRUNCATE:
+		if ((rc = np_final_caps(r, p->fd1)) < 0)
+			return rc;
 		magic(mp, sizeof mp, p->fd1);
 		fd = open(mp, O_WRONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 		if (fd < 0)

@@ -164,6 +164,31 @@ static bool own_proc_dir(struct walk *w, int fd)
 
 static bool on_proc(int fd);
 
+/* Before the final open (or truncate) of an object the walk resolved: the
+ * capabilities the target itself would have there.  On procfs the target's
+ * own /proc/<tgid> tree keeps CAP_SYS_PTRACE, since a process may open its
+ * own environ, maps or mem even when it is not dumpable; any other process's
+ * entries get no capability (CAP_SYS_PTRACE would open a non-dumpable
+ * process's memory).  Needed after a deferral too: an approved open runs in
+ * a worker thread that starts from root's identity.  0, or -EACCES when the
+ * identity cannot be set. */
+int np_final_caps(struct nreq *r, int fd)
+{
+	struct ncreds_saved sv;
+	char p[PATH_MAX];
+	const char *rest;
+	long id;
+
+	if (!on_proc(fd))
+		return 0;
+	if (proc_pid_path(fd, p, sizeof p, &id, &rest) &&
+	    (r->tgid || nc_tgid(r->pid, &r->tgid, NULL) == 0) && id == r->tgid) {
+		nc_need_caps();
+		return nc_enter(r->n, &sv) < 0 ? -EACCES : 0;
+	}
+	return nc_drop_caps() < 0 ? -EACCES : 0;
+}
+
 /* Is process id a live one whose every uid is the account's?  Otherwise the
  * kernel refuses the account its ptrace-class entries anyway, or (a zombie:
  * `ps` after a server was killed) they hold nothing. */

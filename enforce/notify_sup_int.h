@@ -136,6 +136,9 @@ int np_resolve2(struct nreq *r, int dfd, const char *path, uint64_t resolve, boo
 /* Canonical path of an fd of ours; -ENOENT for deleted/anonymous objects
  * (then abs holds the kernel's description, e.g. "/memfd:x (deleted)"). */
 int np_fd_path(int fd, char *abs, size_t len);
+/* capabilities for the final open of a resolved object (procfs: CAP_SYS_PTRACE
+ * in the target's own /proc/<tgid> tree, none elsewhere): 0 or -EACCES */
+int np_final_caps(struct nreq *r, int fd);
 /* The target's fd N as an O_PATH fd / a real dup (pidfd_getfd). */
 int np_target_fd(struct nreq *r, int tfd, int *out);
 int np_getfd(struct nreq *r, int tfd, int *out);

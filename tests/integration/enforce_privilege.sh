@@ -176,6 +176,39 @@ PROBE
 	check "agentsh -c: /dev/kmsg does not open" sh -c "printf '%s\n' \"\$1\" | grep -q '^ok kmsg\$'" _ "$out"
 }
 
+# A process that made itself non-dumpable (ssh-agent, gpg-agent do) may read
+# its own memory map; no other process of the account may: the kernel's
+# ptrace check.  The supervisor opens /proc for the session, so it must lend
+# CAP_SYS_PTRACE exactly where the caller itself would pass that check.
+{
+	cat >"$TMPD/nodump.py" <<'PYEOF'
+import ctypes, os, sys, time
+libc = ctypes.CDLL(None)
+r, w = os.pipe()
+kid = os.fork()
+if kid == 0:
+    libc.prctl(4, 0, 0, 0, 0)        # PR_SET_DUMPABLE 0
+    os.write(w, b"x"); time.sleep(30); os._exit(0)
+os.read(r, 1)
+for who, path in (("sibling", "/proc/%d/maps" % kid), ("self", "/proc/self/maps")):
+    if who == "self":
+        libc.prctl(4, 0, 0, 0, 0)
+    try:
+        os.close(os.open(path, os.O_RDONLY)); print("open", who)
+    except OSError as e:
+        print("refused", who, e.errno)
+os.kill(kid, 9)
+PYEOF
+	chmod 644 "$TMPD/nodump.py"
+	native=$(setpriv --reuid $uid --regid $gid --clear-groups /usr/bin/python3 "$TMPD/nodump.py" 2>&1)
+	eq "control: outside agentsh, a non-dumpable sibling's maps are refused, its own open" \
+		"refused sibling 13 open self" "$(printf '%s\n' "$native" | tr '\n' ' ' | sed 's/ $//')"
+	out=$(cd "$W" && AGENTSH_AUDIT_DB="$TMPD/audit/a.db" "$AGENTSH" --no-config --user $U -c \
+		"/usr/bin/python3 $TMPD/nodump.py" </dev/null 2>&1)
+	eq "agentsh -c: the same answers for /proc/PID/maps of a non-dumpable process" \
+		"$native" "$(printf '%s\n' "$out" | grep -E '^(open|refused) ')"
+}
+
 # installed setuid root: the split happens at once; the invoking account cannot
 # signal or read the supervisor, and the account it will run as is the invoker
 if [ -x "$T/surface_suid" ]; then

@@ -8,6 +8,9 @@
 
 #include <liboath/oath.h>
 #include <pthread.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <time.h>
 
 #include "approve/approve.h"
@@ -24,6 +27,10 @@ static const char *POLICY =
 	"    operations: [\"*\"]\n"
 	"    decision: approve\n"
 	"    message: writing gated.txt needs a human\n"
+	"  - name: ask-maps\n"
+	"    paths: [\"/proc/*/maps\"]\n"
+	"    operations: [\"*\"]\n"
+	"    decision: approve\n"
 	"  - name: ws\n"
 	"    paths: [\"WS/**\", \"/**\"]\n"
 	"    operations: [\"*\"]\n"
@@ -37,6 +44,26 @@ static const char *POLICY =
 	"    decision: allow\n";
 
 static char ws[256], adir[300];
+static char cg_dir[PATH_MAX], cg_rel[128];     /* the session's cgroup v2 directory */
+
+/* A cgroup v2 directory for the case's processes: the supervisor counts a
+ * process as the session's by it (nc_in_session). */
+static void cg_make(void)
+{
+	char line[1024], dev[64], mnt[512], type[64];
+	FILE *f = fopen("/proc/self/mounts", "r");
+
+	while (f && fgets(line, sizeof line, f))
+		if (sscanf(line, "%63s %511s %63s", dev, mnt, type) == 3 && !strcmp(type, "cgroup2")) {
+			snprintf(cg_rel, sizeof cg_rel, "/agentsh-approve-test-%d", (int)getpid());
+			snprintf(cg_dir, sizeof cg_dir, "%s%s", mnt, cg_rel);
+			if (mkdir(cg_dir, 0755) < 0)
+				cg_rel[0] = 0;
+			break;
+		}
+	if (f)
+		fclose(f);
+}
 static struct policy *pol;
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
@@ -56,12 +83,24 @@ struct resolver {
 	struct approve_broker *b;
 	bool approve;
 	int rc;
+	int count;                      /* approvals to answer; 0: one */
+	int answered;
 	bool others_served;             /* the child's other thread got through meanwhile */
 };
+
+static void resolve_one(struct resolver *rs);
 
 static void *resolve_main(void *p)
 {
 	struct resolver *rs = p;
+
+	for (int i = 0; i < (rs->count ? rs->count : 1) && rs->rc == 0; i++)
+		resolve_one(rs);
+	return NULL;
+}
+
+static void resolve_one(struct resolver *rs)
+{
 	char id[APPROVE_ID_MAX], code[8], err[256], marker[400];
 	struct timespec ts;
 
@@ -75,14 +114,16 @@ static void *resolve_main(void *p)
 	pthread_mutex_unlock(&mu);
 	if (!id[0]) {
 		rs->rc = -ETIMEDOUT;
-		return NULL;
+		return;
 	}
 	/* wait until the child's other thread has written its marker: proves the
 	 * supervisor kept serving while this syscall was held */
 	snprintf(marker, sizeof marker, "%s/marker", ws);
 	for (int i = 0; i < 200 && access(marker, F_OK) != 0; i++)
 		usleep(20000);
-	rs->others_served = access(marker, F_OK) == 0;
+	/* every approval of the case must see it */
+	rs->others_served = access(marker, F_OK) == 0 && (rs->others_served || !rs->answered);
+	rs->answered++;
 	unlink(marker);
 	struct approve_actor tty = { .uid = (uid_t)-1, .via = "tty" };
 	if (rs->approve) {
@@ -95,7 +136,6 @@ static void *resolve_main(void *p)
 	} else {
 		rs->rc = approve_resolve(rs->b, id, APPROVE_DENY, NULL, &tty, err, sizeof err);
 	}
-	return NULL;
 }
 
 static void *other_thread(void *p)
@@ -150,6 +190,54 @@ static int c_exec(void *a)
 	return WIFEXITED(st) && WEXITSTATUS(st) == 100 + EACCES ? 0 : 11;
 }
 
+/* An approved open of a procfs file is still the account's open.  The held
+ * open is performed later by a worker thread, which starts from root's
+ * identity: it must act with CAP_SYS_PTRACE only where the target itself
+ * could (its own /proc/<tgid>, even when it is not dumpable) and without it
+ * elsewhere: the memory map of a non-dumpable sibling of the same account
+ * stays closed (EACCES from the kernel's ptrace check), as without agentsh.
+ * (maps, not environ: a non-dumpable process's environ is root's 0400 file,
+ * closed by its mode alone.) */
+static int c_proc_maps(void *a)
+{
+	(void)a;
+	char path[64];
+	int go[2];
+	pthread_t t;
+
+	if (pipe(go) < 0)
+		return 12;
+	pid_t p = fork();
+	if (p == 0) {
+		prctl(PR_SET_DUMPABLE, 0);
+		if (write(go[1], "x", 1) != 1)
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	char c;
+	if (p < 0 || read(go[0], &c, 1) != 1)
+		return 13;
+	/* the sibling: approved, then refused by the kernel's own check */
+	pthread_create(&t, NULL, other_thread, NULL);
+	snprintf(path, sizeof path, "/proc/%d/maps", (int)p);
+	int fd = open(path, O_RDONLY);
+	int e = errno;
+	pthread_join(t, NULL);
+	kill(p, SIGKILL);
+	waitpid(p, NULL, 0);
+	if (fd >= 0)
+		return 14;      /* the approval lent the supervisor's CAP_SYS_PTRACE */
+	if (e != EACCES)
+		return 15;
+	/* itself, not dumpable: approved and opened, as the kernel allows */
+	prctl(PR_SET_DUMPABLE, 0);
+	pthread_create(&t, NULL, other_thread, NULL);
+	fd = open("/proc/self/maps", O_RDONLY);
+	pthread_join(t, NULL);
+	return fd >= 0 ? 0 : 16;
+}
+
 static int setup(void **s)
 {
 	(void)s;
@@ -163,6 +251,7 @@ static int setup(void **s)
 		return -1;
 	close(fd);
 	oath_init();
+	cg_make();
 	pol = h_policy(POLICY, ws);
 	return pol ? 0 : -1;
 }
@@ -173,6 +262,8 @@ static int teardown(void **s)
 	policy_free(pol);
 	h_rmrf(ws);
 	h_rmrf(adir);
+	if (cg_rel[0])
+		rmdir(cg_dir);
 	return 0;
 }
 
@@ -206,16 +297,26 @@ static void start_threads(struct h_opts *o, void *p)
 	ct->rc = pthread_create(&ct->t, NULL, resolve_main, &ct->rs) == 0 ? 0 : -EAGAIN;
 }
 
+static void run_case_n(bool approve, int (*fn)(void *), const char *made, int count);
+
 static void run_case_fn(bool approve, int (*fn)(void *), const char *made)
+{
+	run_case_n(approve, fn, made, 1);
+}
+
+static void run_case_n(bool approve, int (*fn)(void *), const char *made, int count)
 {
 	struct case_threads ct = {
 		.c = { .session = "notify-test", .session_uid = H_UID,
 		       .approvers_dir = adir, .socket_dir = "",
-		       .default_timeout_ms = 20000, .on_pending = on_pending },
-		.rs = { .approve = approve },
+		       .default_timeout_ms = 20000, .on_pending = on_pending,
+		       .totp_window = 4 },     /* a code per approval: steps -4..+4 */
+		.rs = { .approve = approve, .count = count },
 		.rc = -1,
 	};
-	struct h_opts o = { .after_fork = start_threads, .after_fork_ctx = &ct };
+	struct h_opts o = { .after_fork = start_threads, .after_fork_ctx = &ct,
+			    .cgroup_dir = cg_rel[0] ? cg_dir : NULL,
+			    .cgroup_rel = cg_rel[0] ? cg_rel : NULL };
 
 	h_clear();
 	int st = h_run(pol, fn, &approve, &o);
@@ -258,6 +359,16 @@ static void t_exec_refused(void **s)
 	run_case_fn(false, c_exec, "echo.out");
 }
 
+static void t_proc_approved(void **s)
+{
+	(void)s;
+	if (!cg_rel[0])
+		skip();         /* cgroup2 missing: cannot place the sibling in the session */
+	run_case_n(true, c_proc_maps, "none", 2);
+	assert_true(h_noticed("approved open /proc/"));
+	assert_true(h_noticed("/maps (rule ask-maps); approved once"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -265,6 +376,7 @@ int main(void)
 		cmocka_unit_test(t_refused),
 		cmocka_unit_test(t_exec_approved),
 		cmocka_unit_test(t_exec_refused),
+		cmocka_unit_test(t_proc_approved),
 	};
 	if (geteuid() != 0) {
 		printf("needs root: the supervisor switches to the target's uid\n");
