@@ -54,6 +54,7 @@ struct splan {
 	size_t dlen;
 	int flags;
 	bool is_unix;
+	bool wait_later;                /* blocking send tried with MSG_DONTWAIT first */
 };
 
 /* The pid a receiver sees for an emulated send: the target's process.  If
@@ -168,6 +169,8 @@ out:
 	return rc;
 }
 
+static bool defer_send(struct nreq *r, struct splan *p, const struct ndecision *d);
+
 static void finish(struct nreq *r, struct splan *p, const struct ndecision *d)
 {
 	int refused = p->is_unix && p->objfd >= 0 && p->op != S_BIND
@@ -179,6 +182,8 @@ static void finish(struct nreq *r, struct splan *p, const struct ndecision *d)
 	}
 	long rc = perform(r, p);
 
+	if (rc == -EAGAIN && p->wait_later && defer_send(r, p, d))
+		return;
 	nd_report(r, d, true, rc < 0 ? (int)-rc : 0, NULL);
 	if (rc < 0)
 		nr_error(r, (int)-rc);
@@ -217,6 +222,36 @@ static void *boxed(const struct splan *p, const struct ndecision *d)
 	return x;
 }
 
+/* A send on a blocking socket that would wait (a datagram receiver's queue
+ * is full) must not wait in the receive loop: every notified syscall of the
+ * session would stall until that receiver reads, and a session could freeze
+ * itself and the human's shell.  It waits in a worker instead, which owns
+ * the plan from here on.  true: deferred (p is emptied). */
+static bool defer_send(struct nreq *r, struct splan *p, const struct ndecision *d)
+{
+	void *box;
+
+	p->wait_later = false;
+	p->flags &= ~MSG_DONTWAIT;
+	if (!(box = boxed(p, d)))
+		return false;
+	p->sock = p->objfd = p->dirfd = -1;
+	p->data = NULL;
+	notify_defer(r, finish_deferred, box);
+	return true;
+}
+
+/* Should a send on p's socket be tried without waiting first? */
+static void try_without_waiting(struct splan *p)
+{
+	int fl = fcntl(p->sock, F_GETFL);
+
+	if (fl >= 0 && !(fl & O_NONBLOCK) && !(p->flags & MSG_DONTWAIT)) {
+		p->flags |= MSG_DONTWAIT;
+		p->wait_later = true;
+	}
+}
+
 static void act(struct nreq *r, struct splan *p, struct ndecision *d)
 {
 	void *box;
@@ -249,6 +284,8 @@ static void act(struct nreq *r, struct splan *p, struct ndecision *d)
 		notify_defer(r, finish_deferred, box);
 		return;
 	}
+	if (p->op == S_SENDTO)
+		try_without_waiting(p);
 	finish(r, p, d);
 	splan_free(p);
 }
@@ -429,6 +466,50 @@ static bool name_race_matters(struct nreq *r, int dom, int type)
 	return (dom == AF_INET || dom == AF_INET6) && !r->n->cfg.bpf_net;
 }
 
+/* The bytes of a sendmsg on a connected datagram socket, to its peer
+ * (decided at connect).  Answers, or hands p to a worker (see defer_send). */
+static void send_unnamed_deferred(struct nreq *r, void *arg);
+
+static void send_unnamed(struct nreq *r, struct splan *p)
+{
+	struct ncreds_saved sv;
+	long n = nc_enter_net(r->n, &sv);
+
+	if (n == 0) {
+		if (p->is_unix)
+			n = nc_send_unix(r->n, &sv, target_tgid(r), p->sock, p->data, p->dlen,
+					 p->flags | MSG_NOSIGNAL, NULL, 0);
+		else if ((n = send(p->sock, p->data, p->dlen, p->flags | MSG_NOSIGNAL)) < 0)
+			n = -errno;
+		nc_leave_net(r->n, &sv);
+	}
+	if (n == -EAGAIN && p->wait_later) {
+		struct ndecision none = { 0 };
+		p->wait_later = false;
+		p->flags &= ~MSG_DONTWAIT;
+		void *box = boxed(p, &none);
+		if (box) {
+			p->sock = p->objfd = p->dirfd = -1;
+			p->data = NULL;
+			notify_defer(r, send_unnamed_deferred, box);
+			return;
+		}
+	}
+	if (n < 0)
+		nr_error(r, (int)-n);
+	else
+		nr_value(r, n);
+}
+
+static void send_unnamed_deferred(struct nreq *r, void *arg)
+{
+	struct { struct splan p; struct ndecision d; } *x = arg;
+
+	send_unnamed(r, &x->p);
+	splan_free(&x->p);
+	free(x);
+}
+
 static void h_sendmsg(struct nreq *r)
 {
 	struct msghdr m;
@@ -455,6 +536,7 @@ static void h_sendmsg(struct nreq *r)
 			return;
 		}
 		p.sock = sfd;
+		p.is_unix = dom == AF_UNIX;
 		p.addr.ss_family = AF_UNSPEC;
 		p.alen = 0;
 	} else if ((rc = read_addr(r, (uint64_t)(uintptr_t)m.msg_name, m.msg_namelen, &p)) < 0) {
@@ -526,18 +608,9 @@ static void h_sendmsg(struct nreq *r)
 	}
 	if (unnamed) {
 		/* connected datagram socket: send the bytes we read, no name */
-		struct ncreds_saved sv;
-		long n = nc_enter_net(r->n, &sv);
-		if (n == 0) {
-			n = nc_send_unix(r->n, &sv, target_tgid(r), p.sock, p.data, p.dlen,
-					 p.flags | MSG_NOSIGNAL, NULL, 0);
-			nc_leave_net(r->n, &sv);
-		}
+		try_without_waiting(&p);
+		send_unnamed(r, &p);
 		splan_free(&p);
-		if (n < 0)
-			nr_error(r, (int)-n);
-		else
-			nr_value(r, n);
 		return;
 	}
 	handle_addr(r, &p, (int)(int32_t)r->a[0]);

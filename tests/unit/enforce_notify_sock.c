@@ -37,7 +37,7 @@ static const char *POLICY =
 static char ws[256];
 static struct policy *pol;
 static int lsn_ok = -1, lsn_denied = -1, lsn_tcp = -1, lsn_abs = -1, lsn_dgram = -1;
-static int tcp_port;
+static int tcp_port, udp_port, lsn_udp = -1;
 
 #define FAIL(n) do { fprintf(stderr, "child: step %d: %s\n", n, strerror(errno)); return n; } while (0)
 
@@ -89,6 +89,13 @@ static int setup(void **s)
 	    getsockname(lsn_tcp, (void *)&a, &al) < 0)
 		return -1;
 	tcp_port = ntohs(a.sin_port);
+	struct sockaddr_in ub = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t ubl = sizeof ub;
+	lsn_udp = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (lsn_udp < 0 || bind(lsn_udp, (void *)&ub, sizeof ub) < 0 ||
+	    getsockname(lsn_udp, (void *)&ub, &ubl) < 0)
+		return -1;
+	udp_port = ntohs(ub.sin_port);
 	return pol && lsn_ok >= 0 && lsn_denied >= 0 && lsn_abs >= 0 ? 0 : -1;
 }
 
@@ -100,6 +107,7 @@ static int teardown(void **s)
 	close(lsn_abs);
 	close(lsn_tcp);
 	close(lsn_dgram);
+	close(lsn_udp);
 	policy_free(pol);
 	h_rmrf(ws);
 	return 0;
@@ -177,16 +185,87 @@ static int c_sockets(void *a)
 	int ml = snprintf(me, sizeof me, "%d", (int)getpid());
 	if (sendto(s, me, (size_t)ml, 0, (void *)&b, sizeof b) != ml)
 		FAIL(23);
+	/* (sendmsg without a name: send() on a connected socket is the
+	 * kernel's own, never notified) */
 	int c = socket(AF_UNIX, SOCK_DGRAM, 0);
-	if (c < 0 || connect(c, (void *)&b, sizeof b) < 0 || send(c, me, (size_t)ml, 0) != ml)
+	struct iovec mv = { me, (size_t)ml };
+	struct msghdr mm = { .msg_iov = &mv, .msg_iovlen = 1 };
+	if (c < 0 || connect(c, (void *)&b, sizeof b) < 0 || sendmsg(c, &mm, 0) != ml)
 		FAIL(24);
 	close(c);
 	close(s);
+	/* sendmsg on a connected UDP socket: sent by the supervisor too (a name
+	 * raced into the msghdr would count), and carries no unix credentials */
+	struct sockaddr_in ua = { .sin_family = AF_INET, .sin_port = htons((uint16_t)udp_port) };
+	inet_pton(AF_INET, "127.0.0.1", &ua.sin_addr);
+	int u = socket(AF_INET, SOCK_DGRAM, 0);
+	struct iovec uv = { "udp", 3 };
+	struct msghdr um = { .msg_iov = &uv, .msg_iovlen = 1 };
+	if (u < 0 || connect(u, (void *)&ua, sizeof ua) < 0)
+		FAIL(25);
+	if (sendmsg(u, &um, 0) != 3)
+		FAIL(26);
+	close(u);
 	if (conn_tcp("127.0.0.1") < 0)
 		FAIL(18);
 	if (conn_tcp("127.0.0.2") == 0 || errno != EACCES)
 		FAIL(19);
 	return 0;
+}
+
+/* A blocking send to a receiver whose queue is full waits, as without
+ * agentsh, but only the sender waits: the supervisor still answers every
+ * other process of the session (it stalled on such a send: a session could
+ * freeze itself and the human's shell).  Named (sendto) and connected
+ * (sendmsg without a name) sends. */
+static int c_full_receiver(void *a)
+{
+	(void)a;
+	static char buf[2048];
+	char probe[512];
+	struct sockaddr_un b = { .sun_family = AF_UNIX };
+
+	if (snprintf(b.sun_path, sizeof b.sun_path, "%s/full.sock", ws) < 0)
+		FAIL(30);
+	int r = socket(AF_UNIX, SOCK_DGRAM, 0);
+	if (r < 0 || bind(r, (void *)&b, sizeof b) < 0)
+		FAIL(31);
+	for (int mode = 0; mode < 2; mode++) {
+		pid_t k = fork();
+		if (k == 0) {
+			int s = socket(AF_UNIX, SOCK_DGRAM, 0);
+			struct iovec v = { buf, sizeof buf };
+			struct msghdr m = { .msg_iov = &v, .msg_iovlen = 1 };
+			if (mode == 1 && connect(s, (void *)&b, sizeof b) < 0)
+				_exit(1);
+			for (;;)
+				if ((mode == 0 ? sendto(s, buf, sizeof buf, 0, (void *)&b, sizeof b)
+					       : sendmsg(s, &m, 0)) < 0)
+					_exit(2);
+		}
+		usleep(500000);         /* the queue is full by now; the sender waits */
+		alarm(10);              /* a stalled supervisor would hold the open below */
+		snprintf(probe, sizeof probe, "%s/probe%d", ws, mode);
+		int fd = open(probe, O_WRONLY | O_CREAT, 0644);
+		alarm(0);
+		int st = 0;
+		kill(k, SIGKILL);
+		waitpid(k, &st, 0);
+		if (fd < 0)
+			FAIL(32 + mode);
+		close(fd);
+		if (!WIFSIGNALED(st))
+			FAIL(34 + mode);        /* the sender got an error instead of waiting */
+		while (recv(r, buf, sizeof buf, MSG_DONTWAIT) > 0)
+			;
+	}
+	return 0;
+}
+
+static void t_full_receiver(void **s)
+{
+	(void)s;
+	assert_int_equal(h_code(h_run(pol, c_full_receiver, NULL, NULL)), 0);
 }
 
 static void t_sockets(void **s)
@@ -225,6 +304,9 @@ static void t_sockets(void **s)
 		assert_int_equal(uc.gid, H_GID);
 		assert_int_equal(uc.pid, atoi(data));
 	}
+	char ud[8] = "";
+	assert_int_equal(recv(lsn_udp, ud, sizeof ud, MSG_DONTWAIT), 3);
+	assert_memory_equal(ud, "udp", 3);
 	assert_true(h_noticed("deny-secret-sock"));
 	assert_true(h_noticed("deny-dot2"));
 }
@@ -233,6 +315,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(t_sockets),
+		cmocka_unit_test(t_full_receiver),
 	};
 	if (geteuid() != 0) {
 		printf("needs root: the supervisor switches to the target's uid\n");
