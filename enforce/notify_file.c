@@ -60,6 +60,7 @@ struct fplan {
 	bool soft_delete;               /* unlink: divert to the trash instead */
 	bool soft_delete_dest;          /* rename: the destination goes to the trash first */
 	bool created;                   /* F_CREATE: the open made the file (not opened one) */
+	bool no_wait;                   /* in the receive loop: never wait for a lease break */
 	char abs1[PATH_MAX], abs2[PATH_MAX];
 	struct timespec ts[2];          /* F_UTIMES: atime, mtime */
 	bool ts_now;                    /* F_UTIMES: no times given (both "now") */
@@ -202,6 +203,29 @@ static int ftruncate_as_target(struct nreq *r, int fd, off_t len)
 }
 
 /* Returns >= 0 (a new fd for opens, 0 otherwise) or -errno. Runs as the target. */
+/* Open an existing file for the target.  In the receive loop (no_wait) an
+ * open that would wait for a lease holder (F_SETLEASE: up to
+ * fs.lease-break-time, 45 s, per open, and a session can take leases on its
+ * own files) must not wait there: it is tried with O_NONBLOCK, which makes
+ * the kernel answer EWOULDBLOCK instead, and the caller moves it to a worker.
+ * O_NONBLOCK is taken off the file again unless the target asked for it. */
+static int open_existing(struct fplan *p, int dirfd, const char *name, int flags, mode_t mode)
+{
+	bool added = p->no_wait && !(flags & O_NONBLOCK);
+	int fd = openat(dirfd, name, flags | (added ? O_NONBLOCK : 0), mode);
+
+	if (fd < 0)
+		return added && errno == EWOULDBLOCK ? -EWOULDBLOCK : -errno;
+	if (added) {
+		int fl = fcntl(fd, F_GETFL);
+		if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
+			close(fd);
+			return -EIO;
+		}
+	}
+	return fd;
+}
+
 static int perform(struct nreq *r, struct fplan *p)
 {
 	char mp[64];
@@ -212,9 +236,8 @@ static int perform(struct nreq *r, struct fplan *p)
 		if ((rc = np_final_caps(r, p->fd1)) < 0)
 			return rc;
 		magic(mp, sizeof mp, p->fd1);
-		fd = open(mp, (p->flags & ~(O_CREAT | O_EXCL | O_NOFOLLOW | O_TMPFILE)) |
-				      O_CLOEXEC | O_NOCTTY);
-		return fd < 0 ? -errno : fd;
+		return open_existing(p, AT_FDCWD, mp, (p->flags & ~(O_CREAT | O_EXCL | O_NOFOLLOW | O_TMPFILE)) |
+							     O_CLOEXEC | O_NOCTTY, 0);
 	case F_CREATE:
 		if ((rc = umask_as_target(r)) < 0)
 			return rc;
@@ -224,8 +247,8 @@ static int perform(struct nreq *r, struct fplan *p)
 			    p->mode);
 		p->created = fd >= 0;
 		if (fd < 0 && errno == EEXIST && !(p->flags & O_EXCL))
-			fd = openat(p->fd1, p->name1, p->flags | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW,
-				    p->mode);
+			return open_existing(p, p->fd1, p->name1,
+					     p->flags | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW, p->mode);
 		return fd < 0 ? -errno : fd;
 	case F_TMPFILE:
 		if ((rc = umask_as_target(r)) < 0)
@@ -258,9 +281,16 @@ static int perform(struct nreq *r, struct fplan *p)
 		if ((rc = np_final_caps(r, p->fd1)) < 0)
 			return rc;
 		magic(mp, sizeof mp, p->fd1);
-		fd = open(mp, O_WRONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-		if (fd < 0)
+		/* O_NONBLOCK: a FIFO or device is not waited for (truncate
+		 * refuses them anyway); a regular file's lease is, in a worker */
+		struct stat ts;
+		if (fstat(p->fd1, &ts) < 0)
 			return -errno;
+		fd = S_ISREG(ts.st_mode)
+			     ? open_existing(p, AT_FDCWD, mp, O_WRONLY | O_CLOEXEC | O_NOCTTY, 0)
+			     : open(mp, O_WRONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+		if (fd < 0)
+			return fd == -1 ? -errno : fd;
 		rc = ftruncate_as_target(r, fd, p->len);
 		close(fd);
 		return rc;
@@ -343,6 +373,8 @@ static int soft_delete(struct nreq *r, struct fplan *p, int dirfd, const char *n
 			    r->tgid ? r->tgid : r->pid, token, toklen);
 }
 
+static bool defer_waiting(struct nreq *r, struct fplan *p, const struct ndecision *d);
+
 /* Perform p and answer.  d: the decision, for the report. */
 static void finish(struct nreq *r, struct fplan *p, const struct ndecision *d)
 {
@@ -386,6 +418,8 @@ static void finish(struct nreq *r, struct fplan *p, const struct ndecision *d)
 		return;
 	}
 	rc = perform(r, p);
+	if (rc == -EWOULDBLOCK && p->no_wait && defer_waiting(r, p, d))
+		return;
 	if (rc >= 0 && (p->k == F_CREATE ? p->created
 				      : p->k == F_MKDIR || p->k == F_MKNOD || p->k == F_SYMLINK))
 		made_record(r->n, p->k == F_CREATE ? rc : p->fd1, p->k == F_CREATE ? "" : p->name1);
@@ -554,8 +588,24 @@ static void act(struct nreq *r, struct fplan *p, struct ndecision *d, bool may_b
 		notify_defer(r, finish_deferred, box);
 		return;
 	}
+	p->no_wait = true;
 	finish(r, p, d);
 	plan_free(p);
+}
+
+/* An operation that would wait (see open_existing) goes to a worker, which
+ * owns the plan from here on.  true: deferred (p is emptied). */
+static bool defer_waiting(struct nreq *r, struct fplan *p, const struct ndecision *d)
+{
+	void *box;
+
+	p->no_wait = false;
+	if (!(box = boxed(p, d)))
+		return false;
+	p->fd1 = p->fd2 = -1;
+	p->str = p->val = NULL;
+	notify_defer(r, finish_deferred, box);
+	return true;
 }
 
 /* ---------------------------------------------------------------- opens */

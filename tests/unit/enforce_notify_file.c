@@ -805,6 +805,64 @@ static void t_target_permissions(void **s)
 	policy_free(all);
 }
 
+/* An open that must wait for a lease holder (F_SETLEASE on a file of the
+ * session's own) waits, as without agentsh, but only the opener waits: the
+ * supervisor answers every other process meanwhile (it waited in its receive
+ * loop, up to fs.lease-break-time, 45 s, per open).  A read lease broken by a
+ * writer, a write lease broken by a reader; the waiting open completes when
+ * the holder lets go, without an O_NONBLOCK it never asked for. */
+static void on_sigio(int sig)
+{
+	(void)sig;
+}
+
+static int c_lease(void *a)
+{
+	(void)a;
+	char f[512], other[512];
+
+	signal(SIGIO, on_sigio);        /* the holder decides when to let go */
+	for (int mode = 0; mode < 2; mode++) {
+		snprintf(f, sizeof f, "%s/leased%d", ws, mode);
+		int hold = open(f, (mode == 0 ? O_RDONLY : O_RDWR) | O_CREAT, 0644);
+		if (hold < 0 || fcntl(hold, F_SETLEASE, mode == 0 ? F_RDLCK : F_WRLCK) < 0)
+			return 40 + mode;
+		pid_t k = fork();
+		if (k == 0) {
+			int fd = open(f, mode == 0 ? O_WRONLY : O_RDONLY);
+			if (fd < 0)
+				_exit(1);
+			_exit(fcntl(fd, F_GETFL) & O_NONBLOCK ? 2 : 0);
+		}
+		/* SIGIO tells the holder that the opener waits (it cuts this
+		 * sleep short) */
+		usleep(300000);
+		alarm(10);              /* a stalled supervisor would hold this open */
+		snprintf(other, sizeof other, "%s/unrelated%d", ws, mode);
+		int fd = open(other, O_WRONLY | O_CREAT, 0644);
+		alarm(0);
+		if (fd < 0)
+			return 42 + mode;
+		if (fcntl(fd, F_GETFL) & O_NONBLOCK)
+			return 44 + mode;
+		close(fd);
+		int st = -1;
+		if (waitpid(k, &st, WNOHANG) != 0)
+			return 46 + mode;       /* the opener did not wait for the holder */
+		fcntl(hold, F_SETLEASE, F_UNLCK);
+		close(hold);
+		if (waitpid(k, &st, 0) != k || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+			return 48 + mode;
+	}
+	return 0;
+}
+
+static void t_lease_break(void **s)
+{
+	(void)s;
+	assert_int_equal(h_code(h_run(pol, c_lease, NULL, NULL)), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -821,6 +879,7 @@ int main(void)
 		cmocka_unit_test(t_redirect),
 		cmocka_unit_test(t_approve_unconfigured),
 		cmocka_unit_test(t_target_permissions),
+		cmocka_unit_test(t_lease_break),
 	};
 	if (geteuid() != 0) {
 		printf("needs root: the supervisor switches to the target's uid\n");
