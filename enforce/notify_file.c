@@ -202,7 +202,6 @@ static int ftruncate_as_target(struct nreq *r, int fd, off_t len)
 	return ftruncate(fd, len) < 0 ? -errno : 0;
 }
 
-/* Returns >= 0 (a new fd for opens, 0 otherwise) or -errno. Runs as the target. */
 /* Open an existing file for the target.  In the receive loop (no_wait) an
  * open that would wait for a lease holder (F_SETLEASE: up to
  * fs.lease-break-time, 45 s, per open, and a session can take leases on its
@@ -226,6 +225,7 @@ static int open_existing(struct fplan *p, int dirfd, const char *name, int flags
 	return fd;
 }
 
+/* Returns >= 0 (a new fd for opens, 0 otherwise) or -errno. Runs as the target. */
 static int perform(struct nreq *r, struct fplan *p)
 {
 	char mp[64];
@@ -286,11 +286,12 @@ static int perform(struct nreq *r, struct fplan *p)
 		struct stat ts;
 		if (fstat(p->fd1, &ts) < 0)
 			return -errno;
-		fd = S_ISREG(ts.st_mode)
-			     ? open_existing(p, AT_FDCWD, mp, O_WRONLY | O_CLOEXEC | O_NOCTTY, 0)
-			     : open(mp, O_WRONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+		if (S_ISREG(ts.st_mode))
+			fd = open_existing(p, AT_FDCWD, mp, O_WRONLY | O_CLOEXEC | O_NOCTTY, 0);
+		else if ((fd = open(mp, O_WRONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) < 0)
+			fd = -errno;
 		if (fd < 0)
-			return fd == -1 ? -errno : fd;
+			return fd;
 		rc = ftruncate_as_target(r, fd, p->len);
 		close(fd);
 		return rc;

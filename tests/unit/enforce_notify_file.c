@@ -809,8 +809,9 @@ static void t_target_permissions(void **s)
  * session's own) waits, as without agentsh, but only the opener waits: the
  * supervisor answers every other process meanwhile (it waited in its receive
  * loop, up to fs.lease-break-time, 45 s, per open).  A read lease broken by a
- * writer, a write lease broken by a reader; the waiting open completes when
- * the holder lets go, without an O_NONBLOCK it never asked for. */
+ * writer, a write lease broken by a reader, a read lease broken by
+ * truncate(2); the waiting open completes when the holder lets go, without
+ * an O_NONBLOCK it never asked for. */
 static void on_sigio(int sig)
 {
 	(void)sig;
@@ -822,13 +823,15 @@ static int c_lease(void *a)
 	char f[512], other[512];
 
 	signal(SIGIO, on_sigio);        /* the holder decides when to let go */
-	for (int mode = 0; mode < 2; mode++) {
+	for (int mode = 0; mode < 3; mode++) {      /* writer, reader, truncate(path) */
 		snprintf(f, sizeof f, "%s/leased%d", ws, mode);
-		int hold = open(f, (mode == 0 ? O_RDONLY : O_RDWR) | O_CREAT, 0644);
-		if (hold < 0 || fcntl(hold, F_SETLEASE, mode == 0 ? F_RDLCK : F_WRLCK) < 0)
+		int hold = open(f, (mode == 1 ? O_RDWR : O_RDONLY) | O_CREAT, 0644);
+		if (hold < 0 || fcntl(hold, F_SETLEASE, mode == 1 ? F_WRLCK : F_RDLCK) < 0)
 			return 40 + mode;
 		pid_t k = fork();
 		if (k == 0) {
+			if (mode == 2)
+				_exit(truncate(f, 0) == 0 ? 0 : 3);
 			int fd = open(f, mode == 0 ? O_WRONLY : O_RDONLY);
 			if (fd < 0)
 				_exit(1);
@@ -842,17 +845,17 @@ static int c_lease(void *a)
 		int fd = open(other, O_WRONLY | O_CREAT, 0644);
 		alarm(0);
 		if (fd < 0)
-			return 42 + mode;
+			return 50 + mode;
 		if (fcntl(fd, F_GETFL) & O_NONBLOCK)
-			return 44 + mode;
+			return 53 + mode;
 		close(fd);
 		int st = -1;
 		if (waitpid(k, &st, WNOHANG) != 0)
-			return 46 + mode;       /* the opener did not wait for the holder */
+			return 56 + mode;       /* the opener did not wait for the holder */
 		fcntl(hold, F_SETLEASE, F_UNLCK);
 		close(hold);
 		if (waitpid(k, &st, 0) != k || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
-			return 48 + mode;
+			return 59 + mode;
 	}
 	return 0;
 }
