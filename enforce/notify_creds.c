@@ -1,12 +1,13 @@
-/* notify_creds.c — acting with the target's file-system identity.
+/* notify_creds.c — acting with the target's identity.
  *
  * Emulated operations must not carry the supervisor's privilege into the
  * result.  Linux credentials are per thread at the syscall level, so a
- * supervisor thread switches its own fsuid/fsgid/groups with raw syscalls (the
- * glibc wrappers would broadcast to every thread) and clears its effective
- * capability set (setfsuid only drops the file-system capabilities; e.g.
- * CAP_SYS_PTRACE would still open another process's /proc/PID/fd).  The
- * permitted set is kept, so nc_leave() can restore everything. */
+ * supervisor thread switches its own groups and effective (hence
+ * file-system) uid/gid with raw syscalls (the glibc wrappers would broadcast
+ * to every thread) and keeps no effective capability but the one reading the
+ * target needs (CAP_SYS_PTRACE, and none once a walk enters procfs).  The
+ * real and saved ids stay root's and the permitted set is kept, so nc_root()
+ * can restore everything. */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/capability.h>
@@ -53,7 +54,7 @@ static int caps_effective(uint64_t keep)
  * costs several commit_creds() here, so a notification makes as few as it
  * can.
  *   nc_mode 0: the supervisor's own identity
- *           1: the target's fsuid/fsgid/groups, and no effective
+ *           1: the target's euid/egid (fsuid/fsgid)/groups, and no effective
  *              capability but CAP_SYS_PTRACE (CAPS_ACTING)
  *           2: as 1, and every effective capability dropped — set as soon
  *              as a path walk enters procfs, where CAP_SYS_PTRACE would
@@ -61,29 +62,39 @@ static int caps_effective(uint64_t keep)
 static __thread int nc_mode;
 static __thread struct notify *nc_owner;
 
-/* This thread's file-system identity becomes the account's: groups, fsgid,
- * fsuid.  0, or -errno with the groups possibly changed (the caller restores
- * with fs_root()).  setfsuid/setfsgid cannot fail for root, but a silent
- * failure would act with root's rights: checked (the calls return the old
- * value). */
+/* This thread acts as the account: groups, egid/fsgid, euid/fsuid.  The
+ * effective ids too, not only the file-system ones: the kernel consults them
+ * at some opens (a /proc/sys file opened with euid 0 gets its owner's
+ * rights) and keeps them in the file's f_cred for later checks (cgroup v1
+ * task moves).  The real and saved ids stay root's, so the way back stays
+ * open and the account's processes still cannot signal or trace this
+ * thread meanwhile.  0, or -errno with the ids possibly changed (the caller
+ * restores with fs_root()); a silent failure would act with root's rights,
+ * so the result is read back. */
 static int fs_account(const struct enforce_account *a)
 {
-	if (syscall(SYS_setgroups, a->ngroups, a->groups) < 0)
+	uid_t ru, eu, su;
+	gid_t rg, eg, sg;
+
+	if (syscall(SYS_setgroups, a->ngroups, a->groups) < 0 ||
+	    syscall(SYS_setresgid, -1, a->gid, -1) < 0 || syscall(SYS_setresuid, -1, a->uid, -1) < 0)
 		return -errno;
-	syscall(SYS_setfsgid, a->gid);
-	syscall(SYS_setfsuid, a->uid);
-	if ((uid_t)syscall(SYS_setfsuid, -1) != a->uid || (gid_t)syscall(SYS_setfsgid, -1) != a->gid)
+	if (syscall(SYS_getresuid, &ru, &eu, &su) < 0 || syscall(SYS_getresgid, &rg, &eg, &sg) < 0)
+		return -errno;
+	if (eu != a->uid || eg != a->gid || (uid_t)syscall(SYS_setfsuid, -1) != a->uid ||
+	    (gid_t)syscall(SYS_setfsgid, -1) != a->gid)
 		return -EPERM;
 	return 0;
 }
 
-/* Root's file-system identity with these supplementary groups again. */
+/* Root's identity with these supplementary groups again.  euid 0 first: the
+ * kernel then gives back every permitted capability as effective, which
+ * setresgid and setgroups need. */
 static void fs_root(const gid_t *groups, int ngroups)
 {
-	syscall(SYS_setfsuid, 0);
-	syscall(SYS_setfsgid, 0);
-	if (syscall(SYS_setgroups, (size_t)(ngroups > 0 ? ngroups : 0), groups) < 0)
-		abort();        /* a thread stuck with the account's groups would misbehave silently */
+	if (syscall(SYS_setresuid, -1, 0, -1) < 0 || syscall(SYS_setresgid, -1, 0, -1) < 0 ||
+	    syscall(SYS_setgroups, (size_t)(ngroups > 0 ? ngroups : 0), groups) < 0)
+		abort();        /* a thread stuck with the account's ids would misbehave silently */
 }
 
 int nc_enter(struct notify *n, struct ncreds_saved *sv)

@@ -176,6 +176,64 @@ PROBE
 	check "agentsh -c: /dev/kmsg does not open" sh -c "printf '%s\n' \"\$1\" | grep -q '^ok kmsg\$'" _ "$out"
 }
 
+# The supervisor opens files with the account's *effective* ids too, not
+# only its file-system ids: a file keeps its opener's credentials (f_cred)
+# and later checks consult them.  A cgroup v1 `tasks` file the account may
+# write (a delegated hierarchy) moves only the account's processes; opened
+# with euid 0 it moved any process, a root one too.  And a root-only sysctl
+# is refused at the open, as outside agentsh (euid 0 passed the open, the
+# read then failed with another errno).
+{
+	CG=
+	for h in pids cpu memory; do
+		grep -q " /sys/fs/cgroup/$h cgroup " /proc/mounts && CG=/sys/fs/cgroup/$h && break
+	done
+	if [ -z "$CG" ]; then
+		ok "# SKIP cgroup v1 tasks: no v1 hierarchy on this host (f_cred is checked by v1 only)"
+	else
+		D="$CG/agentsh-priv-$$"
+		mkdir "$D" && chown -R $U "$D"
+		sleep 300 & victim=$!
+		cat >"$TMPD/cgv1.yaml" <<YEOF
+version: 1
+name: cgv1-test
+file_rules:
+  - name: audit-cgroup-writes
+    paths: ["$D/**"]
+    operations: [write]
+    decision: audit
+  - name: all
+    paths: ["/**"]
+    operations: ["*"]
+    decision: allow
+command_rules:
+  - name: all
+    commands: ["*"]
+    decision: allow
+YEOF
+		native=$(setpriv --reuid $uid --regid $gid --clear-groups bash -c "echo $victim >$D/tasks" 2>&1)
+		check "control: outside agentsh the account cannot move root's process" \
+			sh -c "printf '%s' \"\$1\" | grep -q 'Permission denied'" _ "$native"
+		out=$(cd "$W" && AGENTSH_AUDIT_DB="$TMPD/audit/a.db" "$AGENTSH" --no-config --policy "$TMPD/cgv1.yaml" \
+			--user $U -c "echo $victim >$D/tasks; echo \$\$ >$D/tasks && echo moved-self" </dev/null 2>&1)
+		printf '%s\n' "$out" | sed 's/^/# /'
+		check "agentsh -c: a delegated v1 tasks file does not move root's process" \
+			sh -c "! grep -qx $victim $D/tasks"
+		check "agentsh -c: ... and the refusal is the kernel's EACCES" \
+			sh -c "printf '%s' \"\$1\" | grep -q 'Permission denied'" _ "$out"
+		check "agentsh -c: ... while the account's own process moves" \
+			sh -c "printf '%s' \"\$1\" | grep -q '^moved-self'" _ "$out"
+		kill $victim 2>/dev/null
+		for t in $(cat "$D/tasks" 2>/dev/null); do echo "$t" >"$CG/tasks" 2>/dev/null; done
+		wait $victim 2>/dev/null
+		rmdir "$D"
+	fi
+	out=$(cd "$W" && AGENTSH_AUDIT_DB="$TMPD/audit/a.db" "$AGENTSH" --no-config --user $U -c \
+		'cat /proc/sys/kernel/cad_pid' </dev/null 2>&1)
+	check "agentsh -c: a root-only sysctl is refused at the open (EACCES, as outside agentsh)" \
+		sh -c "printf '%s' \"\$1\" | grep -q 'cad_pid: Permission denied'" _ "$out"
+}
+
 # A process that made itself non-dumpable (ssh-agent, gpg-agent do) may read
 # its own memory map; no other process of the account may: the kernel's
 # ptrace check.  The supervisor opens /proc for the session, so it must lend
