@@ -76,9 +76,9 @@ static int setup(void **s)
 	 * journald and syslog daemons attribute messages */
 	int one = 1;
 	struct sockaddr_un d = { .sun_family = AF_UNIX };
-	snprintf(d.sun_path, sizeof d.sun_path, "%s/creds.sock", ws);
+	int dl = snprintf(d.sun_path, sizeof d.sun_path, "%s/creds.sock", ws);
 	lsn_dgram = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (lsn_dgram < 0 || bind(lsn_dgram, (void *)&d, sizeof d) < 0 ||
+	if (dl < 0 || (size_t)dl >= sizeof d.sun_path || lsn_dgram < 0 || bind(lsn_dgram, (void *)&d, sizeof d) < 0 ||
 	    setsockopt(lsn_dgram, SOL_SOCKET, SO_PASSCRED, &one, sizeof one) < 0 ||
 	    chmod(d.sun_path, 0777) < 0)
 		return -1;
