@@ -623,7 +623,7 @@ static bool blocking_type(mode_t m)
 	return S_ISFIFO(m) || S_ISCHR(m) || S_ISBLK(m) || S_ISSOCK(m);
 }
 
-static int open_redirect(struct nreq *r, struct fplan *p, const char *to);
+static void open_redirect(struct nreq *r, struct fplan *p, const struct ndecision *d);
 
 /* /dev/tty is the opener's controlling terminal.  Opened here it would be the
  * supervisor's: the human's terminal, unfiltered.  So *fd (the /dev/tty node)
@@ -775,8 +775,7 @@ static void do_open(struct nreq *r, int dfd, const char *path, int flags, mode_t
 		set_target(r, "create", p.abs1, NULL);
 		nd_file(r, POLICY_FILE_CREATE, p.abs1, &d);
 		if (d.res.decision == POLICY_REDIRECT) {
-			open_redirect(r, &p, d.res.redirect_path);
-			nd_report(r, &d, r->answered, 0, NULL);
+			open_redirect(r, &p, &d);
 			return;
 		}
 		act(r, &p, &d, false);
@@ -814,8 +813,7 @@ static void do_open(struct nreq *r, int dfd, const char *path, int flags, mode_t
 		nd_file(r, open_op(flags), abs, &d);
 	}
 	if (d.res.decision == POLICY_REDIRECT) {
-		open_redirect(r, &p, d.res.redirect_path);
-		nd_report(r, &d, r->answered, 0, NULL);
+		open_redirect(r, &p, &d);
 		return;
 	}
 	act(r, &p, &d, blocking_type(st.st_mode));
@@ -825,33 +823,82 @@ fail:
 	nr_error(r, -rc);
 }
 
-/* A file `redirect`: open the rule's target instead, with the same flags, as
- * the target (no further policy check: the policy chose it). */
-static int open_redirect(struct nreq *r, struct fplan *p, const char *to)
+/* Where a redirect really leads.  The policy chose `to`, but the directory
+ * it names may be the agent's to fill: a symbolic link placed there (or a
+ * directory on the way swapped for one) would make the redirected write land
+ * on whatever it points to, past the rules that protect that file.  So when
+ * the object reached is not at `to` itself, the policy decides on where it
+ * is.  0, or -EACCES with note set. */
+static int redirect_reaches(struct nreq *r, const char *to, const char *real,
+			    enum policy_file_op op, char *note, size_t notelen)
 {
-	struct ncreds_saved sv;
-	int rc, fd;
+	struct ndecision rd;
 
-	plan_free(p);
-	snprintf(r->target2, sizeof r->target2, "%s", to);
-	if (!to || to[0] != '/') {
-		nr_error(r, EACCES);
+	if (!strcmp(real, to))
+		return 0;
+	if (nd_file(r, op, real, &rd) < 0 ||
+	    (rd.res.decision != POLICY_ALLOW && rd.res.decision != POLICY_AUDIT)) {
+		snprintf(note, notelen, "the redirect target leads to %s, which rule %s does not allow",
+			 real, rd.res.rule ? rd.res.rule : "(none)");
 		return -EACCES;
 	}
-	if ((rc = nc_enter(r->n, &sv)) < 0) {
-		nr_error(r, EACCES);
-		return rc;
+	return 0;
+}
+
+/* A file `redirect`: open the rule's target instead, with the same flags, as
+ * the target, and report.  The target is resolved like any path of the
+ * target's (its root, no symbolic link followed blindly) and a target that
+ * turns out to be elsewhere is decided there (redirect_reaches). */
+static void open_redirect(struct nreq *r, struct fplan *p, const struct ndecision *d)
+{
+	const char *to = d->res.redirect_path;
+	struct ncreds_saved sv;
+	struct npath np;
+	char real[PATH_MAX], mp[64], note[PATH_MAX + 96] = "";
+	int rc, fd, obj = -1, flags = p->flags;
+	mode_t mode = p->mode ? p->mode : 0600;
+	bool cloexec = p->cloexec;
+
+	plan_free(p);
+	np_init(&np);
+	snprintf(r->target2, sizeof r->target2, "%s", to ? to : "");
+	if (!to || to[0] != '/') {
+		rc = -EACCES;
+		goto out;
 	}
-	if ((rc = umask_as_target(r)) == 0) {
-		fd = open(to, (p->flags & ~O_TMPFILE) | O_CLOEXEC | O_NOCTTY, p->mode ? p->mode : 0600);
-		rc = fd < 0 ? -errno : fd;
+	rc = np_object(r, AT_FDCWD, to, true, &obj, real);
+	if (rc == 0) {
+		if ((flags & O_CREAT) && (flags & O_EXCL))
+			rc = -EEXIST;
+		else if ((rc = redirect_reaches(r, to, real, open_op(flags), note, sizeof note)) == 0 &&
+			 (rc = nc_enter(r->n, &sv)) == 0) {
+			magic(mp, sizeof mp, obj);
+			fd = open(mp, (flags & ~(O_CREAT | O_EXCL | O_NOFOLLOW | O_TMPFILE)) |
+				      O_CLOEXEC | O_NOCTTY);
+			rc = fd < 0 ? -errno : fd;
+		}
+	} else if (rc == -ENOENT && (flags & O_CREAT)) {
+		/* a dangling link there is refused by O_NOFOLLOW (ELOOP) */
+		if ((rc = np_parent(r, AT_FDCWD, to, &np)) == 0 &&
+		    (rc = redirect_reaches(r, to, np.abs, POLICY_FILE_CREATE, note, sizeof note)) == 0 &&
+		    (rc = nc_enter(r->n, &sv)) == 0 && (rc = umask_as_target(r)) == 0) {
+			fd = openat(np.dirfd, np.name, (flags & ~O_TMPFILE) | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY,
+				    mode);
+			rc = fd < 0 ? -errno : fd;
+		}
 	}
-	nc_leave(r->n, &sv);
-	if (rc < 0) {
-		nr_error(r, -rc);
-		return rc;
+out:
+	if (obj >= 0)
+		close(obj);
+	np_free(&np);
+	if (rc >= 0 && (rc = nr_addfd(r, rc, cloexec)) >= 0) {
+		nd_report(r, d, true, 0, NULL);
+		return;
 	}
-	return nr_addfd(r, rc, p->cloexec);
+	if (rc == -EALREADY)
+		return;
+	nd_report(r, d, !note[0], note[0] ? EACCES : -rc, note[0] ? note : NULL);
+	nr_error(r, -rc);
 }
 
 static void h_open(struct nreq *r)

@@ -764,6 +764,45 @@ static void t_redirect(void **s)
 	assert_true(h_noticed("redirected"));
 }
 
+/* The redirect directory is the agent's to fill: a link placed there, or
+ * the directory itself swapped for a link, must not carry the redirected
+ * write onto a file a rule protects. */
+static int c_redirect_link(void *a)
+{
+	char pb[512], t[512];
+	(void)a;
+	unlink(P("redirected/redir.txt"));       /* t_redirect's */
+	snprintf(t, sizeof t, "%s/secret/key", ws);
+	if (symlink(t, P("redirected/redir.txt")) < 0)
+		FAIL(20);
+	if (expect_err(open(P("redir.txt"), O_WRONLY | O_CREAT | O_TRUNC, 0644), EACCES))
+		FAIL(21);
+	if (unlink(P("redirected/redir.txt")) < 0)
+		FAIL(22);
+	char away[512];
+	snprintf(away, sizeof away, "%s/redirected.away", ws);
+	if (rename(P("redirected"), away) < 0)
+		FAIL(23);
+	snprintf(t, sizeof t, "%s/secret", ws);
+	if (symlink(t, P("redirected")) < 0)
+		FAIL(24);
+	if (expect_err(open(P("redir.txt"), O_WRONLY | O_CREAT | O_TRUNC, 0644), EACCES))
+		FAIL(25);
+	if (unlink(P("redirected")) < 0 || rename(away, P("redirected")) < 0)
+		FAIL(26);
+	return 0;
+}
+
+static void t_redirect_link(void **s)
+{
+	(void)s;
+	h_clear();
+	assert_int_equal(h_code(h_run(pol, c_redirect_link, NULL, NULL)), 0);
+	assert_true(content_is("secret/key", "SECRET"));
+	assert_false(exists("secret/redir.txt"));
+	assert_true(h_noticed("the redirect target leads to"));
+}
+
 static int c_approve(void *a)
 {
 	char pb[512];
@@ -880,6 +919,7 @@ int main(void)
 		cmocka_unit_test(t_self_fds),
 		cmocka_unit_test(t_soft_delete),
 		cmocka_unit_test(t_redirect),
+		cmocka_unit_test(t_redirect_link),
 		cmocka_unit_test(t_approve_unconfigured),
 		cmocka_unit_test(t_target_permissions),
 		cmocka_unit_test(t_lease_break),
