@@ -171,11 +171,16 @@ static void xfile_close(struct xfile *f)
 	f->fd = -1;
 }
 
-/* The first bytes of the file, read with our rights (only to parse it).
+/* The first bytes of the file, read with our rights (only to parse it: an
+ * execute-only binary is the kernel's to read, not the account's).
  * Regular files only: the kernel execs nothing else, and opening a device
- * as root has effects of its own (/dev/watchdog arms the watchdog). */
-static ssize_t header(int opath, char *buf, size_t len)
+ * as root has effects of its own (/dev/watchdog arms the watchdog).  Only
+ * what the account may execute: the kernel refuses the rest anyway, and a
+ * refusal notice naming the interpreter would show the first line of a file
+ * the account may neither run nor read. */
+static ssize_t header(struct nreq *r, int opath, char *buf, size_t len)
 {
+	struct ncreds_saved sv;
 	char p[64];
 	struct stat st;
 	int fd;
@@ -185,8 +190,10 @@ static ssize_t header(int opath, char *buf, size_t len)
 		return -errno;
 	if (!S_ISREG(st.st_mode))
 		return 0;
-	nc_root();
 	snprintf(p, sizeof p, "/proc/self/fd/%d", opath);
+	if (nc_enter(r->n, &sv) < 0 || faccessat(AT_FDCWD, p, X_OK, AT_EACCESS) < 0)
+		return 0;
+	nc_root();
 	fd = open(p, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
 		return -errno;
@@ -791,7 +798,7 @@ void nh_exec(struct nreq *r)
 
 	/* A script: the interpreter (as the kernel resolves it, from the
 	 * caller's cwd) must be allowed too, with the argv it will get. */
-	ssize_t hn = header(f.fd, buf, sizeof buf);
+	ssize_t hn = header(r, f.fd, buf, sizeof buf);
 	char interp[HDR + 1], iarg[HDR + 1];
 	int depth = 0;
 	int cur = dup(f.fd);
@@ -830,7 +837,7 @@ void nh_exec(struct nreq *r)
 		x.iino = in.st.st_ino;
 		close(cur);
 		cur = dup(in.fd);
-		hn = header(in.fd, buf, sizeof buf);
+		hn = header(r, in.fd, buf, sizeof buf);
 	}
 	if (cur >= 0)
 		close(cur);

@@ -106,6 +106,22 @@ run "$PY -c 'import os; os.execv(\"$WS/fifo\", [\"fifo\"])'" >/dev/null
 wait
 eq "exec of a FIFO: the supervisor never opens it (its writer still waits)" "writer=124" "$(cat "$TMPD/writer")"
 
+# ... and only of a file the account may execute: a root-only script's first
+# line (its interpreter, here one that does not exist) is none of the
+# agent's business.  Outside agentsh the exec fails with EACCES.
+mkdir -m 755 "$TMPD/rootonly"
+printf '#!/nonexistent/TOPSECRET-interp\n' >"$TMPD/rootonly/s.sh"
+chmod 700 "$TMPD/rootonly/s.sh"
+native=$(setpriv --reuid "$(id -u $U)" --regid "$(id -g $U)" --clear-groups \
+	$PY -c "import os; os.execv('$TMPD/rootonly/s.sh', ['s'])" 2>&1 | tail -1)
+out=$(run "$PY -c \"import os; os.execv('$TMPD/rootonly/s.sh', ['s'])\"" 2>&1)
+check "control: outside agentsh a root-only script fails with EACCES" \
+	sh -c "printf '%s' \"\$1\" | grep -q 'PermissionError'" _ "$native"
+check "exec of a root-only script: EACCES as outside agentsh" \
+	sh -c "printf '%s' \"\$1\" | grep -q 'PermissionError'" _ "$out"
+check "exec of a root-only script: nothing of its first line shows" \
+	sh -c "! printf '%s' \"\$1\" | grep -q TOPSECRET" _ "$out"
+
 # allowed things still work
 eq "allowed commands work" "hello" "$(run 'echo hello | cat')"
 done_testing
