@@ -227,7 +227,8 @@ static void *boxed(const struct splan *p, const struct ndecision *d)
  * session would stall until that receiver reads, and a session could freeze
  * itself and the human's shell.  It waits in a worker instead, which owns
  * the plan from here on.  true: deferred (p is emptied). */
-static bool defer_send(struct nreq *r, struct splan *p, const struct ndecision *d)
+static bool defer_send_to(struct nreq *r, struct splan *p, const struct ndecision *d,
+			  void (*fn)(struct nreq *r, void *arg))
 {
 	void *box;
 
@@ -237,8 +238,13 @@ static bool defer_send(struct nreq *r, struct splan *p, const struct ndecision *
 		return false;
 	p->sock = p->objfd = p->dirfd = -1;
 	p->data = NULL;
-	notify_defer(r, finish_deferred, box);
+	notify_defer(r, fn, box);
 	return true;
+}
+
+static bool defer_send(struct nreq *r, struct splan *p, const struct ndecision *d)
+{
+	return defer_send_to(r, p, d, finish_deferred);
 }
 
 /* Should a send on p's socket be tried without waiting first? */
@@ -483,18 +489,9 @@ static void send_unnamed(struct nreq *r, struct splan *p)
 			n = -errno;
 		nc_leave_net(r->n, &sv);
 	}
-	if (n == -EAGAIN && p->wait_later) {
-		struct ndecision none = { 0 };
-		p->wait_later = false;
-		p->flags &= ~MSG_DONTWAIT;
-		void *box = boxed(p, &none);
-		if (box) {
-			p->sock = p->objfd = p->dirfd = -1;
-			p->data = NULL;
-			notify_defer(r, send_unnamed_deferred, box);
-			return;
-		}
-	}
+	struct ndecision none = { 0 };
+	if (n == -EAGAIN && p->wait_later && defer_send_to(r, p, &none, send_unnamed_deferred))
+		return;
 	if (n < 0)
 		nr_error(r, (int)-n);
 	else
