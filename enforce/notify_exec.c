@@ -175,9 +175,9 @@ static void xfile_close(struct xfile *f)
  * execute-only binary is the kernel's to read, not the account's).
  * Regular files only: the kernel execs nothing else, and opening a device
  * as root has effects of its own (/dev/watchdog arms the watchdog).  Only
- * what the account may execute: the kernel refuses the rest anyway, and a
- * refusal notice naming the interpreter would show the first line of a file
- * the account may neither run nor read. */
+ * what the account may execute (-EACCES otherwise, the kernel's answer):
+ * a refusal naming the interpreter would show the first line of a file the
+ * account may neither run nor read. */
 static ssize_t header(struct nreq *r, int opath, char *buf, size_t len)
 {
 	struct ncreds_saved sv;
@@ -192,7 +192,7 @@ static ssize_t header(struct nreq *r, int opath, char *buf, size_t len)
 		return 0;
 	snprintf(p, sizeof p, "/proc/self/fd/%d", opath);
 	if (nc_enter(r->n, &sv) < 0 || faccessat(AT_FDCWD, p, X_OK, AT_EACCESS) < 0)
-		return 0;
+		return -EACCES;
 	nc_root();
 	fd = open(p, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
@@ -801,8 +801,13 @@ void nh_exec(struct nreq *r)
 	ssize_t hn = header(r, f.fd, buf, sizeof buf);
 	char interp[HDR + 1], iarg[HDR + 1];
 	int depth = 0;
-	int cur = dup(f.fd);
+	int cur = -1;
 	int sb;
+	if (hn == -EACCES) {
+		nr_error(r, EACCES);    /* not executable for the account: the kernel's answer */
+		goto out;
+	}
+	cur = dup(f.fd);
 	while (hn > 0 && (sb = enf_shebang(buf, (size_t)hn, interp, sizeof interp, iarg, sizeof iarg)) >= 0) {
 		if (++depth > MAX_SCRIPT_DEPTH) {
 			close(cur);
@@ -838,6 +843,11 @@ void nh_exec(struct nreq *r)
 		close(cur);
 		cur = dup(in.fd);
 		hn = header(r, in.fd, buf, sizeof buf);
+		if (hn == -EACCES) {
+			close(cur);
+			nr_error(r, EACCES);
+			goto out;
+		}
 	}
 	if (cur >= 0)
 		close(cur);
