@@ -874,7 +874,7 @@ static void open_redirect(struct nreq *r, struct fplan *p, const struct ndecisio
 			 (rc = nc_enter(r->n, &sv)) == 0) {
 			magic(mp, sizeof mp, obj);
 			fd = open(mp, (flags & ~(O_CREAT | O_EXCL | O_NOFOLLOW | O_TMPFILE)) |
-				      O_CLOEXEC | O_NOCTTY);
+				      O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 			rc = fd < 0 ? -errno : fd;
 		}
 	} else if (rc == -ENOENT && (flags & O_CREAT)) {
@@ -882,9 +882,19 @@ static void open_redirect(struct nreq *r, struct fplan *p, const struct ndecisio
 		if ((rc = np_parent(r, AT_FDCWD, to, &np)) == 0 &&
 		    (rc = redirect_reaches(r, to, np.abs, POLICY_FILE_CREATE, note, sizeof note)) == 0 &&
 		    (rc = nc_enter(r->n, &sv)) == 0 && (rc = umask_as_target(r)) == 0) {
-			fd = openat(np.dirfd, np.name, (flags & ~O_TMPFILE) | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY,
-				    mode);
+			fd = openat(np.dirfd, np.name,
+				    (flags & ~O_TMPFILE) | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, mode);
 			rc = fd < 0 ? -errno : fd;
+		}
+	}
+	/* O_NONBLOCK above: the redirect directory is the agent's, and a FIFO
+	 * (or a leased file) put there must not hold the receive loop; an open
+	 * that would wait fails instead (ENXIO, EWOULDBLOCK). */
+	if (rc >= 0 && !(flags & O_NONBLOCK)) {
+		int fl = fcntl(rc, F_GETFL);
+		if (fl < 0 || fcntl(rc, F_SETFL, fl & ~O_NONBLOCK) < 0) {
+			close(rc);
+			rc = -EIO;
 		}
 	}
 out:

@@ -766,7 +766,8 @@ static void t_redirect(void **s)
 
 /* The redirect directory is the agent's to fill: a link placed there, or
  * the directory itself swapped for a link, must not carry the redirected
- * write onto a file a rule protects. */
+ * write onto a file a rule protects; a FIFO there must not hold the
+ * supervisor. */
 static int c_redirect_link(void *a)
 {
 	char pb[512], t[512];
@@ -790,6 +791,17 @@ static int c_redirect_link(void *a)
 		FAIL(25);
 	if (unlink(P("redirected")) < 0 || rename(away, P("redirected")) < 0)
 		FAIL(26);
+	/* a FIFO there: the open does not wait for a reader in the
+	 * supervisor's receive loop (ENXIO, as O_NONBLOCK gives) */
+	if (mkfifo(P("redirected/redir.txt"), 0644) < 0)
+		FAIL(27);
+	alarm(10);
+	int fd = open(P("redir.txt"), O_WRONLY | O_CREAT, 0644);
+	alarm(0);
+	if (expect_err(fd, ENXIO))
+		FAIL(28);
+	if (unlink(P("redirected/redir.txt")) < 0)
+		FAIL(29);
 	return 0;
 }
 
