@@ -302,6 +302,7 @@ static void notify_free(struct notify *n)
 	if (atomic_load(&n->root_fd) >= 0)
 		close(atomic_load(&n->root_fd));
 	made_free(n);
+	free(n->abs_inos);
 	pthread_mutex_destroy(&n->lock);
 	pthread_cond_destroy(&n->idle);
 	free(n->session_id);

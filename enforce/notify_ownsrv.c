@@ -13,8 +13,15 @@
  * Whether anything serves the file at all is asked of the kernel's socket
  * table (sock_diag), not by connecting: a probe would itself reach the server.
  * Nothing bound there (a stale socket left by an ended session) is what the
- * kernel answers too: ECONNREFUSED, so tmux replaces a stale socket as usual. */
+ * kernel answers too: ECONNREFUSED, so tmux replaces a stale socket as usual.
+ *
+ * An abstract name (a session bus started with dbus-launch, an X server the
+ * account runs) has no file and no owner; the socket table tells who made
+ * each socket bound to it (UNIX_DIAG_UID) and its inode, and the session's
+ * own abstract binds (made by the supervisor) are recorded by inode. */
 #include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <linux/sock_diag.h>
@@ -24,6 +31,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "enforce/notify_sup_int.h"
@@ -50,8 +58,11 @@ static bool msg_binds(const struct nlmsghdr *h, const struct vfs_id *want)
 	return false;
 }
 
-/* 1: a socket is bound to the file; 0: none; -errno: the table could not be read. */
-static int bound_to(const struct vfs_id *want)
+/* Walk the kernel's table of unix sockets (show: UDIAG_SHOW_*): 1 when
+ * match() said so for one of them, 0 none, -errno the table could not be
+ * read. */
+static int scan_sockets(uint32_t show, bool (*match)(const struct nlmsghdr *h, const void *ctx),
+			const void *ctx)
 {
 	struct {
 		struct nlmsghdr h;
@@ -59,7 +70,7 @@ static int bound_to(const struct vfs_id *want)
 	} req = {
 		.h = { .nlmsg_len = sizeof req, .nlmsg_type = SOCK_DIAG_BY_FAMILY,
 		       .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP },
-		.r = { .sdiag_family = AF_UNIX, .udiag_states = ~0u, .udiag_show = UDIAG_SHOW_VFS },
+		.r = { .sdiag_family = AF_UNIX, .udiag_states = ~0u, .udiag_show = show },
 	};
 	long buf[8192 / sizeof(long)];
 	int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
@@ -97,13 +108,39 @@ static int bound_to(const struct vfs_id *want)
 				rc = e->error ? e->error : -EIO;
 				goto out;
 			}
-			if (!found && h->nlmsg_type == SOCK_DIAG_BY_FAMILY && msg_binds(h, want))
+			if (!found && h->nlmsg_type == SOCK_DIAG_BY_FAMILY && match(h, ctx))
 				found = 1;
 		}
 	}
 out:
 	close(fd);
 	return rc < 0 ? rc : found;
+}
+
+static bool binds_file(const struct nlmsghdr *h, const void *ctx)
+{
+	return msg_binds(h, ctx);
+}
+
+/* 1: a socket is bound to the file; 0: none; -errno: the table could not be read. */
+static int bound_to(const struct vfs_id *want)
+{
+	return scan_sockets(UDIAG_SHOW_VFS, binds_file, want);
+}
+
+static void refuse_own(struct nreq *r, const struct ndecision *d, int rc)
+{
+	struct ndecision no = *d;
+	no.res.decision = POLICY_DENY;
+	no.res.rule = "own-account-server";     /* agentsh's own refusal, not the allowing rule's */
+	no.res.rule_index = -1;
+	no.res.line = 0;
+	snprintf(no.res.message, sizeof no.res.message, "%s", rc > 0
+		 ? "the socket is this account's and was not made in this session: whatever serves it "
+		   "runs outside the sandbox and would run what it is asked"
+		 : "the socket is this account's and was not made in this session, and the kernel's "
+		   "socket table could not be read to see what serves it");
+	nd_report(r, &no, false, EACCES, NULL);
 }
 
 int ns_own_server_refusal(struct nreq *r, int objfd, const struct ndecision *d)
@@ -122,16 +159,88 @@ int ns_own_server_refusal(struct nreq *r, int objfd, const struct ndecision *d)
 			     .ino = (uint32_t)st.st_ino };
 	if ((rc = bound_to(&id)) == 0)
 		return ECONNREFUSED;
-	struct ndecision no = *d;
-	no.res.decision = POLICY_DENY;
-	no.res.rule = "own-account-server";     /* agentsh's own refusal, not the allowing rule's */
-	no.res.rule_index = -1;
-	no.res.line = 0;
-	snprintf(no.res.message, sizeof no.res.message, "%s", rc > 0
-		 ? "the socket is this account's and was not made in this session: whatever serves it "
-		   "runs outside the sandbox and would run what it is asked"
-		 : "the socket is this account's and was not made in this session, and the kernel's "
-		   "socket table could not be read to see what serves it");
-	nd_report(r, &no, false, EACCES, NULL);
+	refuse_own(r, d, rc);
 	return EACCES;
+}
+
+/* ---------------------------------------------------------- abstract names */
+
+struct abs_want {
+	const char *path;               /* sun_path bytes: NUL, then the name */
+	size_t len;
+	uint32_t uid;
+	struct notify *n;
+};
+
+static bool session_bound(struct notify *n, uint64_t ino)
+{
+	bool found = false;
+
+	pthread_mutex_lock(&n->lock);
+	for (size_t i = 0; i < n->nabs && !found; i++)
+		found = n->abs_inos[i] == ino;
+	pthread_mutex_unlock(&n->lock);
+	return found;
+}
+
+/* A socket bound to the name, made by the account, not by this session. */
+static bool binds_name(const struct nlmsghdr *h, const void *ctx)
+{
+	const struct abs_want *w = ctx;
+	const struct unix_diag_msg *m = NLMSG_DATA(h);
+	size_t off = NLMSG_LENGTH(sizeof *m);
+	bool named = false, mine = false;
+
+	if (h->nlmsg_len < off)
+		return false;
+	while (off + sizeof(struct rtattr) <= h->nlmsg_len) {
+		const struct rtattr *a = (const void *)((const char *)h + off);
+		if (a->rta_len < sizeof *a || a->rta_len > h->nlmsg_len - off)
+			break;
+		size_t plen = a->rta_len - RTA_LENGTH(0);
+		if (a->rta_type == UNIX_DIAG_NAME)
+			named = plen == w->len && !memcmp(RTA_DATA(a), w->path, w->len);
+		else if (a->rta_type == UNIX_DIAG_UID && plen >= sizeof(uint32_t))
+			mine = *(const uint32_t *)RTA_DATA(a) == w->uid;
+		off += RTA_ALIGN(a->rta_len);
+	}
+	return named && mine && !session_bound(w->n, m->udiag_ino);
+}
+
+int ns_own_abstract_refusal(struct nreq *r, const char *name, size_t len, const struct ndecision *d)
+{
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	int rc;
+
+	if (d->res.unix_own_account_servers || len + 1 > sizeof path)
+		return 0;
+	path[0] = 0;
+	memcpy(path + 1, name, len);
+	struct abs_want w = { .path = path, .len = len + 1, .uid = r->n->cfg.account.uid, .n = r->n };
+	if ((rc = scan_sockets(UDIAG_SHOW_NAME | UDIAG_SHOW_UID, binds_name, &w)) == 0)
+		return 0;       /* another account's, or nothing: the kernel answers */
+	refuse_own(r, d, rc);
+	return EACCES;
+}
+
+void ns_abstract_bound(struct notify *n, int sock)
+{
+	struct stat st;
+
+	if (fstat(sock, &st) < 0)
+		return;
+	pthread_mutex_lock(&n->lock);
+	if (n->nabs == n->capabs) {
+		size_t cap = n->capabs ? 2 * n->capabs : 16;
+		uint64_t *t = cap <= 65536 ? realloc(n->abs_inos, cap * sizeof *t) : NULL;
+		if (t) {
+			n->abs_inos = t;
+			n->capabs = cap;
+		}
+	}
+	/* a full table: the socket stays unrecorded, so a connect to it is
+	 * refused (fail closed), never allowed by mistake */
+	if (n->nabs < n->capabs)
+		n->abs_inos[n->nabs++] = (uint64_t)st.st_ino;
+	pthread_mutex_unlock(&n->lock);
 }

@@ -97,6 +97,18 @@ static int addr_text(const struct sockaddr *sa, char *buf, size_t len)
 	return 0;
 }
 
+/* An abstract unix name in p: its bytes after the leading NUL, or NULL. */
+static const char *abstract_name(const struct splan *p, size_t *len)
+{
+	const struct sockaddr_un *un = (const void *)&p->addr;
+	size_t off = offsetof(struct sockaddr_un, sun_path);
+
+	if (!p->is_unix || un->sun_family != AF_UNIX || p->alen <= off + 1 || un->sun_path[0])
+		return NULL;
+	*len = p->alen - off - 1;
+	return un->sun_path + 1;
+}
+
 /* Perform with the account's identity; returns >= 0 or -errno. */
 static long perform(struct nreq *r, struct splan *p)
 {
@@ -147,6 +159,10 @@ static long perform(struct nreq *r, struct splan *p)
 		/* a socket file the session made: its deletion needs no trash */
 		if (rc == 0 && p->is_unix && p->dirfd >= 0)
 			made_record(r->n, p->dirfd, un.sun_path);
+		/* an abstract name the session serves: not an outside server */
+		size_t al;
+		if (rc == 0 && abstract_name(p, &al))
+			ns_abstract_bound(r->n, p->sock);
 		break;
 	case S_SENDTO:
 		if (p->is_unix) {
@@ -171,10 +187,24 @@ out:
 
 static bool defer_send(struct nreq *r, struct splan *p, const struct ndecision *d);
 
+/* A server of the account's own outside the session: refused (errno), or 0. */
+static int own_server(struct nreq *r, struct splan *p, const struct ndecision *d)
+{
+	const char *name;
+	size_t len;
+
+	if (!p->is_unix || p->op == S_BIND)
+		return 0;
+	if (p->objfd >= 0)
+		return ns_own_server_refusal(r, p->objfd, d);
+	if ((name = abstract_name(p, &len)))
+		return ns_own_abstract_refusal(r, name, len, d);
+	return 0;
+}
+
 static void finish(struct nreq *r, struct splan *p, const struct ndecision *d)
 {
-	int refused = p->is_unix && p->objfd >= 0 && p->op != S_BIND
-		      ? ns_own_server_refusal(r, p->objfd, d) : 0;
+	int refused = own_server(r, p, d);
 
 	if (refused) {
 		nr_error(r, refused);

@@ -39,6 +39,8 @@ struct notify {
 	pthread_cond_t idle;
 	unsigned nworkers;              /* deferred handlers still running */
 	struct made_set *made;          /* what the session created (notify_made.c) */
+	uint64_t *abs_inos;             /* sockets the session bound to abstract names (under lock) */
+	size_t nabs, capabs;
 
 	atomic_uint_fast64_t st_notif, st_allow, st_deny, st_emul, st_cont, st_err, st_handle_ns;
 };
@@ -206,6 +208,10 @@ bool made_known(struct notify *n, int dirfd, const char *name);   /* made_take w
 /* notify_ownsrv.c: before an allowed connect or send to the path socket at
  * objfd (O_PATH).  0: go on; otherwise the errno the target gets, reported. */
 int ns_own_server_refusal(struct nreq *r, int objfd, const struct ndecision *d);
+/* The same for an abstract name (name: its bytes after the leading NUL), and
+ * the record of the session's own abstract binds (sock: the bound socket). */
+int ns_own_abstract_refusal(struct nreq *r, const char *name, size_t len, const struct ndecision *d);
+void ns_abstract_bound(struct notify *n, int sock);
 int made_init(struct notify *n);
 void made_free(struct notify *n);
 size_t made_capacity(struct notify *n);     /* slots of the table (tests) */

@@ -7,6 +7,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/fsuid.h>
 #include <sys/un.h>
 
 #include "enforce_notify_harness.h"
@@ -25,6 +26,13 @@ static const char *POLICY =
 	"    decision: deny\n"
 	"  - name: ws\n"
 	"    paths: [\"WS/**\", \"@ok-abstract\"]\n"
+	"    decision: allow\n"
+	"  - name: own-servers-ok\n"
+	"    paths: [\"@agsh-ownok-*\"]\n"
+	"    decision: allow\n"
+	"    own_account_servers: allow\n"
+	"  - name: abstract-test\n"
+	"    paths: [\"@agsh-own-*\"]\n"
 	"    decision: allow\n"
 	"network_rules:\n"
 	"  - name: deny-dot2\n"
@@ -268,6 +276,89 @@ static void t_full_receiver(void **s)
 	assert_int_equal(h_code(h_run(pol, c_full_receiver, NULL, NULL)), 0);
 }
 
+/* Abstract names have no file to own: a server of the account's that runs
+ * outside the session (a session bus from dbus-launch, the account's own X
+ * server) is known by the socket table's record of who made the socket.  It
+ * is refused even where a rule allows the name, unless the rule says
+ * own_account_servers: allow; a name the session binds itself, and one
+ * served by another account (root), are the rules' to decide. */
+static int abs_sock(int type, const char *name, bool as_account)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	int n = snprintf(a.sun_path + 1, sizeof a.sun_path - 1, "%s", name);
+	socklen_t l = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n);
+
+	if (as_account)
+		setfsuid(H_UID);        /* the socket is made by (owned by) the account */
+	int s = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
+	if (as_account)
+		setfsuid(0);
+	if (s < 0 || bind(s, (void *)&a, l) < 0 || (type == SOCK_STREAM && listen(s, 8) < 0))
+		return -1;
+	return s;
+}
+
+static int abs_op(int type, const char *name, bool send)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	int n = snprintf(a.sun_path + 1, sizeof a.sun_path - 1, "%s", name);
+	socklen_t l = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n);
+	int s = socket(AF_UNIX, type, 0);
+	int rc = send ? (int)sendto(s, "x", 1, 0, (void *)&a, l) : connect(s, (void *)&a, l);
+	int e = errno;
+	close(s);
+	errno = e;
+	return rc < 0 ? -1 : 0;
+}
+
+static char abs_names[5][64];
+
+static int c_abstract(void *a)
+{
+	(void)a;
+	/* the account's, outside: refused */
+	if (abs_op(SOCK_STREAM, abs_names[0], false) == 0 || errno != EACCES)
+		FAIL(40);
+	if (abs_op(SOCK_DGRAM, abs_names[1], true) == 0 || errno != EACCES)
+		FAIL(41);
+	/* ... unless the rule allows the account's own servers */
+	if (abs_op(SOCK_STREAM, abs_names[2], false) < 0)
+		FAIL(42);
+	/* root's: the rules decide (allowed) */
+	if (abs_op(SOCK_STREAM, abs_names[3], false) < 0)
+		FAIL(43);
+	/* one the session binds itself */
+	int mine = abs_sock(SOCK_STREAM, abs_names[4], false);
+	if (mine < 0)
+		FAIL(44);
+	if (abs_op(SOCK_STREAM, abs_names[4], false) < 0)
+		FAIL(45);
+	close(mine);
+	return 0;
+}
+
+static void t_abstract_own_server(void **s)
+{
+	(void)s;
+	const char *pre[5] = { "agsh-own-stream", "agsh-own-dgram", "agsh-ownok-stream",
+			       "agsh-own-root", "agsh-own-mine" };
+	for (int i = 0; i < 5; i++)
+		snprintf(abs_names[i], sizeof abs_names[i], "%s-%d", pre[i], (int)getpid());
+	int outside[4] = {
+		abs_sock(SOCK_STREAM, abs_names[0], true),
+		abs_sock(SOCK_DGRAM, abs_names[1], true),
+		abs_sock(SOCK_STREAM, abs_names[2], true),
+		abs_sock(SOCK_STREAM, abs_names[3], false),
+	};
+	for (int i = 0; i < 4; i++)
+		assert_true(outside[i] >= 0);
+	h_clear();
+	assert_int_equal(h_code(h_run(pol, c_abstract, NULL, NULL)), 0);
+	assert_true(h_noticed("own-account-server"));
+	for (int i = 0; i < 4; i++)
+		close(outside[i]);
+}
+
 static void t_sockets(void **s)
 {
 	(void)s;
@@ -316,6 +407,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(t_sockets),
 		cmocka_unit_test(t_full_receiver),
+		cmocka_unit_test(t_abstract_own_server),
 	};
 	if (geteuid() != 0) {
 		printf("needs root: the supervisor switches to the target's uid\n");
