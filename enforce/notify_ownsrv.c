@@ -207,12 +207,26 @@ static bool binds_name(const struct nlmsghdr *h, const void *ctx)
 	return named && mine && !session_bound(w->n, m->udiag_ino);
 }
 
+/* The kernel's autobind names: five lowercase hex digits.  A socket gets one
+ * without any bind of ours (a datagram client's reply address, made when it
+ * first sends), so it cannot be recorded; and servers do not live at names
+ * the kernel picks at random. */
+static bool autobind_name(const char *name, size_t len)
+{
+	if (len != 5)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!((name[i] >= '0' && name[i] <= '9') || (name[i] >= 'a' && name[i] <= 'f')))
+			return false;
+	return true;
+}
+
 int ns_own_abstract_refusal(struct nreq *r, const char *name, size_t len, const struct ndecision *d)
 {
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	int rc;
 
-	if (d->res.unix_own_account_servers || len + 1 > sizeof path)
+	if (d->res.unix_own_account_servers || len + 1 > sizeof path || autobind_name(name, len))
 		return 0;
 	path[0] = 0;
 	memcpy(path + 1, name, len);

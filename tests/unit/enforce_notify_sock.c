@@ -34,6 +34,9 @@ static const char *POLICY =
 	"  - name: abstract-test\n"
 	"    paths: [\"@agsh-own-*\"]\n"
 	"    decision: allow\n"
+	"  - name: any-abstract\n"
+	"    paths: [\"@*\"]\n"
+	"    decision: allow\n"
 	"network_rules:\n"
 	"  - name: deny-dot2\n"
 	"    cidrs: [\"127.0.0.2/32\"]\n"
@@ -334,6 +337,19 @@ static int c_abstract(void *a)
 	if (abs_op(SOCK_STREAM, abs_names[4], false) < 0)
 		FAIL(45);
 	close(mine);
+	/* a reply address the kernel picked (autobind): never recorded, and
+	 * no server's; a datagram to it arrives */
+	struct sockaddr_un an = { .sun_family = AF_UNIX };
+	socklen_t al = sizeof an;
+	int ab = socket(AF_UNIX, SOCK_DGRAM, 0), tx = socket(AF_UNIX, SOCK_DGRAM, 0);
+	char c;
+	if (ab < 0 || tx < 0 || bind(ab, (void *)&an, sizeof(sa_family_t)) < 0 ||
+	    getsockname(ab, (void *)&an, &al) < 0 || an.sun_path[0])
+		FAIL(46);
+	if (sendto(tx, "r", 1, 0, (void *)&an, al) != 1 || recv(ab, &c, 1, MSG_DONTWAIT) != 1)
+		FAIL(47);
+	close(ab);
+	close(tx);
 	return 0;
 }
 
