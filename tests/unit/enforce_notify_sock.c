@@ -25,7 +25,7 @@ static const char *POLICY =
 	"    paths: [\"WS/denied.sock\", \"@secret-abstract\"]\n"
 	"    decision: deny\n"
 	"  - name: ws\n"
-	"    paths: [\"WS/**\", \"@ok-abstract\"]\n"
+	"    paths: [\"WS/**\", \"@ok-abstract-*\"]\n"
 	"    decision: allow\n"
 	"  - name: own-servers-ok\n"
 	"    paths: [\"@agsh-ownok-*\"]\n"
@@ -45,7 +45,7 @@ static const char *POLICY =
 	"    cidrs: [\"127.0.0.0/8\"]\n"
 	"    decision: allow\n";
 
-static char ws[256];
+static char ws[256], ok_abs[64];
 static struct policy *pol;
 static int lsn_ok = -1, lsn_denied = -1, lsn_tcp = -1, lsn_abs = -1, lsn_dgram = -1;
 static int tcp_port, udp_port, lsn_udp = -1;
@@ -82,7 +82,9 @@ static int setup(void **s)
 	lsn_ok = listen_unix(p, false);
 	snprintf(p, sizeof p, "%s/denied.sock", ws);
 	lsn_denied = listen_unix(p, false);
-	lsn_abs = listen_unix("ok-abstract", true);
+	/* per process: a concurrent run of this test holds its own name */
+	snprintf(ok_abs, sizeof ok_abs, "ok-abstract-%d", (int)getpid());
+	lsn_abs = listen_unix(ok_abs, true);
 	/* a datagram receiver that asks for its senders' credentials, the way
 	 * journald and syslog daemons attribute messages */
 	int one = 1;
@@ -174,7 +176,7 @@ static int c_sockets(void *a)
 		FAIL(13);
 	if (conn_unix("secret-abstract", true) == 0 || errno != EACCES)
 		FAIL(14);
-	if (conn_unix("ok-abstract", true) < 0)
+	if (conn_unix(ok_abs, true) < 0)
 		FAIL(15);
 	/* bind creates the socket file as the account */
 	int s = socket(AF_UNIX, SOCK_DGRAM, 0);
