@@ -366,6 +366,22 @@ static void handle_addr(struct nreq *r, struct splan *p, int tfd)
 			memcpy(name, un->sun_path + 1, plen - 1);
 			name[plen - 1] = 0;
 			snprintf(r->target, sizeof r->target, "@%s", name);
+			/* The kernel names the socket by all plen bytes; the rules
+			 * see the text before the first NUL.  Trailing NULs (a
+			 * sizeof-long address) change nothing a rule could tell;
+			 * text after a NUL would reach a socket the rules never
+			 * saw named. */
+			size_t tl = strlen(name);
+			while (tl < plen - 1 && !name[tl])
+				tl++;
+			if (tl < plen - 1) {
+				splan_free(p);
+				nd_report_plain(r, "abstract-name-nul", EACCES,
+						"an abstract socket name with text after a NUL byte "
+						"cannot be matched against the rules; refused");
+				nr_error(r, EACCES);
+				return;
+			}
 			nd_unix(r, uop, name, true, &d);
 		} else {
 			char path[sizeof un->sun_path + 1];

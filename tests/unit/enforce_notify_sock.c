@@ -339,6 +339,23 @@ static int c_abstract(void *a)
 	if (abs_op(SOCK_STREAM, abs_names[4], false) < 0)
 		FAIL(45);
 	close(mine);
+	/* text after a NUL in a name: the rules cannot see it (refused); NULs
+	 * that only pad the address (sizeof-long) are the kernel's to answer
+	 * (no socket has that name here: ECONNREFUSED) */
+	{
+		struct sockaddr_un z = { .sun_family = AF_UNIX };
+		memcpy(z.sun_path + 1, "agsh-own-x\0tail", 15);
+		int zs = socket(AF_UNIX, SOCK_STREAM, 0);
+		if (connect(zs, (void *)&z, (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 16)) == 0 ||
+		    errno != EACCES)
+			FAIL(48);
+		memset(&z, 0, sizeof z);
+		z.sun_family = AF_UNIX;
+		snprintf(z.sun_path + 1, sizeof z.sun_path - 1, "%s", abs_names[3]);
+		if (connect(zs, (void *)&z, sizeof z) == 0 || errno != ECONNREFUSED)
+			FAIL(49);
+		close(zs);
+	}
 	/* a reply address the kernel picked (autobind): never recorded, and
 	 * no server's; a datagram to it arrives */
 	struct sockaddr_un an = { .sun_family = AF_UNIX };
