@@ -355,6 +355,14 @@ static void handle_addr(struct nreq *r, struct splan *p, int tfd)
 		r->opname = p->op == S_CONNECT ? "unix-connect" : p->op == S_BIND ? "unix-bind"
 										    : "unix-sendto";
 		p->is_unix = true;
+		/* The target chose the length (up to our buffer's 128 bytes); the
+		 * kernel refuses anything past a sockaddr_un, and so do we, before
+		 * the name is copied into sun_path-sized buffers. */
+		if (p->alen > sizeof(struct sockaddr_un)) {
+			splan_free(p);
+			nr_error(r, EINVAL);
+			return;
+		}
 		if (plen == 0) {
 			/* unnamed (autobind): no name to police */
 			splan_free(p);

@@ -356,6 +356,21 @@ static int c_abstract(void *a)
 			FAIL(49);
 		close(zs);
 	}
+	/* an address longer than a sockaddr_un (the kernel's EINVAL): the
+	 * supervisor copied the name into sun_path-sized buffers (a stack
+	 * overflow in a root process) */
+	{
+		struct sockaddr_storage big;
+		memset(&big, 'A', sizeof big);
+		((struct sockaddr_un *)&big)->sun_family = AF_UNIX;
+		for (int abs = 0; abs < 2; abs++) {
+			((struct sockaddr_un *)&big)->sun_path[0] = abs ? 0 : '/';
+			int bs = socket(AF_UNIX, SOCK_STREAM, 0);
+			if (connect(bs, (void *)&big, sizeof big) == 0 || errno != EINVAL)
+				FAIL(50 + abs);
+			close(bs);
+		}
+	}
 	/* a reply address the kernel picked (autobind): never recorded, and
 	 * no server's; a datagram to it arrives */
 	struct sockaddr_un an = { .sun_family = AF_UNIX };
