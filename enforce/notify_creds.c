@@ -79,12 +79,10 @@ static int fs_account(const struct enforce_account *a)
 	if (syscall(SYS_setgroups, a->ngroups, a->groups) < 0 ||
 	    syscall(SYS_setresgid, -1, a->gid, -1) < 0 || syscall(SYS_setresuid, -1, a->uid, -1) < 0)
 		return -errno;
+	/* (the kernel moves fsuid/fsgid with euid/egid) */
 	if (syscall(SYS_getresuid, &ru, &eu, &su) < 0 || syscall(SYS_getresgid, &rg, &eg, &sg) < 0)
 		return -errno;
-	if (eu != a->uid || eg != a->gid || (uid_t)syscall(SYS_setfsuid, -1) != a->uid ||
-	    (gid_t)syscall(SYS_setfsgid, -1) != a->gid)
-		return -EPERM;
-	return 0;
+	return eu == a->uid && eg == a->gid ? 0 : -EPERM;
 }
 
 /* Root's identity with these supplementary groups again.  euid 0 first: the
@@ -249,21 +247,30 @@ int enforce_access_as(const struct enforce_account *a, const char *path, int mod
 	return rc;
 }
 
-int nc_status_field(pid_t pid, const char *key, char *val, size_t len)
+ssize_t nc_proc_read(pid_t pid, const char *entry, char *buf, size_t len)
 {
-	char p[64], buf[4096];
-	int fd;
+	char p[64];
 	ssize_t got;
+	int fd;
 
-	snprintf(p, sizeof p, "/proc/%d/status", (int)pid);
-	fd = open(p, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	snprintf(p, sizeof p, "/proc/%d/%s", (int)pid, entry);
+	if ((fd = open(p, O_RDONLY | O_CLOEXEC)) < 0)
 		return -errno;
-	got = read(fd, buf, sizeof buf - 1);
+	got = read(fd, buf, len - 1);
 	close(fd);
 	if (got <= 0)
 		return -EIO;
 	buf[got] = 0;
+	return got;
+}
+
+int nc_status_field(pid_t pid, const char *key, char *val, size_t len)
+{
+	char buf[4096];
+	ssize_t got = nc_proc_read(pid, "status", buf, sizeof buf);
+
+	if (got < 0)
+		return (int)got;
 	size_t kl = strlen(key);
 	for (char *l = buf; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
 		if (!strncmp(l, key, kl) && l[kl] == ':') {
@@ -283,18 +290,8 @@ int nc_status_field(pid_t pid, const char *key, char *val, size_t len)
 
 int nc_proc_stat(pid_t pid, char *buf, size_t len, char **after_comm)
 {
-	char p[64];
-	ssize_t n;
-	int fd;
-
-	snprintf(p, sizeof p, "/proc/%d/stat", (int)pid);
-	if ((fd = open(p, O_RDONLY | O_CLOEXEC)) < 0)
+	if (nc_proc_read(pid, "stat", buf, len) < 0)
 		return -ESRCH;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n <= 0)
-		return -ESRCH;
-	buf[n] = 0;
 	/* the comm may hold anything, ')' too: the last one ends it */
 	char *rp = strrchr(buf, ')');
 	if (!rp || !strchr(buf, '(') || rp[1] != ' ')
@@ -347,22 +344,11 @@ int nc_tgid(pid_t tid, pid_t *tgid, pid_t *ppid)
 /* Is pid one of this session's processes (in its cgroup v2 subtree)? */
 bool nc_in_session(struct notify *n, pid_t pid)
 {
-	char p[64], buf[4096];
+	char buf[4096];
 	const char *rel = n->cfg.cgroup_rel;
-	int fd;
-	ssize_t got;
 
-	if (!rel || !*rel)
+	if (!rel || !*rel || nc_proc_read(pid, "cgroup", buf, sizeof buf) < 0)
 		return false;
-	snprintf(p, sizeof p, "/proc/%d/cgroup", (int)pid);
-	fd = open(p, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	got = read(fd, buf, sizeof buf - 1);
-	close(fd);
-	if (got <= 0)
-		return false;
-	buf[got] = 0;
 	size_t rl = strlen(rel);
 	for (char *l = buf; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
 		if (strncmp(l, "0::", 3))

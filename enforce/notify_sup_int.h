@@ -106,6 +106,8 @@ long nc_send_unix(struct notify *n, struct ncreds_saved *sv, pid_t tgid, int soc
 		  const void *data, size_t len, int flags, const struct sockaddr *sa,
 		  socklen_t alen);
 int nc_thread_init(void);                                   /* unshare(CLONE_FS) */
+/* /proc/PID/ENTRY into buf (NUL-terminated): bytes read or -errno */
+ssize_t nc_proc_read(pid_t pid, const char *entry, char *buf, size_t len);
 int nc_umask(pid_t pid, mode_t *out);                       /* the target's umask */
 int nc_ctty(pid_t pid, dev_t *out);        /* its controlling terminal (0: none), /proc's tty_nr */
 /* /proc/PID/stat into buf; *after_comm: the fields after "(comm) " */
