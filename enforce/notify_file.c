@@ -135,18 +135,11 @@ static int umask_as_target(struct nreq *r)
  * open to all. */
 static int fsize_limit(pid_t pid, rlim_t *out)
 {
-	char p[64], buf[4096], soft[32];
-	ssize_t n;
-	int fd;
+	char buf[4096], soft[32];
+	ssize_t n = nc_proc_read(pid, "limits", buf, sizeof buf);
 
-	snprintf(p, sizeof p, "/proc/%d/limits", (int)pid);
-	if ((fd = open(p, O_RDONLY | O_CLOEXEC)) < 0)
-		return -errno;
-	n = read(fd, buf, sizeof buf - 1);
-	close(fd);
-	if (n <= 0)
-		return -EIO;
-	buf[n] = 0;
+	if (n < 0)
+		return (int)n;
 	const char *l = strstr(buf, "\nMax file size ");
 	if (!l || sscanf(l + strlen("\nMax file size "), "%31s", soft) != 1)
 		return -EIO;
@@ -208,9 +201,9 @@ static int ftruncate_as_target(struct nreq *r, int fd, off_t len)
  * own files) must not wait there: it is tried with O_NONBLOCK, which makes
  * the kernel answer EWOULDBLOCK instead, and the caller moves it to a worker.
  * O_NONBLOCK is taken off the file again unless the target asked for it. */
-static int open_existing(struct fplan *p, int dirfd, const char *name, int flags, mode_t mode)
+static int open_existing(bool no_wait, int dirfd, const char *name, int flags, mode_t mode)
 {
-	bool added = p->no_wait && !(flags & O_NONBLOCK);
+	bool added = no_wait && !(flags & O_NONBLOCK);
 	int fd = openat(dirfd, name, flags | (added ? O_NONBLOCK : 0), mode);
 
 	if (fd < 0)
@@ -236,8 +229,9 @@ static int perform(struct nreq *r, struct fplan *p)
 		if ((rc = np_final_caps(r, p->fd1)) < 0)
 			return rc;
 		magic(mp, sizeof mp, p->fd1);
-		return open_existing(p, AT_FDCWD, mp, (p->flags & ~(O_CREAT | O_EXCL | O_NOFOLLOW | O_TMPFILE)) |
-							     O_CLOEXEC | O_NOCTTY, 0);
+		return open_existing(p->no_wait, AT_FDCWD, mp,
+				     (p->flags & ~(O_CREAT | O_EXCL | O_NOFOLLOW | O_TMPFILE)) |
+					     O_CLOEXEC | O_NOCTTY, 0);
 	case F_CREATE:
 		if ((rc = umask_as_target(r)) < 0)
 			return rc;
@@ -247,7 +241,7 @@ static int perform(struct nreq *r, struct fplan *p)
 			    p->mode);
 		p->created = fd >= 0;
 		if (fd < 0 && errno == EEXIST && !(p->flags & O_EXCL))
-			return open_existing(p, p->fd1, p->name1,
+			return open_existing(p->no_wait, p->fd1, p->name1,
 					     p->flags | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW, p->mode);
 		return fd < 0 ? -errno : fd;
 	case F_TMPFILE:
@@ -287,7 +281,7 @@ static int perform(struct nreq *r, struct fplan *p)
 		if (fstat(p->fd1, &ts) < 0)
 			return -errno;
 		if (S_ISREG(ts.st_mode))
-			fd = open_existing(p, AT_FDCWD, mp, O_WRONLY | O_CLOEXEC | O_NOCTTY, 0);
+			fd = open_existing(p->no_wait, AT_FDCWD, mp, O_WRONLY | O_CLOEXEC | O_NOCTTY, 0);
 		else if ((fd = open(mp, O_WRONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) < 0)
 			fd = -errno;
 		if (fd < 0)
@@ -848,14 +842,17 @@ static int redirect_reaches(struct nreq *r, const char *to, const char *real,
 /* A file `redirect`: open the rule's target instead, with the same flags, as
  * the target, and report.  The target is resolved like any path of the
  * target's (its root, no symbolic link followed blindly) and a target that
- * turns out to be elsewhere is decided there (redirect_reaches). */
+ * turns out to be elsewhere is decided there (redirect_reaches).  The
+ * redirect directory is the agent's: a FIFO or a leased file put there must
+ * not hold the receive loop, so an open that would wait fails instead
+ * (ENXIO, EWOULDBLOCK). */
 static void open_redirect(struct nreq *r, struct fplan *p, const struct ndecision *d)
 {
 	const char *to = d->res.redirect_path;
 	struct ncreds_saved sv;
 	struct npath np;
 	char real[PATH_MAX], mp[64], note[PATH_MAX + 96] = "";
-	int rc, fd, obj = -1, flags = p->flags;
+	int rc, obj = -1, flags = p->flags;
 	mode_t mode = p->mode ? p->mode : 0600;
 	bool cloexec = p->cloexec;
 
@@ -873,28 +870,17 @@ static void open_redirect(struct nreq *r, struct fplan *p, const struct ndecisio
 		else if ((rc = redirect_reaches(r, to, real, open_op(flags), note, sizeof note)) == 0 &&
 			 (rc = nc_enter(r->n, &sv)) == 0) {
 			magic(mp, sizeof mp, obj);
-			fd = open(mp, (flags & ~(O_CREAT | O_EXCL | O_NOFOLLOW | O_TMPFILE)) |
-				      O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-			rc = fd < 0 ? -errno : fd;
+			rc = open_existing(true, AT_FDCWD, mp,
+					   (flags & ~(O_CREAT | O_EXCL | O_NOFOLLOW | O_TMPFILE)) |
+						   O_CLOEXEC | O_NOCTTY, 0);
 		}
 	} else if (rc == -ENOENT && (flags & O_CREAT)) {
 		/* a dangling link there is refused by O_NOFOLLOW (ELOOP) */
 		if ((rc = np_parent(r, AT_FDCWD, to, &np)) == 0 &&
 		    (rc = redirect_reaches(r, to, np.abs, POLICY_FILE_CREATE, note, sizeof note)) == 0 &&
 		    (rc = nc_enter(r->n, &sv)) == 0 && (rc = umask_as_target(r)) == 0) {
-			fd = openat(np.dirfd, np.name,
-				    (flags & ~O_TMPFILE) | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, mode);
-			rc = fd < 0 ? -errno : fd;
-		}
-	}
-	/* O_NONBLOCK above: the redirect directory is the agent's, and a FIFO
-	 * (or a leased file) put there must not hold the receive loop; an open
-	 * that would wait fails instead (ENXIO, EWOULDBLOCK). */
-	if (rc >= 0 && !(flags & O_NONBLOCK)) {
-		int fl = fcntl(rc, F_GETFL);
-		if (fl < 0 || fcntl(rc, F_SETFL, fl & ~O_NONBLOCK) < 0) {
-			close(rc);
-			rc = -EIO;
+			rc = open_existing(true, np.dirfd, np.name,
+					   (flags & ~O_TMPFILE) | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, mode);
 		}
 	}
 out:

@@ -148,11 +148,10 @@ static bool proc_pid_path(int fd, char *buf, size_t len, long *id, const char **
  * always follow its own magic links, even when it is not dumpable (the
  * kernel's ptrace_may_access() allows the same thread group), while the
  * supervisor acting as its uid would be refused. */
-static bool own_proc_dir(struct walk *w, int fd)
+static bool own_proc_entry(struct nreq *r, int fd)
 {
 	char p[PATH_MAX];
 	const char *rest;
-	struct nreq *r = w->r;
 	long id;
 
 	if (!proc_pid_path(fd, p, sizeof p, &id, &rest))
@@ -160,6 +159,11 @@ static bool own_proc_dir(struct walk *w, int fd)
 	if (!r->tgid && nc_tgid(r->pid, &r->tgid, NULL) < 0)
 		return false;
 	return id == r->tgid;
+}
+
+static bool own_proc_dir(struct walk *w, int fd)
+{
+	return own_proc_entry(w->r, fd);
 }
 
 static bool on_proc(int fd);
@@ -175,14 +179,15 @@ static bool on_proc(int fd);
 int np_final_caps(struct nreq *r, int fd)
 {
 	struct ncreds_saved sv;
-	char p[PATH_MAX];
-	const char *rest;
-	long id;
+	struct stat st;
 
-	if (!on_proc(fd))
+	/* every emulated open passes here: procfs is told by its device alone
+	 * (on_proc would ask fstatfs about every tmpfs file) */
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (r->n->proc_dev ? st.st_dev != r->n->proc_dev : !on_proc(fd))
 		return 0;
-	if (proc_pid_path(fd, p, sizeof p, &id, &rest) &&
-	    (r->tgid || nc_tgid(r->pid, &r->tgid, NULL) == 0) && id == r->tgid) {
+	if (own_proc_entry(r, fd)) {
 		nc_need_caps();
 		return nc_enter(r->n, &sv) < 0 ? -EACCES : 0;
 	}
