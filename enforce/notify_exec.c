@@ -801,13 +801,8 @@ void nh_exec(struct nreq *r)
 	ssize_t hn = header(r, f.fd, buf, sizeof buf);
 	char interp[HDR + 1], iarg[HDR + 1];
 	int depth = 0;
-	int cur = -1;
+	int cur = dup(f.fd);
 	int sb;
-	if (hn == -EACCES) {
-		nr_error(r, EACCES);    /* not executable for the account: the kernel's answer */
-		goto out;
-	}
-	cur = dup(f.fd);
 	while (hn > 0 && (sb = enf_shebang(buf, (size_t)hn, interp, sizeof interp, iarg, sizeof iarg)) >= 0) {
 		if (++depth > MAX_SCRIPT_DEPTH) {
 			close(cur);
@@ -843,14 +838,13 @@ void nh_exec(struct nreq *r)
 		close(cur);
 		cur = dup(in.fd);
 		hn = header(r, in.fd, buf, sizeof buf);
-		if (hn == -EACCES) {
-			close(cur);
-			nr_error(r, EACCES);
-			goto out;
-		}
 	}
 	if (cur >= 0)
 		close(cur);
+	if (hn == -EACCES) {
+		nr_error(r, EACCES);    /* the program or an interpreter is not executable for the account */
+		goto out;
+	}
 
 	/* The dynamic loader run directly: decide on the program it will load. */
 	if (!x.script && is_loader(f.abs) && !pre) {

@@ -226,7 +226,9 @@ int ns_own_abstract_refusal(struct nreq *r, const char *name, size_t len, const 
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	int rc;
 
-	if (d->res.unix_own_account_servers || len + 1 > sizeof path || autobind_name(name, len))
+	if (len + 1 > sizeof path)
+		return EINVAL;  /* longer than any name the kernel takes */
+	if (d->res.unix_own_account_servers || autobind_name(name, len))
 		return 0;
 	path[0] = 0;
 	memcpy(path + 1, name, len);
